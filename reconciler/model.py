@@ -1,0 +1,203 @@
+"""Plain typed value objects shared by every stage: kinds, keys, resources and changes.
+
+This module does no I/O and knows nothing of the API's JSON: bodies here are already in the
+normalised form ``state.py`` produces (defaults filled, instants in canonical UTC, id lists as
+sorted sets, rules keyed by ``external_id``, server-assigned fields moved to ``handles``).
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+
+class Kind(enum.StrEnum):
+    """The three kinds of object boldrules manages."""
+
+    ORDER_CONDITION = "order_condition"
+    RULESET = "ruleset"
+    DISCOUNT_CODE = "discount_code"
+
+    @property
+    def label(self) -> str:
+        """The kind as a reader says it: ``order condition``."""
+        return self.value.replace("_", " ")
+
+    @property
+    def rank(self) -> int:
+        """Creation order: order conditions before the rulesets that refer to them."""
+        return _RANK[self]
+
+
+_RANK = {Kind.ORDER_CONDITION: 0, Kind.RULESET: 1, Kind.DISCOUNT_CODE: 2}
+
+
+@dataclass(frozen=True)
+class Key:
+    """An object's identity (contract §7.1).
+
+    ``ident`` is ``(external_id,)`` for a ruleset, ``(name, value)`` for an order condition and
+    ``(code,)`` for a discount code.
+    """
+
+    kind: Kind
+    ident: tuple[str, ...]
+
+    @property
+    def name(self) -> str:
+        """The identity as one string: ``spring-sale``, ``ZONE=prairies``, ``SPRING15``."""
+        return "=".join(self.ident)
+
+    def __str__(self) -> str:
+        """``kind:name``, the form ``--only``/``--exclude`` globs match against."""
+        return f"{self.kind.value}:{self.name}"
+
+    def describe(self) -> str:
+        """``ruleset spring-sale``, for messages."""
+        return f"{self.kind.label} {self.name}"
+
+    @property
+    def sort_key(self) -> tuple[int, tuple[str, ...]]:
+        """Kinds in dependency order, then identities in code-point order."""
+        return (self.kind.rank, self.ident)
+
+    def as_json(self) -> dict[str, Any]:
+        """``{"kind": ..., "ident": [...]}``."""
+        return {"kind": self.kind.value, "ident": list(self.ident)}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Key:
+        """Inverse of :meth:`as_json`."""
+        return cls(Kind(data["kind"]), tuple(str(part) for part in data["ident"]))
+
+
+def ruleset_key(external_id: str) -> Key:
+    """The key of a ruleset."""
+    return Key(Kind.RULESET, (external_id,))
+
+
+def order_condition_key(name: str, value: str) -> Key:
+    """The key of an order condition."""
+    return Key(Kind.ORDER_CONDITION, (name, value))
+
+
+def discount_code_key(code: str) -> Key:
+    """The key of a discount code."""
+    return Key(Kind.DISCOUNT_CODE, (code,))
+
+
+@dataclass(frozen=True, order=True)
+class Origin:
+    """Where a manifest object was declared."""
+
+    file: str
+    line: int
+    column: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+@dataclass(frozen=True, eq=False)
+class Resource:
+    """One object, desired (from manifests) or live (from the shop), in normalised form.
+
+    ``body`` is compared; ``handles`` (server ids: ruleset id, rule ids by external id,
+    field-set ids, discount code id) is never compared and only used to address calls.
+    """
+
+    key: Key
+    body: Mapping[str, Any]
+    origin: Origin | None = None
+    handles: Mapping[str, Any] = field(default_factory=dict)
+
+    def fingerprint(self) -> str:
+        """sha256 of the canonical JSON of the normalised body."""
+        return fingerprint(self.body)
+
+
+def canonical_json(data: Any) -> str:
+    """JSON with sorted keys and no insignificant white space: the form hashes are taken of."""
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def fingerprint(data: Any) -> str:
+    """sha256 hex digest of :func:`canonical_json`."""
+    return hashlib.sha256(canonical_json(data).encode("utf-8")).hexdigest()
+
+
+#: Marks a field that is absent on one side of a FieldChange; shown as ``(none)``.
+ABSENT: Any = None
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """One changed field: ``rules[gold-half-off].actions[0].value: -50 → -40``.
+
+    ``op`` is ``changed``, ``added`` (absent before) or ``removed`` (absent after).
+    """
+
+    path: str
+    old: Any
+    new: Any
+    op: Literal["changed", "added", "removed"] = "changed"
+
+    def as_json(self) -> dict[str, Any]:
+        """The field change as JSON."""
+        return {"path": self.path, "op": self.op, "old": self.old, "new": self.new}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> FieldChange:
+        """Inverse of :meth:`as_json`."""
+        return cls(data["path"], data.get("old"), data.get("new"), data.get("op", "changed"))
+
+
+Action = Literal["create", "update", "delete"]
+
+
+@dataclass(frozen=True)
+class Create:
+    """An object the manifests declare and the shop lacks."""
+
+    desired: Resource
+    action: Action = field(default="create", init=False)
+
+    @property
+    def key(self) -> Key:
+        """The object's identity."""
+        return self.desired.key
+
+
+@dataclass(frozen=True)
+class Update:
+    """An object on both sides whose normalised bodies differ, field by field."""
+
+    desired: Resource
+    live: Resource
+    fields: tuple[FieldChange, ...]
+    action: Action = field(default="update", init=False)
+
+    @property
+    def key(self) -> Key:
+        """The object's identity."""
+        return self.desired.key
+
+
+@dataclass(frozen=True)
+class Delete:
+    """An owned live object the manifests no longer declare."""
+
+    live: Resource
+    action: Action = field(default="delete", init=False)
+
+    @property
+    def key(self) -> Key:
+        """The object's identity."""
+        return self.live.key
+
+
+Change = Create | Update | Delete
