@@ -1,0 +1,1058 @@
+"""The HTTP client for the Bold Price Rules API: the one place that talks to Bold.
+
+Owns: the routes table lookup and its overrides, authentication and version headers, client-side
+pacing (a token bucket shared by every thread) and bounded concurrency, retries with backoff,
+pagination, the mapping of every failure onto ``errors.ApiError``'s tree, and call logging on the
+``reconciler.client`` logger (INFO: one line per call; DEBUG: bodies, truncated and redacted).
+
+Must not: interpret API objects beyond finding them in their envelope (``state.py`` owns field
+quirks), print anything, or let the token reach a message, a log line, a repr or an exception.
+It is the only module that catches ``httpx`` exceptions; it re-raises ours ``from`` them.
+
+Retry rules, in one place:
+
+* 429: retried for every method (the server refused before doing anything), waiting for
+  ``Retry-After`` when sent, else 1 s, then exponential backoff with full jitter; every thread
+  of the client holds off for that long, not just the one that was refused.
+* 5xx, timeouts and dropped connections: retried for GET, PUT, PATCH and DELETE (idempotent
+  here: PUT and PATCH by external id restate the same object). For POST the outcome is unknown,
+  so ``errors.AmbiguousWrite`` is raised at once, carrying ``read_back``.
+* A connection that was never made (refused, connect timeout) is retried for every method:
+  nothing was sent.
+* Everything else (400, 401, 403, 404, 409, 422, ...) is final.
+
+Attempts are capped by ``max_attempts`` and by ``max_retry_seconds`` of total time per call.
+"""
+
+from __future__ import annotations
+
+import difflib
+import email.utils
+import json
+import logging
+import random
+import re
+import string
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, NoReturn, Protocol, Self
+from urllib.parse import quote
+
+import httpx
+
+from reconciler import __version__, errors, routes
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+
+log = logging.getLogger("reconciler.client")
+
+#: Sent on every call so Bold can tell who is calling (contract §1).
+USER_AGENT = f"boldrules/{__version__} (+https://github.com/boldrules/boldrules)"
+#: The largest page the API serves (contract §3); larger values are clamped by the server.
+PAGE_LIMIT = 100
+#: The base URL of the embedded sandbox: never resolved, the transport answers in process.
+SANDBOX_BASE_URL = "http://sandbox.invalid"
+
+_MAX_PAGES = 10_000  # a server that never stops paging is broken; stop rather than spin
+_BODY_LOG_LIMIT = 2000
+_IDEMPOTENT = frozenset({"GET", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
+_SECRET_KEY = re.compile(r"token|secret|password|authorization|api[_-]?key", re.IGNORECASE)
+_HEADER_SAFE = re.compile(r"[!-~]+")  # visible ASCII: anything else breaks or leaks in a header
+_VERSION_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# Failures where the request never left this machine: safe to retry even for POST.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+# Failures that retrying cannot fix (a bad URL scheme, an illegal header we built).
+_HOPELESS = (httpx.UnsupportedProtocol, httpx.LocalProtocolError)
+
+_STATUS_ERRORS: dict[int, type[errors.ApiError]] = {
+    400: errors.InvalidRequest,
+    401: errors.AuthenticationFailed,
+    403: errors.PermissionDenied,
+    404: errors.NotFound,
+    409: errors.Conflict,
+    422: errors.InvalidRequest,
+    429: errors.RateLimited,
+}
+
+
+def check_api_version(value: str, *, allow_future: bool = False, today: date | None = None) -> str:
+    """Return ``value`` if it is a real ``YYYY-MM-DD`` date, not in the future unless allowed."""
+    if not _VERSION_DATE.fullmatch(value):
+        raise errors.ConfigError(
+            f"api_version {value!r} is not a date in the form YYYY-MM-DD (for example 2022-10-14)"
+        )
+    try:
+        pinned = date.fromisoformat(value)
+    except ValueError as exc:
+        raise errors.ConfigError(f"api_version {value!r} is not a real calendar date") from exc
+    today = today or datetime.now(UTC).date()
+    if pinned > today and not allow_future:
+        # Bold says never to send a future date to production (contract §1).
+        raise errors.ConfigError(
+            f"api_version {value} is in the future (today is {today.isoformat()} UTC); pin a "
+            "released date, or set allow_future_api_version: true on the target if intended"
+        )
+    return value
+
+
+def resolve_routes(overrides: Mapping[str, str] | None = None) -> dict[str, tuple[str, str]]:
+    """The routes table with the project file's ``routes:`` overrides applied and checked.
+
+    An override is a path template (``/price_rules/.../{external_id}``) or a method and a path
+    (``PATCH /price_rules/...``). It may use only the placeholders of the route it replaces.
+    """
+    table = dict(routes.ROUTES)
+    for name, text in (overrides or {}).items():
+        if name not in table:
+            near = difflib.get_close_matches(name, table, n=1)
+            hint = f"; did you mean {near[0]!r}?" if near else ""
+            raise errors.ConfigError(f"routes: {name!r} is not a route of the API{hint}")
+        method, template = table[name]
+        parts = str(text).split()
+        if len(parts) == 2 and parts[0].upper() in {"GET", "POST", "PUT", "PATCH", "DELETE"}:
+            method, path = parts[0].upper(), parts[1]
+        elif len(parts) == 1:
+            path = parts[0]
+        else:
+            raise errors.ConfigError(
+                f"routes: {name}: {text!r} is not a path template or 'METHOD /path'"
+            )
+        if not path.startswith("/"):
+            raise errors.ConfigError(f"routes: {name}: {path!r} must start with '/'")
+        try:
+            wanted = _placeholders(path)
+        except ValueError as exc:
+            raise errors.ConfigError(f"routes: {name}: {path!r} has unbalanced braces") from exc
+        extra = wanted - _placeholders(template)
+        if extra:
+            allowed = ", ".join(sorted(_placeholders(template))) or "none"
+            raise errors.ConfigError(
+                f"routes: {name}: unknown placeholder {{{sorted(extra)[0]}}} in {path!r} "
+                f"(this route can fill: {allowed})"
+            )
+        table[name] = (method, path)
+    return table
+
+
+def _placeholders(template: str) -> set[str]:
+    return {field for _, field, _, _ in string.Formatter().parse(template) if field}
+
+
+class TokenBucket:
+    """A thread-safe token bucket: in any window of t seconds at most ``burst + rate * t`` takes.
+
+    ``hold(seconds)`` makes every taker wait at least that long (used after a 429, so one
+    refused thread does not leave the others to walk into the same wall).
+    """
+
+    def __init__(
+        self,
+        rate: float,
+        burst: int,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if rate <= 0 or burst < 1:
+            raise errors.ConfigError(f"rate must be > 0 and burst >= 1 (got {rate}, {burst})")
+        self.rate = float(rate)
+        self.burst = int(burst)
+        self._clock = clock
+        self._sleep = sleep
+        self._tokens = float(burst)
+        self._stamp = clock()
+        self._hold_until = float("-inf")
+        self._lock = threading.Lock()
+
+    def take(self) -> float:
+        """Take one token, sleeping until one is free; return the seconds waited."""
+        waited = 0.0
+        while True:
+            with self._lock:
+                now = self._clock()
+                self._tokens = min(self.burst, self._tokens + (now - self._stamp) * self.rate)
+                self._stamp = now
+                if now >= self._hold_until and self._tokens >= 1.0:
+                    self._tokens -= 1.0
+                    return waited
+                wait = max(self._hold_until - now, (1.0 - self._tokens) / self.rate, 1e-4)
+            self._sleep(wait)
+            waited += wait
+
+    def hold(self, seconds: float) -> None:
+        """Let no one take a token for ``seconds`` from now."""
+        with self._lock:
+            self._hold_until = max(self._hold_until, self._clock() + seconds)
+
+
+class InProcessTransport(httpx.BaseTransport):
+    """Serve requests with a WSGI app in this process (the embedded sandbox).
+
+    Mirrors a real server in the two ways the client can tell: ``REQUEST_URI`` carries the raw,
+    still-quoted path (as waitress sets it, so ``%2F`` inside a name survives), and an ``OSError``
+    out of the app (the sandbox's "commit, then drop the connection" fault) becomes
+    ``httpx.ReadError``, exactly what a dropped socket raises.
+    """
+
+    def __init__(self, app: WSGIApplication) -> None:
+        self.app = app
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        """Run the app on ``request`` and return its fully read response."""
+        raw_uri = request.url.raw_path.decode("ascii")
+        app = self.app
+
+        def with_raw_uri(
+            environ: WSGIEnvironment, start_response: StartResponse
+        ) -> Iterable[bytes]:
+            environ.setdefault("REQUEST_URI", raw_uri)
+            return app(environ, start_response)
+
+        try:
+            response = httpx.WSGITransport(app=with_raw_uri).handle_request(request)
+            try:
+                content = response.read()
+            finally:
+                response.close()
+        except OSError as exc:
+            raise httpx.ReadError(
+                f"connection dropped by the server ({type(exc).__name__})", request=request
+            ) from exc
+        return httpx.Response(
+            response.status_code, headers=response.headers, stream=httpx.ByteStream(content)
+        )
+
+
+@dataclass(frozen=True)
+class ApiResponse:
+    """A successful call: the status and the parsed JSON body (None when there was no body)."""
+
+    method: str
+    path: str
+    status_code: int
+    body: Any
+    attempts: int
+    elapsed_ms: float
+
+    def json(self) -> Any:
+        """The parsed body, as ``httpx.Response.json()`` would give it."""
+        return self.body
+
+    @property
+    def data(self) -> Any:
+        """The envelope's ``data`` (contract §3), or None."""
+        return self.body.get("data") if isinstance(self.body, dict) else None
+
+
+@dataclass(frozen=True)
+class ClientStats:
+    """What a client has done so far: a snapshot, safe to keep."""
+
+    #: logical calls by (method, route name); retries are not counted here
+    calls: Mapping[tuple[str, str], int]
+    #: extra attempts made after a retryable failure
+    retries: int
+    #: 429 responses seen (each one was waited out or ended the call)
+    rate_limited: int
+    #: calls that ended in an error (including 404s the typed operations turn into None)
+    errors: int
+    #: seconds from the start of the first call to the end of the last one
+    wall_seconds: float
+
+    @property
+    def total_calls(self) -> int:
+        """Logical calls of every route."""
+        return sum(self.calls.values())
+
+    @property
+    def requests(self) -> int:
+        """HTTP requests actually sent: calls plus retries."""
+        return self.total_calls + self.retries
+
+
+class _Recorder:
+    def __init__(self, clock: Callable[[], float]) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self.calls: Counter[tuple[str, str]] = Counter()
+        self.retries = self.rate_limited = self.errors = 0
+        self.first: float | None = None
+        self.last: float | None = None
+
+    def call(self, method: str, route: str, started: float, attempts: int, ok: bool) -> None:
+        with self._lock:
+            self.calls[(method, route)] += 1
+            self.retries += attempts - 1
+            self.errors += 0 if ok else 1
+            self.first = started if self.first is None else min(self.first, started)
+            self.last = self._clock()
+
+    def saw_429(self) -> None:
+        with self._lock:
+            self.rate_limited += 1
+
+    def snapshot(self) -> ClientStats:
+        with self._lock:
+            wall = (self.last - self.first) if self.first is not None and self.last else 0.0
+            return ClientStats(
+                dict(self.calls), self.retries, self.rate_limited, self.errors, max(wall, 0.0)
+            )
+
+
+class TargetSettings(Protocol):
+    """What ``for_target`` reads from ``config.Target`` (a sibling layer, so not imported)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def sandbox(self) -> Path | None: ...
+    @property
+    def api_url(self) -> str | None: ...
+    @property
+    def shop_identifier(self) -> str | None: ...
+    @property
+    def token_env(self) -> str | None: ...
+    @property
+    def api_version(self) -> str: ...
+    @property
+    def allow_future_api_version(self) -> bool: ...
+    @property
+    def rate(self) -> float: ...
+    @property
+    def burst(self) -> int: ...
+    @property
+    def concurrency(self) -> int: ...
+    @property
+    def timeout(self) -> float: ...
+    def token(self) -> str: ...
+
+
+class _Retry(Exception):
+    """Internal: this attempt failed in a way that may be retried after ``delay`` seconds."""
+
+    def __init__(self, final: errors.ApiError, delay: float | None) -> None:
+        self.final = final
+        self.delay = delay
+
+
+class BoldClient:
+    """A paced, retrying client for one target; safe to share between threads."""
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        token: str,
+        shop_identifier: str | None = None,
+        api_version: str = "2022-10-14",
+        allow_future_api_version: bool = False,
+        rate: float = 10.0,
+        burst: int = 10,
+        concurrency: int = 4,
+        timeout: float = 30.0,
+        routes: Mapping[str, str] | None = None,
+        transport: httpx.BaseTransport | None = None,
+        max_attempts: int = 6,
+        max_retry_seconds: float = 60.0,
+        backoff_base: float = 1.0,
+        backoff_cap: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+        rng: random.Random | None = None,
+    ) -> None:
+        token = token.strip()
+        if not _HEADER_SAFE.fullmatch(token):
+            # Deliberately vague: naming the bad character would start to print the token.
+            raise errors.ConfigError(
+                "the API token is empty or contains spaces, line breaks or non-ASCII characters; "
+                "check how it was exported"
+            )
+        if concurrency < 1 or max_attempts < 1 or timeout <= 0:
+            raise errors.ConfigError(
+                f"concurrency and max_attempts must be >= 1 and timeout > 0 "
+                f"(got {concurrency}, {max_attempts}, {timeout})"
+            )
+        self.api_version = check_api_version(api_version, allow_future=allow_future_api_version)
+        self.base_url = base_url.rstrip("/")
+        self.concurrency = concurrency
+        self.max_attempts = max_attempts
+        self.max_retry_seconds = max_retry_seconds
+        self.backoff_base = backoff_base
+        self.backoff_cap = backoff_cap
+        self.routes = resolve_routes(routes)
+        self._token = token
+        self._shop_identifier = shop_identifier
+        self._shop_lock = threading.Lock()
+        self._clock = clock
+        self._sleep = sleep
+        self._rng = rng or random.Random()
+        self._rng_lock = threading.Lock()
+        self._bucket = TokenBucket(rate, burst, clock=clock, sleep=sleep)
+        self._slots = threading.BoundedSemaphore(concurrency)
+        self._recorder = _Recorder(clock)
+        self._on_close: list[Callable[[], object]] = []
+        self._http = httpx.Client(
+            base_url=self.base_url,
+            transport=transport,
+            timeout=timeout,
+            follow_redirects=False,  # a redirect would carry the token somewhere unplanned
+            limits=httpx.Limits(max_connections=max(concurrency, 10)),
+            headers={
+                "Authorization": f"Bearer {token}",
+                "Bold-API-Version-Date": self.api_version,
+                "User-Agent": USER_AGENT,
+                "Accept": "application/json",
+            },
+        )
+
+    @classmethod
+    def for_target(
+        cls, target: TargetSettings, *, routes: Mapping[str, str] | None = None
+    ) -> BoldClient:
+        """A client for a project target: the embedded sandbox in process, or a real URL."""
+        common: dict[str, Any] = {
+            "api_version": target.api_version,
+            "allow_future_api_version": target.allow_future_api_version,
+            "rate": target.rate,
+            "burst": target.burst,
+            "concurrency": target.concurrency,
+            "timeout": target.timeout,
+            "routes": routes,
+        }
+        token = target.token()  # raises TokenMissing naming the variable
+        if target.sandbox is not None:
+            from reconciler import sandbox  # only sandbox targets pay for importing the server
+
+            embedded = sandbox.Sandbox.embedded(target.sandbox)
+            client = cls(
+                base_url=SANDBOX_BASE_URL,
+                token=token,
+                shop_identifier=target.shop_identifier,
+                transport=InProcessTransport(embedded.wsgi_app),
+                **common,
+            )
+            closer = getattr(embedded, "close", None)
+            if callable(closer):
+                client._on_close.append(closer)
+            return client
+        if not target.api_url:
+            raise errors.ConfigError(f"target {target.name!r} has neither sandbox: nor api_url:")
+        if not _HEADER_SAFE.fullmatch(token.strip()):
+            raise errors.ConfigError(
+                f"target {target.name!r}: the token in ${target.token_env} is empty or contains "
+                "spaces, line breaks or non-ASCII characters; check how it was exported"
+            )
+        try:
+            return cls(
+                base_url=target.api_url,
+                token=token,
+                shop_identifier=target.shop_identifier,
+                **common,
+            )
+        except errors.ConfigError as exc:
+            raise errors.ConfigError(f"target {target.name!r}: {exc}") from None
+
+    def __repr__(self) -> str:
+        return (
+            f"BoldClient(base_url={self.base_url!r}, shop_identifier={self._shop_identifier!r}, "
+            f"api_version={self.api_version!r})"
+        )
+
+    def close(self) -> None:
+        """Close the connection pool (and an embedded sandbox this client opened)."""
+        self._http.close()
+        for closer in self._on_close:
+            closer()
+        self._on_close.clear()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    @property
+    def stats(self) -> ClientStats:
+        """Calls, retries, 429s and errors so far."""
+        return self._recorder.snapshot()
+
+    @property
+    def shop_identifier(self) -> str:
+        """The shop this client manages; asked of ``GET /shops/v1/info`` once if not given."""
+        with self._shop_lock:
+            if self._shop_identifier is None:
+                ident = self.shop_info().get("shop_identifier")
+                if not isinstance(ident, str | int) or isinstance(ident, bool) or not str(ident):
+                    raise errors.BadResponse(
+                        method="GET",
+                        path=self._path("shop_info", {}),
+                        status=200,
+                        detail="the shop info has no shop_identifier",
+                    )
+                self._shop_identifier = str(ident)
+            return self._shop_identifier
+
+    # ---------------------------------------------------------------- the generic call
+
+    def request(
+        self,
+        route: str,
+        *,
+        path_params: Mapping[str, str | int] | None = None,
+        params: Mapping[str, str | int] | None = None,
+        json: Any = None,
+        read_back: Mapping[str, Any] | None = None,
+    ) -> ApiResponse:
+        """Send one call of the routes table, paced and retried; raise ``errors.ApiError``."""
+        if route in routes.NEVER_CALLED:
+            raise ValueError(f"{route} reaches every app's rulesets; boldrules never sends it")
+        if route not in self.routes:
+            raise ValueError(f"unknown route {route!r}")
+        method = self.routes[route][0]
+        path = self._path(route, path_params or {})
+        where = path + ("?" + str(httpx.QueryParams(params)) if params else "")
+        if json is not None:
+            log.debug("%s %s request body: %s", method, where, self._redacted(json))
+        started = self._clock()
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                response = self._attempt(method, path, params, json, attempt, route, read_back)
+            except _Retry as retry:
+                delay = retry.delay
+                spent = self._clock() - started
+                if (
+                    delay is None
+                    or attempt >= self.max_attempts
+                    or spent + delay > self.max_retry_seconds
+                ):
+                    self._fail(route, method, where, started, retry.final)
+                log.debug("%s %s: %s; retrying in %.2f s", method, where, retry.final, delay)
+                self._sleep(delay)
+                continue
+            except errors.ApiError as exc:
+                self._fail(route, method, where, started, exc)
+            elapsed_ms = (self._clock() - started) * 1000
+            self._recorder.call(method, route, started, attempt, ok=True)
+            log.info(
+                "%s %s → %d in %.0f ms, %d retries",
+                method,
+                where,
+                response.status_code,
+                elapsed_ms,
+                attempt - 1,
+            )
+            body = self._parse(method, path, response, attempt)
+            if body is not None:
+                log.debug("%s %s response body: %s", method, where, self._redacted(body))
+            return ApiResponse(method, path, response.status_code, body, attempt, elapsed_ms)
+
+    def _fail(
+        self, route: str, method: str, where: str, started: float, exc: errors.ApiError
+    ) -> NoReturn:
+        self._recorder.call(method, route, started, exc.attempts, ok=False)
+        status = exc.status if exc.status is not None else "no response"
+        elapsed_ms = (self._clock() - started) * 1000
+        retries = exc.attempts - 1
+        log.info("%s %s → %s in %.0f ms, %d retries", method, where, status, elapsed_ms, retries)
+        raise exc
+
+    def _attempt(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, str | int] | None,
+        body: Any,
+        attempt: int,
+        route: str,
+        read_back: Mapping[str, Any] | None,
+    ) -> httpx.Response:
+        """One HTTP request; raise ``_Retry`` if it may be retried, ``ApiError`` if final."""
+        idempotent = method in _IDEMPOTENT
+        common: dict[str, Any] = {"method": method, "path": path, "attempts": attempt}
+        self._bucket.take()
+        with self._slots:
+            try:
+                response = self._http.request(method, path, params=params, json=body)
+            except _NOT_SENT as exc:
+                raise _Retry(self._no_response(exc, common), self._backoff(attempt)) from exc
+            except _HOPELESS as exc:
+                raise self._no_response(exc, common) from exc
+            except httpx.TransportError as exc:  # read/write errors, timeouts, drops
+                if not idempotent:
+                    raise self._ambiguous(route, read_back, common, None, exc) from exc
+                raise _Retry(self._no_response(exc, common), self._backoff(attempt)) from exc
+            except httpx.DecodingError as exc:
+                raise errors.BadResponse(
+                    **common, status=None, detail="the body could not be decoded"
+                ) from exc
+        status = response.status_code
+        if status == 429:
+            self._recorder.saw_429()
+            delay = _first(_retry_after(response), self._backoff(attempt))
+            self._bucket.hold(delay)
+            raise _Retry(self._error(errors.RateLimited, response, common), delay)
+        if status >= 500:
+            if not idempotent:
+                raise self._ambiguous(route, read_back, common, response, None)
+            delay = _first(_retry_after(response), self._backoff(attempt))
+            raise _Retry(self._error(errors.ServerError, response, common), delay)
+        if 300 <= status < 400:
+            target = httpx.URL(response.headers.get("location", "?"))
+            raise errors.BadResponse(
+                **common,
+                status=status,
+                detail=f"redirected to {target.host}{target.path}; check the target's api_url",
+            )
+        if status >= 400:
+            raise self._error(_STATUS_ERRORS.get(status, errors.ApiError), response, common)
+        return response
+
+    def _backoff(self, attempt: int) -> float:
+        """1 s after the first failure, then full jitter over an exponentially growing cap."""
+        if attempt <= 1:
+            return self.backoff_base
+        with self._rng_lock:
+            ceiling = min(self.backoff_cap, self.backoff_base * 2 ** (attempt - 1))
+            return self._rng.uniform(0.0, ceiling)
+
+    def _path(self, route: str, path_params: Mapping[str, str | int]) -> str:
+        template = self.routes[route][1]
+        values = {key: str(value) for key, value in path_params.items()}
+        if "shop_identifier" in _placeholders(template) and "shop_identifier" not in values:
+            values["shop_identifier"] = self.shop_identifier
+        missing = _placeholders(template) - set(values)
+        if missing:
+            raise ValueError(f"route {route} needs path parameters {sorted(missing)}")
+        # safe="": external ids and condition names may hold "/", spaces or "?".
+        return template.format_map({key: quote(value, safe="") for key, value in values.items()})
+
+    def _parse(self, method: str, path: str, response: httpx.Response, attempt: int) -> Any:
+        if not response.content.strip():
+            return None  # 204, or a 200 with no body: both mean done (contract §3)
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise errors.BadResponse(
+                method=method,
+                path=path,
+                status=response.status_code,
+                attempts=attempt,
+                detail=f"expected JSON, got {_content_type(response)}",
+            ) from exc
+
+    def _error(
+        self, kind: type[errors.ApiError], response: httpx.Response, common: dict[str, Any]
+    ) -> errors.ApiError:
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            detail = f"the error body is not JSON ({_content_type(response)})"
+            if kind in (errors.RateLimited, errors.ServerError):
+                return kind(**common, status=response.status_code, detail=detail)
+            # A non-JSON 404 or 401 is a proxy or a wrong URL talking, not the API: saying
+            # "not found" would make plan believe the object is absent.
+            return errors.BadResponse(
+                **common, status=response.status_code, detail=detail + "; check api_url and routes"
+            )
+        field_errors = tuple(
+            errors.FieldError(self._scrub(str(e.get("field", ""))), self._scrub(str(e["message"])))
+            for e in body.get("errors") or ()
+            if isinstance(e, dict) and "message" in e
+        )
+        return kind(
+            **common,
+            status=response.status_code,
+            api_message=self._scrub(str(body.get("message", ""))),
+            code=str(body.get("code", "")),
+            field_errors=field_errors,
+        )
+
+    def _no_response(self, exc: httpx.HTTPError, common: dict[str, Any]) -> errors.ApiError:
+        error = errors.ConnectionFailed(**common, status=None, detail=_describe(exc))
+        error.__cause__ = exc  # kept for when this ends up raised after the last retry
+        return error
+
+    def _ambiguous(
+        self,
+        route: str,
+        read_back: Mapping[str, Any] | None,
+        common: dict[str, Any],
+        response: httpx.Response | None,
+        exc: httpx.HTTPError | None,
+    ) -> errors.AmbiguousWrite:
+        what = _describe(exc) if exc is not None else "the server failed mid-write"
+        return errors.AmbiguousWrite(
+            **common,
+            status=response.status_code if response is not None else None,
+            read_back=dict(read_back) if read_back is not None else {"route": route},
+            detail=f"{what}; the write may or may not have happened: read back before retrying",
+        )
+
+    def _scrub(self, text: str) -> str:
+        return text.replace(self._token, "***")
+
+    def _redacted(self, value: Any) -> str:
+        text = json.dumps(_redact(value), ensure_ascii=False, default=str)
+        text = self._scrub(text)
+        return text if len(text) <= _BODY_LOG_LIMIT else text[:_BODY_LOG_LIMIT] + "…(truncated)"
+
+    # ---------------------------------------------------------------- pagination
+
+    def list_all(
+        self,
+        route: str,
+        key: str | None,
+        *,
+        path_params: Mapping[str, str | int] | None = None,
+        params: Mapping[str, str | int] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Every item of a paginated list, each once; ``key`` is ``data``'s list (None: bare)."""
+        first_pass = self._read_pages(route, key, path_params, params)
+        items, total = first_pass
+        if total is not None and total != len(items):
+            # The list moved while we paged through it (an object shifted across a page edge):
+            # one more read usually settles; a plan built on a torn read would be wrong.
+            log.info(
+                "%s: read %d of %d; the list changed mid-read, reading again",
+                route,
+                len(items),
+                total,
+            )
+            items, total = self._read_pages(route, key, path_params, params)
+        return items
+
+    def _read_pages(
+        self,
+        route: str,
+        key: str | None,
+        path_params: Mapping[str, str | int] | None,
+        params: Mapping[str, str | int] | None,
+    ) -> tuple[list[dict[str, Any]], int | None]:
+        def fetch(page: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+            query = {**(params or {}), "limit": PAGE_LIMIT, "page": page}
+            response = self.request(route, path_params=path_params, params=query)
+            return _page_items(response, key)
+
+        items, pagination = fetch(1)
+        pages = [items]
+        total_pages = pagination.get("total_pages")
+        total = pagination.get("total")
+        total = total if isinstance(total, int) and not isinstance(total, bool) else None
+        if isinstance(total_pages, int) and not isinstance(total_pages, bool):
+            pages += self._fetch_concurrently(fetch, range(2, min(total_pages, _MAX_PAGES) + 1))
+        else:
+            # No usable pagination object: walk page by page until a page is empty, short,
+            # or repeats what we have (a server that ignores ``page``).
+            seen = {_identity(item) for item in items}
+            page, page_size = 1, len(items)
+            while items and (page == 1 or len(items) >= page_size):
+                if pagination.get("next_url", "absent") is None:
+                    break
+                page += 1
+                if page > _MAX_PAGES:
+                    raise errors.BadResponse(
+                        method="GET",
+                        path=self._path(route, path_params or {}),
+                        status=200,
+                        detail=f"still paging after {_MAX_PAGES} pages",
+                    )
+                items, pagination = fetch(page)
+                fresh = [item for item in items if _identity(item) not in seen]
+                if not fresh:
+                    break
+                seen.update(_identity(item) for item in fresh)
+                pages.append(fresh)
+        return _unique(pages), total
+
+    def _fetch_concurrently(
+        self,
+        fetch: Callable[[int], tuple[list[dict[str, Any]], dict[str, Any]]],
+        numbers: range,
+    ) -> list[list[dict[str, Any]]]:
+        if not numbers:
+            return []
+        with ThreadPoolExecutor(max_workers=min(self.concurrency, len(numbers))) as pool:
+            futures: list[Future[tuple[list[dict[str, Any]], dict[str, Any]]]] = [
+                pool.submit(fetch, n) for n in numbers
+            ]
+            try:
+                return [future.result()[0] for future in futures]
+            except BaseException:
+                for future in futures:
+                    future.cancel()  # one page failed for good: do not spend calls on the rest
+                raise
+
+    # ---------------------------------------------------------------- typed reads
+
+    def shop_info(self) -> dict[str, Any]:
+        """``GET /shops/v1/info``: a bare object with ``shop_identifier`` (or under ``data``)."""
+        body = self.request("shop_info").body
+        if isinstance(body, dict) and "shop_identifier" not in body:
+            inner = body.get("data")
+            if isinstance(inner, dict):
+                body = inner.get("shop", inner)
+        if not isinstance(body, dict):
+            raise errors.BadResponse(
+                method="GET", path=self._path("shop_info", {}), status=200, detail="not an object"
+            )
+        return body
+
+    def ping(self) -> None:
+        """Check that the Price Rules API answers this token."""
+        self.request("ping")
+
+    def list_rulesets(self) -> list[dict[str, Any]]:
+        """This app's own rulesets (never ``include_all_apps``: those are not ours to change)."""
+        return self.list_all("list_rulesets", "rulesets")
+
+    def count_rulesets_all_apps(self) -> int:
+        """How many rulesets every app has in the shop; only for saying how many were left alone."""
+        response = self.request("list_rulesets", params={"limit": 1, "include_all_apps": "true"})
+        pagination = response.body.get("pagination") if isinstance(response.body, dict) else None
+        total = pagination.get("total") if isinstance(pagination, dict) else None
+        if isinstance(total, int) and not isinstance(total, bool):
+            return total
+        # No pagination object: count by reading (read-only, so harmless despite the flag).
+        return len(self.list_all("list_rulesets", "rulesets", params={"include_all_apps": "true"}))
+
+    def get_ruleset(self, external_id: str) -> dict[str, Any] | None:
+        """One of this app's rulesets by external id, or None."""
+        return self._get_one("get_ruleset", "ruleset", {"external_id": external_id})
+
+    def list_order_conditions(self) -> list[dict[str, Any]]:
+        """Every order condition of the shop, with its field sets (``deep=true``)."""
+        return self.list_all("list_order_conditions", "order_conditions", params={"deep": "true"})
+
+    def get_order_condition(self, name: str, value: str) -> dict[str, Any] | None:
+        """One order condition by (name, value), or None."""
+        return self._get_one(
+            "get_order_condition", "order_condition", {"name": name, "value": value}
+        )
+
+    def list_discount_codes(self, *, name: str | None = None) -> list[dict[str, Any]]:
+        """Every discount code of the shop, or those matching ``name``."""
+        params = {"name": name} if name is not None else None
+        return self.list_all("list_discount_codes", "discount_codes", params=params)
+
+    def get_discount_code(self, id: int | str) -> dict[str, Any] | None:
+        """One discount code by id, or None."""
+        return self._get_one("get_discount_code", "discount_code", {"id": id})
+
+    def list_rules(self, external_id: str) -> list[dict[str, Any]]:
+        """The rules of one of this app's rulesets (``data`` is a bare list)."""
+        return self.list_all("list_rules", None, path_params={"external_id": external_id})
+
+    def _get_one(
+        self, route: str, key: str, path_params: Mapping[str, str | int]
+    ) -> dict[str, Any] | None:
+        try:
+            response = self.request(route, path_params=path_params)
+        except errors.NotFound:
+            return None
+        return _object(response, key)
+
+    # ---------------------------------------------------------------- typed writes
+
+    def upsert_ruleset(self, external_id: str, ruleset: Mapping[str, Any]) -> dict[str, Any]:
+        """Create or replace one of this app's rulesets by external id (PUT: retried safely)."""
+        body = _wrap("ruleset", ruleset)
+        response = self.request(
+            "upsert_ruleset", path_params={"external_id": external_id}, json=body
+        )
+        return _object(response, "ruleset")
+
+    def patch_ruleset(self, external_id: str, ruleset: Mapping[str, Any]) -> dict[str, Any]:
+        """Replace or append the given rules (and dates), leaving other rules as they are."""
+        body = _wrap("ruleset", ruleset)
+        response = self.request(
+            "patch_ruleset", path_params={"external_id": external_id}, json=body
+        )
+        return _object(response, "ruleset")
+
+    def delete_ruleset(self, external_id: str) -> None:
+        """Delete one of this app's rulesets; one already gone counts as deleted."""
+        self._delete("delete_ruleset", {"external_id": external_id})
+
+    def delete_rules(self, external_id: str, rule_ids: list[int]) -> None:
+        """Delete rules of a ruleset by their ids, in one call."""
+        self._delete("delete_rules", {"external_id": external_id}, {"rule_ids": list(rule_ids)})
+
+    def create_order_condition(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        """Create an order condition (POST: an unknown outcome raises ``AmbiguousWrite``)."""
+        read_back = {
+            "route": "create_order_condition",
+            "name": body.get("name"),
+            "value": body.get("value"),
+        }
+        response = self.request("create_order_condition", json=dict(body), read_back=read_back)
+        return _object(response, "order_condition")
+
+    def replace_order_condition(
+        self, name: str, value: str, body: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """Replace an order condition's whole body, field sets included."""
+        response = self.request(
+            "replace_order_condition", path_params={"name": name, "value": value}, json=dict(body)
+        )
+        return _object(response, "order_condition")
+
+    def delete_order_condition(self, name: str, value: str) -> None:
+        """Delete one order condition; one already gone counts as deleted."""
+        self._delete("delete_order_condition", {"name": name, "value": value})
+
+    def add_field_sets(
+        self, name: str, value: str, field_sets: list[dict[str, Any]]
+    ) -> dict[str, Any]:
+        """Add field sets to an order condition (POST: may raise ``AmbiguousWrite``)."""
+        body = {"name": name, "value": value, "field_sets": list(field_sets)}
+        read_back = {"route": "add_field_sets", **body}
+        response = self.request("add_field_sets", json=body, read_back=read_back)
+        data = response.data
+        if isinstance(data, dict) and "order_condition" in data:
+            return _object(response, "order_condition")
+        return data if isinstance(data, dict) else {}
+
+    def delete_field_sets(self, name: str, value: str, field_set_ids: list[int]) -> None:
+        """Delete field sets of an order condition by id, in one call."""
+        body = {"name": name, "value": value, "field_set_ids": list(field_set_ids)}
+        self._delete("delete_field_sets", {}, body)
+
+    def create_discount_codes(self, body: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """Create one discount code per name in ``codes`` (POST: may raise ``AmbiguousWrite``)."""
+        wrapped = _wrap("discount_code", body)
+        codes = list(wrapped["discount_code"].get("codes") or [])
+        read_back = {"route": "create_discount_codes", "codes": codes}
+        response = self.request("create_discount_codes", json=wrapped, read_back=read_back)
+        data = response.data
+        if isinstance(data, dict) and isinstance(data.get("discount_codes"), list):
+            return [code for code in data["discount_codes"] if isinstance(code, dict)]
+        return [_object(response, "discount_code")]
+
+    def update_discount_code(self, id: int | str, body: Mapping[str, Any]) -> dict[str, Any]:
+        """Restate every field of a discount code (PUT: retried safely)."""
+        response = self.request(
+            "update_discount_code", path_params={"id": id}, json=_wrap("discount_code", body)
+        )
+        return _object(response, "discount_code")
+
+    def delete_discount_code(self, id: int | str) -> None:
+        """Delete a discount code; one already gone counts as deleted."""
+        self._delete("delete_discount_code", {"id": id})
+
+    def _delete(self, route: str, path_params: Mapping[str, str | int], body: Any = None) -> None:
+        # A DELETE retried after a dropped response meets 404: the first attempt did the work.
+        try:
+            self.request(route, path_params=path_params, json=body)
+        except errors.NotFound:
+            return
+
+
+def _wrap(key: str, body: Mapping[str, Any]) -> dict[str, Any]:
+    """``{key: body}``, accepting a body that is already wrapped."""
+    if set(body) == {key} and isinstance(body[key], Mapping):
+        return {key: dict(body[key])}
+    return {key: dict(body)}
+
+
+def _object(response: ApiResponse, key: str) -> dict[str, Any]:
+    data = response.data
+    found = data.get(key) if isinstance(data, dict) else None
+    if not isinstance(found, dict):
+        raise errors.BadResponse(
+            method=response.method,
+            path=response.path,
+            status=response.status_code,
+            attempts=response.attempts,
+            detail=f"the response has no data.{key} object",
+        )
+    return found
+
+
+def _page_items(
+    response: ApiResponse, key: str | None
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    data = response.data
+    found = data if key is None else (data.get(key) if isinstance(data, dict) else None)
+    if not isinstance(found, list):
+        raise errors.BadResponse(
+            method=response.method,
+            path=response.path,
+            status=response.status_code,
+            attempts=response.attempts,
+            detail=f"the response has no data{'.' + key if key else ''} list",
+        )
+    pagination = response.body.get("pagination") if isinstance(response.body, dict) else None
+    items = [item for item in found if isinstance(item, dict)]
+    return items, pagination if isinstance(pagination, dict) else {}
+
+
+def _identity(item: dict[str, Any]) -> str:
+    ident = item.get("id")
+    if isinstance(ident, int | str) and not isinstance(ident, bool):
+        return f"id:{ident}"
+    return "json:" + json.dumps(item, sort_keys=True, default=str)
+
+
+def _unique(pages: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    seen: set[str] = set()
+    out: list[dict[str, Any]] = []
+    for page in pages:
+        for item in page:
+            ident = _identity(item)
+            if ident not in seen:
+                seen.add(ident)
+                out.append(item)
+    return out
+
+
+def _redact(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: "***" if _SECRET_KEY.search(str(k)) else _redact(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_redact(v) for v in value]
+    return value
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds or an HTTP date), if any."""
+    text = response.headers.get("retry-after", "").strip()
+    if not text:
+        return None
+    try:
+        return max(0.0, float(text))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def _first(value: float | None, fallback: float) -> float:
+    return fallback if value is None else value
+
+
+def _content_type(response: httpx.Response) -> str:
+    return response.headers.get("content-type", "no content type").split(";")[0] or "?"
+
+
+def _describe(exc: httpx.HTTPError) -> str:
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {errors.cut(text, 120)}" if text else type(exc).__name__
