@@ -1,0 +1,729 @@
+"""The project file ``boldrules.yaml``, and the careful reading every YAML source goes through.
+
+This module owns:
+
+* the settings a project file gives (``Project``, ``Target``, ``Safety``, ``Ownership``) and
+  ``load_project``, which finds, reads and checks ``boldrules.yaml`` against
+  ``schemas/project.schema.json``;
+* reading a YAML source safely (``read_source``, ``parse_yaml``): bounded size, UTF-8 only, no
+  implicit timestamps, duplicate keys reported, alias bombs refused, and every mapping and list
+  remembering the 1-based line and column of each of its children (``MarkedDict``,
+  ``MarkedList``), so a later check can point at the exact node;
+* turning JSON Schema errors into readable, located ``errors.Problem`` lines (``schema_problems``).
+
+The last two live here rather than in ``manifest.py`` because the project file is YAML too and
+``config`` sits below ``manifest`` in the layers. This module must not render templates, know the
+manifest format, print, or read a token anywhere but ``Target.token``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib.resources
+import json
+import os
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema  # type: ignore[import-untyped]
+import jsonschema.exceptions  # type: ignore[import-untyped]
+import yaml
+import yaml.nodes
+
+from reconciler import errors
+
+#: Files bigger than this are refused before they are read: no manifest needs more.
+MAX_FILE_BYTES = 5 * 1024 * 1024
+#: Nodes a document may hold once every alias is expanded (the billion-laughs guard).
+MAX_NODES = 500_000
+#: Nesting a document may reach, aliases expanded; manifests are a handful of levels deep.
+MAX_DEPTH = 64
+
+#: The token the embedded sandbox accepts; a sandbox target needs no environment variable.
+SANDBOX_TOKEN = "sandbox-local-token"
+DEFAULT_SANDBOX_FILE = ".boldrules/sandbox.sqlite"
+PROJECT_FILE_NAMES = ("boldrules.yaml", "boldrules.yml")
+
+Position = tuple[int, int]
+PathPart = str | int
+
+
+# --------------------------------------------------------------------------------------------
+# Settings
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Target:
+    """A shop to plan and apply against: the embedded sandbox or a remote API."""
+
+    name: str
+    """The target's name under ``targets:``."""
+    sandbox: Path | None
+    """Embedded sandbox SQLite file, resolved against the project folder; None for a remote."""
+    api_url: str | None
+    """Base URL of a remote API, e.g. https://api.boldcommerce.com or http://127.0.0.1:8765."""
+    shop_identifier: str | None
+    """The shop's identifier; None lets the client ask ``GET /shops/v1/info``."""
+    token_env: str | None
+    """Name of the environment variable holding the token (never the token itself)."""
+    api_version: str = "2022-10-14"
+    """The ``Bold-API-Version-Date`` sent with every call (YYYY-MM-DD)."""
+    allow_future_api_version: bool = False
+    """Allow an ``api_version`` later than today (never wanted against a production shop)."""
+    vars: Mapping[str, Any] = field(default_factory=dict)
+    """Variables handed to ``*.yaml.j2`` templates; templates see nothing else."""
+    rate: float = 10.0
+    """Client pacing: requests per second."""
+    burst: int = 10
+    """Client pacing: requests allowed at once before pacing starts."""
+    concurrency: int = 4
+    """Calls in flight at most."""
+    timeout: float = 30.0
+    """Seconds allowed per call."""
+
+    def token(self) -> str:
+        """The token for this target, read from the environment only when a command needs it."""
+        if self.sandbox is not None:
+            return SANDBOX_TOKEN
+        if not self.token_env:
+            raise errors.ConfigError(
+                f"target {self.name!r} has no token_env: add `token_env: BOLD_API_TOKEN` to it "
+                "in boldrules.yaml"
+            )
+        value = os.environ.get(self.token_env, "").strip()
+        if not value:
+            raise errors.TokenMissing(self.name, self.token_env)
+        return value
+
+
+@dataclass(frozen=True)
+class Safety:
+    """Limits a plan must respect before apply may run it without ``--force``."""
+
+    max_deletes: int = 5
+    """Most objects one apply may delete."""
+    max_delete_percent: float = 30.0
+    """Most owned objects of one kind, in percent, one apply may delete."""
+    max_update_percent: float = 50.0
+    """Most owned objects of one kind, in percent, one apply may update."""
+    protected: tuple[str, ...] = ()
+    """Globs on keys (``ruleset:vip-*``) that are never deleted or replaced."""
+
+
+@dataclass(frozen=True)
+class Ownership:
+    """Live objects a plan owns even when no manifest names them."""
+
+    order_condition_names: tuple[str, ...] = ()
+    """Order condition groups (by ``name``) owned, so their members can be deleted."""
+    discount_code_prefixes: tuple[str, ...] = ()
+    """Discount codes owned when their name starts with one of these."""
+
+
+@dataclass(frozen=True)
+class Project:
+    """Everything ``boldrules.yaml`` says, with paths resolved against its folder."""
+
+    root: Path
+    """The folder holding ``boldrules.yaml``."""
+    file: Path
+    """The project file itself."""
+    manifests: tuple[Path, ...]
+    """Manifest files and folders, resolved."""
+    default_target: str
+    """The target used when a command is given no ``--target``."""
+    targets: Mapping[str, Target]
+    """Every target, by name."""
+    safety: Safety
+    """Limits on deletes and updates."""
+    ownership: Ownership
+    """Extra ownership of live objects."""
+    routes: Mapping[str, str]
+    """Overrides of the client's routes table, by route name."""
+    manifest_origins: tuple[Position, ...] = ()
+    """Line and column of each ``manifests`` entry, so a missing one can be pointed at."""
+
+    def target(self, name: str | None) -> Target:
+        """The named target, or the default one when ``name`` is None."""
+        chosen = self.default_target if name is None else name
+        try:
+            return self.targets[chosen]
+        except KeyError:
+            known = ", ".join(sorted(self.targets))
+            raise errors.ConfigError(
+                f"no target {chosen!r} in {self.file.name}: use one of {known}"
+            ) from None
+
+
+# --------------------------------------------------------------------------------------------
+# YAML with positions
+# --------------------------------------------------------------------------------------------
+
+
+class MarkedDict(dict[Any, Any]):
+    """A mapping that remembers where it, each key and each value start (1-based)."""
+
+    def __init__(self, mark: Position = (1, 1)) -> None:
+        super().__init__()
+        self.mark = mark
+        self.key_marks: dict[Any, Position] = {}
+        self.value_marks: dict[Any, Position] = {}
+        self.duplicates: list[tuple[Any, Position, Position]] = []
+        """Keys given twice: (key, where the repeat is, where the first one is)."""
+
+
+class MarkedList(list[Any]):
+    """A list that remembers where it and each item start (1-based)."""
+
+    def __init__(self, mark: Position = (1, 1)) -> None:
+        super().__init__()
+        self.mark = mark
+        self.item_marks: list[Position] = []
+
+
+class SourceError(Exception):
+    """A source that cannot be read or parsed; carries the position to report."""
+
+    def __init__(self, message: str, position: Position = (1, 1)) -> None:
+        super().__init__(message)
+        self.message = message
+        self.position = position
+
+
+def _pos(mark: yaml.Mark) -> Position:
+    return (mark.line + 1, mark.column + 1)
+
+
+class MarkedLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, with positions kept, timestamps left as text and limits enforced."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        # The composer recurses per level: stopping here keeps a deep document from reaching
+        # Python's recursion limit and bounds the work of everything that walks it later.
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                event = self.peek_event()  # type: ignore[no-untyped-call]
+                raise SourceError(f"nested deeper than {MAX_DEPTH} levels", _pos(event.start_mark))
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def get_single_data(self) -> Any:
+        node = self.get_single_node()
+        if node is None:
+            return None
+        _expanded_size(node, {}, set(), 0)
+        return self.construct_document(node)
+
+
+# Dates stay the RFC 3339 strings written: the API takes strings, and state.py compares instants.
+MarkedLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def _expanded_size(
+    node: yaml.Node, memo: dict[int, tuple[int, int]], active: set[int], depth: int
+) -> tuple[int, int]:
+    """(nodes, height) of ``node`` with aliases expanded; refuses bombs and self-reference."""
+    ident = id(node)
+    if ident in memo:
+        size, height = memo[ident]
+    else:
+        if ident in active:
+            raise SourceError("an alias refers to a node that contains it", _pos(node.start_mark))
+        active.add(ident)
+        children: list[yaml.Node] = []
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                children += (key, value)
+        elif isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        size, height = 1, 0
+        for child in children:
+            child_size, child_height = _expanded_size(child, memo, active, depth + 1)
+            size += child_size
+            height = max(height, child_height + 1)
+            if size > MAX_NODES:
+                break
+        active.discard(ident)
+        memo[ident] = (size, height)
+    if size > MAX_NODES:
+        raise SourceError(
+            f"the document expands to more than {MAX_NODES} nodes (aliases repeated?): refused",
+            _pos(node.start_mark),
+        )
+    if depth + height > MAX_DEPTH:
+        raise SourceError(f"nested deeper than {MAX_DEPTH} levels", _pos(node.start_mark))
+    return size, height
+
+
+def _construct_mapping(loader: MarkedLoader, node: yaml.MappingNode) -> Iterator[MarkedDict]:
+    data = MarkedDict(_pos(node.start_mark))
+    yield data
+    # Merge keys (<<) are expanded first; only keys written in this mapping count as repeats.
+    own = {id(key) for key, _ in node.value if key.tag != "tag:yaml.org,2002:merge"}
+    loader.flatten_mapping(node)
+    first_seen: dict[Any, Position] = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        where = _pos(key_node.start_mark)
+        if not isinstance(key, str | int | float | bool) and key is not None:
+            raise SourceError("a mapping key must be a plain value", where)
+        if id(key_node) in own:
+            if key in first_seen:
+                data.duplicates.append((key, where, first_seen[key]))
+            first_seen.setdefault(key, where)
+        data[key] = loader.construct_object(value_node)
+        data.key_marks[key] = where
+        data.value_marks[key] = _pos(value_node.start_mark)
+
+
+def _construct_sequence(loader: MarkedLoader, node: yaml.SequenceNode) -> Iterator[MarkedList]:
+    data = MarkedList(_pos(node.start_mark))
+    data.item_marks = [_pos(child.start_mark) for child in node.value]
+    yield data
+    data.extend(loader.construct_object(child) for child in node.value)
+
+
+MarkedLoader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
+MarkedLoader.add_constructor("tag:yaml.org,2002:seq", _construct_sequence)
+
+
+def read_source(path: Path) -> str:
+    """The text of ``path``: at most 5 MiB, UTF-8; raises SourceError saying what is wrong."""
+    try:
+        size = path.stat().st_size
+        if path.is_dir():
+            raise SourceError("is a folder, not a file")
+        if size > MAX_FILE_BYTES:
+            raise SourceError(
+                f"file is {size / 1024 / 1024:.1f} MiB, over the {MAX_FILE_BYTES // 1024 // 1024} "
+                "MiB limit: split it into several files"
+            )
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise SourceError("no such file (a broken link?)") from None
+    except PermissionError:
+        raise SourceError("cannot read the file: permission denied") from None
+    except OSError as exc:
+        raise SourceError(f"cannot read the file: {exc.strerror or exc}") from None
+    try:
+        return raw.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise SourceError(
+            f"not UTF-8 text (byte 0x{raw[exc.start]:02x}): save the file as UTF-8", (line, column)
+        ) from None
+
+
+def parse_yaml(text: str) -> Any:
+    """Parse one YAML document into MarkedDict/MarkedList/scalars; None when it holds nothing."""
+    loader = MarkedLoader(text)
+    try:
+        return loader.get_single_data()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        what = str(exc.problem or exc.context or "cannot parse")
+        if exc.context and exc.problem:
+            what = f"{exc.context}: {exc.problem}"
+        raise SourceError(f"invalid YAML: {what}", _pos(mark) if mark else (1, 1)) from None
+    except yaml.YAMLError as exc:  # reader errors (control characters) carry no mark
+        raise SourceError(f"invalid YAML: {exc}") from None
+    finally:
+        loader.dispose()
+
+
+def plain(data: Any) -> Any:
+    """``data`` with every MarkedDict/MarkedList turned into a plain dict/list."""
+    if isinstance(data, dict):
+        return {key: plain(value) for key, value in data.items()}
+    if isinstance(data, list):
+        return [plain(item) for item in data]
+    return data
+
+
+def locate(document: Any, path: Sequence[PathPart], *, key: bool = False) -> Position:
+    """Where the node at ``path`` starts (its key, when ``key``), or its nearest parent."""
+    node, where = document, getattr(document, "mark", (1, 1))
+    for index, part in enumerate(path):
+        last = index == len(path) - 1
+        if isinstance(node, MarkedDict) and part in node:
+            where = node.key_marks[part] if key and last else node.value_marks[part]
+            node = node[part]
+        elif isinstance(node, MarkedList) and isinstance(part, int) and 0 <= part < len(node):
+            where = node.item_marks[part]
+            node = node[part]
+        else:
+            break
+    return where
+
+
+def duplicate_keys(
+    document: Any, path: tuple[PathPart, ...] = ()
+) -> Iterator[tuple[tuple[PathPart, ...], Any, Position, Position]]:
+    """Every key given twice in one mapping: (path of the mapping, key, repeat, first)."""
+    if isinstance(document, MarkedDict):
+        for key, repeat, first in document.duplicates:
+            yield path, key, repeat, first
+        for key, value in document.items():
+            yield from duplicate_keys(value, (*path, key))
+    elif isinstance(document, MarkedList):
+        for index, item in enumerate(document):
+            yield from duplicate_keys(item, (*path, index))
+
+
+# --------------------------------------------------------------------------------------------
+# JSON Schema → readable problems
+# --------------------------------------------------------------------------------------------
+
+_RFC3339 = re.compile(
+    r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$", re.ASCII
+)
+
+
+def parse_instant(text: str) -> datetime | None:
+    """The instant an RFC 3339 date-time names, or None when ``text`` is not one."""
+    if not _RFC3339.match(text):
+        return None
+    head, _, rest = text.partition(".")
+    if rest:  # Python parses at most microseconds; finer digits cannot change the order we need
+        digits = re.match(r"\d+", rest)
+        assert digits is not None
+        text = f"{head}.{digits.group()[:6].ljust(6, '0')}{rest[digits.end() :]}"
+    try:
+        return datetime.fromisoformat(text.upper().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def _format_checker() -> jsonschema.FormatChecker:
+    # Our own date-time check, so that format checking does not depend on which optional
+    # jsonschema extras happen to be installed.
+    checker = jsonschema.FormatChecker(formats=())
+    checker.checks("date-time")(
+        lambda value: not isinstance(value, str) or bool(parse_instant(value))
+    )
+    return checker
+
+
+@cache
+def validator_for(schema_name: str) -> jsonschema.Draft202012Validator:
+    """A checked, format-checking validator for ``schemas/<schema_name>``."""
+    text = importlib.resources.files("reconciler.schemas").joinpath(schema_name).read_text("utf-8")
+    schema = json.loads(text)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema, format_checker=_format_checker())
+
+
+_TYPE_NAMES = {
+    "integer": "a whole number",
+    "number": "a number",
+    "string": "a string",
+    "array": "a list",
+    "object": "a mapping",
+    "boolean": "true or false",
+    "null": "null",
+}
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    text = repr(value) if isinstance(value, str) else str(value)
+    return text if len(text) <= 60 else text[:59] + "…"
+
+
+def _type_message(error: jsonschema.exceptions.ValidationError) -> str:
+    wanted = (
+        error.validator_value
+        if isinstance(error.validator_value, list)
+        else [error.validator_value]
+    )
+    expected = " or ".join(_TYPE_NAMES.get(str(name), str(name)) for name in wanted)
+    got, instance = _shown(error.instance), error.instance
+    message = f"expected {expected}, got {got}"
+    if "string" in wanted and isinstance(instance, bool):
+        message += " (YAML reads yes/no/on/off as true/false: quote the value)"
+    elif "string" in wanted and isinstance(instance, int | float):
+        message += " (quote it: this field is text)"
+    return message
+
+
+def _suggest(word: str, choices: Sequence[str]) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _messages(
+    error: jsonschema.exceptions.ValidationError,
+) -> Iterator[tuple[tuple[PathPart, ...], bool, str]]:
+    """(path, point at the key?, message) for one schema error; several for several keys."""
+    path = tuple(error.absolute_path)
+    kind, value, instance = error.validator, error.validator_value, error.instance
+    hint = error.schema.get("x-message") if isinstance(error.schema, dict) else None
+    if hint and kind in ("required", "not", "dependentRequired"):
+        yield path, False, str(hint)
+    elif kind == "additionalProperties" and isinstance(instance, dict):
+        known = list(error.schema.get("properties", {}))
+        patterns = list(error.schema.get("patternProperties", {}))
+        for name in instance:
+            if name in known or any(re.search(p, str(name)) for p in patterns):
+                continue
+            yield (*path, name), True, f"unknown field {name!r}{_suggest(str(name), known)}"
+    elif kind == "required" and isinstance(instance, dict):
+        for name in value:
+            if name not in instance:
+                yield path, False, f"missing required field {name!r}"
+    elif kind == "dependentRequired" and isinstance(instance, dict):
+        for trigger, needed in value.items():
+            for name in needed:
+                if trigger in instance and name not in instance:
+                    yield path, False, f"missing required field {name!r} (needed with {trigger!r})"
+    elif kind in ("enum", "const"):
+        choices = [str(c) for c in (value if kind == "enum" else [value])]
+        suggestion = _suggest(str(instance), choices) if isinstance(instance, str) else ""
+        if suggestion:
+            yield path, False, f"{_shown(instance)} is not allowed{suggestion}"
+        else:
+            yield path, False, f"{_shown(instance)} is not allowed: use one of {', '.join(choices)}"
+    elif kind == "type":
+        yield path, False, _type_message(error)
+    elif kind == "maxLength":
+        yield path, False, f"is {len(instance)} characters long, over the limit of {value}"
+    elif kind == "minLength":
+        yield (
+            path,
+            False,
+            "must not be empty" if value == 1 else f"must be at least {value} characters",
+        )
+    elif kind == "maxItems":
+        yield path, False, f"has {len(instance)} items, over the limit of {value}"
+    elif kind in ("minItems", "minProperties"):
+        yield path, False, "must not be empty" if value == 1 else f"needs at least {value} entries"
+    elif kind == "maxProperties":
+        yield path, False, f"has {len(instance)} entries, over the limit of {value}"
+    elif kind == "exclusiveMinimum":
+        yield path, False, f"must be more than {value}, got {_shown(instance)}"
+    elif kind == "format" and value == "date-time":
+        yield (
+            path,
+            False,
+            (f"{_shown(instance)} is not an RFC 3339 date-time such as 2026-03-01T00:00:00Z"),
+        )
+    elif kind == "pattern":
+        what = error.schema.get("x-pattern-hint", f"match {value}")
+        yield path, False, f"{_shown(instance)} must {what}"
+    elif kind == "uniqueItems":
+        yield path, False, "has the same item twice"
+    elif kind in ("anyOf", "oneOf") and error.context:
+        best = jsonschema.exceptions.best_match(error.context)
+        yield from _messages(best)
+    elif kind == "not":
+        yield path, False, "is not allowed here"
+    else:  # minimum, maximum, exclusive bounds and the rest already read well
+        yield path, False, errors.cut(error.message, 200)
+
+
+def schema_problems(
+    schema_name: str,
+    document: Any,
+    *,
+    file: str,
+    describe: Callable[[Any, tuple[PathPart, ...]], tuple[str, tuple[PathPart, ...]]],
+) -> list[errors.Problem]:
+    """Every way ``document`` breaks ``schemas/<schema_name>``, one located Problem each.
+
+    ``describe(document, path)`` names the object a path falls in and the rest of the path,
+    e.g. ``("ruleset spring-sale > rules[gold]", ("actions", 0, "value"))``.
+    """
+    problems: set[errors.Problem] = set()
+    for error in validator_for(schema_name).iter_errors(plain(document)):
+        for path, at_key, message in _messages(error):
+            line, column = locate(document, path, key=at_key)
+            shown_path = path[:-1] if at_key else path
+            problems.add(
+                errors.Problem(
+                    file, line, column, path_text(document, shown_path, describe), message
+                )
+            )
+    return sorted(problems)
+
+
+def path_text(
+    document: Any,
+    path: tuple[PathPart, ...],
+    describe: Callable[[Any, tuple[PathPart, ...]], tuple[str, tuple[PathPart, ...]]],
+) -> str:
+    """``head > rest``: the object ``describe`` names, then the rest as ``a[0].b``."""
+    head, rest = describe(document, path)
+    tail = dotted(rest)
+    return f"{head} > {tail}" if head and tail else head or tail
+
+
+def dotted(path: Sequence[PathPart]) -> str:
+    """``("actions", 0, "value")`` → ``actions[0].value``."""
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+# --------------------------------------------------------------------------------------------
+# The project file
+# --------------------------------------------------------------------------------------------
+
+
+def _describe_project(
+    document: Any, path: tuple[PathPart, ...]
+) -> tuple[str, tuple[PathPart, ...]]:
+    return "", path
+
+
+def find_project_file(directory: Path) -> Path:
+    """``boldrules.yaml`` (or ``.yml``) in ``directory``; ConfigError saying what to do if none."""
+    if not directory.is_dir():
+        raise errors.ConfigError(
+            f"no such folder {str(directory)!r}: pass -C with the project's folder"
+        )
+    found = [directory / name for name in PROJECT_FILE_NAMES if (directory / name).is_file()]
+    if not found:
+        raise errors.ConfigError(
+            f"no boldrules.yaml in {directory}: run in the project's folder or pass -C DIR"
+        )
+    if len(found) > 1:
+        raise errors.ConfigError(f"both boldrules.yaml and boldrules.yml in {directory}: keep one")
+    return found[0]
+
+
+def load_project(directory: Path) -> Project:
+    """Find, read and check the project file in ``directory``."""
+    file = find_project_file(directory)
+    root = file.parent.resolve()
+    try:
+        document = parse_yaml(read_source(file))
+    except SourceError as exc:
+        raise errors.ProjectFileInvalid(
+            [errors.Problem(file.name, *exc.position, "", exc.message)]
+        ) from None
+    if document is None:
+        document = MarkedDict()  # an empty project file means "all defaults"
+    if not isinstance(document, MarkedDict):
+        raise errors.ProjectFileInvalid(
+            [
+                errors.Problem(
+                    file.name, 1, 1, "", f"the top level must be a mapping, not {_shown(document)}"
+                )
+            ]
+        )
+    problems = schema_problems(
+        "project.schema.json", document, file=file.name, describe=_describe_project
+    )
+    for path, key, repeat, first in duplicate_keys(document):
+        problems.append(
+            errors.Problem(
+                file.name,
+                *repeat,
+                dotted(path),
+                f"{key!r} is given twice (first at line {first[0]})",
+            )
+        )
+    problems += _default_target_problems(document, file.name)
+    if problems:
+        raise errors.ProjectFileInvalid(problems)
+    return _build_project(root, file, plain(document), document)
+
+
+def _default_target_problems(document: MarkedDict, file: str) -> list[errors.Problem]:
+    targets = document.get("targets") or {"sandbox": None}
+    default = document.get("default_target")
+    if not isinstance(targets, dict) or (default is not None and not isinstance(default, str)):
+        return []  # the schema already said what is wrong
+    known = ", ".join(str(name) for name in targets)
+    if default is None:
+        if len(targets) > 1 and "sandbox" not in targets:
+            return [
+                errors.Problem(
+                    file,
+                    *document.mark,
+                    "",
+                    f"several targets ({known}): set default_target to one",
+                )
+            ]
+        return []
+    if default not in targets:
+        where = locate(document, ("default_target",))
+        return [
+            errors.Problem(
+                file, *where, "default_target", f"{default!r} is not one of the targets ({known})"
+            )
+        ]
+    return []
+
+
+def _build_project(root: Path, file: Path, data: dict[str, Any], marked: MarkedDict) -> Project:
+    targets_data = data.get("targets") or {"sandbox": {"sandbox": DEFAULT_SANDBOX_FILE}}
+    targets = {name: _build_target(root, name, spec) for name, spec in targets_data.items()}
+    default = data.get("default_target")
+    if default is None:
+        default = "sandbox" if "sandbox" in targets else next(iter(targets))
+    entries = data.get("manifests", ["pricing/"])
+    origins = tuple(locate(marked, ("manifests", index)) for index in range(len(entries)))
+    safety = data.get("safety", {})
+    ownership = data.get("ownership", {})
+    return Project(
+        root=root,
+        file=file.resolve(),
+        manifests=tuple((root / entry).resolve() for entry in entries),
+        default_target=default,
+        targets=targets,
+        safety=Safety(
+            max_deletes=safety.get("max_deletes", Safety.max_deletes),
+            max_delete_percent=float(safety.get("max_delete_percent", Safety.max_delete_percent)),
+            max_update_percent=float(safety.get("max_update_percent", Safety.max_update_percent)),
+            protected=tuple(safety.get("protected", ())),
+        ),
+        ownership=Ownership(
+            order_condition_names=tuple(ownership.get("order_conditions", ())),
+            discount_code_prefixes=tuple(ownership.get("discount_code_prefixes", ())),
+        ),
+        routes=dict(data.get("routes", {})),
+        manifest_origins=origins,
+    )
+
+
+def _build_target(root: Path, name: str, spec: dict[str, Any]) -> Target:
+    sandbox = spec.get("sandbox")
+    return Target(
+        name=name,
+        sandbox=(root / sandbox).resolve() if sandbox is not None else None,
+        api_url=spec["api_url"].rstrip("/") if spec.get("api_url") else None,
+        shop_identifier=spec.get("shop_identifier"),
+        token_env=spec.get("token_env"),
+        api_version=spec.get("api_version", Target.api_version),
+        allow_future_api_version=spec.get("allow_future_api_version", False),
+        vars=dict(spec.get("vars", {})),
+        rate=float(spec.get("rate", Target.rate)),
+        burst=spec.get("burst", Target.burst),
+        concurrency=spec.get("concurrency", Target.concurrency),
+        timeout=float(spec.get("timeout", Target.timeout)),
+    )
