@@ -37,7 +37,9 @@ def test_version_date_is_checked(value: str, wanted: str | None) -> None:
     if wanted is None:
         assert client.check_api_version(value, today=today) == value
     else:
-        with pytest.raises(errors.ConfigError, match=wanted.replace("(", r"\(").replace(")", r"\)")):
+        with pytest.raises(
+            errors.ConfigError, match=wanted.replace("(", r"\(").replace(")", r"\)")
+        ):
             client.check_api_version(value, today=today)
 
 
@@ -100,7 +102,10 @@ def test_a_routes_override_takes_effect(make_client: MakeClient) -> None:
 @pytest.mark.parametrize(
     ("overrides", "wanted"),
     [
-        ({"get_rulset": "/x"}, "'get_rulset' is not a route of the API; did you mean 'get_ruleset'"),
+        (
+            {"get_rulset": "/x"},
+            "'get_rulset' is not a route of the API; did you mean 'get_ruleset'",
+        ),
         ({"get_ruleset": "x/{external_id}"}, "must start with '/'"),
         ({"get_ruleset": "/r/{rule_id}"}, r"unknown placeholder \{rule_id\}"),
         ({"get_ruleset": "/r/{external_id"}, "unbalanced braces"),

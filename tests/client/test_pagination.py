@@ -1,0 +1,172 @@
+"""Reading whole lists: every page, each object once, however the server paginates."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from reconciler import errors
+from tests.client.conftest import MakeClient, envelope
+
+
+def paged(
+    total: int,
+    *,
+    clamp: int = 100,
+    pagination: bool = True,
+    ignore_page: bool = False,
+    key: str = "rulesets",
+) -> Callable[[httpx.Request], httpx.Response]:
+    """A handler serving ``total`` objects the way the contract's §3 describes (or not)."""
+    objects = [{"id": n, "external_id": f"rs-{n}", "unknown_field": n} for n in range(1, total + 1)]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        limit = min(int(request.url.params.get("limit", 50)), clamp)
+        page = 1 if ignore_page else int(request.url.params.get("page", 1))
+        items = objects[(page - 1) * limit : page * limit]
+        pages = max(1, -(-total // limit))
+        extra: dict[str, Any] = {}
+        if pagination:
+            extra["pagination"] = {
+                "total": total,
+                "count": len(items),
+                "per_page": limit,
+                "current_page": page,
+                "total_pages": pages,
+                "next_url": f"/next?page={page + 1}" if page < pages else None,
+                "previous_url": None,
+            }
+        return envelope({key: items}, **extra)
+
+    return handler
+
+
+def pages_asked(requests: list[httpx.Request]) -> list[tuple[str, str]]:
+    return [(r.url.params["page"], r.url.params["limit"]) for r in requests]
+
+
+def test_three_pages_are_read_at_limit_100(make_client: MakeClient) -> None:
+    bold, server = make_client(paged(250))
+    rulesets = bold.list_rulesets()
+    assert [r["id"] for r in rulesets] == list(range(1, 251))
+    assert sorted(pages_asked(server.requests)) == [("1", "100"), ("2", "100"), ("3", "100")]
+    assert all("include_all_apps" not in r.url.params for r in server.requests)
+
+
+def test_a_clamped_limit_is_followed(make_client: MakeClient) -> None:
+    bold, server = make_client(paged(120, clamp=50))
+    assert len(bold.list_rulesets()) == 120
+    assert len(server.requests) == 3
+
+
+def test_an_empty_list_is_one_call(make_client: MakeClient) -> None:
+    bold, server = make_client(paged(0))
+    assert bold.list_rulesets() == []
+    assert len(server.requests) == 1
+
+
+@pytest.mark.parametrize(("total", "clamp", "calls"), [(250, 100, 3), (120, 50, 3), (30, 100, 2)])
+def test_missing_pagination_walks_pages_until_a_short_one(
+    make_client: MakeClient, total: int, clamp: int, calls: int
+) -> None:
+    bold, server = make_client(paged(total, clamp=clamp, pagination=False))
+    assert [r["id"] for r in bold.list_rulesets()] == list(range(1, total + 1))
+    assert len(server.requests) == calls
+
+
+def test_a_server_that_ignores_page_does_not_loop_forever(make_client: MakeClient) -> None:
+    bold, server = make_client(paged(100, pagination=False, ignore_page=True))
+    assert len(bold.list_rulesets()) == 100
+    assert len(server.requests) == 2
+
+
+def test_remaining_pages_are_fetched_concurrently_and_each_object_once(
+    make_client: MakeClient,
+) -> None:
+    inner = paged(1000)
+    in_flight = 0
+    most = 0
+    lock = threading.Lock()
+
+    def slow(request: httpx.Request) -> httpx.Response:
+        nonlocal in_flight, most
+        with lock:
+            in_flight += 1
+            most = max(most, in_flight)
+        time.sleep(0.02)  # long enough for the pool's threads to overlap
+        with lock:
+            in_flight -= 1
+        return inner(request)
+
+    bold, server = make_client(slow, concurrency=4, rate=1000, burst=20)
+    rulesets = bold.list_rulesets()
+    assert len(rulesets) == 1000
+    assert len({r["id"] for r in rulesets}) == 1000
+    assert [r["id"] for r in rulesets] == list(range(1, 1001))  # in page order
+    assert len(server.requests) == 10
+    assert most == 4  # overlapped, and never more than the configured concurrency
+
+
+def test_a_list_that_moves_mid_read_is_read_again(make_client: MakeClient) -> None:
+    # The first pass sees object 100 twice (an insert shifted it across the page edge), so it
+    # holds 149 unique objects of 150: the client reads again rather than plan on a torn list.
+    served = {"n": 0}
+    steady = paged(150)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        served["n"] += 1
+        if served["n"] == 2:
+            items = [{"id": n} for n in range(100, 150)]
+            return envelope(
+                {"rulesets": items}, pagination={"total": 150, "total_pages": 2, "per_page": 100}
+            )
+        return steady(request)
+
+    bold, server = make_client(handler, concurrency=1)
+    assert len(bold.list_rulesets()) == 150
+    assert len(server.requests) == 4
+
+
+def test_a_failing_page_fails_the_whole_list(make_client: MakeClient) -> None:
+    inner = paged(500)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.params["page"] == "3":
+            return httpx.Response(403, json={"message": "missing scope read_price_rulesets"})
+        return inner(request)
+
+    bold, _ = make_client(handler)
+    with pytest.raises(errors.PermissionDenied, match="read_price_rulesets"):
+        bold.list_rulesets()
+
+
+def test_order_conditions_are_listed_deep(make_client: MakeClient) -> None:
+    bold, server = make_client(paged(3, key="order_conditions"))
+    assert len(bold.list_order_conditions()) == 3
+    assert server.requests[0].url.params["deep"] == "true"
+
+
+def test_discount_codes_can_be_filtered_by_name(make_client: MakeClient) -> None:
+    bold, server = make_client(paged(2, key="discount_codes"))
+    assert len(bold.list_discount_codes(name="SPRING")) == 2
+    assert server.requests[0].url.params["name"] == "SPRING"
+
+
+def test_rules_come_as_a_bare_list(make_client: MakeClient) -> None:
+    rules = [{"id": 1, "external_id": "a"}, {"id": 2, "external_id": "b"}]
+    bold, server = make_client(lambda r: envelope(rules, pagination={"total": 2, "total_pages": 1}))
+    assert bold.list_rules("spring") == rules
+    assert server.requests[0].url.path.endswith("/rulesets/external/spring/rules")
+
+
+def test_counting_every_apps_rulesets_is_one_call(make_client: MakeClient) -> None:
+    bold, server = make_client(paged(1234))
+    assert bold.count_rulesets_all_apps() == 1234
+    assert len(server.requests) == 1
+    assert server.requests[0].url.params["include_all_apps"] == "true"
+    assert server.requests[0].url.params["limit"] == "1"
