@@ -169,7 +169,9 @@ class ApiError(BoldrulesError):
         if self.api_message:
             text += f": {self.api_message}"
         if self.field_errors:
-            text += " (" + "; ".join(f"{e.field}: {cut(e.message, 120)}" for e in self.field_errors[:5])
+            text += " (" + "; ".join(
+                f"{e.field}: {cut(e.message, 120)}" for e in self.field_errors[:5]
+            )
             text += f"; +{len(self.field_errors) - 5} more)" if len(self.field_errors) > 5 else ")"
         if self.detail:
             text += f" — {self.detail}"
@@ -227,7 +229,9 @@ class AmbiguousWrite(ApiError):
 
     def __init__(self, *, read_back: dict[str, Any] | None = None, **kwargs: Any) -> None:
         self.read_back = read_back or {}
-        kwargs.setdefault("detail", "the write may or may not have happened; read back before retrying")
+        kwargs.setdefault(
+            "detail", "the write may or may not have happened; read back before retrying"
+        )
         super().__init__(**kwargs)
 
 
@@ -252,7 +256,9 @@ class StalePlan(BoldrulesError):
 
     def __init__(self, moved: list[str]) -> None:
         self.moved = moved
-        lines = [f"The saved plan is stale: {len(moved)} object{'s' if len(moved) != 1 else ''} changed since it was made:"]
+        lines = [
+            f"The saved plan is stale: {len(moved)} object{'s' if len(moved) != 1 else ''} changed since it was made:"
+        ]
         lines += [f"  {m}" for m in moved]
         lines.append("Run `boldrules plan` again and review the new plan.")
         super().__init__("\n".join(lines))

@@ -1,0 +1,391 @@
+"""The plan: ownership, dependency order, safety rules, checksum and the saved-plan file.
+
+``plan_changes`` is pure: desired resources and live state in, a ``Plan`` out. It decides which
+live objects are ours to change (design.md, "Ownership"), orders changes so that an order
+condition exists before a ruleset refers to it and is deleted after, evaluates the project's
+safety limits, and fingerprints every live object a change touches so that a saved plan can
+later prove the shop has not moved. Reading and writing the saved-plan file is the only I/O.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fnmatch
+import json
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from reconciler import __version__, config, diff, errors, model, state
+
+#: Version of the saved-plan and ``--format json`` document; bump on incompatible change.
+FORMAT_VERSION = 1
+
+#: Percent limits apply only from this many managed objects up: deleting 1 of 2 is 50% but no
+#: cause for alarm (the count limit still holds). The same floor octoDNS uses.
+PERCENT_FLOOR = 10
+
+
+@dataclass(frozen=True)
+class Filters:
+    """``--only`` / ``--exclude`` globs on ``kind:name`` keys; any filter makes the plan PARTIAL."""
+
+    only: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+
+    @property
+    def partial(self) -> bool:
+        """True when some changes may have been left out on purpose."""
+        return bool(self.only or self.exclude)
+
+    def admits(self, key: model.Key) -> bool:
+        """True when ``key`` passes both lists."""
+        text = str(key)
+        if self.only and not any(fnmatch.fnmatchcase(text, g) for g in self.only):
+            return False
+        return not any(fnmatch.fnmatchcase(text, g) for g in self.exclude)
+
+
+@dataclass(frozen=True)
+class SafetyReport:
+    """The safety evaluation shown in every plan: the figures, and what breaks a limit."""
+
+    managed: int
+    deletes: int
+    updates: int
+    delete_percent: float
+    update_percent: float
+    violations: tuple[str, ...]
+    #: Violations that ``--force`` cannot lift (protected objects).
+    hard_violations: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        """True when no limit is broken."""
+        return not self.violations and not self.hard_violations
+
+    def as_json(self) -> dict[str, Any]:
+        """The evaluation as JSON."""
+        return {
+            "managed": self.managed,
+            "deletes": self.deletes,
+            "updates": self.updates,
+            "delete_percent": round(self.delete_percent, 1),
+            "update_percent": round(self.update_percent, 1),
+            "violations": list(self.violations),
+            "hard_violations": list(self.hard_violations),
+        }
+
+
+@dataclass(frozen=True)
+class Plan:
+    """An ordered list of changes for one target, with everything a reviewer or apply needs."""
+
+    target: str
+    shop: str
+    api_version: str
+    changes: tuple[model.Change, ...]
+    #: Live fingerprint of every object a change touches, by ``str(key)``; None: absent at plan time.
+    fingerprints: Mapping[str, str | None]
+    #: What was left alone, by reason: ``{"rulesets of other apps": 12, ...}``.
+    left_alone: Mapping[str, int]
+    safety: SafetyReport
+    filters: Filters = field(default_factory=Filters)
+    created_at: str = ""
+    tool_version: str = __version__
+
+    @property
+    def partial(self) -> bool:
+        """True when ``--only``/``--exclude`` narrowed the plan."""
+        return self.filters.partial
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """``{"create": n, "update": n, "delete": n}``."""
+        tally = Counter(c.action for c in self.changes)
+        return {a: tally.get(a, 0) for a in ("create", "update", "delete")}
+
+    @property
+    def empty(self) -> bool:
+        """True when there is nothing to do."""
+        return not self.changes
+
+    @property
+    def checksum(self) -> str:
+        """sha256 of the canonical JSON of the changes: what a reviewer approved."""
+        return model.fingerprint([change_json(c) for c in self.changes])
+
+    def check_safety(self, *, force: bool = False) -> None:
+        """Raise UnsafePlan unless every limit holds (``force`` lifts all but protection)."""
+        reasons = list(self.safety.hard_violations)
+        if not force:
+            reasons += self.safety.violations
+        if reasons:
+            raise errors.UnsafePlan(reasons)
+
+
+# --- building a plan ------------------------------------------------------------------------
+
+
+def owned(
+    live: Iterable[model.Resource],
+    *,
+    desired_keys: set[model.Key],
+    ownership: config.Ownership,
+) -> tuple[list[model.Resource], Counter[str]]:
+    """Split live objects into ours and a tally of what was left alone, by reason.
+
+    Rulesets: every one the token lists (the listing is the app's own). Order conditions: the
+    groups the manifests name or the project file lists. Discount codes: the codes the
+    manifests name or whose name starts with a listed prefix.
+    """
+    groups = {k.ident[0] for k in desired_keys if k.kind is model.Kind.ORDER_CONDITION}
+    groups |= set(ownership.order_condition_names)
+    codes = {k.ident[0] for k in desired_keys if k.kind is model.Kind.DISCOUNT_CODE}
+    mine: list[model.Resource] = []
+    foreign_groups: set[str] = set()
+    left: Counter[str] = Counter()
+    for resource in live:
+        key = resource.key
+        if key.kind is model.Kind.ORDER_CONDITION and key.ident[0] not in groups:
+            foreign_groups.add(key.ident[0])
+            continue
+        if (
+            key.kind is model.Kind.DISCOUNT_CODE
+            and key.ident[0] not in codes
+            and not key.ident[0].startswith(tuple(ownership.discount_code_prefixes))
+        ):
+            left["discount codes not managed here"] += 1
+            continue
+        mine.append(resource)
+    if foreign_groups:
+        left["order condition groups not managed here"] = len(foreign_groups)
+    return mine, left
+
+
+def order_changes(changes: Iterable[model.Change]) -> list[model.Change]:
+    """Creates and updates in dependency order, then deletes in reverse dependency order.
+
+    Order conditions come before the rulesets and codes that may refer to them, and their
+    deletes come last, after whatever referred to them is gone.
+    """
+
+    def rank(change: model.Change) -> tuple[int, int, tuple[str, ...]]:
+        kind_rank = change.key.kind.rank
+        if isinstance(change, model.Delete):
+            return (1, -kind_rank, change.key.ident)
+        return (0, kind_rank, change.key.ident)
+
+    return sorted(changes, key=rank)
+
+
+def evaluate_safety(
+    changes: Sequence[model.Change], *, managed: int, rules: config.Safety
+) -> SafetyReport:
+    """Measure deletes and updates against the project's limits; name each broken one."""
+    deletes = [c for c in changes if isinstance(c, model.Delete)]
+    updates = [c for c in changes if isinstance(c, model.Update)]
+    delete_pct = 100.0 * len(deletes) / managed if managed else 0.0
+    update_pct = 100.0 * len(updates) / managed if managed else 0.0
+    flag = "Re-run with --force if intended."
+    violations: list[str] = []
+    if len(deletes) > rules.max_deletes:
+        violations.append(
+            f"Refusing to delete {len(deletes)} of {managed} managed objects "
+            f"(limit {rules.max_deletes} by safety.max_deletes). {flag}"
+        )
+    if managed >= PERCENT_FLOOR and delete_pct > rules.max_delete_percent:
+        violations.append(
+            f"Refusing to delete {len(deletes)} of {managed} managed objects "
+            f"({delete_pct:.0f}%, limit {rules.max_delete_percent:g}% by "
+            f"safety.max_delete_percent). {flag}"
+        )
+    if managed >= PERCENT_FLOOR and update_pct > rules.max_update_percent:
+        violations.append(
+            f"Refusing to update {len(updates)} of {managed} managed objects "
+            f"({update_pct:.0f}%, limit {rules.max_update_percent:g}% by "
+            f"safety.max_update_percent). {flag}"
+        )
+    hard = [
+        f"Refusing to delete protected {d.key.describe()} (safety.protected matches "
+        f"{_matching(d.key, rules.protected)!r}); --force does not lift protection: remove the "
+        "pattern from boldrules.yaml first if the delete is really intended."
+        for d in deletes
+        if _matching(d.key, rules.protected)
+    ]
+    return SafetyReport(
+        managed=managed,
+        deletes=len(deletes),
+        updates=len(updates),
+        delete_percent=delete_pct,
+        update_percent=update_pct,
+        violations=tuple(violations),
+        hard_violations=tuple(hard),
+    )
+
+
+def _matching(key: model.Key, patterns: Iterable[str]) -> str:
+    text = str(key)
+    return next((p for p in patterns if fnmatch.fnmatchcase(text, p)), "")
+
+
+def plan_changes(
+    desired: Sequence[model.Resource],
+    live: state.LiveState,
+    *,
+    target: config.Target,
+    project: config.Project,
+    filters: Filters | None = None,
+    now: dt.datetime | None = None,
+) -> Plan:
+    """Desired against owned live state → an ordered, safety-evaluated, fingerprinted Plan."""
+    filters = filters or Filters()
+    desired_keys = {r.key for r in desired}
+    mine, left = owned(live.resources, desired_keys=desired_keys, ownership=project.ownership)
+    if live.foreign_rulesets:
+        left["rulesets of other apps (not visible to this token)"] = live.foreign_rulesets
+    changes = [c for c in diff.diff_resources(desired, mine) if filters.admits(c.key)]
+    ordered = order_changes(changes)
+    live_by_key = {r.key: r for r in mine}
+    fingerprints: dict[str, str | None] = {}
+    for change in ordered:
+        have = live_by_key.get(change.key)
+        fingerprints[str(change.key)] = have.fingerprint() if have is not None else None
+    safety = evaluate_safety(ordered, managed=len(mine), rules=project.safety)
+    moment = (now or dt.datetime.now(dt.UTC)).replace(microsecond=0)
+    return Plan(
+        target=target.name,
+        shop=live.shop,
+        api_version=target.api_version,
+        changes=tuple(ordered),
+        fingerprints=fingerprints,
+        left_alone=dict(sorted(left.items())),
+        safety=safety,
+        filters=filters,
+        created_at=moment.isoformat().replace("+00:00", "Z"),
+    )
+
+
+# --- JSON forms and the saved plan ----------------------------------------------------------
+
+
+def resource_json(resource: model.Resource) -> dict[str, Any]:
+    """A resource's body and origin as JSON (handles are read afresh at apply time)."""
+    data: dict[str, Any] = {"body": resource.body}
+    if resource.origin is not None:
+        data["origin"] = str(resource.origin)
+    return data
+
+
+def change_json(change: model.Change) -> dict[str, Any]:
+    """One change as JSON: key, action, the full desired body, the field changes."""
+    data: dict[str, Any] = {
+        "key": change.key.as_json(),
+        "action": change.action,
+        "id": str(change.key),
+    }
+    if isinstance(change, model.Create | model.Update):
+        data["desired"] = resource_json(change.desired)
+    if isinstance(change, model.Update):
+        data["fields"] = [f.as_json() for f in change.fields]
+    if isinstance(change, model.Delete | model.Update):
+        data["live_fingerprint"] = change.live.fingerprint()
+    return data
+
+
+def plan_json(plan: Plan) -> dict[str, Any]:
+    """The whole plan as the JSON document ``schemas/plan.schema.json`` describes."""
+    return {
+        "format_version": FORMAT_VERSION,
+        "tool_version": plan.tool_version,
+        "created_at": plan.created_at,
+        "target": plan.target,
+        "shop": plan.shop,
+        "api_version": plan.api_version,
+        "partial": plan.partial,
+        "filters": {"only": list(plan.filters.only), "exclude": list(plan.filters.exclude)},
+        "summary": plan.counts,
+        "checksum": plan.checksum,
+        "safety": plan.safety.as_json(),
+        "left_alone": dict(plan.left_alone),
+        "changes": [change_json(c) for c in plan.changes],
+        "fingerprints": dict(plan.fingerprints),
+    }
+
+
+@dataclass(frozen=True)
+class SavedChange:
+    """A change read back from a saved plan: enough to re-check and to apply it."""
+
+    key: model.Key
+    action: model.Action
+    desired: model.Resource | None
+    live_fingerprint: str | None
+
+
+@dataclass(frozen=True)
+class SavedPlan:
+    """A plan file as written by ``plan --out``: what the reviewer approved."""
+
+    target: str
+    shop: str
+    api_version: str
+    checksum: str
+    changes: tuple[SavedChange, ...]
+    document: Mapping[str, Any]
+
+
+def write_plan(plan: Plan, path: Path) -> None:
+    """Write the saved plan atomically (a partial file never replaces a good one)."""
+    text = json.dumps(plan_json(plan), indent=2, sort_keys=False, ensure_ascii=False) + "\n"
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(text, encoding="utf-8")
+    temporary.replace(path)
+
+
+def read_plan(path: Path) -> SavedPlan:
+    """Read and check a saved plan; any defect is a PlanFileInvalid naming the file."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise errors.PlanFileInvalid(f"{path}: no such plan file") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise errors.PlanFileInvalid(f"{path}: not a readable plan file ({exc})") from None
+    if not isinstance(document, dict) or document.get("format_version") != FORMAT_VERSION:
+        version = document.get("format_version") if isinstance(document, dict) else None
+        raise errors.PlanFileInvalid(
+            f"{path}: plan format version {version!r} is not {FORMAT_VERSION}; "
+            "make the plan again with this version of boldrules"
+        )
+    try:
+        changes = tuple(_saved_change(c) for c in document["changes"])
+        saved = SavedPlan(
+            target=str(document["target"]),
+            shop=str(document["shop"]),
+            api_version=str(document["api_version"]),
+            checksum=str(document["checksum"]),
+            changes=changes,
+            document=document,
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise errors.PlanFileInvalid(f"{path}: damaged plan file (missing or bad {exc})") from None
+    recomputed = model.fingerprint(list(document["changes"]))
+    if recomputed != saved.checksum:
+        raise errors.PlanFileInvalid(
+            f"{path}: the checksum does not match the changes; the file was edited after "
+            "`boldrules plan` wrote it. Make the plan again."
+        )
+    return saved
+
+
+def _saved_change(data: Mapping[str, Any]) -> SavedChange:
+    key = model.Key.from_json(data["key"])
+    desired = None
+    if "desired" in data:
+        desired = model.Resource(key, data["desired"]["body"])
+    action = data["action"]
+    if action not in ("create", "update", "delete"):
+        raise ValueError(f"action {action!r}")
+    return SavedChange(key, action, desired, data.get("live_fingerprint"))

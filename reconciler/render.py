@@ -1,0 +1,299 @@
+"""Plan → text for a terminal, Markdown for a pull-request comment, JSON for tools.
+
+All three render the same ``Plan``; none of them reaches the network or the shop. Markdown comes
+from Jinja2 templates shipped in ``reconciler/templates`` (overridable with ``--template``) and
+is kept under GitHub's 65,536-character comment limit by folding away what does not fit.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import jinja2.sandbox
+
+from reconciler import errors, model, plan
+
+#: GitHub refuses comments over 65,536 characters; stay well clear for the wrapper text.
+MARKDOWN_LIMIT = 60_000
+
+#: A value longer than this is shortened in field lines; the saved plan keeps it whole.
+VALUE_LIMIT = 160
+
+SIGNS = {"create": "+", "update": "~", "delete": "-"}
+COLOURS = {"create": "green", "update": "yellow", "delete": "red"}
+
+
+def mask_code(code: str) -> str:
+    """``SPRING15`` → ``SPR…15``: enough to recognise a code in review, not to use it."""
+    if len(code) <= 4:
+        return code[:1] + "…"
+    if len(code) <= 6:
+        return code[:2] + "…" + code[-1:]
+    return code[:3] + "…" + code[-2:]
+
+
+def show_key(key: model.Key, *, show_codes: bool = True) -> str:
+    """``ruleset spring-sale``; a discount code's name masked unless ``show_codes``."""
+    if key.kind is model.Kind.DISCOUNT_CODE and not show_codes:
+        return f"{key.kind.label} {mask_code(key.name)}"
+    return key.describe()
+
+
+def show_value(value: Any) -> str:
+    """A value as compact JSON, shortened past VALUE_LIMIT characters."""
+    if value is None:
+        return "(none)"
+    text = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(", ", ": "))
+    return text if len(text) <= VALUE_LIMIT else text[: VALUE_LIMIT - 1] + "…"
+
+
+def field_line(change: model.FieldChange) -> str:
+    """``rules[gold].actions[0].value: -50 → -40``, ``sku_ids: + "SKU-3"``."""
+    if change.op == "added":
+        return f"{change.path}: + {show_value(change.new)}"
+    if change.op == "removed":
+        return f"{change.path}: - {show_value(change.old)}"
+    return f"{change.path}: {show_value(change.old)} → {show_value(change.new)}"
+
+
+def summary_line(plan_: plan.Plan) -> str:
+    """``Plan: 2 to create, 1 to update, 0 to delete.`` or ``No changes.``."""
+    if plan_.empty:
+        return "No changes."
+    n = plan_.counts
+    return f"Plan: {n['create']} to create, {n['update']} to update, {n['delete']} to delete."
+
+
+def create_note(change: model.Create) -> str:
+    """What a reader wants to know of a new object at a glance."""
+    body = change.desired.body
+    kind = change.key.kind
+    if kind is model.Kind.RULESET:
+        rules = len(body.get("rules", {}))
+        text = f"{rules} rule{'s' if rules != 1 else ''}"
+    elif kind is model.Kind.ORDER_CONDITION:
+        sets = len(body.get("field_sets", []))
+        text = f"{sets} field set{'s' if sets != 1 else ''}"
+    else:
+        action = body.get("action", {})
+        text = f"{action.get('type', '?')} {show_value(action.get('value'))}"
+    if change.desired.origin is not None:
+        text += f", {change.desired.origin}"
+    return text
+
+
+def left_alone_line(plan_: plan.Plan) -> str:
+    """``Left alone: 12 rulesets of other apps …; 3 order condition groups not managed here.``."""
+    if not plan_.left_alone:
+        return ""
+    return "Left alone: " + "; ".join(f"{n} {what}" for what, n in plan_.left_alone.items()) + "."
+
+
+def safety_lines(plan_: plan.Plan) -> list[str]:
+    """The safety evaluation: the figures, then each broken limit."""
+    s = plan_.safety
+    head = (
+        f"Safety: {s.deletes} delete{'s' if s.deletes != 1 else ''} and {s.updates} "
+        f"update{'s' if s.updates != 1 else ''} of {s.managed} managed object"
+        f"{'s' if s.managed != 1 else ''} ({s.delete_percent:.0f}% / {s.update_percent:.0f}%)"
+    )
+    if s.ok:
+        return [head + ": within limits."]
+    return [head + ":", *(f"  ! {v}" for v in (*s.hard_violations, *s.violations))]
+
+
+@dataclass(frozen=True)
+class Block:
+    """One change, ready to print: a heading line and its detail lines."""
+
+    action: str
+    heading: str
+    details: tuple[str, ...]
+
+
+def blocks(plan_: plan.Plan, *, show_codes: bool = True) -> Iterator[Block]:
+    """Each change as a Block in plan order."""
+    for change in plan_.changes:
+        name = show_key(change.key, show_codes=show_codes)
+        if isinstance(change, model.Create):
+            yield Block("create", f"{name} ({create_note(change)})", ())
+        elif isinstance(change, model.Update):
+            yield Block("update", name, tuple(field_line(f) for f in change.fields))
+        else:
+            yield Block("delete", name, ())
+
+
+# --- text -----------------------------------------------------------------------------------
+
+
+def render_text(plan_: plan.Plan, *, color: bool = False) -> str:
+    """The plan for a terminal: ``+``/``~``/``-`` per object, changed fields only."""
+
+    def paint(text: str, action: str, *, bold: bool = False) -> str:
+        if not color:
+            return text
+        import click  # only for its ANSI styling; rendering stays free of I/O
+
+        return click.style(text, fg=COLOURS[action], bold=bold)
+
+    lines = [f"Target {plan_.target} (shop {plan_.shop}, API version {plan_.api_version})"]
+    if plan_.partial:
+        lines.append(
+            "PARTIAL plan: only objects matching "
+            + _filters_text(plan_.filters)
+            + " were compared; other differences are not shown."
+        )
+    lines.append("")
+    for block in blocks(plan_):
+        lines.append(paint(f"{SIGNS[block.action]} {block.heading}", block.action, bold=True))
+        lines.extend(f"    {d}" for d in block.details)
+    if plan_.changes:
+        lines.append("")
+    extra = left_alone_line(plan_)
+    if extra:
+        lines.append(extra)
+    lines.extend(safety_lines(plan_))
+    lines.append(summary_line(plan_))
+    return "\n".join(lines) + "\n"
+
+
+def _filters_text(filters: plan.Filters) -> str:
+    parts = []
+    if filters.only:
+        parts.append("--only " + " ".join(filters.only))
+    if filters.exclude:
+        parts.append("--exclude " + " ".join(filters.exclude))
+    return " and ".join(parts)
+
+
+# --- Markdown -------------------------------------------------------------------------------
+
+
+def _environment(loader: jinja2.BaseLoader) -> jinja2.Environment:
+    env = jinja2.sandbox.SandboxedEnvironment(
+        loader=loader,
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["md_code"] = _md_code
+    return env
+
+
+def _md_code(text: str) -> str:
+    """Inline code that survives backticks inside the text."""
+    fence = "``" if "`" in text else "`"
+    return f"{fence}{text}{fence}"
+
+
+def load_template(path: Path | None) -> jinja2.Template:
+    """The shipped ``plan.md.j2``, or the user's ``--template`` file."""
+    if path is None:
+        source = resources.files("reconciler.templates").joinpath("plan.md.j2").read_text("utf-8")
+        return _environment(jinja2.BaseLoader()).from_string(source)
+    try:
+        source = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise errors.ConfigError(
+            f"{path}: cannot read the Markdown template ({exc.strerror})"
+        ) from None
+    try:
+        return _environment(jinja2.BaseLoader()).from_string(source)
+    except jinja2.TemplateSyntaxError as exc:
+        raise errors.ConfigError(f"{path}:{exc.lineno}: template error: {exc.message}") from None
+
+
+def markdown_context(
+    plan_: plan.Plan, shown: Sequence[Block], *, show_codes: bool, hidden: int
+) -> dict[str, Any]:
+    """What a Markdown template sees; documented in docs/plan-output.md."""
+    table: dict[str, Counter[str]] = {k.label: Counter() for k in model.Kind}
+    for change in plan_.changes:
+        table[change.key.kind.label][change.action] += 1
+    return {
+        "plan": plan.plan_json(plan_),
+        "summary": summary_line(plan_),
+        "counts": plan_.counts,
+        "table": {kind: dict(c) for kind, c in table.items() if c},
+        "blocks": [
+            {
+                "sign": SIGNS[b.action],
+                "action": b.action,
+                "heading": b.heading,
+                "details": list(b.details),
+            }
+            for b in shown
+        ],
+        "hidden": hidden,
+        "left_alone": left_alone_line(plan_),
+        "safety": safety_lines(plan_),
+        "safety_ok": plan_.safety.ok,
+        "partial": plan_.partial,
+        "filters": _filters_text(plan_.filters),
+        "show_codes": show_codes,
+    }
+
+
+def render_markdown(
+    plan_: plan.Plan,
+    *,
+    template: Path | None = None,
+    show_codes: bool = False,
+    limit: int = MARKDOWN_LIMIT,
+) -> str:
+    """The plan as a pull-request comment, never longer than ``limit`` characters."""
+    tmpl = load_template(template)
+    every = list(blocks(plan_, show_codes=show_codes))
+
+    def attempt(count: int) -> str:
+        context = markdown_context(
+            plan_, every[:count], show_codes=show_codes, hidden=len(every) - count
+        )
+        try:
+            return tmpl.render(context)
+        except jinja2.TemplateError as exc:
+            raise errors.ConfigError(f"Markdown template error: {exc}") from None
+
+    text = attempt(len(every))
+    if len(text) <= limit:
+        return text
+    low, high = 0, len(every)
+    while low < high:  # the most blocks that fit
+        middle = (low + high + 1) // 2
+        if len(attempt(middle)) <= limit:
+            low = middle
+        else:
+            high = middle - 1
+    text = attempt(low)
+    return text if len(text) <= limit else text[: limit - 40] + "\n\n… (cut to fit a comment)\n"
+
+
+# --- JSON -----------------------------------------------------------------------------------
+
+
+def render_json(plan_: plan.Plan) -> str:
+    """The plan document of ``schemas/plan.schema.json``."""
+    return json.dumps(plan.plan_json(plan_), indent=2, ensure_ascii=False) + "\n"
+
+
+def render(plan_: plan.Plan, fmt: str, **options: Any) -> str:
+    """Dispatch on ``text``, ``markdown`` or ``json``."""
+    if fmt == "markdown":
+        return render_markdown(plan_, **options)
+    if fmt == "json":
+        return render_json(plan_)
+    return render_text(plan_, color=bool(options.get("color")))
+
+
+def counts_by_kind(changes: Sequence[model.Change]) -> Mapping[str, int]:
+    """How many changes of each kind, for summaries of several targets."""
+    return dict(Counter(c.key.kind.value for c in changes))

@@ -1,0 +1,137 @@
+"""The diff: field-level detail, identity matching, and no phantom changes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from reconciler import diff, model, state
+
+RULE = {
+    "external_id": "gold-half-off",
+    "type": "DISCOUNT",
+    "conditions": [{"type": "CUSTOMER_GROUP", "value": "gold"}],
+    "actions": [{"type": "PRICE_ADJUST_PERCENT", "value": -50}],
+}
+BASE: dict[str, Any] = {
+    "external_id": "spring",
+    "public_name": "Spring",
+    "product_selection": {"type": "PRODUCT_SEARCH", "sku_ids": ["SKU-1", "SKU-2"]},
+    "rules": [RULE],
+}
+
+
+def lines(live: dict[str, Any], desired: dict[str, Any]) -> list[str]:
+    a, b = state.ruleset_resource(live), state.ruleset_resource(desired)
+    return [f"{c.op} {c.path}: {c.old!r} -> {c.new!r}" for c in diff.field_changes(a.body, b.body)]
+
+
+CASES = [
+    ("nothing", BASE, ["none"]),
+    (
+        "a scalar",
+        {**BASE, "public_name": "Spring sale"},
+        ["changed public_name: 'Spring' -> 'Spring sale'"],
+    ),
+    (
+        "a value deep in a rule",
+        {**BASE, "rules": [{**RULE, "actions": [{"type": "PRICE_ADJUST_PERCENT", "value": -40}]}]},
+        ["changed rules[gold-half-off].actions[0].value: -50 -> -40"],
+    ),
+    (
+        "an id added to a set and one removed",
+        {**BASE, "product_selection": {"type": "PRODUCT_SEARCH", "sku_ids": ["SKU-2", "SKU-3"]}},
+        [
+            "removed product_selection.sku_ids: 'SKU-1' -> None",
+            "added product_selection.sku_ids: None -> 'SKU-3'",
+        ],
+    ),
+    (
+        "a new rule",
+        {**BASE, "rules": [RULE, {**RULE, "external_id": "silver"}]},
+        [
+            "added rules[silver]: None -> {'type': 'DISCOUNT', 'conditions': [{'type': 'CUSTOMER_GROUP', 'value': 'gold'}], "
+            "'actions': [{'type': 'PRICE_ADJUST_PERCENT', 'value': -50}], 'meta': {}, 'priority': 0, 'stack_order': 0}"
+        ],
+    ),
+    (
+        "a condition replaced inside a set",
+        {
+            **BASE,
+            "rules": [{**RULE, "conditions": [{"type": "CUSTOMER_GROUP", "value": "silver"}]}],
+        },
+        [
+            "removed rules[gold-half-off].conditions: {'type': 'CUSTOMER_GROUP', 'value': 'gold'} -> None",
+            "added rules[gold-half-off].conditions: None -> {'type': 'CUSTOMER_GROUP', 'value': 'silver'}",
+        ],
+    ),
+    (
+        "a date set",
+        {**BASE, "expiry_date": "2026-03-31T23:59:59+00:00"},
+        ["changed expiry_date: None -> '2026-03-31T23:59:59Z'"],
+    ),
+]
+
+
+@pytest.mark.parametrize(("why", "desired", "expected"), CASES, ids=[c[0] for c in CASES])
+def test_field_changes(why: str, desired: dict[str, Any], expected: list[str]) -> None:
+    assert (lines(BASE, desired) or ["none"]) == expected
+
+
+def test_field_set_change_reads_as_one_set_out_and_one_in() -> None:
+    def oc(province: str) -> model.Resource:
+        return state.order_condition_resource(
+            {
+                "name": "ZONE",
+                "value": "p",
+                "field_sets": [
+                    {
+                        "customer.shipping.country_code": "CA",
+                        "customer.shipping.province_code": province,
+                    },
+                    {
+                        "customer.shipping.country_code": "CA",
+                        "customer.shipping.province_code": "SK",
+                    },
+                ],
+            }
+        )
+
+    changes = diff.field_changes(oc("MB").body, oc("AB").body)
+    assert [(c.op, c.path) for c in changes] == [("removed", "field_sets"), ("added", "field_sets")]
+    assert changes[0].old["customer.shipping.province_code"] == "MB"
+    assert changes[1].new["customer.shipping.province_code"] == "AB"
+
+
+def test_diff_resources_matches_by_identity() -> None:
+    a = state.ruleset_resource(BASE)
+    b = state.ruleset_resource({**BASE, "external_id": "summer"})
+    c = state.ruleset_resource({**BASE, "public_name": "Changed"})
+    changes = diff.diff_resources(
+        desired=[c, b], live=[a, state.ruleset_resource({**BASE, "external_id": "old"})]
+    )
+    summary = sorted((ch.action, str(ch.key)) for ch in changes)
+    assert summary == [
+        ("create", "ruleset:summer"),
+        ("delete", "ruleset:old"),
+        ("update", "ruleset:spring"),
+    ]
+
+
+def test_equal_objects_never_update() -> None:
+    a = state.ruleset_resource(BASE)
+    b = state.ruleset_resource({**BASE, "rules": [{**RULE, "id": 5}], "id": 3, "active": True})
+    assert diff.diff_resources([a], [b]) == []
+
+
+@pytest.mark.parametrize(
+    ("parts", "text"),
+    [
+        (["rules", "gold", "actions", 0, "value"], "rules[gold].actions[0].value"),
+        (["product_selection", "sku_ids"], "product_selection.sku_ids"),
+        (["public_name"], "public_name"),
+    ],
+)
+def test_format_path(parts: list[Any], text: str) -> None:
+    assert diff.format_path(parts) == text
