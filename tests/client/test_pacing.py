@@ -1,0 +1,126 @@
+"""Pacing: the token bucket keeps every client at its rate, across threads and after a 429."""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+
+from reconciler import client, errors
+from tests.client.conftest import FakeClock, MakeClient, envelope
+
+
+def worst_excess(stamps: list[float], rate: float) -> float:
+    """The most requests any window held beyond ``rate * window length``."""
+    stamps = sorted(stamps)
+    worst = 0.0
+    for i, start in enumerate(stamps):
+        for j in range(i, len(stamps)):
+            worst = max(worst, (j - i + 1) - rate * (stamps[j] - start))
+    return worst
+
+
+@pytest.mark.parametrize(("calls", "rate", "burst"), [(50, 10.0, 10), (30, 4.0, 1), (25, 20.0, 25)])
+def test_n_calls_take_at_least_n_minus_burst_over_rate(
+    make_client: MakeClient, clock: FakeClock, calls: int, rate: float, burst: int
+) -> None:
+    stamps: list[float] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        stamps.append(clock.time())
+        return envelope({})
+
+    bold, _ = make_client(handler, rate=rate, burst=burst)
+    start = clock.time()
+    for _ in range(calls):
+        bold.ping()
+    elapsed = clock.time() - start
+    assert elapsed >= (calls - burst) / rate - 1e-6
+    assert elapsed <= (calls - burst) / rate + 0.1  # and not much slower than allowed
+    assert worst_excess(stamps, rate) <= burst + 1e-6
+
+
+def test_the_bucket_is_shared_by_every_thread() -> None:
+    # Real time, small numbers: 4 threads x 10 calls at 100/s with a burst of 5.
+    stamps: list[float] = []
+    lock = threading.Lock()
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        with lock:
+            stamps.append(time.monotonic())
+        return envelope({})
+
+    bold = client.BoldClient(
+        base_url="https://api.bold.test",
+        token="t0ken",
+        shop_identifier="s",
+        transport=httpx.MockTransport(handler),
+        rate=100.0,
+        burst=5,
+        concurrency=4,
+    )
+    start = time.monotonic()
+    with bold, ThreadPoolExecutor(4) as pool:
+        list(pool.map(lambda _: [bold.ping() for _ in range(10)], range(4)))
+    assert time.monotonic() - start >= (40 - 5) / 100.0
+    # A little slack for the scheduler: stamps are taken after the bucket, not at it.
+    assert worst_excess(stamps, 100.0) <= 5 + 1.5
+    assert bold.stats.calls == {("GET", "ping"): 40}
+
+
+def test_a_429_holds_back_every_caller(make_client: MakeClient, clock: FakeClock) -> None:
+    stamps: list[float] = []
+    answers = [
+        httpx.Response(
+            429, json={"message": "API rate limit exceeded"}, headers={"Retry-After": "5"}
+        )
+    ]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        stamps.append(clock.time())
+        return answers.pop(0) if answers else envelope({})
+
+    bold, _ = make_client(handler)
+    bold.ping()  # refused once, waits 5 s, succeeds
+    bold.ping()
+    assert stamps[1] - stamps[0] >= 5.0
+    assert bold.stats.rate_limited == 1
+
+
+def test_calls_in_flight_never_exceed_concurrency() -> None:
+    in_flight = 0
+    most = 0
+    lock = threading.Lock()
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal in_flight, most
+        with lock:
+            in_flight += 1
+            most = max(most, in_flight)
+        time.sleep(0.01)
+        with lock:
+            in_flight -= 1
+        return envelope({})
+
+    with (
+        client.BoldClient(
+            base_url="https://api.bold.test",
+            token="t0ken",
+            shop_identifier="s",
+            transport=httpx.MockTransport(handler),
+            rate=10_000.0,
+            burst=100,
+            concurrency=3,
+        ) as bold,
+        ThreadPoolExecutor(8) as pool,
+    ):
+        list(pool.map(lambda _: bold.ping(), range(40)))
+    assert most == 3
+
+
+def test_a_bucket_needs_a_positive_rate() -> None:
+    with pytest.raises(errors.ConfigError, match="rate must be > 0"):
+        client.TokenBucket(0, 10)
