@@ -35,7 +35,7 @@ import re
 import string
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -147,7 +147,15 @@ def _placeholders(template: str) -> set[str]:
 
 
 class TokenBucket:
-    """A thread-safe token bucket: in any window of t seconds at most ``burst + rate * t`` takes.
+    """A thread-safe bucket of ``burst`` tokens, each returning ``burst / rate`` s after use.
+
+    So at most ``burst`` takes fit in any window of ``burst / rate`` seconds, and therefore at
+    most ``burst + rate * t`` in any window of t seconds: the sustained rate is ``rate`` and the
+    excess never more than ``burst``. A classic refill-as-you-go bucket with the same numbers
+    would allow ``burst + rate`` calls in the first second, which Bold's "about 10 a second"
+    (and the sandbox's model of it) answers with 429s; this one stays under that limit.
+    ``slack`` seconds are added to every return so that network jitter between our send and
+    the server's arrival does not tip a full window over.
 
     ``hold(seconds)`` makes every taker wait at least that long (used after a 429, so one
     refused thread does not leave the others to walk into the same wall).
@@ -160,15 +168,16 @@ class TokenBucket:
         *,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        slack: float = 0.02,
     ) -> None:
         if rate <= 0 or burst < 1:
             raise errors.ConfigError(f"rate must be > 0 and burst >= 1 (got {rate}, {burst})")
         self.rate = float(rate)
         self.burst = int(burst)
+        self.window = self.burst / self.rate + slack
         self._clock = clock
         self._sleep = sleep
-        self._tokens = float(burst)
-        self._stamp = clock()
+        self._spent: deque[float] = deque()
         self._hold_until = float("-inf")
         self._lock = threading.Lock()
 
@@ -178,12 +187,13 @@ class TokenBucket:
         while True:
             with self._lock:
                 now = self._clock()
-                self._tokens = min(self.burst, self._tokens + (now - self._stamp) * self.rate)
-                self._stamp = now
-                if now >= self._hold_until and self._tokens >= 1.0:
-                    self._tokens -= 1.0
+                while self._spent and now - self._spent[0] >= self.window:
+                    self._spent.popleft()
+                if now >= self._hold_until and len(self._spent) < self.burst:
+                    self._spent.append(now)
                     return waited
-                wait = max(self._hold_until - now, (1.0 - self._tokens) / self.rate, 1e-4)
+                back = self._spent[0] + self.window - now if len(self._spent) >= self.burst else 0
+                wait = max(self._hold_until - now, back, 1e-4)
             self._sleep(wait)
             waited += wait
 
