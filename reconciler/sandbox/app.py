@@ -1,0 +1,316 @@
+"""The ``Sandbox``: a WSGI app that behaves like Bold's Price Rules API, and its knobs.
+
+Owns the request pipeline (auth → rate limit → route → scope → shop → faults → handler →
+drop/slow), the token registry, the statistics, and the public methods tests and the CLI use
+(``add_token``, ``set_faults``, ``stats``, ``reset``, ``dump``, ``load``). Resource behaviour
+lives in ``rulesets``, ``order_conditions``, ``discount_codes`` and ``storefront``; the control
+surface under ``/__sandbox__/`` in ``control``. It must not import anything of ``reconciler``
+outside ``reconciler.sandbox``: the sandbox is an independent picture of the API.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from reconciler.sandbox import (
+    control,
+    discount_codes,
+    faults,
+    limits,
+    order_conditions,
+    rulesets,
+    shop,
+    storefront,
+    web,
+)
+from reconciler.sandbox.store import Store
+
+ALL_SCOPES: tuple[str, ...] = (
+    "read_price_rulesets",
+    "write_price_rulesets",
+    "read_price_order_conditions",
+    "write_price_order_conditions",
+    "read_discount_codes",
+    "write_discount_codes",
+)
+DEFAULT_TOKEN = "sandbox-local-token"
+DEFAULT_APP = "boldrules-local"
+CONTROL_TOKEN = "sandbox-control"
+#: The app that owns the rulesets backing discount codes (contract §5.5).
+DISCOUNT_APP = discount_codes.DISCOUNT_APP
+
+#: Set by ``serve`` on every environ: the request came over a real socket.
+SOCKET_KEY = "boldrules.sandbox.socket"
+
+_RELEASES = ("2022-05-01", "2022-10-14")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_AUTH_BODY_MESSAGE = "This request failed to be authenticated."
+
+StartResponse = Callable[..., Any]
+
+
+def resolve_version(header: str | None) -> str:
+    """Bold-API-Version-Date → the release it selects; missing or invalid → 2022-05-01 (§1)."""
+    if header is None or not _DATE.match(header.strip()):
+        return _RELEASES[0]
+    chosen = _RELEASES[0]
+    for release in _RELEASES:
+        if release <= header.strip():
+            chosen = release
+    return chosen
+
+
+class Sandbox:
+    """A local Bold Price Rules server for one shop; a WSGI callable, thread-safe."""
+
+    def __init__(
+        self,
+        db: str | Path | None = None,
+        *,
+        rate: float | None = None,
+        burst: int = 10,
+        retry_after: bool = True,
+        shop_identifier: str = "sandbox-shop",
+        shop_domain: str = "sandbox-shop.example.com",
+        control_token: str = CONTROL_TOKEN,
+    ) -> None:
+        self.store = Store(db)
+        self.shop = web.Shop(identifier=shop_identifier, domain=shop_domain)
+        self.control_token = control_token
+        self.router = web.Router(
+            [
+                *shop.routes(),
+                *storefront.routes(),
+                *rulesets.routes(),
+                *order_conditions.routes(),
+                *discount_codes.routes(),
+            ]
+        )
+        self._tokens: dict[str, tuple[str, frozenset[str]]] = {}
+        self._stats: Counter[tuple[str, str, int]] = Counter()
+        self._versions: Counter[str] = Counter()
+        self._events: Counter[str] = Counter()
+        self._stats_lock = threading.Lock()
+        self.injector = faults.Injector()
+        self.limiter: limits.RateLimiter | None = None
+        self.retry_after = retry_after
+        self.set_rate(rate, burst=burst, retry_after=retry_after)
+
+    @classmethod
+    def embedded(cls, path: str | Path) -> Sandbox:
+        """The embedded target's sandbox: the file (and folder) made on first use, the default
+        token registered for app ``boldrules-local`` with every scope, no rate limit."""
+        sandbox = cls(db=path)
+        sandbox.add_token(DEFAULT_TOKEN, app=DEFAULT_APP)
+        return sandbox
+
+    # Configuration.
+
+    def add_token(self, token: str, *, app: str, scopes: Iterable[str] = ALL_SCOPES) -> None:
+        """Register (or redefine) an API token belonging to ``app`` with ``scopes``."""
+        if not token or token == self.control_token:
+            raise ValueError("an API token must be non-empty and differ from the control token")
+        self._tokens[token] = (app, frozenset(scopes))
+
+    def token_app(self, token: str) -> str | None:
+        """The app a registered API token belongs to (None: not an API token)."""
+        entry = self._tokens.get(token)
+        return entry[0] if entry else None
+
+    def token_scopes(self, token: str) -> frozenset[str]:
+        """The scopes of a registered API token (empty: not an API token)."""
+        entry = self._tokens.get(token)
+        return entry[1] if entry else frozenset()
+
+    def set_rate(self, rate: float | None, *, burst: int = 10, retry_after: bool = True) -> None:
+        """Turn per-token rate limiting on (``rate`` per second, ``burst``) or off (None/0)."""
+        self.limiter = limits.RateLimiter(rate, burst) if rate else None
+        self.retry_after = retry_after
+
+    def set_faults(self, **settings: Any) -> faults.Faults:
+        """Replace the fault settings (unnamed ones go back to off); ValueError on bad input."""
+        chosen = faults.Faults.from_dict(settings)
+        self.injector.configure(chosen)
+        return chosen
+
+    @property
+    def faults(self) -> faults.Faults:
+        """The fault settings in force."""
+        return self.injector.faults
+
+    @property
+    def wsgi_app(self) -> Sandbox:
+        """The WSGI callable (the sandbox itself)."""
+        return self
+
+    # Observation and state.
+
+    def stats(self) -> dict[str, Any]:
+        """Request counts by method+route and status, totals, 429s, fault events, versions."""
+        with self._stats_lock:
+            by_route: dict[str, dict[str, int]] = {}
+            by_status: Counter[str] = Counter()
+            for (method, route, status), count in sorted(self._stats.items()):
+                by_route.setdefault(f"{method} {route}", {})[str(status)] = count
+                by_status[str(status)] += count
+            return {
+                "total": sum(self._stats.values()),
+                "by_route": by_route,
+                "by_status": dict(by_status),
+                "rate_limited": by_status.get("429", 0),
+                "events": dict(self._events),
+                "api_versions": dict(self._versions),
+            }
+
+    def reset(self, *, data: bool = True, stats: bool = True, faults: bool = True) -> None:
+        """Forget the stored objects, the counts (and rate buckets) and/or the fault settings."""
+        if data:
+            self.store.clear()
+        if stats:
+            with self._stats_lock:
+                self._stats.clear()
+                self._versions.clear()
+                self._events.clear()
+            if self.limiter is not None:
+                self.limiter.clear()
+        if faults:
+            self.injector.configure(type(self.injector.faults)())
+
+    def dump(self) -> dict[str, Any]:
+        """Every stored object as JSON (the seed format of docs/sandbox.md)."""
+        return self.store.dump()
+
+    def load(self, data: dict[str, Any]) -> None:
+        """Replace every stored object with a dump; ValueError/KeyError on a malformed one."""
+        self.store.load(data)
+
+    def close(self) -> None:
+        """Close the database."""
+        self.store.close()
+
+    # The WSGI entry point.
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        request = web.Request.from_environ(environ)
+        if request.path.startswith(control.PREFIX):
+            response = control.handle(self, request)
+            return _send(start_response, response)
+        response, drop = self._api(request)
+        if not drop:
+            return _send(start_response, response)
+        if not environ.get(SOCKET_KEY):
+            # In process there is no connection to cut: raise what a reset socket raises, and
+            # let the client map it like any transport failure.
+            raise ConnectionResetError("sandbox: connection dropped after the write committed")
+        body = response.encode()
+        headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body) + 64))]
+        start_response(web.status_line(response.status), headers)
+        # Fewer bytes than promised: the server closes the connection mid-body, and the client
+        # sees a protocol or read error although the write has happened.
+        return _Truncated(body[: len(body) // 2])
+
+    def _api(self, request: web.Request) -> tuple[web.Response, bool]:
+        """Run one API request through the pipeline; (response, drop the connection?)."""
+        version = resolve_version(request.headers.get("bold-api-version-date"))
+        matched = self.router.match(request.method, request.path)
+        route = matched[0] if isinstance(matched, tuple) else None
+        template = route.template.replace(":int", "") if route else "(unmatched)"
+        drop = False
+        try:
+            response, drop = self._pipeline(request, matched)
+        except web.ApiError as exc:
+            response = web.Response(exc.status, exc.body(), headers=exc.headers)
+        except Exception as exc:  # a sandbox bug must reach the client as a 500, not hang it
+            response = web.Response(500, web.ApiError(500, f"Sandbox error: {exc!r}").body())
+        with self._stats_lock:
+            self._stats[(request.method, template, response.status)] += 1
+            self._versions[version] += 1
+            if drop:
+                self._events["dropped_after_commit"] += 1
+        return response, drop
+
+    def _pipeline(
+        self, request: web.Request, matched: tuple[web.Route, dict[str, str]] | list[str]
+    ) -> tuple[web.Response, bool]:
+        storefront_call = request.path.startswith("/price_rules/storefront/")
+        app, scopes = "", frozenset[str]()
+        if not storefront_call:
+            token = request.bearer()
+            entry = self._tokens.get(token) if token else None
+            if entry is None:
+                raise web.ApiError(401, _AUTH_BODY_MESSAGE)
+            app, scopes = entry
+            if self.limiter is not None:
+                wait = self.limiter.acquire(token or "")
+                if wait is not None:
+                    raise self._too_many(wait)
+        if not isinstance(matched, tuple):
+            if matched:
+                raise web.ApiError(
+                    405,
+                    f"{request.method} is not allowed on {request.path}.",
+                    headers={"Allow": ", ".join(sorted(set(matched)))},
+                )
+            raise web.ApiError(404, f"No endpoint at {request.method} {request.path}.")
+        route, params = matched
+        shop_name = params.pop("shop", None)
+        if shop_name is not None and shop_name not in self._shop_names(storefront_call):
+            raise web.ApiError(404, f"No shop {shop_name!r}.")
+        if route.scope is not None and route.scope not in scopes:
+            raise web.ApiError(403, f"This token lacks the {route.scope} scope for this call.")
+        delay = self.injector.delay()
+        if delay:
+            time.sleep(delay)
+        early = self.injector.early_status()
+        if early == 429:
+            raise self._too_many(1.0)
+        if early is not None:
+            with self._stats_lock:
+                self._events[f"injected_{early}"] += 1
+            raise web.ApiError(early, f"Injected fault: the sandbox answered {early}.")
+        response = route.handler(
+            web.Call(request=request, params=params, app=app, store=self.store, shop=self.shop)
+        )
+        drop = route.write and response.status < 300 and self.injector.drop()
+        held = 0.0 if drop else self.injector.slow()
+        if held:
+            with self._stats_lock:
+                self._events["slow"] += 1
+            time.sleep(held)
+        return response, drop
+
+    def _shop_names(self, storefront_call: bool) -> tuple[str, ...]:
+        if storefront_call:
+            return (self.shop.identifier, self.shop.domain)
+        return (self.shop.identifier,)
+
+    def _too_many(self, wait: float) -> web.ApiError:
+        headers = {"Retry-After": str(max(1, math.ceil(wait)))} if self.retry_after else {}
+        return web.ApiError(429, "API rate limit exceeded", headers=headers)
+
+
+class _Truncated:
+    """A WSGI body that stops short of its Content-Length."""
+
+    def __init__(self, part: bytes) -> None:
+        self.part = part
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield self.part
+
+
+def _send(start_response: StartResponse, response: web.Response) -> list[bytes]:
+    body = response.encode()
+    headers = [(name, value) for name, value in response.headers.items()]
+    if response.status != 204:
+        headers.append(("Content-Type", "application/json"))
+    headers.append(("Content-Length", str(len(body))))
+    start_response(web.status_line(response.status), headers)
+    return [body]
