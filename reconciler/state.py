@@ -23,7 +23,6 @@ from reconciler import model
 
 if TYPE_CHECKING:
     from reconciler import client as client_module
-    from reconciler import manifest as manifest_module
 
 #: Product selection filters: lists of string ids whose order carries no meaning (contract §5.3).
 SELECTION_FILTERS = (
@@ -112,7 +111,7 @@ def _clean(mapping: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def normalise_selection(selection: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Product selection: the type as sent, each filter a sorted set of strings, empty ones dropped."""
+    """Product selection: the type as sent; each filter a sorted set of strings, empty ones gone."""
     selection = selection or {}
     result: dict[str, Any] = {}
     for field_name, value in selection.items():
@@ -141,7 +140,7 @@ def normalise_action(action: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def normalise_rule(rule: Mapping[str, Any]) -> dict[str, Any]:
-    """A rule without its identity: type, conditions (a set: all must hold), actions, meta, order."""
+    """A rule without its identity: type, conditions (a set: all must hold), actions, order."""
     body: dict[str, Any] = {
         "type": rule["type"],
         # Conditions are ANDed, so their order means nothing; actions keep theirs.
@@ -239,12 +238,11 @@ _RESOURCE_BUILDERS = {
 }
 
 
-def desired_resources(manifests: manifest_module.Manifests) -> list[model.Resource]:
-    """Every declared object of the manifests, normalised like live state."""
-    return [
-        _RESOURCE_BUILDERS[declared.key.kind](declared.data, declared.origin)
-        for declared in manifests.objects
-    ]
+def resource(
+    key: model.Key, data: Mapping[str, Any], origin: model.Origin | None = None
+) -> model.Resource:
+    """A declared or live object of ``key``'s kind → a normalised Resource."""
+    return _RESOURCE_BUILDERS[key.kind](data, origin)
 
 
 # --- request bodies -------------------------------------------------------------------------
@@ -276,7 +274,7 @@ def order_condition_to_api(body: Mapping[str, Any]) -> dict[str, Any]:
 def discount_code_to_api(
     body: Mapping[str, Any], *, codes: list[str] | None = None, code: str | None = None
 ) -> dict[str, Any]:
-    """A normalised discount code → ``{"discount_code": {...}}`` for create (``codes``) or update."""
+    """A normalised code → ``{"discount_code": {...}}`` for create (``codes``) or update."""
     inner: dict[str, Any] = dict(body)
     if codes is not None:
         inner = {"codes": list(codes), **inner}

@@ -66,3 +66,49 @@ def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault("NO_COLOR", "1")
+
+
+# --- the sandbox, in process ----------------------------------------------------------------
+
+#: The token tests use for "our" app; recognisable so a leak is easy to find in any output.
+APP_TOKEN = "test-token-OURS-5b1e"
+OTHER_TOKEN = "test-token-OTHER-9c2d"
+
+
+@pytest.fixture
+def sandbox() -> Any:
+    """A fresh in-memory sandbox: no pacing, our app's token and another app's token."""
+    from reconciler.sandbox import Sandbox
+
+    sb = Sandbox()
+    sb.add_token(APP_TOKEN, app="boldrules-test")
+    sb.add_token(OTHER_TOKEN, app="someone-else")
+    return sb
+
+
+def make_bold_client(sb: Any, token: str = APP_TOKEN, **options: Any) -> Any:
+    """A BoldClient on ``sb`` in process, fast: pacing far above what tests send."""
+    from reconciler import client
+
+    settings: dict[str, Any] = {"rate": 10_000.0, "burst": 10_000, "concurrency": 4}
+    settings.update(options)
+    return client.BoldClient(
+        base_url=client.SANDBOX_BASE_URL,
+        token=token,
+        transport=client.InProcessTransport(sb.wsgi_app),
+        **settings,
+    )
+
+
+@pytest.fixture
+def bold(sandbox: Any) -> Iterator[Any]:
+    """Our app's client on the in-process sandbox."""
+    with make_bold_client(sandbox) as c:
+        yield c
+
+
+@pytest.fixture
+def other_app(sandbox: Any) -> Iterator[Any]:
+    """Another app's client on the same sandbox (it owns its own rulesets)."""
+    with make_bold_client(sandbox, OTHER_TOKEN) as c:
+        yield c
