@@ -1,1 +1,1 @@
-"""JSON Schemas of the manifest, project file and saved plan (data; read with importlib.resources)."""
+"""JSON Schemas of the manifest, project file and saved plan (data, read as package resources)."""
