@@ -481,7 +481,7 @@ def _messages(
     path = tuple(error.absolute_path)
     kind, value, instance = error.validator, error.validator_value, error.instance
     hint = error.schema.get("x-message") if isinstance(error.schema, dict) else None
-    if hint and kind in ("required", "not", "dependentRequired"):
+    if hint and kind in ("required", "not", "dependentRequired", "anyOf"):
         yield path, False, str(hint)
     elif kind == "additionalProperties" and isinstance(instance, dict):
         known = list(error.schema.get("properties", {}))
@@ -501,8 +501,9 @@ def _messages(
                     yield path, False, f"missing required field {name!r} (needed with {trigger!r})"
     elif kind in ("enum", "const"):
         choices = [str(c) for c in (value if kind == "enum" else [value])]
+        # Short lists read best in full; a long one (rule types) only helps with a suggestion.
         suggestion = _suggest(str(instance), choices) if isinstance(instance, str) else ""
-        if suggestion:
+        if suggestion and len(choices) > 6:
             yield path, False, f"{_shown(instance)} is not allowed{suggestion}"
         else:
             yield path, False, f"{_shown(instance)} is not allowed: use one of {', '.join(choices)}"

@@ -1,0 +1,561 @@
+"""Manifests: files → Jinja2 → YAML with line marks → schema → semantic checks → ``Declared``.
+
+This module owns finding the manifest files a project names, rendering ``*.yaml.j2`` templates
+in a sandbox that sees only the target's ``vars``, checking every document against
+``schemas/manifest.schema.json``, and the checks a schema cannot express across all files at once
+(duplicate identities, references to undeclared order conditions, order condition groups that test
+different fields, dates out of order, repeated field sets and code names). It collects every
+problem of every file before raising ``errors.ManifestInvalid``.
+
+It must not talk to the API, normalise for diffing (``state.py`` does that), print, or read a
+token. Objects are handed on as written, with API field names and dates as the strings written.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import jinja2
+import jinja2.exceptions
+import jinja2.sandbox
+
+from reconciler import config, errors, model
+
+SUFFIXES = (".yaml", ".yml", ".yaml.j2", ".yml.j2")
+TEMPLATE_SUFFIX = ".j2"
+LISTS = ("rulesets", "order_conditions", "discount_codes")
+SCHEMA = "manifest.schema.json"
+_FIELD_PREFIX = "customer.shipping."
+
+PathParts = tuple[config.PathPart, ...]
+
+
+@dataclass(frozen=True)
+class Declared:
+    """One object a manifest declares, as written."""
+
+    key: model.Key
+    """Its identity; a discount code entry gives one Declared per code name."""
+    data: Mapping[str, Any]
+    """The object with API field names; dates are the strings written. A discount code's data
+    is its entry without ``codes``, plus ``"code": <that name>``."""
+    origin: model.Origin
+    """Where it is declared, the file relative to the project folder."""
+    group: int = 0
+    """Discount codes declared in one entry share a group number (from 1); 0 for the rest."""
+
+
+@dataclass(frozen=True)
+class Manifests:
+    """Everything the manifests declare, for one target."""
+
+    objects: tuple[Declared, ...]
+    """Sorted by ``key.sort_key``."""
+    files: tuple[str, ...]
+    """The files read, relative to the project folder."""
+
+
+@dataclass
+class _Document:
+    file: str
+    data: config.MarkedDict
+
+
+def load_manifests(project: config.Project, target: config.Target) -> Manifests:
+    """Render, parse and check every manifest; raise ManifestInvalid with every problem found."""
+    problems: list[errors.Problem] = []
+    paths = _discover(project, problems)
+    environment = _environment(project.root)
+    documents: list[_Document] = []
+    files: list[str] = []
+    for path in paths:
+        file = _relative(project.root, path)
+        files.append(file)
+        document = _read(environment, project.root, path, file, target, problems)
+        if document is not None:
+            documents.append(document)
+            problems += config.schema_problems(SCHEMA, document.data, file=file, describe=describe)
+            problems += _duplicate_key_problems(document)
+    problems += semantic_problems(documents)
+    if problems:
+        raise errors.ManifestInvalid(problems)
+    objects = sorted(_declared(documents), key=lambda declared: declared.key.sort_key)
+    return Manifests(objects=tuple(objects), files=tuple(files))
+
+
+# --------------------------------------------------------------------------------------------
+# Files and templates
+# --------------------------------------------------------------------------------------------
+
+
+def is_manifest_name(name: str) -> bool:
+    """Whether a file name is one boldrules reads from a manifests folder."""
+    return name.endswith(SUFFIXES) and not name.startswith(".")
+
+
+def _relative(root: Path, path: Path) -> str:
+    return Path(os.path.relpath(path, root)).as_posix()
+
+
+def _discover(project: config.Project, problems: list[errors.Problem]) -> list[Path]:
+    found: dict[Path, None] = {}
+    project_file = project.file.name
+    for index, entry in enumerate(project.manifests):
+        line, column = (
+            project.manifest_origins[index] if index < len(project.manifest_origins) else (1, 1)
+        )
+        where = f"manifests[{index}]"
+        shown = _relative(project.root, entry)
+        if entry.is_dir():
+            files = sorted(
+                path
+                for path in entry.rglob("*")
+                if is_manifest_name(path.name)
+                and not path.is_dir()
+                and not any(part.startswith(".") for part in path.relative_to(entry).parts)
+            )
+            if not files:
+                problems.append(
+                    errors.Problem(
+                        project_file,
+                        line,
+                        column,
+                        where,
+                        f"{shown}/ holds no *.yaml, *.yml or *.yaml.j2 files",
+                    )
+                )
+        elif entry.exists() or entry.is_symlink():
+            files = [entry]
+            if not entry.name.endswith(SUFFIXES):
+                problems.append(
+                    errors.Problem(
+                        project_file,
+                        line,
+                        column,
+                        where,
+                        f"{shown} is not a manifest: name it *.yaml, *.yml or *.yaml.j2",
+                    )
+                )
+                files = []
+        else:
+            problems.append(
+                errors.Problem(
+                    project_file, line, column, where, f"no such file or folder: {shown}"
+                )
+            )
+            files = []
+        for path in files:
+            found.setdefault(path, None)
+    return sorted(found, key=lambda path: _relative(project.root, path))
+
+
+def _environment(root: Path) -> jinja2.sandbox.SandboxedEnvironment:
+    # Sandboxed and strict: a template is data someone reviews, not code that may reach the
+    # machine, and a misspelt variable must fail rather than render as an empty string.
+    return jinja2.sandbox.SandboxedEnvironment(
+        loader=jinja2.FileSystemLoader(root),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
+
+
+def _read(
+    environment: jinja2.sandbox.SandboxedEnvironment,
+    root: Path,
+    path: Path,
+    file: str,
+    target: config.Target,
+    problems: list[errors.Problem],
+) -> _Document | None:
+    try:
+        text = config.read_source(path)
+        if path.name.endswith(TEMPLATE_SUFFIX):
+            text = _render(environment, root, path, file, text, target)
+        data = config.parse_yaml(text)
+    except config.SourceError as exc:
+        problems.append(errors.Problem(file, *exc.position, "", exc.message))
+        return None
+    except _TemplateFailed as exc:
+        problems.append(errors.Problem(exc.file, exc.line, 1, "", exc.message))
+        return None
+    if data is None:
+        problems.append(
+            errors.Problem(
+                file,
+                1,
+                1,
+                "",
+                "the file is empty: a manifest holds rulesets, order_conditions "
+                "and/or discount_codes",
+            )
+        )
+        return None
+    if not isinstance(data, config.MarkedDict):
+        kind = "a list" if isinstance(data, list) else f"{type(data).__name__} {data!r:.40}"
+        line, column = data.mark if isinstance(data, config.MarkedList) else (1, 1)
+        problems.append(
+            errors.Problem(
+                file,
+                line,
+                column,
+                "",
+                f"the top level must be a mapping with rulesets, order_conditions and/or "
+                f"discount_codes, not {kind}",
+            )
+        )
+        return None
+    return _Document(file, data)
+
+
+class _TemplateFailed(Exception):
+    def __init__(self, file: str, line: int, message: str) -> None:
+        super().__init__(message)
+        self.file, self.line, self.message = file, line, message
+
+
+def _render(
+    environment: jinja2.sandbox.SandboxedEnvironment,
+    root: Path,
+    path: Path,
+    file: str,
+    text: str,
+    target: config.Target,
+) -> str:
+    """Render a template with the target's vars only; output bounded like a file."""
+    try:
+        code = environment.compile(text, name=file, filename=str(path))
+        template = environment.template_class.from_code(
+            environment, code, environment.make_globals(None)
+        )
+        pieces: list[str] = []
+        size = 0
+        for piece in template.generate(dict(target.vars)):
+            pieces.append(piece)
+            size += len(piece)
+            if size > config.MAX_FILE_BYTES:
+                raise _TemplateFailed(
+                    file,
+                    1,
+                    f"the template renders to more than {config.MAX_FILE_BYTES} "
+                    "characters: refused",
+                )
+        return "".join(pieces)
+    except _TemplateFailed:
+        raise
+    except jinja2.TemplateSyntaxError as exc:
+        shown = file if exc.filename in (None, str(path)) or not exc.name else exc.name
+        raise _TemplateFailed(shown, exc.lineno, f"template syntax: {exc.message}") from None
+    except jinja2.UndefinedError as exc:
+        names = ", ".join(sorted(map(str, target.vars))) or "none"
+        shown, line = _template_position(exc.__traceback__, root, path, file)
+        raise _TemplateFailed(
+            shown, line, f"template: {exc.message} (target {target.name!r} has vars: {names})"
+        ) from None
+    except jinja2.TemplateNotFound as exc:
+        shown, line = _template_position(exc.__traceback__, root, path, file)
+        raise _TemplateFailed(
+            shown, line, f"template: no such file to include: {exc.name}"
+        ) from None
+    except jinja2.exceptions.SecurityError as exc:
+        shown, line = _template_position(exc.__traceback__, root, path, file)
+        raise _TemplateFailed(shown, line, f"template: not allowed in the sandbox: {exc}") from None
+    except Exception as exc:  # a template is user code: any failure is the user's to fix
+        shown, line = _template_position(exc.__traceback__, root, path, file)
+        raise _TemplateFailed(
+            shown, line, f"template: {type(exc).__name__}: {errors.cut(str(exc), 200)}"
+        ) from None
+
+
+def _template_position(
+    trace: TracebackType | None, root: Path, path: Path, file: str
+) -> tuple[str, int]:
+    """The template file and line a render error came from (Jinja2 rewrites its frames)."""
+    shown, line = file, 1
+    while trace is not None:
+        name = trace.tb_frame.f_code.co_filename
+        if not name.endswith(".py") and not name.startswith("<"):
+            shown = file if Path(name) == path else _relative(root, Path(name))
+            line = trace.tb_lineno
+        trace = trace.tb_next
+    return shown, line
+
+
+# --------------------------------------------------------------------------------------------
+# Naming what a path points at
+# --------------------------------------------------------------------------------------------
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def object_name(list_name: str, index: int, item: Any) -> str:
+    """``ruleset spring-sale``, ``order_condition ZONE=prairies``, ``discount_code SPRING15``."""
+    item = item if isinstance(item, Mapping) else {}
+    if list_name == "rulesets" and _text(item.get("external_id")):
+        return f"ruleset {item['external_id']}"
+    if list_name == "order_conditions" and _text(item.get("name")) and _text(item.get("value")):
+        return f"order_condition {item['name']}={item['value']}"
+    codes = item.get("codes")
+    if list_name == "discount_codes" and isinstance(codes, list) and codes and _text(codes[0]):
+        return f"discount_code {codes[0]}"
+    return f"{list_name}[{index}]"
+
+
+def describe(document: Any, path: PathParts) -> tuple[str, PathParts]:
+    """Split a path into the object it falls in (named) and the rest."""
+    if len(path) < 2 or path[0] not in LISTS or not isinstance(path[1], int):
+        return "", path
+    items = document.get(path[0]) if isinstance(document, Mapping) else None
+    item = items[path[1]] if isinstance(items, list) and path[1] < len(items) else None
+    head, rest = object_name(str(path[0]), path[1], item), path[2:]
+    if path[0] == "rulesets" and len(rest) >= 2 and rest[0] == "rules" and isinstance(rest[1], int):
+        rules = item.get("rules") if isinstance(item, Mapping) else None
+        rule = rules[rest[1]] if isinstance(rules, list) and rest[1] < len(rules) else None
+        rule_id = _text(rule.get("external_id")) if isinstance(rule, Mapping) else None
+        head += f" > rules[{rule_id or rest[1]}]"
+        rest = rest[2:]
+    return head, rest
+
+
+def _problem(
+    document: _Document, path: PathParts, message: str, *, at: PathParts | None = None
+) -> errors.Problem:
+    line, column = config.locate(document.data, path if at is None else at)
+    return errors.Problem(
+        document.file, line, column, config.path_text(document.data, path, describe), message
+    )
+
+
+def _duplicate_key_problems(document: _Document) -> list[errors.Problem]:
+    return [
+        errors.Problem(
+            document.file,
+            *repeat,
+            config.path_text(document.data, path, describe),
+            f"{key!r} is given twice (first at line {first[0]})",
+        )
+        for path, key, repeat, first in config.duplicate_keys(document.data)
+    ]
+
+
+# --------------------------------------------------------------------------------------------
+# Checks across all files
+# --------------------------------------------------------------------------------------------
+
+
+def _items(
+    documents: list[_Document], list_name: str
+) -> Iterator[tuple[_Document, int, config.MarkedDict]]:
+    """Every well-formed mapping under ``list_name``, in file order."""
+    for document in documents:
+        items = document.data.get(list_name)
+        if isinstance(items, list):
+            for index, item in enumerate(items):
+                if isinstance(item, config.MarkedDict):
+                    yield document, index, item
+
+
+def _at(document: _Document, path: PathParts) -> str:
+    line, column = config.locate(document.data, path)
+    return f"{document.file}:{line}:{column}"
+
+
+def semantic_problems(documents: list[_Document]) -> list[errors.Problem]:
+    """Every problem the schema cannot see, across all documents at once."""
+    problems = list(_ruleset_problems(documents))
+    problems += _order_condition_problems(documents)
+    problems += _discount_code_problems(documents)
+    problems += _reference_problems(documents)
+    for list_name in ("rulesets", "discount_codes"):
+        for document, index, item in _items(documents, list_name):
+            problems += _date_problems(document, (list_name, index), item)
+    return problems
+
+
+def _ruleset_problems(documents: list[_Document]) -> Iterator[errors.Problem]:
+    seen: dict[str, str] = {}
+    for document, index, ruleset in _items(documents, "rulesets"):
+        external_id = _text(ruleset.get("external_id"))
+        path: PathParts = ("rulesets", index)
+        if external_id is not None:
+            if external_id in seen:
+                yield _problem(
+                    document,
+                    path,
+                    f"declared twice (first at {seen[external_id]})",
+                    at=(*path, "external_id"),
+                )
+            else:
+                seen[external_id] = _at(document, (*path, "external_id"))
+        rules = ruleset.get("rules")
+        rule_ids: dict[str, int] = {}
+        for rule_index, rule in enumerate(rules if isinstance(rules, list) else []):
+            rule_id = _text(rule.get("external_id")) if isinstance(rule, dict) else None
+            if rule_id is None:
+                continue
+            rule_path = (*path, "rules", rule_index, "external_id")
+            if rule_id in rule_ids:
+                first_path = (*path, "rules", rule_ids[rule_id], "external_id")
+                first_line = config.locate(document.data, first_path)[0]
+                yield _problem(
+                    document,
+                    (*path, "rules", rule_index),
+                    f"external_id {rule_id!r} is used twice in this ruleset "
+                    f"(first at line {first_line})",
+                    at=rule_path,
+                )
+            else:
+                rule_ids[rule_id] = rule_index
+
+
+def _field_names(field_set: Any) -> tuple[str, ...]:
+    return tuple(sorted(str(name) for name in field_set)) if isinstance(field_set, dict) else ()
+
+
+def _short(fields: tuple[str, ...]) -> str:
+    return ", ".join(name.removeprefix(_FIELD_PREFIX) for name in fields) or "nothing"
+
+
+def _order_condition_problems(documents: list[_Document]) -> Iterator[errors.Problem]:
+    seen: dict[tuple[str, str], str] = {}
+    groups: dict[str, tuple[tuple[str, ...], str]] = {}
+    for document, index, condition in _items(documents, "order_conditions"):
+        path: PathParts = ("order_conditions", index)
+        name, value = _text(condition.get("name")), _text(condition.get("value"))
+        if name is not None and value is not None:
+            if (name, value) in seen:
+                yield _problem(document, path, f"declared twice (first at {seen[name, value]})")
+            else:
+                seen[name, value] = _at(document, path)
+        field_sets = condition.get("field_sets")
+        if not isinstance(field_sets, list):
+            continue
+        for set_index, field_set in enumerate(field_sets):
+            set_path = (*path, "field_sets", set_index)
+            if not isinstance(field_set, dict) or not field_set:
+                continue
+            earlier = [i for i in range(set_index) if field_sets[i] == field_set]
+            if earlier:
+                yield _problem(document, set_path, f"the same as field_sets[{earlier[0]}]")
+            if name is None:
+                continue
+            fields = _field_names(field_set)
+            if name not in groups:
+                head = config.path_text(document.data, set_path, describe)
+                groups[name] = (fields, f"{head} ({_at(document, set_path)})")
+            elif groups[name][0] != fields:
+                reference, where = groups[name]
+                yield _problem(
+                    document,
+                    set_path,
+                    f"tests {_short(fields)} but {where} tests {_short(reference)}: every order "
+                    f"condition named {name} must test the same fields",
+                )
+
+
+def _discount_code_problems(documents: list[_Document]) -> Iterator[errors.Problem]:
+    seen: dict[str, tuple[str, str]] = {}
+    for document, index, entry in _items(documents, "discount_codes"):
+        codes = entry.get("codes")
+        in_entry: dict[str, str] = {}
+        for code_index, code in enumerate(codes if isinstance(codes, list) else []):
+            if not _text(code):
+                continue
+            path = ("discount_codes", index, "codes", code_index)
+            folded = code.casefold()
+            if folded in in_entry:
+                same = (
+                    ""
+                    if in_entry[folded] == code
+                    else f" (as {in_entry[folded]!r}; case is ignored)"
+                )
+                yield _problem(document, path, f"{code!r} appears twice in this list{same}")
+                continue
+            in_entry[folded] = code
+            if folded in seen:
+                first, where = seen[folded]
+                same = (
+                    "" if first == code else f" as {first!r} (codes are unique regardless of case)"
+                )
+                yield _problem(document, path, f"{code!r} is already declared{same} at {where}")
+            else:
+                seen[folded] = (code, _at(document, path))
+
+
+def _reference_problems(documents: list[_Document]) -> Iterator[errors.Problem]:
+    declared: dict[str, set[str]] = {}
+    for _, _, condition in _items(documents, "order_conditions"):
+        name, value = _text(condition.get("name")), _text(condition.get("value"))
+        if name is not None and value is not None:
+            declared.setdefault(name, set()).add(value)
+    for document, index, ruleset in _items(documents, "rulesets"):
+        rules = ruleset.get("rules")
+        for rule_index, rule in enumerate(rules if isinstance(rules, list) else []):
+            conditions = rule.get("conditions") if isinstance(rule, dict) else None
+            for cond_index, condition in enumerate(
+                conditions if isinstance(conditions, list) else []
+            ):
+                if not isinstance(condition, dict) or condition.get("type") != "ORDER_CONDITION":
+                    continue
+                name, value = _text(condition.get("name")), condition.get("value")
+                if name is None or not isinstance(value, str) or value in declared.get(name, ()):
+                    continue
+                known = declared.get(name)
+                hint = (
+                    f"{name} has {', '.join(sorted(known))}"
+                    if known
+                    else "declare it under order_conditions"
+                )
+                yield _problem(
+                    document,
+                    ("rulesets", index, "rules", rule_index, "conditions", cond_index),
+                    f"order condition {name}={value} is not declared in any manifest ({hint})",
+                )
+
+
+def _date_problems(
+    document: _Document, path: PathParts, item: Mapping[str, Any]
+) -> list[errors.Problem]:
+    start, expiry = item.get("start_date"), item.get("expiry_date")
+    if not isinstance(start, str) or not isinstance(expiry, str):
+        return []
+    start_at, expiry_at = config.parse_instant(start), config.parse_instant(expiry)
+    if start_at is None or expiry_at is None or expiry_at > start_at:
+        return []
+    return [_problem(document, (*path, "expiry_date"), f"{expiry} is not after start_date {start}")]
+
+
+# --------------------------------------------------------------------------------------------
+# The result
+# --------------------------------------------------------------------------------------------
+
+
+def _declared(documents: list[_Document]) -> Iterator[Declared]:
+    for document, _, ruleset in _items(documents, "rulesets"):
+        yield Declared(
+            model.ruleset_key(ruleset["external_id"]),
+            config.plain(ruleset),
+            model.Origin(document.file, *ruleset.mark),
+        )
+    for document, _, condition in _items(documents, "order_conditions"):
+        yield Declared(
+            model.order_condition_key(condition["name"], condition["value"]),
+            config.plain(condition),
+            model.Origin(document.file, *condition.mark),
+        )
+    for group, (document, _, entry) in enumerate(_items(documents, "discount_codes"), start=1):
+        shared = {key: value for key, value in config.plain(entry).items() if key != "codes"}
+        for code_index, code in enumerate(entry["codes"]):
+            yield Declared(
+                model.discount_code_key(code),
+                {**shared, "code": code},
+                model.Origin(document.file, *entry["codes"].item_marks[code_index]),
+                group=group,
+            )
