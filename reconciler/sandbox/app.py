@@ -165,7 +165,10 @@ class Sandbox:
                 "by_route": by_route,
                 "by_status": dict(by_status),
                 "rate_limited": by_status.get("429", 0),
-                "events": dict(self._events),
+                "events": {
+                    **self._events,
+                    "burst429_started": self.injector.bursts_started,
+                },
                 "api_versions": dict(self._versions),
             }
 

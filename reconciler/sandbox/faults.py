@@ -92,6 +92,7 @@ class Injector:
             self.faults = faults
             self._random = random.Random(faults.seed)
             self._burst_left = 0
+            self.bursts_started = 0
 
     def delay(self) -> float:
         """Seconds to sleep before handling."""
@@ -111,6 +112,7 @@ class Injector:
                 return 429
             if f.burst429 and self._random.random() < f.burst429:
                 self._burst_left = f.burst429_length - 1
+                self.bursts_started += 1
                 return 429
             for status, chance in ((500, f.p500), (502, f.p502), (503, f.p503)):
                 if chance and self._random.random() < chance:

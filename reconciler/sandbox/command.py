@@ -1,0 +1,149 @@
+"""``boldrules sandbox serve``: the click group the main command line mounts.
+
+Owns option parsing, loading the tokens and seed files, the one line saying where the sandbox
+listens, and a clean stop on Ctrl-C or SIGTERM. It must not implement behaviour: it builds a
+``Sandbox`` and hands it to ``serve``, the same code the tests use.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import threading
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import click
+
+from reconciler.sandbox.app import ALL_SCOPES, CONTROL_TOKEN, DEFAULT_APP, DEFAULT_TOKEN, Sandbox
+from reconciler.sandbox.server import serve as start_server
+
+
+@click.group()
+def sandbox() -> None:
+    """The local Bold-compatible server."""
+
+
+def _read_json(path: Path, what: str) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise click.BadParameter(f"cannot read {what} {path}: {exc}") from exc
+
+
+def _tokens(path: Path) -> list[tuple[str, str, list[str]]]:
+    data = _read_json(path, "tokens file")
+    out = []
+    if not isinstance(data, list):
+        raise click.BadParameter(f'{path}: expected a JSON list of {{"token", "app", "scopes"}}')
+    for i, entry in enumerate(data):
+        if (
+            not isinstance(entry, dict)
+            or not isinstance(entry.get("token"), str)
+            or not isinstance(entry.get("app"), str)
+        ):
+            raise click.BadParameter(f'{path}: entry {i} needs "token" and "app" strings')
+        scopes = entry.get("scopes", list(ALL_SCOPES))
+        if not isinstance(scopes, list) or not all(isinstance(s, str) for s in scopes):
+            raise click.BadParameter(f'{path}: entry {i}: "scopes" must be a list of strings')
+        out.append((entry["token"], entry["app"], scopes))
+    return out
+
+
+@sandbox.command()
+@click.option("--port", type=int, default=8765, show_default=True, help="Port to listen on.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="SQLite file to keep the data in (created if missing). Default: in memory.",
+)
+@click.option(
+    "--rate",
+    type=float,
+    default=10.0,
+    show_default=True,
+    help="Requests per second per token; 0 = off.",
+)
+@click.option("--burst", type=int, default=10, show_default=True, help="Burst per token.")
+@click.option("--latency", type=float, default=0.0, help="Added latency per request, ms.")
+@click.option("--jitter", type=float, default=0.0, help="Extra random latency up to this, ms.")
+@click.option("--no-retry-after", is_flag=True, help="Answer 429 without a Retry-After header.")
+@click.option(
+    "--tokens",
+    "tokens_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help='JSON list of {"token", "app", "scopes"}; replaces the default token.',
+)
+@click.option(
+    "--seed",
+    "seed_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="JSON dump to load at start (replaces what the database holds).",
+)
+@click.option("--threads", type=int, default=16, show_default=True, help="Worker threads.")
+@click.option("--control-token", default=CONTROL_TOKEN, help="Token for /__sandbox__/ calls.")
+def serve(
+    port: int,
+    host: str,
+    db: Path | None,
+    rate: float,
+    burst: int,
+    latency: float,
+    jitter: float,
+    no_retry_after: bool,
+    tokens_file: Path | None,
+    seed_file: Path | None,
+    threads: int,
+    control_token: str,
+) -> None:
+    """Serve the sandbox over HTTP until Ctrl-C or SIGTERM."""
+    if burst < 1:
+        raise click.BadParameter("--burst must be at least 1")
+    box = Sandbox(db, rate=rate or None, burst=burst, retry_after=not no_retry_after)
+    box.control_token = control_token
+    if tokens_file is not None:
+        for token, app, scopes in _tokens(tokens_file):
+            box.add_token(token, app=app, scopes=scopes)
+        who = f"the tokens in {tokens_file}"
+    else:
+        box.add_token(DEFAULT_TOKEN, app=DEFAULT_APP)
+        who = f"Authorization: Bearer {DEFAULT_TOKEN}"
+    if seed_file is not None:
+        try:
+            box.load(_read_json(seed_file, "seed file"))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise click.BadParameter(f"cannot load seed {seed_file}: {exc!r}") from exc
+    if latency or jitter:
+        box.set_faults(latency_ms=latency, jitter_ms=jitter)
+    try:
+        server = start_server(box, host=host, port=port, threads=threads)
+    except OSError as exc:
+        raise click.ClickException(f"cannot listen on {host}:{port}: {exc}") from exc
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    where = "in memory" if db is None else f"in {db}"
+    click.echo(
+        f"Bold sandbox listening on {server.url} (shop {box.shop.identifier}, data {where}); "
+        f"use {who}",
+        err=False,
+    )
+    try:
+        while not stop.wait(0.5):
+            pass
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        server.close()
+        box.close()
+        click.echo("Bold sandbox stopped.", err=True)
+
+
+if __name__ == "__main__":
+    sandbox()
