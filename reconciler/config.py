@@ -340,11 +340,22 @@ def parse_yaml(text: str) -> Any:
         what = str(exc.problem or exc.context or "cannot parse")
         if exc.context and exc.problem:
             what = f"{exc.context}: {exc.problem}"
-        raise SourceError(f"invalid YAML: {what}", _pos(mark) if mark else (1, 1)) from None
+        raise SourceError(
+            f"invalid YAML: {what}{_yaml_hint(what)}", _pos(mark) if mark else (1, 1)
+        ) from None
     except yaml.YAMLError as exc:  # reader errors (control characters) carry no mark
         raise SourceError(f"invalid YAML: {exc}") from None
     finally:
         loader.dispose()
+
+
+def _yaml_hint(what: str) -> str:
+    # PyYAML speaks of tokens; most of these come from one mistake a reader can act on.
+    if "'\\t'" in what:
+        return " (indent with spaces: YAML does not allow tabs)"
+    if "<block end>" in what or "mapping values are not allowed" in what:
+        return " (check the indentation)"
+    return ""
 
 
 def plain(data: Any) -> Any:

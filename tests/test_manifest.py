@@ -442,9 +442,17 @@ CASES = [
         {"p.yaml": "rulesets:\n  - external_id: a\n   product_selection: x\n"},
         [
             "pricing/p.yaml:3:4: invalid YAML: while parsing a block collection: expected "
-            "<block end>, but found '<block mapping start>'",
+            "<block end>, but found '<block mapping start>' (check the indentation)",
         ],
         id="invalid-yaml",
+    ),
+    pytest.param(
+        {"p.yaml": "rulesets:\n\t- external_id: a\n"},
+        [
+            "pricing/p.yaml:2:1: invalid YAML: while scanning for the next token: found character "
+            "'\\t' that cannot start any token (indent with spaces: YAML does not allow tabs)"
+        ],
+        id="tab-indentation",
     ),
     pytest.param(
         {"p.yaml": ""},
