@@ -1,0 +1,119 @@
+"""``sandbox serve`` as a user runs it: a real process, a real port, a clean stop on SIGTERM."""
+
+from __future__ import annotations
+
+import json
+import re
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+from click.testing import CliRunner
+
+from reconciler.sandbox import DEFAULT_TOKEN
+from reconciler.sandbox.command import sandbox
+from tests.sandbox import bodies
+from tests.sandbox.conftest import P
+
+pytestmark = pytest.mark.socket
+
+
+@contextmanager
+def running(*args: str) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    """Start ``sandbox serve --port 0 ARGS``; yield its URL and process; SIGTERM it after."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "reconciler.sandbox.command", "serve", "--port", "0", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    found = re.search(r"http://127\.0\.0\.1:\d+", line)
+    assert found, (
+        f"no address in {line!r}; stderr: {process.stderr.read() if process.stderr else ''}"
+    )
+    try:
+        yield found.group(0), process
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+        process.wait(timeout=10)
+        process.stdout.close()
+        if process.stderr:
+            process.stderr.close()
+
+
+def test_serve_prints_where_and_which_token_and_stops_on_sigterm(tmp_path: Path) -> None:
+    db = tmp_path / "s.sqlite"
+    headers = {"Authorization": f"Bearer {DEFAULT_TOKEN}"}
+    with running("--db", str(db), "--rate", "0") as (url, process):
+        made = httpx.post(f"{url}{P}/rulesets", json=bodies.ruleset(), headers=headers)
+        assert made.status_code == 201
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+    with running("--db", str(db)) as (url, _):
+        again = httpx.get(f"{url}{P}/rulesets/external/spring", headers=headers)
+        assert again.json()["data"]["ruleset"] == made.json()["data"]["ruleset"]
+        # the default rate: eleven calls within a second on one token draw a 429
+        statuses = [httpx.get(f"{url}{P}/rulesets", headers=headers).status_code for _ in range(11)]
+        assert 429 in statuses
+
+
+def test_tokens_and_seed_files(tmp_path: Path) -> None:
+    tokens = tmp_path / "tokens.json"
+    tokens.write_text(
+        json.dumps([{"token": "ci", "app": "ci-app", "scopes": ["read_price_rulesets"]}])
+    )
+    seed = tmp_path / "seed.json"
+    seed.write_text(
+        json.dumps(
+            {
+                "version": 1,
+                "rulesets": [
+                    {
+                        "app": "ci-app",
+                        "ruleset": {
+                            "id": 41,
+                            "external_id": "seeded",
+                            "internal_name": "",
+                            "public_name": "",
+                            "active": True,
+                            "priority": 0,
+                            "start_date": None,
+                            "expiry_date": None,
+                            "product_selection": {"type": "PRODUCTS_ALL"},
+                            "rules": [],
+                            "created_at": "2026-01-01T00:00:00Z",
+                            "updated_at": "2026-01-01T00:00:00Z",
+                        },
+                    }
+                ],
+            }
+        )
+    )
+    with running("--tokens", str(tokens), "--seed", str(seed), "--no-retry-after") as (
+        url,
+        process,
+    ):
+        listed = httpx.get(f"{url}{P}/rulesets", headers={"Authorization": "Bearer ci"}).json()
+        assert [r["id"] for r in listed["data"]["rulesets"]] == [41]
+        refused = httpx.get(
+            f"{url}{P}/rulesets", headers={"Authorization": f"Bearer {DEFAULT_TOKEN}"}
+        )
+        assert refused.status_code == 401
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=10) == 0
+
+
+def test_bad_tokens_file_is_a_usage_error(tmp_path: Path) -> None:
+    tokens = tmp_path / "tokens.json"
+    tokens.write_text(json.dumps({"token": "x"}))
+    result = CliRunner().invoke(sandbox, ["serve", "--tokens", str(tokens)])
+    assert result.exit_code == 2
+    assert "expected a JSON list" in result.output
