@@ -15,8 +15,11 @@ to stdout; logs and errors go to stderr. The token is never printed.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
+import os
+import sys
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +28,8 @@ from typing import Any, Literal
 import click
 
 import reconciler
-from reconciler import config, errors, manifest
+from reconciler import apply, client, config, errors, export, manifest, model, plan, render, state
+from reconciler.sandbox import command as sandbox_command
 
 OK = 0
 ERROR = 1
@@ -117,10 +121,32 @@ def main(ctx: click.Context, directory: Path, verbose: int, quiet: bool) -> None
 
 
 def settings(ctx: click.Context) -> Settings:
-    """The global options, as ``main`` stored them."""
+    """The global options, with a ``-C`` given after the command name taking precedence."""
     found = ctx.find_object(Settings)
     assert found is not None, "commands run under main"
-    return found
+    directory = ctx.meta.get(_DIRECTORY_KEY)
+    return found if directory is None else dataclasses.replace(found, directory=directory)
+
+
+_DIRECTORY_KEY = "boldrules.directory"
+
+
+def _remember_directory(ctx: click.Context, _: click.Parameter, value: Path | None) -> None:
+    if value is not None:
+        ctx.meta[_DIRECTORY_KEY] = value
+
+
+#: ``-C DIR`` accepted after the command name too (``boldrules validate -C examples/x``), as
+#: people type it both ways; every command takes it with ``@project_option``.
+project_option = click.option(
+    "-C",
+    "directory",
+    default=None,
+    type=click.Path(file_okay=False, path_type=Path),
+    expose_value=False,
+    callback=_remember_directory,
+    help="Run in this project folder (the one holding boldrules.yaml).",
+)
 
 
 # --------------------------------------------------------------------------------------------
@@ -129,6 +155,7 @@ def settings(ctx: click.Context) -> Settings:
 
 
 @main.command()
+@project_option
 @click.option("--target", "-t", "target_name", help="Render templates with this target's vars.")
 @click.option(
     "--format",
@@ -193,5 +220,286 @@ def _json_report(
     return report
 
 
-# The lead adds `plan`, `apply`, `export` and `sandbox` below, each as a @main.command()
-# function that returns an exit code; the boundary above handles their errors.
+# --------------------------------------------------------------------------------------------
+# plan
+# --------------------------------------------------------------------------------------------
+
+PENDING = 2
+
+
+def _open_client(project: config.Project, target: config.Target) -> client.BoldClient:
+    return client.BoldClient.for_target(target, routes=project.routes)
+
+
+def _desired(project: config.Project, target: config.Target) -> list[model.Resource]:
+    loaded = manifest.load_manifests(project, target)
+    return [state.resource(d.key, d.data, d.origin) for d in loaded.objects]
+
+
+def make_plan(
+    project: config.Project, target: config.Target, bold: client.BoldClient, filters: plan.Filters
+) -> plan.Plan:
+    """Manifests and live state → a Plan; a bad manifest fails before any API call."""
+    desired = _desired(project, target)
+    live = state.fetch_live(bold)
+    return plan.plan_changes(desired, live, target=target, project=project, filters=filters)
+
+
+def _colour() -> bool:
+    return sys.stdout.isatty() and "NO_COLOR" not in os.environ
+
+
+def filter_options(command: Any) -> Any:
+    """``--only`` / ``--exclude``, shared by plan and apply."""
+    command = click.option(
+        "--exclude",
+        multiple=True,
+        metavar="GLOB",
+        help="Leave out objects whose kind:name matches (e.g. 'discount_code:*'); repeatable.",
+    )(command)
+    return click.option(
+        "--only",
+        multiple=True,
+        metavar="GLOB",
+        help="Compare only objects whose kind:name matches (e.g. 'ruleset:spring-*'); repeatable.",
+    )(command)
+
+
+def _show(text: str, *, quiet: bool) -> None:
+    if not quiet:
+        click.echo(text, nl=False)
+
+
+@main.command("plan")
+@click.option("--target", "-t", "target_name", help="The target to plan (default: default_target).")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also save the plan as JSON for `boldrules apply FILE`.",
+)
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(["text", "markdown", "json"]),
+    default="text",
+    show_default=True,
+    help="text for a terminal, markdown for a pull-request comment, json for tools.",
+)
+@click.option(
+    "--detailed-exitcode",
+    is_flag=True,
+    help="Exit 2 when changes are pending, 0 when there are none.",
+)
+@click.option(
+    "--template",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A Jinja2 template to render the Markdown with instead of the shipped one.",
+)
+@click.option("--show-codes", is_flag=True, help="Show discount code names whole in Markdown.")
+@click.option("--force", is_flag=True, help="Do not fail on broken safety limits.")
+@filter_options
+@click.pass_context
+def plan_command(
+    ctx: click.Context,
+    target_name: str | None,
+    out: Path | None,
+    output: str,
+    detailed_exitcode: bool,
+    template: Path | None,
+    show_codes: bool,
+    force: bool,
+    only: tuple[str, ...],
+    exclude: tuple[str, ...],
+) -> int:
+    """Compare the manifests with the shop and print what would change (writes nothing to it)."""
+    options = settings(ctx)
+    project = config.load_project(options.directory)
+    target = project.target(target_name)
+    filters = plan.Filters(only=only, exclude=exclude)
+    with _open_client(project, target) as bold:
+        result = make_plan(project, target, bold, filters)
+    text = render.render(result, output, color=_colour(), template=template, show_codes=show_codes)
+    _show(text, quiet=options.quiet and output == "text")
+    if out is not None:
+        plan.write_plan(result, out)
+        click.echo(f"Saved the plan to {out} (checksum {result.checksum[:12]}).", err=True)
+    result.check_safety(force=force)
+    if detailed_exitcode and not result.empty:
+        return PENDING
+    return OK
+
+
+# --------------------------------------------------------------------------------------------
+# apply
+# --------------------------------------------------------------------------------------------
+
+
+def _interactive() -> bool:
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
+@main.command("apply")
+@click.argument("plan_file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--target", "-t", "target_name", help="The target to apply to (default: default_target)."
+)
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--force", is_flag=True, help="Apply even if the plan breaks a safety limit.")
+@click.option("--allow-delete", is_flag=True, help="Allow deletes in a run that does not ask (CI).")
+@click.option(
+    "--ledger",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Append one JSON line per API call to this file.",
+)
+@filter_options
+@click.pass_context
+def apply_command(
+    ctx: click.Context,
+    plan_file: Path | None,
+    target_name: str | None,
+    yes: bool,
+    force: bool,
+    allow_delete: bool,
+    ledger: Path | None,
+    only: tuple[str, ...],
+    exclude: tuple[str, ...],
+) -> int:
+    """Converge the shop to the manifests, or apply a saved plan after checking it is not stale."""
+    options = settings(ctx)
+    project = config.load_project(options.directory)
+    saved = plan.read_plan(plan_file) if plan_file is not None else None
+    if saved is not None:
+        if target_name is not None and target_name != saved.target:
+            raise errors.PlanFileInvalid(
+                f"{plan_file} was made for target {saved.target!r}, not {target_name!r}"
+            )
+        if only or exclude:
+            raise errors.PlanFileInvalid(
+                "--only/--exclude cannot narrow a saved plan: make a new plan with them instead"
+            )
+        target_name = saved.target
+    target = project.target(target_name)
+    with _open_client(project, target) as bold:
+        if saved is not None:
+            result = _checked_saved_plan(project, target, bold, saved, plan_file)
+        else:
+            result = make_plan(project, target, bold, plan.Filters(only=only, exclude=exclude))
+        _show(render.render_text(result, color=_colour()), quiet=options.quiet)
+        if result.empty:
+            return OK
+        result.check_safety(force=force)
+        _confirm(result, yes=yes, allow_delete=allow_delete)
+        stream = None if options.quiet else sys.stderr
+        with apply.open_ledger(ledger) as ledger_file:
+            progress = apply.Progress(0, stream=stream, ledger=ledger_file)
+            report = apply.execute(bold, result.changes, progress=progress)
+    click.echo(
+        f"Apply complete: {report.done} call{'s' if report.done != 1 else ''} succeeded.",
+        err=True,
+    )
+    return OK
+
+
+def _checked_saved_plan(
+    project: config.Project,
+    target: config.Target,
+    bold: client.BoldClient,
+    saved: plan.SavedPlan,
+    path: Path | None,
+) -> plan.Plan:
+    """The saved plan, after checking it is for this shop and nothing it touches has moved."""
+    if saved.shop != bold.shop_identifier:
+        raise errors.PlanFileInvalid(
+            f"{path} was made for shop {saved.shop!r}, but target {target.name!r} is shop "
+            f"{bold.shop_identifier!r}"
+        )
+    if saved.api_version != target.api_version:
+        raise errors.PlanFileInvalid(
+            f"{path} was made with API version {saved.api_version}, but target {target.name!r} "
+            f"now pins {target.api_version}: make the plan again"
+        )
+    changes = apply.changes_from_saved(bold, saved)
+    managed = int(saved.document.get("safety", {}).get("managed", 0))
+    return plan.Plan(
+        target=saved.target,
+        shop=saved.shop,
+        api_version=saved.api_version,
+        changes=tuple(changes),
+        fingerprints={str(c.key): c.live_fingerprint for c in saved.changes},
+        left_alone=dict(saved.document.get("left_alone", {})),
+        safety=plan.evaluate_safety(changes, managed=managed, rules=project.safety),
+        created_at=str(saved.document.get("created_at", "")),
+    )
+
+
+def _confirm(result: plan.Plan, *, yes: bool, allow_delete: bool) -> None:
+    """Ask on a terminal; without one, insist on --yes, and on --allow-delete for deletes."""
+    deletes = result.counts["delete"]
+    if yes or not _interactive():
+        if not yes:
+            raise errors.UnsafePlan(
+                [
+                    "Refusing to apply without confirmation: no terminal to ask on. Re-run "
+                    "with --yes (and --allow-delete if the plan deletes) to apply unattended."
+                ]
+            )
+        if deletes and not allow_delete:
+            raise errors.UnsafePlan(
+                [
+                    f"Refusing to delete {deletes} object{'s' if deletes != 1 else ''} in an "
+                    "unattended run. Re-run with --allow-delete if intended."
+                ]
+            )
+        return
+    question = f"Apply these changes to shop {result.shop} (target {result.target})?"
+    if not click.confirm(question, default=False, err=True):
+        raise click.Abort()
+
+
+# --------------------------------------------------------------------------------------------
+# export
+# --------------------------------------------------------------------------------------------
+
+
+@main.command("export")
+@click.option("--target", "-t", "target_name", help="The target to read (default: default_target).")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("exported"),
+    show_default=True,
+    help="Folder to write the manifests to (relative to the project folder).",
+)
+@click.option("--split", is_flag=True, help="One file per object instead of one per kind.")
+@click.option("--all-codes", is_flag=True, help="Export every discount code, not only owned ones.")
+@click.option("--force", is_flag=True, help="Replace files that already exist.")
+@click.pass_context
+def export_command(
+    ctx: click.Context,
+    target_name: str | None,
+    out: Path,
+    split: bool,
+    all_codes: bool,
+    force: bool,
+) -> int:
+    """Write the shop's live objects as manifests that plan back to "No changes."."""
+    options = settings(ctx)
+    project = config.load_project(options.directory)
+    target = project.target(target_name)
+    folder = out if out.is_absolute() else project.root / out
+    with _open_client(project, target) as bold:
+        live = state.fetch_live(bold)
+    chosen = export.select(live, project.ownership, all_codes=all_codes)
+    result = export.write(chosen, folder, shop=live.shop, split=split, overwrite=force)
+    counts = ", ".join(f"{n} {what}" for what, n in result.counts.items())
+    if not options.quiet:
+        click.echo(f"Wrote {len(result.files)} files to {folder}: {counts}.", err=True)
+        click.echo(
+            "Add the folder to `manifests:` in boldrules.yaml, then `boldrules plan` shows "
+            "No changes.",
+            err=True,
+        )
+    return OK
+
+
+main.add_command(sandbox_command.sandbox)

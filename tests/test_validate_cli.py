@@ -242,3 +242,9 @@ def test_traceback_only_with_vv() -> None:
     assert result.exit_code == 1
     assert "Traceback (most recent call last)" in result.stderr
     assert "RuntimeError: kaboom" in result.stderr
+
+
+def test_project_folder_may_follow_the_command(project: Path) -> None:
+    result = run("validate", "-C", str(project))
+    assert result.exit_code == 0
+    assert result.stdout.startswith("1 file valid (target sandbox)")
