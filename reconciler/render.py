@@ -285,13 +285,20 @@ def render_json(plan_: plan.Plan) -> str:
     return json.dumps(plan.plan_json(plan_), indent=2, ensure_ascii=False) + "\n"
 
 
-def render(plan_: plan.Plan, fmt: str, **options: Any) -> str:
+def render(
+    plan_: plan.Plan,
+    fmt: str,
+    *,
+    color: bool = False,
+    template: Path | None = None,
+    show_codes: bool = False,
+) -> str:
     """Dispatch on ``text``, ``markdown`` or ``json``."""
     if fmt == "markdown":
-        return render_markdown(plan_, **options)
+        return render_markdown(plan_, template=template, show_codes=show_codes)
     if fmt == "json":
         return render_json(plan_)
-    return render_text(plan_, color=bool(options.get("color")))
+    return render_text(plan_, color=color)
 
 
 def counts_by_kind(changes: Sequence[model.Change]) -> Mapping[str, int]:

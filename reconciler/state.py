@@ -291,7 +291,7 @@ class LiveState:
     """Everything one token sees of a shop, normalised; ownership is decided by ``plan.py``."""
 
     resources: tuple[model.Resource, ...]
-    #: Rulesets of other apps (discount-code backing rulesets included) this token does not own.
+    #: Rulesets of other apps this token does not own (discount codes' own rulesets not counted).
     foreign_rulesets: int
     shop: str
 
@@ -307,12 +307,12 @@ def fetch_live(client: client_module.BoldClient) -> LiveState:
         codes = pool.submit(client.list_discount_codes)
         all_apps = pool.submit(client.count_rulesets_all_apps)
         own = [ruleset_resource(r) for r in rulesets.result()]
-        resources = [
-            *own,
-            *(order_condition_resource(c) for c in conditions.result()),
-            *(discount_code_resource(d) for d in codes.result()),
-        ]
-        foreign = max(0, all_apps.result() - len(own))
+        code_list = [discount_code_resource(d) for d in codes.result()]
+        resources = [*own, *(order_condition_resource(c) for c in conditions.result()), *code_list]
+        # Each discount code is backed by a ruleset of Bold's discount-code app (contract §5.5);
+        # those are the codes themselves, not other apps' rulesets, so they are not counted.
+        backing = {r.handles["ruleset_id"] for r in code_list if "ruleset_id" in r.handles}
+        foreign = max(0, all_apps.result() - len(own) - len(backing))
     resources.sort(key=lambda r: r.key.sort_key)
     return LiveState(tuple(resources), foreign, client.shop_identifier)
 
