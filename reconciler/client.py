@@ -21,11 +21,15 @@ Retry rules, in one place:
   nothing was sent.
 * Everything else (400, 401, 403, 404, 409, 422, ...) is final.
 
-Attempts are capped by ``max_attempts`` and by ``max_retry_seconds`` of total time per call.
+Retries are capped per call by ``max_retry_seconds`` of total time, by ``max_attempts`` attempts
+for 5xx and connection failures, and separately by ``max_rate_limited`` retries after a 429: a
+429 says "not now" rather than "broken", and under bursts of them a shared budget would give up
+on a healthy server.
 """
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import email.utils
 import json
@@ -36,14 +40,14 @@ import string
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, NoReturn, Protocol, Self
-from urllib.parse import quote
+from urllib.parse import quote, unquote_to_bytes
 
 import httpx
 
@@ -218,12 +222,16 @@ class InProcessTransport(httpx.BaseTransport):
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         """Run the app on ``request`` and return its fully read response."""
         raw_uri = request.url.raw_path.decode("ascii")
+        # PEP 3333: PATH_INFO holds the unquoted bytes as latin-1 code points, as waitress
+        # gives it; httpx's own WSGITransport hands over an already-decoded str instead.
+        path_info = unquote_to_bytes(raw_uri.partition("?")[0]).decode("latin-1")
         app = self.app
 
         def with_raw_uri(
             environ: WSGIEnvironment, start_response: StartResponse
         ) -> Iterable[bytes]:
-            environ.setdefault("REQUEST_URI", raw_uri)
+            environ["REQUEST_URI"] = raw_uri
+            environ["PATH_INFO"] = path_info
             return app(environ, start_response)
 
         try:
@@ -286,6 +294,20 @@ class ClientStats:
     def requests(self) -> int:
         """HTTP requests actually sent: calls plus retries."""
         return self.total_calls + self.retries
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One finished call, as ``observe`` reports it: enough for a ledger line, never the token."""
+
+    route: str
+    method: str
+    path: str
+    status: int | None
+    milliseconds: float
+    attempts: int
+    finished_at: str
+    error: str = ""
 
 
 class _Recorder:
@@ -351,6 +373,7 @@ class _Retry(Exception):
     def __init__(self, final: errors.ApiError, delay: float | None) -> None:
         self.final = final
         self.delay = delay
+        self.rate_limited = isinstance(final, errors.RateLimited)
 
 
 class BoldClient:
@@ -372,6 +395,7 @@ class BoldClient:
         transport: httpx.BaseTransport | None = None,
         max_attempts: int = 6,
         max_retry_seconds: float = 60.0,
+        max_rate_limited: int = 10,
         backoff_base: float = 1.0,
         backoff_cap: float = 30.0,
         clock: Callable[[], float] = time.monotonic,
@@ -395,6 +419,7 @@ class BoldClient:
         self.concurrency = concurrency
         self.max_attempts = max_attempts
         self.max_retry_seconds = max_retry_seconds
+        self.max_rate_limited = max_rate_limited
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
         self.routes = resolve_routes(routes)
@@ -408,6 +433,7 @@ class BoldClient:
         self._bucket = TokenBucket(rate, burst, clock=clock, sleep=sleep)
         self._slots = threading.BoundedSemaphore(concurrency)
         self._recorder = _Recorder(clock)
+        self._observers = threading.local()
         self._on_close: list[Callable[[], object]] = []
         self._http = httpx.Client(
             base_url=self.base_url,
@@ -512,6 +538,45 @@ class BoldClient:
                 self._shop_identifier = str(ident)
             return self._shop_identifier
 
+    # ---------------------------------------------------------------- observing calls
+
+    @contextlib.contextmanager
+    def observe(self) -> Iterator[list[Exchange]]:
+        """Collect every call this thread finishes inside the block (apply's ledger uses it)."""
+        seen: list[Exchange] = []
+        stack: list[list[Exchange]] = self._observers.__dict__.setdefault("stack", [])
+        stack.append(seen)
+        try:
+            yield seen
+        finally:
+            stack.remove(seen)
+
+    def _notify(
+        self,
+        route: str,
+        method: str,
+        path: str,
+        status: int | None,
+        started: float,
+        attempts: int,
+        error: errors.ApiError | None = None,
+    ) -> None:
+        stack = self._observers.__dict__.get("stack")
+        if not stack:
+            return
+        exchange = Exchange(
+            route=route,
+            method=method,
+            path=path,
+            status=status,
+            milliseconds=(self._clock() - started) * 1000,
+            attempts=attempts,
+            finished_at=datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            error=str(error) if error is not None else "",
+        )
+        for seen in stack:
+            seen.append(exchange)
+
     # ---------------------------------------------------------------- the generic call
 
     def request(
@@ -535,6 +600,7 @@ class BoldClient:
             log.debug("%s %s request body: %s", method, where, self._redacted(json))
         started = self._clock()
         attempt = 0
+        refusals = Counter[bool]()  # failed attempts so far: 429s (True) apart from the rest
         while True:
             attempt += 1
             try:
@@ -542,9 +608,11 @@ class BoldClient:
             except _Retry as retry:
                 delay = retry.delay
                 spent = self._clock() - started
+                refusals[retry.rate_limited] += 1
+                budget = self.max_rate_limited if retry.rate_limited else self.max_attempts - 1
                 if (
                     delay is None
-                    or attempt >= self.max_attempts
+                    or refusals[retry.rate_limited] > budget
                     or spent + delay > self.max_retry_seconds
                 ):
                     self._fail(route, method, where, started, retry.final)
@@ -555,6 +623,7 @@ class BoldClient:
                 self._fail(route, method, where, started, exc)
             elapsed_ms = (self._clock() - started) * 1000
             self._recorder.call(method, route, started, attempt, ok=True)
+            self._notify(route, method, path, response.status_code, started, attempt)
             log.info(
                 "%s %s → %d in %.0f ms, %d retries",
                 method,
@@ -572,6 +641,7 @@ class BoldClient:
         self, route: str, method: str, where: str, started: float, exc: errors.ApiError
     ) -> NoReturn:
         self._recorder.call(method, route, started, exc.attempts, ok=False)
+        self._notify(route, method, where.partition("?")[0], exc.status, started, exc.attempts, exc)
         status = exc.status if exc.status is not None else "no response"
         elapsed_ms = (self._clock() - started) * 1000
         retries = exc.attempts - 1

@@ -66,7 +66,7 @@ def test_429_without_retry_after_waits_one_second_then_backs_off(
 def test_429_on_every_attempt_ends_in_rate_limited(make_client: MakeClient) -> None:
     bold, server = make_client(
         lambda r: httpx.Response(429, json={"message": "API rate limit exceeded"}),
-        max_attempts=3,
+        max_rate_limited=2,
     )
     with pytest.raises(errors.RateLimited) as caught:
         bold.list_rulesets()
@@ -86,6 +86,18 @@ def test_a_post_refused_with_429_is_retried(make_client: MakeClient) -> None:
     )
     assert bold.create_order_condition({"name": "ZONE", "value": "a"})["value"] == "a"
     assert len(server.requests) == 2
+
+
+def test_429s_and_5xx_have_separate_attempt_budgets(make_client: MakeClient) -> None:
+    # Bursts of 429 say "not now", not "broken": they must not use up the 5xx budget.
+    limited = httpx.Response(429, json={"message": "API rate limit exceeded"})
+    answers = [limited, api_error(503, "busy"), limited, limited, api_error(503, "busy")]
+    bold, server = make_client(scripted(*answers), max_attempts=3, max_rate_limited=3)
+    assert bold.get_ruleset("x") == {"external_id": "x"}
+    assert len(server.requests) == 6
+    bold, server = make_client(scripted(*answers, limited), max_attempts=3, max_rate_limited=3)
+    with pytest.raises(errors.RateLimited, match="after 6 attempts"):
+        bold.get_ruleset("x")
 
 
 def test_503_is_retried_until_success(make_client: MakeClient) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import traceback
+from collections.abc import Callable
 
 import httpx
 import pytest
@@ -41,7 +42,7 @@ def test_the_token_appears_nowhere_across_calls_and_errors(
     seen: list[str] = [repr(bold), repr(bold.stats)]
     bold.ping()
     bold.upsert_ruleset("ok", {"external_id": "ok", "meta": {"api_token": TOKEN}})
-    failing = [
+    failing: list[Callable[[], object]] = [
         lambda: bold.upsert_ruleset("echo", {}),
         lambda: bold.get_ruleset("drop"),
         lambda: bold.get_ruleset("html"),
