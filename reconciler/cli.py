@@ -21,6 +21,7 @@ import logging
 import os
 import sys
 import traceback
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -82,15 +83,15 @@ class Boldrules(click.Group):
         ctx.exit(result if isinstance(result, int) else OK)
 
 
-def report_error(exc: errors.BoldrulesError) -> None:
+def report_error(exc: errors.BoldrulesError, *, context: str = "") -> None:
     """Print an expected error to stderr: its problems one a line, or ``error: message``."""
     problems = getattr(exc, "problems", None)
     if isinstance(exc, errors.ManifestInvalid | errors.ProjectFileInvalid) and problems:
         for problem in problems:
             click.echo(str(problem), err=True)
-        click.echo(f"error: {summary(problems)}", err=True)
+        click.echo(f"error: {context}{summary(problems)}", err=True)
     else:
-        click.echo(f"error: {exc}", err=True)
+        click.echo(f"error: {context}{exc}", err=True)
 
 
 def summary(problems: list[errors.Problem]) -> str:
@@ -297,6 +298,11 @@ def _show(text: str, *, quiet: bool) -> None:
 )
 @click.option("--show-codes", is_flag=True, help="Show discount code names whole in Markdown.")
 @click.option("--force", is_flag=True, help="Do not fail on broken safety limits.")
+@click.option(
+    "--all-targets",
+    is_flag=True,
+    help="Plan every target of the project file, in parallel; --out is then a folder.",
+)
 @filter_options
 @click.pass_context
 def plan_command(
@@ -308,14 +314,29 @@ def plan_command(
     template: Path | None,
     show_codes: bool,
     force: bool,
+    all_targets: bool,
     only: tuple[str, ...],
     exclude: tuple[str, ...],
 ) -> int:
     """Compare the manifests with the shop and print what would change (writes nothing to it)."""
     options = settings(ctx)
     project = config.load_project(options.directory)
-    target = project.target(target_name)
     filters = plan.Filters(only=only, exclude=exclude)
+    if all_targets:
+        if target_name is not None:
+            raise click.UsageError("--all-targets and --target exclude each other")
+        return _plan_all(
+            project,
+            filters,
+            out,
+            output,
+            detailed_exitcode,
+            template,
+            show_codes,
+            force,
+            quiet=options.quiet,
+        )
+    target = project.target(target_name)
     with _open_client(project, target) as bold:
         result = make_plan(project, target, bold, filters)
     text = render.render(result, output, color=_colour(), template=template, show_codes=show_codes)
@@ -325,6 +346,62 @@ def plan_command(
         click.echo(f"Saved the plan to {out} (checksum {result.checksum[:12]}).", err=True)
     result.check_safety(force=force)
     if detailed_exitcode and not result.empty:
+        return PENDING
+    return OK
+
+
+def _plan_one(project: config.Project, name: str, filters: plan.Filters) -> plan.Plan:
+    target = project.target(name)
+    with _open_client(project, target) as bold:
+        return make_plan(project, target, bold, filters)
+
+
+def _plan_all(
+    project: config.Project,
+    filters: plan.Filters,
+    out: Path | None,
+    output: str,
+    detailed_exitcode: bool,
+    template: Path | None,
+    show_codes: bool,
+    force: bool,
+    *,
+    quiet: bool,
+) -> int:
+    """Every target at once, each paced by its own client; one combined report."""
+    names = sorted(project.targets)
+    outcomes: dict[str, plan.Plan | errors.BoldrulesError] = {}
+    with ThreadPoolExecutor(max_workers=min(8, len(names)) or 1) as pool:
+        futures = {name: pool.submit(_plan_one, project, name, filters) for name in names}
+        for name, future in futures.items():
+            try:
+                outcomes[name] = future.result()
+            except errors.BoldrulesError as exc:
+                outcomes[name] = exc
+    text = render.render_many(
+        outcomes, output, color=_colour(), template=template, show_codes=show_codes
+    )
+    _show(text, quiet=quiet and output == "text")
+    plans = {n: o for n, o in outcomes.items() if isinstance(o, plan.Plan)}
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        for name, result in plans.items():
+            plan.write_plan(result, out / f"{name}.json")
+        click.echo(f"Saved {len(plans)} plans to {out}/ (one <target>.json each).", err=True)
+    failures = [(n, o) for n, o in outcomes.items() if isinstance(o, errors.BoldrulesError)]
+    for name, failure in failures:
+        report_error(failure, context=f"target {name}: ")
+    unsafe: list[str] = []
+    for name, result in plans.items():
+        try:
+            result.check_safety(force=force)
+        except errors.UnsafePlan as exc:
+            unsafe.extend(f"target {name}: {reason}" for reason in exc.reasons)
+    if failures:
+        return max(failure.exit_code for _, failure in failures)
+    if unsafe:
+        raise errors.UnsafePlan(unsafe)
+    if detailed_exitcode and any(not p.empty for p in plans.values()):
         return PENDING
     return OK
 

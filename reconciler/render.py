@@ -301,6 +301,56 @@ def render(
     return render_text(plan_, color=color)
 
 
+def render_many(
+    outcomes: Mapping[str, plan.Plan | errors.BoldrulesError],
+    fmt: str,
+    *,
+    color: bool = False,
+    template: Path | None = None,
+    show_codes: bool = False,
+) -> str:
+    """Several targets' plans: one section each, then one combined summary."""
+    plans = [o for o in outcomes.values() if isinstance(o, plan.Plan)]
+    totals = Counter[str]()
+    for p in plans:
+        totals.update(p.counts)
+    failed = [name for name, o in outcomes.items() if not isinstance(o, plan.Plan)]
+    combined = (
+        f"All targets: {totals['create']} to create, {totals['update']} to update, "
+        f"{totals['delete']} to delete across {len(plans)} target{'s' if len(plans) != 1 else ''}"
+        + (f"; {len(failed)} could not be planned ({', '.join(failed)})" if failed else "")
+        + "."
+    )
+    if fmt == "json":
+        document = {
+            "targets": {
+                name: plan.plan_json(o)
+                if isinstance(o, plan.Plan)
+                else {"error": str(o), "exit_code": o.exit_code}
+                for name, o in outcomes.items()
+            },
+            "summary": dict(totals),
+        }
+        return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    if fmt == "markdown":
+        share = MARKDOWN_LIMIT // max(1, len(outcomes))
+        sections = [
+            render_markdown(o, template=template, show_codes=show_codes, limit=share)
+            if isinstance(o, plan.Plan)
+            else f"### ❌ boldrules plan for `{name}`\n\nNot planned: {errors.cut(str(o), 500)}\n"
+            for name, o in outcomes.items()
+        ]
+        head = f"<!-- boldrules-plan all-targets -->\n## boldrules: {combined}\n\n"
+        return head + "\n---\n\n".join(sections)
+    parts = []
+    for name, o in outcomes.items():
+        if isinstance(o, plan.Plan):
+            parts.append(render_text(o, color=color))
+        else:
+            parts.append(f"Target {name}: could not be planned (see the error below).\n")
+    return "\n".join(parts) + "\n" + combined + "\n"
+
+
 def counts_by_kind(changes: Sequence[model.Change]) -> Mapping[str, int]:
     """How many changes of each kind, for summaries of several targets."""
     return dict(Counter(c.key.kind.value for c in changes))
