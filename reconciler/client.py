@@ -762,7 +762,7 @@ class BoldClient:
         )
 
     def _no_response(self, exc: httpx.HTTPError, common: dict[str, Any]) -> errors.ApiError:
-        error = errors.ConnectionFailed(**common, status=None, detail=_describe(exc))
+        error = errors.ConnectionFailed(**common, status=None, detail=self._scrub(_describe(exc)))
         error.__cause__ = exc  # kept for when this ends up raised after the last retry
         return error
 
@@ -774,7 +774,7 @@ class BoldClient:
         response: httpx.Response | None,
         exc: httpx.HTTPError | None,
     ) -> errors.AmbiguousWrite:
-        what = _describe(exc) if exc is not None else "the server failed mid-write"
+        what = self._scrub(_describe(exc)) if exc is not None else "the server failed mid-write"
         return errors.AmbiguousWrite(
             **common,
             status=response.status_code if response is not None else None,

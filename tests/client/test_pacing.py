@@ -8,6 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from reconciler import client, errors
 from tests.client.conftest import FakeClock, MakeClient, envelope
@@ -132,3 +134,26 @@ def test_calls_in_flight_never_exceed_concurrency() -> None:
 def test_a_bucket_needs_a_positive_rate() -> None:
     with pytest.raises(errors.ConfigError, match="rate must be > 0"):
         client.TokenBucket(0, 10)
+
+
+@given(
+    rate=st.floats(min_value=0.5, max_value=50),
+    burst=st.integers(min_value=1, max_value=12),
+    gaps=st.lists(st.floats(min_value=0, max_value=0.5), min_size=1, max_size=60),
+)
+@settings(max_examples=60, deadline=None)
+def test_no_window_ever_holds_more_than_rate_times_length_plus_burst(
+    rate: float, burst: int, gaps: list[float]
+) -> None:
+    # Callers arrive after arbitrary idle gaps; whatever the pattern, the bucket's output obeys
+    # both the brief's bound and Bold's "burst per burst/rate seconds".
+    clock = FakeClock()
+    bucket = client.TokenBucket(rate, burst, clock=clock.time, sleep=clock.sleep)
+    stamps = []
+    for gap in gaps:
+        clock.now += gap
+        bucket.take()
+        stamps.append(clock.time())
+    assert worst_excess(stamps, rate) <= burst + 1e-6
+    window = burst / rate
+    assert all(sum(1 for t in stamps if s <= t < s + window) <= burst for s in stamps)
