@@ -34,6 +34,7 @@ import jsonschema  # type: ignore[import-untyped]
 import jsonschema.exceptions  # type: ignore[import-untyped]
 import yaml
 import yaml.nodes
+import yaml.reader
 
 from reconciler import errors
 
@@ -280,8 +281,12 @@ def _construct_mapping(loader: MarkedLoader, node: yaml.MappingNode) -> Iterator
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
         where = _pos(key_node.start_mark)
-        if not isinstance(key, str | int | float | bool) and key is not None:
-            raise SourceError("a mapping key must be a plain value", where)
+        if not isinstance(key, str):
+            # Keys are names (JSON has no others): keep the text written, so `1:` and `true:`
+            # stay distinct instead of colliding as Python's 1 == True.
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise SourceError("a mapping key must be a plain value", where)
+            key = str(key_node.value)
         if id(key_node) in own:
             if key in first_seen:
                 data.duplicates.append((key, where, first_seen[key]))
@@ -332,7 +337,14 @@ def read_source(path: Path) -> str:
 
 def parse_yaml(text: str) -> Any:
     """Parse one YAML document into MarkedDict/MarkedList/scalars; None when it holds nothing."""
-    loader = MarkedLoader(text)
+    try:
+        loader = MarkedLoader(text)
+    except yaml.reader.ReaderError as exc:  # checked up front for a whole string
+        line = text.count("\n", 0, exc.position) + 1
+        column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        raise SourceError(
+            f"invalid YAML: control character #x{exc.character:04x} is not allowed", (line, column)
+        ) from None
     try:
         return loader.get_single_data()
     except yaml.MarkedYAMLError as exc:

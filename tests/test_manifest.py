@@ -505,6 +505,24 @@ CASES = [
         id="recursive-alias",
     ),
     pytest.param(
+        {"p.yaml": "a: 1\n\x00\n"},
+        ["pricing/p.yaml:2:1: invalid YAML: control character #x0000 is not allowed"],
+        id="control-character",
+    ),
+    pytest.param(
+        {"p.yaml": "{}\n---\n{}\n"},
+        [
+            "pricing/p.yaml:2:1: invalid YAML: expected a single document in the stream: but "
+            "found another document"
+        ],
+        id="two-documents",
+    ),
+    pytest.param(
+        {"p.yaml": "1: a\ntrue: b\n"},
+        ["pricing/p.yaml:1:1: unknown field '1'", "pricing/p.yaml:2:1: unknown field 'true'"],
+        id="non-text-keys-stay-distinct",
+    ),
+    pytest.param(
         {"p.yaml": "x: " + "[" * 100 + "]" * 100 + "\n"},
         ["pricing/p.yaml:1:67: nested deeper than 64 levels"],
         id="too-deep",
