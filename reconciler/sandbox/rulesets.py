@@ -166,8 +166,11 @@ def list_rulesets(call: web.Call) -> web.Response:
     sql_where = " AND ".join(where)
     with call.store.transaction() as conn:
         total = conn.execute(f"SELECT COUNT(*) FROM rulesets WHERE {sql_where}", args).fetchone()[0]
+        # Page the ids first (the (app, id) index alone), then read only that page's bodies:
+        # deep pages of a 10,000-ruleset shop stay as cheap as the first.
         rows = conn.execute(
-            f"SELECT body FROM rulesets WHERE {sql_where} ORDER BY id LIMIT ? OFFSET ?",
+            f"SELECT body FROM rulesets WHERE id IN (SELECT id FROM rulesets WHERE {sql_where} "
+            "ORDER BY id LIMIT ? OFFSET ?) ORDER BY id",
             [*args, limit, (page - 1) * limit],
         ).fetchall()
     bodies = [row[0] for row in rows]

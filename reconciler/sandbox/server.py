@@ -37,6 +37,8 @@ class ServedSandbox:
             return sandbox(environ, start_response)
 
         logging.getLogger("waitress").addFilter(_QuietDrops())
+        # A queue in front of the worker threads is the normal state under load, not news.
+        logging.getLogger("waitress.queue").setLevel(logging.ERROR)
         self._server: Any = waitress.server.create_server(
             app,
             host=host,

@@ -30,6 +30,7 @@ CREATE TABLE IF NOT EXISTS rulesets (
 );
 CREATE UNIQUE INDEX IF NOT EXISTS rulesets_app_eid ON rulesets(app, external_id);
 CREATE INDEX IF NOT EXISTS rulesets_eid ON rulesets(external_id);
+CREATE INDEX IF NOT EXISTS rulesets_app_id ON rulesets(app, id);
 CREATE TABLE IF NOT EXISTS order_conditions (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     name TEXT NOT NULL,
@@ -84,7 +85,7 @@ class Store:
                 finally:
                     self._depth -= 1
                 return
-            self.conn.execute("BEGIN IMMEDIATE")
+            self.conn.execute("BEGIN")
             self._depth = 1
             try:
                 yield self.conn
