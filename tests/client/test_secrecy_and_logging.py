@@ -118,3 +118,11 @@ def test_no_logging_at_warning_level(
     bold, _ = make_client(lambda r: envelope({}))
     bold.ping()
     assert caplog.records == []
+
+
+def test_a_short_test_token_does_not_mangle_messages(make_client: MakeClient) -> None:
+    bold, _ = make_client(
+        lambda r: httpx.Response(404, json={"message": "Not the right path"}), token="t"
+    )
+    with pytest.raises(errors.NotFound, match="Not the right path"):
+        bold.ping()
