@@ -41,9 +41,7 @@ def format_path(parts: Iterable[Any]) -> str:
     text = ""
     previous: Any = None
     for part in parts:
-        if isinstance(part, int):
-            text += f"[{part}]"
-        elif previous in KEYED:
+        if isinstance(part, int) or previous in KEYED:
             text += f"[{part}]"
         else:
             text += f".{part}" if text else str(part)

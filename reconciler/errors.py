@@ -3,7 +3,7 @@
 The tree::
 
     BoldrulesError                      exit 1   anything we expected could go wrong
-    ├── ConfigError                     exit 1   the project file is missing, or names an unknown target
+    ├── ConfigError                     exit 1   no project file, or an unknown target
     │   ├── ProjectFileInvalid          exit 3   boldrules.yaml breaks its schema
     │   └── TokenMissing                exit 7   the target's token variable is unset or empty
     ├── ManifestInvalid                 exit 3   one or more located Problems in the manifests
@@ -18,7 +18,7 @@ The tree::
     │   ├── BadResponse                          a body that is not the JSON the contract promises
     │   ├── ConnectionFailed                     no answer at all (refused, reset, timed out)
     │   └── AmbiguousWrite                       a write whose outcome is unknown: read back first
-    ├── PlanFileInvalid                 exit 1   a saved plan that cannot be read, or is for another shop
+    ├── PlanFileInvalid                 exit 1   a saved plan unreadable, or for another shop
     ├── UnsafePlan                      exit 4   refused by a safety rule
     ├── StalePlan                       exit 6   live objects moved since the saved plan was made
     ├── ApplyFailed                     exit 5   some calls failed for good; carries the report
@@ -256,9 +256,8 @@ class StalePlan(BoldrulesError):
 
     def __init__(self, moved: list[str]) -> None:
         self.moved = moved
-        lines = [
-            f"The saved plan is stale: {len(moved)} object{'s' if len(moved) != 1 else ''} changed since it was made:"
-        ]
+        count = f"{len(moved)} object{'s' if len(moved) != 1 else ''}"
+        lines = [f"The saved plan is stale: {count} changed since it was made:"]
         lines += [f"  {m}" for m in moved]
         lines.append("Run `boldrules plan` again and review the new plan.")
         super().__init__("\n".join(lines))
@@ -275,15 +274,21 @@ class ApplyReport:
 
 
 class ApplyFailed(BoldrulesError):
-    """Some calls failed for good; what depended on them was skipped. Running apply again converges."""
+    """Some calls failed for good; what depended on them was skipped. Apply again converges."""
 
     exit_code = 5
 
     def __init__(self, report: ApplyReport) -> None:
         self.report = report
-        super().__init__(
-            f"Apply partly failed: {report.done} done, {report.failed} failed, {report.skipped} skipped."
-        )
+        lines = [
+            f"Apply partly failed: {report.done} done, {report.failed} failed, "
+            f"{report.skipped} skipped (they depended on a failure, or came after a stop).",
+            *(f"  {failure}" for failure in report.failures[:10]),
+        ]
+        if len(report.failures) > 10:
+            lines.append(f"  … and {len(report.failures) - 10} more (see the ledger or -v)")
+        lines.append("Fix the cause and run apply again: it converges from where this run stopped.")
+        super().__init__("\n".join(lines))
 
 
 class Interrupted(BoldrulesError):

@@ -87,7 +87,7 @@ class Plan:
     shop: str
     api_version: str
     changes: tuple[model.Change, ...]
-    #: Live fingerprint of every object a change touches, by ``str(key)``; None: absent at plan time.
+    #: Live fingerprint of every touched object, by ``str(key)``; None: absent when planned.
     fingerprints: Mapping[str, str | None]
     #: What was left alone, by reason: ``{"rulesets of other apps": 12, ...}``.
     left_alone: Mapping[str, int]

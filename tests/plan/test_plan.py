@@ -231,5 +231,5 @@ def test_saved_plan_round_trip_and_tamper_check(tmp_path: Path) -> None:
 def test_unreadable_plan_files(tmp_path: Path, content: str) -> None:
     path = tmp_path / "plan.json"
     path.write_text(content)
-    with pytest.raises(errors.PlanFileInvalid, match="plan.json"):
+    with pytest.raises(errors.PlanFileInvalid, match=r"plan\.json"):
         plan.read_plan(path)
