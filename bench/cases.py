@@ -233,6 +233,12 @@ def _server_429(control: Control) -> int:
     return int(control.stats().get("rate_limited", 0))
 
 
+def _server_429_routes(control: Control) -> dict[str, int]:
+    """Which calls the sandbox refused with 429, to say where pacing fell short."""
+    by_route = control.stats().get("by_route", {})
+    return {route: int(n["429"]) for route, n in sorted(by_route.items()) if "429" in n}
+
+
 def _fresh_window(control: Control) -> None:
     # Forget the sandbox's counts and refill its buckets, so each measured phase starts as a
     # separate command run would: with an idle token.
@@ -269,6 +275,7 @@ def plan_row(
         changes=the_plan.counts,
     )
     row.extra["plan_wall_after_fetch_s"] = round(diffing.wall_s, 4)
+    row.extra["server_429_by_route"] = _server_429_routes(control)
     return row, the_plan
 
 
@@ -300,6 +307,7 @@ def apply_row(
         peak_rss_mb=peak_rss_mb(),
         changes=the_plan.counts,
     )
+    row.extra["server_429_by_route"] = _server_429_routes(control)
     remaining = replan(url, control, desired)
     row.converged = not remaining
     return row
