@@ -222,7 +222,7 @@ class Sandbox:
     def _api(self, request: web.Request) -> tuple[web.Response, bool]:
         """Run one API request through the pipeline; (response, drop the connection?)."""
         version = resolve_version(request.headers.get("bold-api-version-date"))
-        matched = self.router.match(request.method, request.path)
+        matched = self.router.match(request.method, request.raw_path or request.path)
         route = matched[0] if isinstance(matched, tuple) else None
         template = route.template.replace(":int", "") if route else "(unmatched)"
         drop = False

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, quote, unquote, urlencode
 
 from reconciler.sandbox.store import Store
 
@@ -140,16 +140,26 @@ class Request:
     body: bytes
     base_url: str
     query_string: str = ""
+    raw_path: str = ""
+    """The path still percent-encoded: what routing splits into segments."""
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, Any]) -> Request:
         """Read method, path (UTF-8 decoded), query, headers and body from a WSGI environ."""
-        raw_path = str(environ.get("PATH_INFO", "") or "/")
+        path_info = str(environ.get("PATH_INFO", "") or "/")
         # PEP 3333 hands the path over as latin-1 code points of the original bytes.
         try:
-            path = raw_path.encode("latin-1").decode("utf-8")
+            path = path_info.encode("latin-1").decode("utf-8")
         except (UnicodeEncodeError, UnicodeDecodeError):
-            path = raw_path
+            path = path_info
+        # Route on the still-quoted path when the server gives it (waitress's REQUEST_URI), so
+        # that a "%2F" inside an external id or condition value stays inside its segment.
+        request_uri = str(environ.get("REQUEST_URI") or environ.get("RAW_URI") or "")
+        raw_path = request_uri.partition("?")[0]
+        if "://" in raw_path:  # absolute-form request target
+            raw_path = "/" + raw_path.split("://", 1)[1].partition("/")[2]
+        if not raw_path.startswith("/"):
+            raw_path = quote(path, safe="/")
         query_string = str(environ.get("QUERY_STRING", ""))
         query = dict(parse_qsl(query_string, keep_blank_values=True))
         headers = {
@@ -169,6 +179,7 @@ class Request:
         return cls(
             method=str(environ.get("REQUEST_METHOD", "GET")).upper(),
             path=path,
+            raw_path=raw_path,
             query=query,
             headers=headers,
             body=body,
@@ -269,7 +280,7 @@ class Router:
             if found is None:
                 continue
             if route.method == method:
-                return route, found.groupdict()
+                return route, {k: unquote(v) for k, v in found.groupdict().items()}
             allowed.append(route.method)
         return allowed
 
@@ -304,7 +315,7 @@ def pagination(
         query = dict(request.query)
         query["page"] = str(target)
         query["limit"] = str(limit)
-        return f"{request.base_url}{request.path}?{urlencode(query)}"
+        return f"{request.base_url}{request.raw_path or quote(request.path)}?{urlencode(query)}"
 
     return {
         "total": total,

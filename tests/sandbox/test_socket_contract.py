@@ -252,3 +252,19 @@ def test_a_served_file_database_survives_a_restart(tmp_path: Path) -> None:
         again = httpx.get(f"{server.url}{P}/rulesets/external/spring", headers=headers)
     second.close()
     assert again.json()["data"]["ruleset"] == made.json()["data"]["ruleset"]
+
+
+def test_awkward_names_survive_percent_encoding(http: httpx.Client) -> None:
+    eid = "spring sale/2026?"
+    quoted = "spring%20sale%2F2026%3F"
+    two_rules = bodies.ruleset(None, bodies.rule("a"), bodies.rule("b"))
+    made = http.put(f"{P}/rulesets/external/{quoted}", json=two_rules)
+    assert made.status_code == 201
+    assert made.json()["data"]["ruleset"]["external_id"] == eid
+    rules = http.get(f"{P}/rulesets/external/{quoted}/rules", params={"limit": 1}).json()
+    assert f"/external/{quoted}/rules?" in rules["pagination"]["next_url"]
+    assert len(http.get(rules["pagination"]["next_url"]).json()["data"]) == 1
+    condition = bodies.condition("ZONE", "east/west")
+    assert http.post(f"{P}/order_conditions", json=condition).status_code == 201
+    got = http.get(f"{P}/order_conditions/ZONE/east%2Fwest")
+    assert got.json()["data"]["order_condition"]["value"] == "east/west"
