@@ -52,7 +52,7 @@ def other(sandbox: Sandbox) -> Iterator[httpx.Client]:
 
 
 @pytest.fixture(scope="session")
-def _served_session() -> Iterator[ServedSandbox]:
+def _served_sandbox_session() -> Iterator[ServedSandbox]:
     sb = Sandbox()
     add_tokens(sb)
     with serve(sb, port=0) as server:
@@ -61,18 +61,18 @@ def _served_session() -> Iterator[ServedSandbox]:
 
 
 @pytest.fixture
-def served(_served_session: ServedSandbox) -> ServedSandbox:
+def served_sandbox(_served_sandbox_session: ServedSandbox) -> ServedSandbox:
     """The session's sandbox on a real socket, emptied before each test."""
-    sb = _served_session.sandbox
+    sb = _served_sandbox_session.sandbox
     sb.reset()
     sb.set_rate(None)
-    return _served_session
+    return _served_sandbox_session
 
 
 @pytest.fixture
-def http(served: ServedSandbox) -> Iterator[httpx.Client]:
+def http(served_sandbox: ServedSandbox) -> Iterator[httpx.Client]:
     """A real-socket httpx client for the served sandbox, with the main app's token."""
     with httpx.Client(
-        base_url=served.url, headers={"Authorization": f"Bearer {MAIN}"}, timeout=5
+        base_url=served_sandbox.url, headers={"Authorization": f"Bearer {MAIN}"}, timeout=5
     ) as client:
         yield client

@@ -99,7 +99,7 @@ def test_ruleset_endpoints(http: httpx.Client) -> None:
     assert http.get(f"{P}/rulesets").json()["pagination"]["total"] == 0
 
 
-def test_negative_cases(served: ServedSandbox, http: httpx.Client) -> None:
+def test_negative_cases(served_sandbox: ServedSandbox, http: httpx.Client) -> None:
     made = ok(http.post(f"{P}/rulesets", json=bodies.ruleset()), 201, "ruleset")
     assert http.get(f"{P}/rulesets", headers={"Authorization": "Bearer wrong"}).json() == {
         "message": "This request failed to be authenticated.",
@@ -131,8 +131,8 @@ def test_negative_cases(served: ServedSandbox, http: httpx.Client) -> None:
     error(http.get("/price_rules/rules/v2/shops/elsewhere/rulesets"), 404, "resource.not_found")
 
 
-def test_rate_limit_over_the_socket(served: ServedSandbox, http: httpx.Client) -> None:
-    served.sandbox.set_rate(10, burst=10)
+def test_rate_limit_over_the_socket(served_sandbox: ServedSandbox, http: httpx.Client) -> None:
+    served_sandbox.sandbox.set_rate(10, burst=10)
     statuses = [http.get("/price_rules/rules/v2/ping").status_code for _ in range(11)]
     assert statuses == [200] * 10 + [429]
     refused = http.get(f"{P}/rulesets")
@@ -212,23 +212,27 @@ def test_shop_info_ping_and_storefront(http: httpx.Client) -> None:
     assert eligible.json()["data"]["order_condition"] == {}
 
 
-def test_drop_after_commit_cuts_the_connection(served: ServedSandbox, http: httpx.Client) -> None:
-    served.sandbox.set_faults(drop_after_commit=1)
+def test_drop_after_commit_cuts_the_connection(
+    served_sandbox: ServedSandbox, http: httpx.Client
+) -> None:
+    served_sandbox.sandbox.set_faults(drop_after_commit=1)
     with pytest.raises((httpx.RemoteProtocolError, httpx.ReadError)):
         http.post(f"{P}/rulesets", json=bodies.ruleset())
     # reads are never dropped, and the write happened
     assert http.get(f"{P}/rulesets/external/spring").status_code == 200
 
 
-def test_slow_answers_trip_a_client_timeout(served: ServedSandbox, http: httpx.Client) -> None:
-    served.sandbox.set_faults(slow_ms=400)
+def test_slow_answers_trip_a_client_timeout(
+    served_sandbox: ServedSandbox, http: httpx.Client
+) -> None:
+    served_sandbox.sandbox.set_faults(slow_ms=400)
     with pytest.raises(httpx.ReadTimeout):
         http.put(f"{P}/rulesets/external/slow", json=bodies.ruleset(None), timeout=0.1)
-    served.sandbox.set_faults()
+    served_sandbox.sandbox.set_faults()
     assert http.get(f"{P}/rulesets/external/slow").status_code == 200
 
 
-def test_control_over_the_socket(served: ServedSandbox, http: httpx.Client) -> None:
+def test_control_over_the_socket(served_sandbox: ServedSandbox, http: httpx.Client) -> None:
     control = {"Authorization": f"Bearer {CONTROL_TOKEN}"}
     assert http.get("/__sandbox__/stats").status_code == 403
     answer = http.put("/__sandbox__/faults", json={"p500": 1}, headers=control)
