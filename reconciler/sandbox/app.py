@@ -25,6 +25,7 @@ from reconciler.sandbox import (
     faults,
     limits,
     order_conditions,
+    rules,
     rulesets,
     shop,
     storefront,
@@ -89,6 +90,7 @@ class Sandbox:
                 *shop.routes(),
                 *storefront.routes(),
                 *rulesets.routes(),
+                *rules.routes(),
                 *order_conditions.routes(),
                 *discount_codes.routes(),
             ]

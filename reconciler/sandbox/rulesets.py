@@ -1,4 +1,4 @@
-"""Rulesets and their rules: the handlers behind ``P/rulesets…`` (contract §5.1, §5.2, §6).
+"""Rulesets: the handlers behind ``P/rulesets…`` (contract §5.1, §6); rules are in ``rules``.
 
 Owns app scoping (a token sees its own app's rulesets; ``include_all_apps=true`` widens reads,
 never writes), server-assigned ids and timestamps, PUT-by-external-id as an upsert, PATCH
@@ -6,9 +6,8 @@ merging, rule-id keeping on PUT, and the ruleset list with its filters. It must 
 shapes (``validate`` does) nor speak HTTP beyond returning ``web.Response``.
 
 Choices where the contract is silent (documented in docs/sandbox.md):
-- DELETE of a ruleset answers 204; deleting rules answers 200 with the updated ruleset.
+- DELETE of a ruleset answers 204.
 - An omitted ``external_id`` on PUT by id (ruleset or rule) keeps the current one.
-- Bulk-add answers 201 with ``data.rules`` (the added rules) and ``data.ruleset``.
 - ``filter_expression``: clauses ``field op value`` joined by ``and``; fields are the ruleset's
   scalar fields, ops ``= != > >= < <=``, values ``true``/``false``/``null``/numbers/strings.
 """
@@ -41,6 +40,8 @@ _FILTERABLE = frozenset(
     {"id", "external_id", "internal_name", "public_name", "active", "priority"}
     | {"start_date", "expiry_date"}
 )
+#: The two ways a path names a ruleset.
+BASES = ("P/rulesets/{id:int}", "P/rulesets/external/{eid}")
 _CLAUSE = re.compile(r"^\s*([a-z_]+)\s*(=|!=|>=|<=|>|<)\s*(.+?)\s*$")
 
 
@@ -114,7 +115,7 @@ def _refuse_duplicate(conn: sqlite3.Connection, app: str, eid: str, own_id: int 
         )
 
 
-def _find(call: web.Call, conn: sqlite3.Connection, *, write: bool) -> dict[str, Any]:
+def find(call: web.Call, conn: sqlite3.Connection, *, write: bool) -> dict[str, Any]:
     """The ruleset the path names (by id or external id), as the caller may see it; else 404."""
     wide = call.request.flag("include_all_apps") and not write
     if "id" in call.params:
@@ -139,7 +140,7 @@ def _find(call: web.Call, conn: sqlite3.Connection, *, write: bool) -> dict[str,
     return dict(json.loads(row[0]))
 
 
-def _one(message: str, body: dict[str, Any], status: int = 200) -> web.Response:
+def one(message: str, body: dict[str, Any], status: int = 200) -> web.Response:
     return web.Response(status, web.envelope(message, {"ruleset": body}))
 
 
@@ -229,13 +230,13 @@ def create_ruleset(call: web.Call) -> web.Response:
     cleaned = validate.ruleset(unwrap(call.request, "ruleset"))
     with call.store.transaction() as conn:
         body = insert(call.store, conn, call.app, cleaned)
-    return _one("Ruleset created", body, 201)
+    return one("Ruleset created", body, 201)
 
 
 def get_ruleset(call: web.Call) -> web.Response:
     """GET P/rulesets/{id} or P/rulesets/external/{eid}."""
     with call.store.transaction() as conn:
-        return _one("Ruleset retrieved", _find(call, conn, write=False))
+        return one("Ruleset retrieved", find(call, conn, write=False))
 
 
 def replace_ruleset(call: web.Call) -> web.Response:
@@ -249,11 +250,11 @@ def replace_ruleset(call: web.Call) -> web.Response:
         cleaned["external_id"] = eid
     with call.store.transaction() as conn:
         try:
-            current = _find(call, conn, write=True)
+            current = find(call, conn, write=True)
         except web.ApiError:
             if eid is None:
                 raise
-            return _one("Ruleset created", insert(call.store, conn, call.app, cleaned), 201)
+            return one("Ruleset created", insert(call.store, conn, call.app, cleaned), 201)
         if "external_id" not in raw or cleaned["external_id"] is None:
             cleaned["external_id"] = current["external_id"]
         elif cleaned["external_id"] != current["external_id"]:
@@ -261,14 +262,14 @@ def replace_ruleset(call: web.Call) -> web.Response:
         body = {**current, **cleaned}
         body["rules"] = assign_rule_ids(call.store, cleaned["rules"], current["rules"])
         save(conn, body, touch=True)
-    return _one("Ruleset updated", body)
+    return one("Ruleset updated", body)
 
 
 def patch_ruleset(call: web.Call) -> web.Response:
     """PATCH: each rule replaces the one with its id, else its external_id, else is appended."""
     cleaned = validate.ruleset_patch(unwrap(call.request, "ruleset"))
     with call.store.transaction() as conn:
-        body = _find(call, conn, write=True)
+        body = find(call, conn, write=True)
         rules: list[dict[str, Any]] = list(body["rules"])
         for given in cleaned["rules"]:
             index = _match_rule(rules, given)
@@ -277,7 +278,7 @@ def patch_ruleset(call: web.Call) -> web.Response:
                 rules.append({"id": call.store.next_id("rule"), **rule})
             else:
                 rules[index] = {"id": rules[index]["id"], **rule}
-        _refuse_duplicate_rules(rules)
+        refuse_duplicate_rules(rules)
         body["rules"] = rules
         for key in ("start_date", "expiry_date"):
             if key in cleaned:
@@ -286,7 +287,7 @@ def patch_ruleset(call: web.Call) -> web.Response:
         if start and expiry and web.parse_instant(expiry) <= web.parse_instant(start):  # type: ignore[operator]
             raise web.field_error("expiry_date", "must be later than start_date")
         save(conn, body, touch=True)
-    return _one("Ruleset patched", body)
+    return one("Ruleset patched", body)
 
 
 def _match_rule(rules: list[dict[str, Any]], given: dict[str, Any]) -> int | None:
@@ -301,7 +302,7 @@ def _match_rule(rules: list[dict[str, Any]], given: dict[str, Any]) -> int | Non
     return None
 
 
-def _refuse_duplicate_rules(rules: list[dict[str, Any]]) -> None:
+def refuse_duplicate_rules(rules: list[dict[str, Any]]) -> None:
     seen: dict[str, int] = {}
     for rule in rules:
         eid = rule.get("external_id")
@@ -319,7 +320,7 @@ def _refuse_duplicate_rules(rules: list[dict[str, Any]]) -> None:
 def delete_ruleset(call: web.Call) -> web.Response:
     """DELETE by id or external id: 204."""
     with call.store.transaction() as conn:
-        body = _find(call, conn, write=True)
+        body = find(call, conn, write=True)
         conn.execute("DELETE FROM rulesets WHERE id = ?", (body["id"],))
     return web.Response(204)
 
@@ -345,91 +346,6 @@ def deactivate_all(call: web.Call) -> web.Response:
     return _set_all_active(call, False)
 
 
-# Handlers: rules inside a ruleset.
-
-
-def list_rules(call: web.Call) -> web.Response:
-    """GET …/rules: paginated, ``data`` a bare array (§3)."""
-    page, limit = web.page_params(call.request)
-    with call.store.transaction() as conn:
-        rules = _find(call, conn, write=False)["rules"]
-    chunk = rules[(page - 1) * limit : page * limit]
-    meta = web.pagination(call.request, total=len(rules), count=len(chunk), page=page, limit=limit)
-    return web.Response(200, web.envelope("Rules retrieved", chunk, meta))
-
-
-def add_rules(call: web.Call) -> web.Response:
-    """POST …/rules: append; 409 when an external_id already exists in the ruleset."""
-    body_in = call.request.json_object()
-    c = validate.Checker()
-    given = validate.rules(c, body_in.get("rules"), "rules", non_empty=True)
-    c.done()
-    with call.store.transaction() as conn:
-        body = _find(call, conn, write=True)
-        added = assign_rule_ids(call.store, given, [])
-        body["rules"] = [*body["rules"], *added]
-        _refuse_duplicate_rules(body["rules"])
-        save(conn, body, touch=True)
-    return web.Response(201, web.envelope("Rules added", {"rules": added, "ruleset": body}))
-
-
-def delete_rules(call: web.Call) -> web.Response:
-    """DELETE …/rules with ``{"rule_ids": [...]}``: 404 (and nothing deleted) on an unknown id."""
-    ids = call.request.json_object().get("rule_ids")
-    if not isinstance(ids, list) or not ids:
-        raise web.field_error("rule_ids", "must be a non-empty list of rule ids")
-    for i, rule_id in enumerate(ids):
-        if isinstance(rule_id, bool) or not isinstance(rule_id, int):
-            raise web.field_error(f"rule_ids[{i}]", "must be an integer rule id")
-    with call.store.transaction() as conn:
-        body = _find(call, conn, write=True)
-        present = {rule["id"] for rule in body["rules"]}
-        missing = [i for i in ids if i not in present]
-        if missing:
-            raise web.ApiError(404, f"No rule with id {missing[0]} in ruleset {body['id']}.")
-        body["rules"] = [rule for rule in body["rules"] if rule["id"] not in set(ids)]
-        save(conn, body, touch=True)
-    return _one("Rules deleted", body)
-
-
-def _rule_index(call: web.Call, body: dict[str, Any]) -> int:
-    for index, rule in enumerate(body["rules"]):
-        if "rule_id" in call.params and rule["id"] == int(call.params["rule_id"]):
-            return index
-        if "rule_eid" in call.params and rule.get("external_id") == call.params["rule_eid"]:
-            return index
-    which = call.params.get("rule_id") or repr(call.params.get("rule_eid"))
-    raise web.ApiError(404, f"No rule {which} in ruleset {body['id']}.")
-
-
-def update_rule(call: web.Call) -> web.Response:
-    """PUT …/rules/{rule_id} or …/rules/external/{rule_eid}: replace one rule, keeping its id."""
-    raw = unwrap(call.request, "rule")
-    c = validate.Checker()
-    cleaned = validate.rule(c, raw, "rule")
-    c.done()
-    cleaned.pop("id", None)
-    with call.store.transaction() as conn:
-        body = _find(call, conn, write=True)
-        index = _rule_index(call, body)
-        current = body["rules"][index]
-        if cleaned.get("external_id") is None:
-            cleaned["external_id"] = current.get("external_id")
-        body["rules"][index] = rule = {"id": current["id"], **cleaned}
-        _refuse_duplicate_rules(body["rules"])
-        save(conn, body, touch=True)
-    return web.Response(200, web.envelope("Rule updated", {"rule": rule}))
-
-
-def delete_rule(call: web.Call) -> web.Response:
-    """DELETE …/rules/{rule_id}: 200 with the updated ruleset."""
-    with call.store.transaction() as conn:
-        body = _find(call, conn, write=True)
-        del body["rules"][_rule_index(call, body)]
-        save(conn, body, touch=True)
-    return _one("Rule deleted", body)
-
-
 def routes() -> list[web.Route]:
     """The ruleset rows of the route table (static segments before parameters)."""
     r, w = "read_price_rulesets", "write_price_rulesets"
@@ -439,17 +355,11 @@ def routes() -> list[web.Route]:
         web.Route("POST", "P/rulesets/activate", w, activate_all, write=True),
         web.Route("POST", "P/rulesets/deactivate", w, deactivate_all, write=True),
     ]
-    for base in ("P/rulesets/{id:int}", "P/rulesets/external/{eid}"):
+    for base in BASES:
         out += [
             web.Route("GET", base, r, get_ruleset),
             web.Route("PUT", base, w, replace_ruleset, write=True),
             web.Route("PATCH", base, w, patch_ruleset, write=True),
             web.Route("DELETE", base, w, delete_ruleset, write=True),
-            web.Route("GET", f"{base}/rules", r, list_rules),
-            web.Route("POST", f"{base}/rules", w, add_rules, write=True),
-            web.Route("DELETE", f"{base}/rules", w, delete_rules, write=True),
-            web.Route("PUT", f"{base}/rules/external/{{rule_eid}}", w, update_rule, write=True),
-            web.Route("PUT", f"{base}/rules/{{rule_id:int}}", w, update_rule, write=True),
-            web.Route("DELETE", f"{base}/rules/{{rule_id:int}}", w, delete_rule, write=True),
         ]
     return out
