@@ -324,57 +324,73 @@ def _void(_: Any) -> None:
 # --- ambiguous writes: read back, finish, never duplicate ------------------------------------
 
 
+#: How many times a create whose outcome stayed unknown is read back and tried again.
+AMBIGUOUS_ATTEMPTS = 6
+
+
+def _settle(send: Callable[[], None], settled: Callable[[], bool]) -> None:
+    """Send a non-idempotent write; whenever its outcome is unknown, read back before resending.
+
+    ``settled`` reads the shop and answers whether the write (or what is left of it) is done;
+    it also narrows what the next ``send`` carries. Never resends what already exists.
+    """
+    for _ in range(AMBIGUOUS_ATTEMPTS - 1):
+        try:
+            send()
+            return
+        except errors.AmbiguousWrite:
+            if settled():
+                return
+    send()
+
+
 def _create_order_condition(client: client_module.BoldClient, desired: model.Resource) -> None:
     name, value = desired.key.ident
     body = state.order_condition_to_api(desired.body)
-    for _ in range(2):
-        try:
-            client.create_order_condition(body)
-            return
-        except errors.AmbiguousWrite:
-            found = client.get_order_condition(name, value)
-            if found is not None:
-                if state.order_condition_resource(found).fingerprint() != desired.fingerprint():
-                    client.replace_order_condition(name, value, body)
-                return
-    client.create_order_condition(body)
+
+    def settled() -> bool:
+        found = client.get_order_condition(name, value)
+        if found is None:
+            return False
+        if state.order_condition_resource(found).fingerprint() != desired.fingerprint():
+            client.replace_order_condition(name, value, body)
+        return True
+
+    _settle(lambda: _void(client.create_order_condition(body)), settled)
 
 
 def _add_field_sets(
     client: client_module.BoldClient, name: str, value: str, added: list[dict[str, Any]]
 ) -> None:
-    pending = added
-    for _ in range(2):
-        try:
-            client.add_field_sets(name, value, pending)
-            return
-        except errors.AmbiguousWrite:
-            found = client.get_order_condition(name, value)
-            present = {
-                model.canonical_json(fs)
-                for fs in state.order_condition_resource(
-                    found or {"name": name, "value": value}
-                ).body["field_sets"]
-            }
-            pending = [fs for fs in pending if model.canonical_json(fs) not in present]
-            if not pending:
-                return
-    client.add_field_sets(name, value, pending)
+    pending = list(added)
+
+    def settled() -> bool:
+        found = client.get_order_condition(name, value) or {"name": name, "value": value}
+        present = {
+            model.canonical_json(fs)
+            for fs in state.order_condition_resource(found).body["field_sets"]
+        }
+        pending[:] = [fs for fs in pending if model.canonical_json(fs) not in present]
+        return not pending
+
+    _settle(lambda: _void(client.add_field_sets(name, value, pending)), settled)
 
 
 def _create_discount_codes(
     desired: Mapping[str, Any], codes: list[str], client: client_module.BoldClient
 ) -> None:
     pending = list(codes)
-    for _ in range(2):
-        try:
+
+    def settled() -> bool:
+        pending[:] = [code for code in pending if not _code_exists(client, code)]
+        return not pending
+
+    _settle(
+        lambda: _void(
             client.create_discount_codes(state.discount_code_to_api(desired, codes=pending))
-            return
-        except errors.AmbiguousWrite:
-            pending = [code for code in pending if not _code_exists(client, code)]
-            if not pending:
-                return
-    client.create_discount_codes(state.discount_code_to_api(desired, codes=pending))
+        ),
+        settled,
+    )
 
 
 def _code_exists(client: client_module.BoldClient, code: str) -> bool:
