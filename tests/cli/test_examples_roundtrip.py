@@ -25,7 +25,9 @@ def test_apply_then_export_round_trips(example: Path, tmp_path: Path) -> None:
     shutil.copytree(example, root, ignore=shutil.ignore_patterns(".boldrules"))
     settings = yaml.safe_load((root / "boldrules.yaml").read_text()) or {}
     default = settings.get("default_target", "sandbox")
-    target = settings.setdefault("targets", {}).setdefault(default, {"sandbox": ".boldrules/sandbox.sqlite"})
+    target = settings.setdefault("targets", {}).setdefault(
+        default, {"sandbox": ".boldrules/sandbox.sqlite"}
+    )
     assert "sandbox" in target, f"{example.name}: its default target should be the embedded sandbox"
     target.update(rate=1000, burst=1000)  # the embedded sandbox; pacing only slows the test
     (root / "boldrules.yaml").write_text(yaml.safe_dump(settings))
