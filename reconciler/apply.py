@@ -66,7 +66,7 @@ class Call:
         """Every object this call changes."""
         return (self.change.key, *self.extra_keys)
 
-    def label(self, *, show_codes: bool = True) -> str:
+    def label(self) -> str:
         """``update ruleset spring-sale``."""
         if self.extra_keys:
             names = ", ".join(k.name for k in self.keys)
@@ -414,13 +414,10 @@ class Outcome:
 class Progress:
     """Progress lines on stderr and the JSON-lines ledger; both thread-safe."""
 
-    def __init__(
-        self, total: int, *, stream: TextIO | None, ledger: TextIO | None, show_codes: bool = True
-    ) -> None:
+    def __init__(self, total: int, *, stream: TextIO | None, ledger: TextIO | None) -> None:
         self.total = total
         self.stream = stream
         self.ledger = ledger
-        self.show_codes = show_codes
         self.count = 0
         self._lock = threading.Lock()
 

@@ -349,8 +349,3 @@ def render_many(
         else:
             parts.append(f"Target {name}: could not be planned (see the error below).\n")
     return "\n".join(parts) + "\n" + combined + "\n"
-
-
-def counts_by_kind(changes: Sequence[model.Change]) -> Mapping[str, int]:
-    """How many changes of each kind, for summaries of several targets."""
-    return dict(Counter(c.key.kind.value for c in changes))
