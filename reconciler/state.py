@@ -100,8 +100,17 @@ def normalise_number(value: Any) -> Any:
 
 
 def _sorted_set(items: Iterable[Any]) -> list[Any]:
-    """Distinct items in canonical-JSON order: a list whose order means nothing."""
-    unique = {model.canonical_json(item): item for item in items}
+    """Distinct items in one fixed order: a list whose order means nothing.
+
+    Strings (ids, emails) sort as themselves; anything else by its canonical JSON. Both sides of
+    a diff go through here, so the order only has to be the same, not meaningful.
+    """
+    listed = list(items)
+    if len(listed) <= 1:
+        return listed
+    if all(type(item) is str for item in listed):
+        return sorted(set(listed))
+    unique = {model.canonical_json(item): item for item in listed}
     return [unique[k] for k in sorted(unique)]
 
 
