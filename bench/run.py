@@ -156,6 +156,30 @@ def machine() -> dict[str, Any]:
     }
 
 
+def merge(earlier: dict[str, Any], later: dict[str, Any]) -> dict[str, Any]:
+    """Two runs of one setting on one date → one document; the later run's rows win.
+
+    So ``--quick`` followed by ``--sizes 10000`` leaves one file holding all three sizes.
+    """
+    if earlier.get("format") != later.get("format"):
+        return later
+    fresh = {(row["case"], row["size"]) for row in later["rows"]}
+    kept = [row for row in earlier["rows"] if (row["case"], row["size"]) not in fresh]
+    runs = earlier.get("runs") or [_run_entry(earlier)]
+    return {
+        **later,
+        "duration_s": round(float(earlier["duration_s"]) + float(later["duration_s"]), 1),
+        "quick": bool(earlier.get("quick")) and bool(later.get("quick")),
+        "sizes": sorted({*earlier["sizes"], *later["sizes"]}),
+        "runs": [*runs, _run_entry(later)],
+        "rows": sorted(kept + later["rows"], key=lambda row: row["size"]),
+    }
+
+
+def _run_entry(document: dict[str, Any]) -> dict[str, Any]:
+    return {key: document.get(key) for key in ("started_at", "sizes", "quick", "duration_s")}
+
+
 def run(
     *,
     sizes: Sequence[int],
@@ -196,6 +220,8 @@ def run(
                 "rows": rows,
             }
             path = out / f"{document['date']}-{name}.json"
+            if path.exists():
+                document = merge(json.loads(path.read_text(encoding="utf-8")), document)
             path.write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
             written.append(path)
             say(f"wrote {path}")

@@ -112,3 +112,27 @@ def test_a_tiny_unpaced_run_measures_every_case_and_converges(served: str, tmp_p
     assert "| 20 | apply that 1% |" in text
     assert "missed 1 deletions" in text
     assert "| not run |" in text  # the 1,000 and 10,000 targets were not measured here
+
+
+def test_a_second_run_on_the_same_day_adds_its_sizes_to_the_same_file() -> None:
+    def document(sizes: list[int], wall: float, quick: bool) -> dict[str, Any]:
+        rows = [{"case": "plan_noop", "size": s, "wall_s": wall} for s in sizes]
+        return {
+            "format": 1,
+            "started_at": f"2026-01-01T0{len(sizes)}:00:00Z",
+            "duration_s": 60.0,
+            "quick": quick,
+            "sizes": sizes,
+            "rows": rows,
+        }
+
+    merged = run.merge(document([100, 1_000], 1.0, True), document([1_000, 10_000], 2.0, False))
+    assert merged["sizes"] == [100, 1_000, 10_000]
+    assert [(r["size"], r["wall_s"]) for r in merged["rows"]] == [
+        (100, 1.0),
+        (1_000, 2.0),
+        (10_000, 2.0),
+    ]
+    assert merged["quick"] is False
+    assert merged["duration_s"] == 120.0
+    assert len(merged["runs"]) == 2
