@@ -189,25 +189,18 @@ def order_condition_calls(change: model.Change) -> list[Call]:
             )
         ]
     desired, live = change.desired.body, change.live.body
-    others_same = all(desired[k] == live.get(k) for k in desired if k != "field_sets")
-    if not others_same:
-        body = state.order_condition_to_api(desired)
-        return [
-            Call(
-                change,
-                "update",
-                "replace_order_condition",
-                lambda c: _void(c.replace_order_condition(name, value, body)),
-                _phase(change),
-            )
-        ]
     want = {model.canonical_json(fs): fs for fs in desired["field_sets"]}
     have = {model.canonical_json(fs): fs for fs in live["field_sets"]}
     ids_by_set = change.live.handles.get("field_set_ids", {})
     added = [dict(want[k]) for k in sorted(want.keys() - have.keys())]
     gone_keys = sorted(have.keys() - want.keys())
-    if (not added and not gone_keys) or any(k not in ids_by_set for k in gone_keys):
-        # Field sets without known ids cannot be deleted one by one: restate the whole condition.
+    only_field_sets = all(desired[k] == live.get(k) for k in desired if k != "field_sets")
+    if (
+        not only_field_sets
+        or not (added or gone_keys)
+        or any(k not in ids_by_set for k in gone_keys)
+    ):
+        # Anything beyond field sets, or a field set without a known id: restate it whole.
         body = state.order_condition_to_api(desired)
         return [
             Call(

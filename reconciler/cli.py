@@ -139,6 +139,15 @@ def _remember_directory(ctx: click.Context, _: click.Parameter, value: Path | No
 
 #: ``-C DIR`` accepted after the command name too (``boldrules validate -C examples/x``), as
 #: people type it both ways; every command takes it with ``@project_option``.
+#: ``--target``/``-t``: which target of the project file a command works on.
+target_option = click.option(
+    "--target",
+    "-t",
+    "target_name",
+    metavar="NAME",
+    help="The project file's target to use (default: default_target).",
+)
+
 project_option = click.option(
     "-C",
     "directory",
@@ -157,7 +166,7 @@ project_option = click.option(
 
 @main.command()
 @project_option
-@click.option("--target", "-t", "target_name", help="Render templates with this target's vars.")
+@target_option
 @click.option(
     "--format",
     "output",
@@ -276,7 +285,7 @@ def _show(text: str, *, quiet: bool) -> None:
 
 @main.command("plan")
 @project_option
-@click.option("--target", "-t", "target_name", help="The target to plan (default: default_target).")
+@target_option
 @click.option(
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -549,7 +558,7 @@ def _confirm(result: plan.Plan, *, yes: bool, allow_delete: bool) -> None:
 
 @main.command("export")
 @project_option
-@click.option("--target", "-t", "target_name", help="The target to read (default: default_target).")
+@target_option
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),

@@ -16,21 +16,7 @@ from deepdiff import DeepDiff
 from reconciler import model
 
 #: Lists whose order carries no meaning: changes inside them read as items added and removed.
-SET_LIKE = frozenset(
-    {
-        "sku_ids",
-        "product_ids",
-        "variant_ids",
-        "collection_ids",
-        "vendors",
-        "titles",
-        "product_types",
-        "conditions",
-        "field_sets",
-        "limits",
-        "restrict_by_emails",
-    }
-)
+SET_LIKE = model.SET_FIELDS
 
 #: Mappings whose keys are identities, shown as ``rules[gold-half-off]`` rather than ``.gold``.
 KEYED = frozenset({"rules"})

@@ -35,6 +35,24 @@ class Kind(enum.StrEnum):
 
 _RANK = {Kind.ORDER_CONDITION: 0, Kind.RULESET: 1, Kind.DISCOUNT_CODE: 2}
 
+#: Product selection filters: lists of string ids whose order carries no meaning (contract §5.3).
+SELECTION_FILTERS = (
+    "sku_ids",
+    "product_ids",
+    "variant_ids",
+    "collection_ids",
+    "vendors",
+    "titles",
+    "product_types",
+)
+
+#: Every list of the normalised form whose order carries no meaning: the filters above, ANDed
+#: conditions, field sets, discount code limits and e-mail restrictions. ``state.py`` stores them
+#: sorted; ``diff.py`` reports their items as added and removed, never by position.
+SET_FIELDS = frozenset(
+    {*SELECTION_FILTERS, "conditions", "field_sets", "limits", "restrict_by_emails"}
+)
+
 
 @dataclass(frozen=True)
 class Key:

@@ -24,16 +24,8 @@ from reconciler import model
 if TYPE_CHECKING:
     from reconciler import client as client_module
 
-#: Product selection filters: lists of string ids whose order carries no meaning (contract §5.3).
-SELECTION_FILTERS = (
-    "sku_ids",
-    "product_ids",
-    "variant_ids",
-    "collection_ids",
-    "vendors",
-    "titles",
-    "product_types",
-)
+#: Product selection filters (contract §5.3), defined with the normalised form in model.py.
+SELECTION_FILTERS = model.SELECTION_FILTERS
 
 #: Ruleset fields and the defaults the API fills in when they are absent (contract §5.1).
 #: ``priority`` defaulting to 0 is an assumption ([I] in the contract).
