@@ -3,10 +3,11 @@
 Owns the order of a run (for each setting, each size, each job), the seeding of the base shop
 (applied once per size to an in-process sandbox with our own apply, then dumped and loaded into
 the served sandbox through its control endpoint: seconds, not 10,000 paced calls), the repeat
-policy (short jobs three times, the median kept and the half-range reported as noise; jobs over
-``LONG_JOB_S`` once), and the machine description. Jobs run in ``bench.worker`` subprocesses so
-each one's peak memory is its own; the served sandbox runs in ``bench.server``'s process. It
-must not format tables (``bench.report``) or decide what a case measures (``bench.cases``).
+policy (jobs three times, the median kept and the half-range reported as noise; paced jobs over
+``LONG_JOB_S`` and unpaced ones over ``LONG_UNPACED_JOB_S`` once), the merging of same-day runs
+and the machine description. Jobs run in ``bench.worker`` subprocesses so each one's peak
+memory is its own; the served sandbox runs in ``bench.server``'s process. It must not format
+tables (``bench.report``) or decide what a case measures (``bench.cases``).
 """
 
 from __future__ import annotations
@@ -27,8 +28,10 @@ from bench import cases, data
 from bench.server import BENCH_APP, BENCH_TOKEN, SHOP, Control, ServerProcess
 from reconciler import apply, client, plan, state
 
-#: A job that took longer than this is not repeated: pacing, not noise, sets its time.
+#: A paced job that took longer than this is not repeated: pacing, not noise, sets its time.
 LONG_JOB_S = 15.0
+#: Unpaced jobs measure our CPU, where noise matters, so they repeat up to this long.
+LONG_UNPACED_JOB_S = 60.0
 #: The checkout holding ``bench``: subprocesses start there so ``-m bench.…`` resolves.
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_SIZES = (100, 1_000, 10_000)
@@ -132,7 +135,8 @@ def run_setting(
                         samples.setdefault(row["case"], []).append(row)
                     took = time.perf_counter() - started
                     say(f"  {setting:8} {size:>6} {job:14} run {attempt + 1}: {took:6.1f} s")
-                    if took > LONG_JOB_S:
+                    paced = cases.SETTINGS[setting].server_rate is not None
+                    if took > (LONG_JOB_S if paced else LONG_UNPACED_JOB_S):
                         break
                 rows += [aggregate(group) for group in samples.values()]
     return rows
