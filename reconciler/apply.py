@@ -43,7 +43,7 @@ from types import FrameType
 from typing import Any, TextIO
 
 from reconciler import client as client_module
-from reconciler import diff, errors, model, plan, state
+from reconciler import config, diff, errors, model, plan, state
 
 #: Top-level ruleset fields a PATCH can carry (contract §6): everything else needs a PUT.
 PATCHABLE = frozenset({"start_date", "expiry_date"})
@@ -614,6 +614,43 @@ def changes_from_saved(
     if moved:
         raise errors.StalePlan(moved)
     return plan.order_changes(changes)
+
+
+def check_saved_plan(
+    client: client_module.BoldClient,
+    saved: plan.SavedPlan,
+    *,
+    project: config.Project,
+    target: config.Target,
+) -> plan.Plan:
+    """The saved plan, once it is proven to be for this shop and nothing it touches has moved.
+
+    Raises PlanFileInvalid for another shop or API version, StalePlan naming what moved.
+    Safety is evaluated again, under the project's limits as they are now.
+    """
+    if saved.shop != client.shop_identifier:
+        raise errors.PlanFileInvalid(
+            f"{saved.path} was made for shop {saved.shop!r}, but target {target.name!r} is shop "
+            f"{client.shop_identifier!r}"
+        )
+    if saved.api_version != target.api_version:
+        raise errors.PlanFileInvalid(
+            f"{saved.path} was made with API version {saved.api_version}, but target "
+            f"{target.name!r} now pins {target.api_version}: make the plan again"
+        )
+    changes = changes_from_saved(client, saved)
+    counted = saved.document.get("safety", {}).get("managed_by_kind", {})
+    managed = {kind: int(counted.get(kind.value, 0)) for kind in model.Kind}
+    return plan.Plan(
+        target=saved.target,
+        shop=saved.shop,
+        api_version=saved.api_version,
+        changes=tuple(changes),
+        fingerprints={str(c.key): c.live_fingerprint for c in saved.changes},
+        left_alone=dict(saved.document.get("left_alone", {})),
+        safety=plan.evaluate_safety(changes, managed=managed, rules=project.safety),
+        created_at=str(saved.document.get("created_at", "")),
+    )
 
 
 def _movement(saved_change: plan.SavedChange, now: model.Resource | None) -> str:

@@ -475,7 +475,7 @@ def apply_command(
     desired = _desired(project, target) if saved is None else []
     with _open_client(project, target) as bold:
         if saved is not None:
-            result = _checked_saved_plan(project, target, bold, saved, plan_file)
+            result = apply.check_saved_plan(bold, saved, project=project, target=target)
         else:
             filters = plan.Filters(only=only, exclude=exclude)
             result = make_plan(project, target, bold, filters, desired)
@@ -493,38 +493,6 @@ def apply_command(
         err=True,
     )
     return OK
-
-
-def _checked_saved_plan(
-    project: config.Project,
-    target: config.Target,
-    bold: client.BoldClient,
-    saved: plan.SavedPlan,
-    path: Path | None,
-) -> plan.Plan:
-    """The saved plan, after checking it is for this shop and nothing it touches has moved."""
-    if saved.shop != bold.shop_identifier:
-        raise errors.PlanFileInvalid(
-            f"{path} was made for shop {saved.shop!r}, but target {target.name!r} is shop "
-            f"{bold.shop_identifier!r}"
-        )
-    if saved.api_version != target.api_version:
-        raise errors.PlanFileInvalid(
-            f"{path} was made with API version {saved.api_version}, but target {target.name!r} "
-            f"now pins {target.api_version}: make the plan again"
-        )
-    changes = apply.changes_from_saved(bold, saved)
-    managed = int(saved.document.get("safety", {}).get("managed", 0))
-    return plan.Plan(
-        target=saved.target,
-        shop=saved.shop,
-        api_version=saved.api_version,
-        changes=tuple(changes),
-        fingerprints={str(c.key): c.live_fingerprint for c in saved.changes},
-        left_alone=dict(saved.document.get("left_alone", {})),
-        safety=plan.evaluate_safety(changes, managed=managed, rules=project.safety),
-        created_at=str(saved.document.get("created_at", "")),
-    )
 
 
 def _confirm(result: plan.Plan, *, yes: bool, allow_delete: bool) -> None:

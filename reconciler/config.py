@@ -115,6 +115,8 @@ class Safety:
     """Most owned objects of one kind, in percent, one apply may update."""
     protected: tuple[str, ...] = ()
     """Globs on keys (``ruleset:vip-*``) that are never deleted or replaced."""
+    max_percent_off: float | None = None
+    """Deepest percent discount a new or changed action may give without ``--force``."""
 
 
 @dataclass(frozen=True)
@@ -762,6 +764,9 @@ def _build_project(root: Path, file: Path, data: dict[str, Any], marked: MarkedD
             max_delete_percent=float(safety.get("max_delete_percent", Safety.max_delete_percent)),
             max_update_percent=float(safety.get("max_update_percent", Safety.max_update_percent)),
             protected=tuple(safety.get("protected", ())),
+            max_percent_off=(
+                float(safety["max_percent_off"]) if "max_percent_off" in safety else None
+            ),
         ),
         ownership=Ownership(
             order_condition_names=tuple(ownership.get("order_conditions", ())),

@@ -13,7 +13,7 @@ import datetime as dt
 import fnmatch
 import json
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -60,6 +60,8 @@ class SafetyReport:
     violations: tuple[str, ...]
     #: Violations that ``--force`` cannot lift (protected objects).
     hard_violations: tuple[str, ...] = ()
+    #: Managed live objects by kind (``{"ruleset": 40, ...}``); percent limits apply per kind.
+    managed_by_kind: Mapping[str, int] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -70,6 +72,7 @@ class SafetyReport:
         """The evaluation as JSON."""
         return {
             "managed": self.managed,
+            "managed_by_kind": dict(self.managed_by_kind),
             "deletes": self.deletes,
             "updates": self.updates,
             "delete_percent": round(self.delete_percent, 1),
@@ -181,32 +184,47 @@ def order_changes(changes: Iterable[model.Change]) -> list[model.Change]:
     return sorted(changes, key=rank)
 
 
+#: Actions whose value is a signed percent off a price (contract §5.2): what max_percent_off reads.
+PERCENT_OFF_ACTIONS = frozenset({"PRICE_ADJUST_PERCENT", "CART_ADJUST_PERCENT"})
+
+
 def evaluate_safety(
-    changes: Sequence[model.Change], *, managed: int, rules: config.Safety
+    changes: Sequence[model.Change], *, managed: Mapping[model.Kind, int], rules: config.Safety
 ) -> SafetyReport:
-    """Measure deletes and updates against the project's limits; name each broken one."""
+    """Measure the plan against the project's limits; name each broken one with its figures.
+
+    The count limit is over all kinds; percent limits apply per kind (deleting 3 of 3 order
+    conditions is 100% even in a shop with 400 rulesets), from PERCENT_FLOOR objects up.
+    """
     deletes = [c for c in changes if isinstance(c, model.Delete)]
     updates = [c for c in changes if isinstance(c, model.Update)]
-    delete_pct = 100.0 * len(deletes) / managed if managed else 0.0
-    update_pct = 100.0 * len(updates) / managed if managed else 0.0
+    total = sum(managed.values())
     flag = "Re-run with --force if intended."
     violations: list[str] = []
     if len(deletes) > rules.max_deletes:
         violations.append(
-            f"Refusing to delete {len(deletes)} of {managed} managed objects "
-            f"(limit {rules.max_deletes} by safety.max_deletes). {flag}"
+            f"Refusing to delete {_count(len(deletes), 'object')} ({_by_kind(deletes)}; limit "
+            f"{rules.max_deletes} by safety.max_deletes). {flag}"
         )
-    if managed >= PERCENT_FLOOR and delete_pct > rules.max_delete_percent:
-        violations.append(
-            f"Refusing to delete {len(deletes)} of {managed} managed objects "
-            f"({delete_pct:.0f}%, limit {rules.max_delete_percent:g}% by "
-            f"safety.max_delete_percent). {flag}"
-        )
-    if managed >= PERCENT_FLOOR and update_pct > rules.max_update_percent:
-        violations.append(
-            f"Refusing to update {len(updates)} of {managed} managed objects "
-            f"({update_pct:.0f}%, limit {rules.max_update_percent:g}% by "
-            f"safety.max_update_percent). {flag}"
+    for kind in model.Kind:
+        have = managed.get(kind, 0)
+        if have < PERCENT_FLOOR:
+            continue
+        for verb, found, limit, setting in (
+            ("delete", deletes, rules.max_delete_percent, "max_delete_percent"),
+            ("update", updates, rules.max_update_percent, "max_update_percent"),
+        ):
+            n = sum(1 for c in found if c.key.kind is kind)
+            if 100.0 * n / have > limit:
+                violations.append(
+                    f"Refusing to {verb} {n} of {have} {kind.label}s ({100.0 * n / have:.0f}%, "
+                    f"limit {limit:g}% by safety.{setting}). {flag}"
+                )
+    if rules.max_percent_off is not None:
+        violations.extend(
+            f"Refusing {where} at {-value:g}% off (limit {rules.max_percent_off:g}% by "
+            f"safety.max_percent_off): a typo like -90 for -9 costs real money. {flag}"
+            for where, value in deep_discounts(changes, rules.max_percent_off)
         )
     hard = [
         f"Refusing to delete protected {d.key.describe()} (safety.protected matches "
@@ -216,14 +234,55 @@ def evaluate_safety(
         if _matching(d.key, rules.protected)
     ]
     return SafetyReport(
-        managed=managed,
+        managed=total,
         deletes=len(deletes),
         updates=len(updates),
-        delete_percent=delete_pct,
-        update_percent=update_pct,
+        delete_percent=100.0 * len(deletes) / total if total else 0.0,
+        update_percent=100.0 * len(updates) / total if total else 0.0,
         violations=tuple(violations),
         hard_violations=tuple(hard),
+        managed_by_kind={k.value: n for k, n in managed.items() if n},
     )
+
+
+def deep_discounts(changes: Iterable[model.Change], limit: float) -> Iterator[tuple[str, float]]:
+    """New or changed percent-off actions deeper than ``limit``: (where, value)."""
+    for change in changes:
+        if isinstance(change, model.Delete):
+            continue
+        body = change.desired.body
+        before = change.live.body if isinstance(change, model.Update) else {}
+        name = change.key.describe()
+        if change.key.kind is model.Kind.RULESET:
+            for rule_id, rule in sorted(body.get("rules", {}).items()):
+                if before.get("rules", {}).get(rule_id) == rule:
+                    continue  # unchanged: reviewed and applied before
+                for index, action in enumerate(rule.get("actions", [])):
+                    if _too_deep(action, limit):
+                        yield f"{name} > rules[{rule_id}].actions[{index}]", action["value"]
+        elif change.key.kind is model.Kind.DISCOUNT_CODE:
+            action = body.get("action", {})
+            if before.get("action") != action and _too_deep(action, limit):
+                yield f"{name} > action", action["value"]
+
+
+def _too_deep(action: Mapping[str, Any], limit: float) -> bool:
+    value = action.get("value")
+    return (
+        action.get("type") in PERCENT_OFF_ACTIONS
+        and isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and -value > limit
+    )
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'s' if n != 1 else ''}"
+
+
+def _by_kind(changes: Sequence[model.Change]) -> str:
+    tally = Counter(c.key.kind for c in changes)
+    return ", ".join(_count(tally[k], k.label) for k in model.Kind if tally[k])
 
 
 def _matching(key: model.Key, patterns: Iterable[str]) -> str:
@@ -253,7 +312,8 @@ def plan_changes(
     for change in ordered:
         have = live_by_key.get(change.key)
         fingerprints[str(change.key)] = have.fingerprint() if have is not None else None
-    safety = evaluate_safety(ordered, managed=len(mine), rules=project.safety)
+    managed = Counter(r.key.kind for r in mine)
+    safety = evaluate_safety(ordered, managed=managed, rules=project.safety)
     moment = (now or dt.datetime.now(dt.UTC)).replace(microsecond=0)
     return Plan(
         target=target.name,
@@ -335,6 +395,7 @@ class SavedPlan:
     checksum: str
     changes: tuple[SavedChange, ...]
     document: Mapping[str, Any]
+    path: Path = Path("plan.json")
 
 
 def write_plan(plan: Plan, path: Path) -> None:
@@ -368,6 +429,7 @@ def read_plan(path: Path) -> SavedPlan:
             checksum=str(document["checksum"]),
             changes=changes,
             document=document,
+            path=path,
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise errors.PlanFileInvalid(f"{path}: damaged plan file (missing or bad {exc})") from None

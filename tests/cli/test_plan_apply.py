@@ -101,7 +101,7 @@ def test_safety_limits_refuse_with_exit_4_and_force_lifts_them(run: Run, project
     assert planned.exit_code == 4
     assert "Plan: 0 to create, 0 to update, 5 to delete." in planned.stdout
     assert (
-        "Refusing to delete 5 of 7 managed objects (limit 4 by safety.max_deletes). Re-run with --force if intended."
+        "Refusing to delete 5 objects (3 rulesets, 2 discount codes; limit 4 by safety.max_deletes). Re-run with --force if intended."
         in planned.stderr
     )
     assert run("apply", "--yes", "--allow-delete").exit_code == 4
