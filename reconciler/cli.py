@@ -558,6 +558,13 @@ def export_command(
     counts = ", ".join(f"{n} {what}" for what, n in result.counts.items())
     if not options.quiet:
         click.echo(f"Wrote {len(result.files)} files to {folder}: {counts}.", err=True)
+        skipped = export.left_out(live, chosen)
+        if skipped:
+            click.echo(
+                f"Left out, not owned by this project: {skipped}. See docs/export.md "
+                "(--all-codes exports every discount code).",
+                err=True,
+            )
         click.echo(
             "Add the folder to `manifests:` in boldrules.yaml, then `boldrules plan` shows "
             "No changes.",

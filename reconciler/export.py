@@ -57,6 +57,16 @@ def select(
     return sorted(chosen, key=lambda r: r.key.sort_key)
 
 
+def left_out(live: state.LiveState, chosen: Sequence[model.Resource]) -> str:
+    """What ``select`` did not take, as ``2 discount codes, 1 order condition`` (or "")."""
+    taken = {r.key for r in chosen}
+    counts = {kind: 0 for kind in model.Kind}
+    for resource in live.resources:
+        if resource.key not in taken:
+            counts[resource.key.kind] += 1
+    return ", ".join(f"{n} {kind.label}{'s' if n != 1 else ''}" for kind, n in counts.items() if n)
+
+
 # --- manifest forms -------------------------------------------------------------------------
 
 

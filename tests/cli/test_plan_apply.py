@@ -274,3 +274,17 @@ def test_export_plans_back_to_no_changes(run: Run, project: Path, shop: Any, spl
     assert (result.exit_code, result.stdout.splitlines()[-1]) == (0, "No changes."), result.stdout
     again = run(*args)
     assert again.exit_code == 1 and "--force" in again.stderr
+
+
+def test_export_says_what_it_left_out(run: Run, project: Path) -> None:
+    run("apply", "--yes")
+    (project / "boldrules.yaml").write_text(
+        (project / "boldrules.yaml")
+        .read_text()
+        .replace("ownership: {discount_code_prefixes: [SPRING]}\n", "")
+    )
+    result = run("export", "--out", "exported")
+    assert result.exit_code == 0
+    assert "Wrote 2 files to" in result.stderr
+    assert ": 2 order conditions, 3 rulesets, 0 discount codes." in result.stderr
+    assert "Left out, not owned by this project: 2 discount codes." in result.stderr
