@@ -39,22 +39,24 @@ import re
 import string
 import threading
 import time
-from collections import Counter, deque
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, NoReturn, Protocol, Self
-from urllib.parse import quote, unquote_to_bytes
+from urllib.parse import quote
 
 import httpx
 
 from reconciler import __version__, errors, routes
+from reconciler.pacing import TokenBucket
+from reconciler.transport import InProcessTransport
 
 if TYPE_CHECKING:
-    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+    pass
 
 log = logging.getLogger("reconciler.client")
 
@@ -148,105 +150,6 @@ def resolve_routes(overrides: Mapping[str, str] | None = None) -> dict[str, tupl
 
 def _placeholders(template: str) -> set[str]:
     return {field for _, field, _, _ in string.Formatter().parse(template) if field}
-
-
-class TokenBucket:
-    """A thread-safe bucket of ``burst`` tokens, each returning ``burst / rate`` s after use.
-
-    So at most ``burst`` takes fit in any window of ``burst / rate`` seconds, and therefore at
-    most ``burst + rate * t`` in any window of t seconds: the sustained rate is ``rate`` and the
-    excess never more than ``burst``. A classic refill-as-you-go bucket with the same numbers
-    would allow ``burst + rate`` calls in the first second, which Bold's "about 10 a second"
-    (and the sandbox's model of it) answers with 429s; this one stays under that limit.
-    ``slack`` seconds are added to every return so that network jitter between our send and
-    the server's arrival does not tip a full window over.
-
-    ``hold(seconds)`` makes every taker wait at least that long (used after a 429, so one
-    refused thread does not leave the others to walk into the same wall).
-    """
-
-    def __init__(
-        self,
-        rate: float,
-        burst: int,
-        *,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
-        slack: float = 0.02,
-    ) -> None:
-        if rate <= 0 or burst < 1:
-            raise errors.ConfigError(f"rate must be > 0 and burst >= 1 (got {rate}, {burst})")
-        self.rate = float(rate)
-        self.burst = int(burst)
-        self.window = self.burst / self.rate + slack
-        self._clock = clock
-        self._sleep = sleep
-        self._spent: deque[float] = deque()
-        self._hold_until = float("-inf")
-        self._lock = threading.Lock()
-
-    def take(self) -> float:
-        """Take one token, sleeping until one is free; return the seconds waited."""
-        waited = 0.0
-        while True:
-            with self._lock:
-                now = self._clock()
-                while self._spent and now - self._spent[0] >= self.window:
-                    self._spent.popleft()
-                if now >= self._hold_until and len(self._spent) < self.burst:
-                    self._spent.append(now)
-                    return waited
-                back = self._spent[0] + self.window - now if len(self._spent) >= self.burst else 0
-                wait = max(self._hold_until - now, back, 1e-4)
-            self._sleep(wait)
-            waited += wait
-
-    def hold(self, seconds: float) -> None:
-        """Let no one take a token for ``seconds`` from now."""
-        with self._lock:
-            self._hold_until = max(self._hold_until, self._clock() + seconds)
-
-
-class InProcessTransport(httpx.BaseTransport):
-    """Serve requests with a WSGI app in this process (the embedded sandbox).
-
-    Mirrors a real server in the two ways the client can tell: ``REQUEST_URI`` carries the raw,
-    still-quoted path (as waitress sets it, so ``%2F`` inside a name survives), and an ``OSError``
-    out of the app (the sandbox's "commit, then drop the connection" fault) becomes
-    ``httpx.ReadError``, exactly what a dropped socket raises.
-    """
-
-    def __init__(self, app: WSGIApplication) -> None:
-        self.app = app
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        """Run the app on ``request`` and return its fully read response."""
-        raw_uri = request.url.raw_path.decode("ascii")
-        # PEP 3333: PATH_INFO holds the unquoted bytes as latin-1 code points, as waitress
-        # gives it; httpx's own WSGITransport hands over an already-decoded str instead.
-        path_info = unquote_to_bytes(raw_uri.partition("?")[0]).decode("latin-1")
-        app = self.app
-
-        def with_raw_uri(
-            environ: WSGIEnvironment, start_response: StartResponse
-        ) -> Iterable[bytes]:
-            environ["REQUEST_URI"] = raw_uri
-            environ["PATH_INFO"] = path_info
-            return app(environ, start_response)
-
-        try:
-            response = httpx.WSGITransport(app=with_raw_uri).handle_request(request)
-            try:
-                content = response.read()
-            finally:
-                response.close()
-        except OSError as exc:
-            raise httpx.ReadError(
-                f"connection dropped by the server ({type(exc).__name__})", request=request
-            ) from exc
-        return httpx.Response(
-            response.status_code, headers=response.headers, stream=httpx.ByteStream(content)
-        )
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,71 @@
+"""Client-side pacing: a token bucket shared by every thread of one client.
+
+Owns only the arithmetic of "at most ``rate`` calls a second, ``burst`` at once" and the hold
+after a 429. It knows nothing of HTTP; ``client.py`` takes a token before every attempt.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+
+from reconciler import errors
+
+
+class TokenBucket:
+    """A thread-safe bucket of ``burst`` tokens, each returning ``burst / rate`` s after use.
+
+    So at most ``burst`` takes fit in any window of ``burst / rate`` seconds, and therefore at
+    most ``burst + rate * t`` in any window of t seconds: the sustained rate is ``rate`` and the
+    excess never more than ``burst``. A classic refill-as-you-go bucket with the same numbers
+    would allow ``burst + rate`` calls in the first second, which Bold's "about 10 a second"
+    (and the sandbox's model of it) answers with 429s; this one stays under that limit.
+    ``slack`` seconds are added to every return so that network jitter between our send and
+    the server's arrival does not tip a full window over.
+
+    ``hold(seconds)`` makes every taker wait at least that long (used after a 429, so one
+    refused thread does not leave the others to walk into the same wall).
+    """
+
+    def __init__(
+        self,
+        rate: float,
+        burst: int,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+        slack: float = 0.02,
+    ) -> None:
+        if rate <= 0 or burst < 1:
+            raise errors.ConfigError(f"rate must be > 0 and burst >= 1 (got {rate}, {burst})")
+        self.rate = float(rate)
+        self.burst = int(burst)
+        self.window = self.burst / self.rate + slack
+        self._clock = clock
+        self._sleep = sleep
+        self._spent: deque[float] = deque()
+        self._hold_until = float("-inf")
+        self._lock = threading.Lock()
+
+    def take(self) -> float:
+        """Take one token, sleeping until one is free; return the seconds waited."""
+        waited = 0.0
+        while True:
+            with self._lock:
+                now = self._clock()
+                while self._spent and now - self._spent[0] >= self.window:
+                    self._spent.popleft()
+                if now >= self._hold_until and len(self._spent) < self.burst:
+                    self._spent.append(now)
+                    return waited
+                back = self._spent[0] + self.window - now if len(self._spent) >= self.burst else 0
+                wait = max(self._hold_until - now, back, 1e-4)
+            self._sleep(wait)
+            waited += wait
+
+    def hold(self, seconds: float) -> None:
+        """Let no one take a token for ``seconds`` from now."""
+        with self._lock:
+            self._hold_until = max(self._hold_until, self._clock() + seconds)
