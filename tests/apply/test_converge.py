@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from reconciler import apply, config, errors, model, plan, state
+from reconciler import apply, calls, config, errors, model, plan, state
 
 RULE = {
     "external_id": "gold",
@@ -195,12 +195,12 @@ def test_ruleset_referring_to_a_new_condition_is_created_after_it(bold: Any) -> 
         "conditions": [{"type": "ORDER_CONDITION", "name": "ZONE", "value": "prairies"}],
     }
     desired = [ruleset("zoned", rule), condition("prairies")]
-    calls = apply.calls_for(make_plan(bold, desired).changes)
-    assert [c.label() for c in calls] == [
+    made = calls.calls_for(make_plan(bold, desired).changes)
+    assert [c.label() for c in made] == [
         "create order condition ZONE=prairies",
         "create ruleset zoned",
     ]
-    assert calls[1].after == {model.order_condition_key("ZONE", "prairies")}
+    assert made[1].after == {model.order_condition_key("ZONE", "prairies")}
 
 
 def test_a_failure_skips_what_depends_on_it(bold: Any, sandbox: Any) -> None:
