@@ -24,7 +24,7 @@ import jinja2
 import jinja2.exceptions
 import jinja2.sandbox
 
-from reconciler import config, errors, model
+from reconciler import config, errors, model, sources
 
 SUFFIXES = (".yaml", ".yml", ".yaml.j2", ".yml.j2")
 TEMPLATE_SUFFIX = ".j2"
@@ -32,7 +32,7 @@ LISTS = ("rulesets", "order_conditions", "discount_codes")
 SCHEMA = "manifest.schema.json"
 _FIELD_PREFIX = "customer.shipping."
 
-PathParts = tuple[config.PathPart, ...]
+PathParts = tuple[sources.PathPart, ...]
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,7 @@ class Manifests:
 @dataclass
 class _Document:
     file: str
-    data: config.MarkedDict
+    data: sources.MarkedDict
 
 
 def load_manifests(project: config.Project, target: config.Target) -> Manifests:
@@ -79,7 +79,7 @@ def load_manifests(project: config.Project, target: config.Target) -> Manifests:
         document = _read(environment, project.root, path, file, target, problems)
         if document is not None:
             documents.append(document)
-            problems += config.schema_problems(SCHEMA, document.data, file=file, describe=describe)
+            problems += sources.schema_problems(SCHEMA, document.data, file=file, describe=describe)
             problems += _duplicate_key_problems(document)
     problems += semantic_problems(documents)
     if problems:
@@ -174,11 +174,11 @@ def _read(
     problems: list[errors.Problem],
 ) -> _Document | None:
     try:
-        text = config.read_source(path)
+        text = sources.read_source(path)
         if path.name.endswith(TEMPLATE_SUFFIX):
             text = _render(environment, root, path, file, text, target)
-        data = config.parse_yaml(text)
-    except config.SourceError as exc:
+        data = sources.parse_yaml(text)
+    except sources.SourceError as exc:
         problems.append(errors.Problem(file, *exc.position, "", exc.message))
         return None
     except _TemplateFailed as exc:
@@ -196,9 +196,9 @@ def _read(
             )
         )
         return None
-    if not isinstance(data, config.MarkedDict):
+    if not isinstance(data, sources.MarkedDict):
         kind = "a list" if isinstance(data, list) else f"{type(data).__name__} {data!r:.40}"
-        line, column = data.mark if isinstance(data, config.MarkedList) else (1, 1)
+        line, column = data.mark if isinstance(data, sources.MarkedList) else (1, 1)
         problems.append(
             errors.Problem(
                 file,
@@ -238,11 +238,11 @@ def _render(
         for piece in template.generate(dict(target.vars)):
             pieces.append(piece)
             size += len(piece)
-            if size > config.MAX_FILE_BYTES:
+            if size > sources.MAX_FILE_BYTES:
                 raise _TemplateFailed(
                     file,
                     1,
-                    f"the template renders to more than {config.MAX_FILE_BYTES} "
+                    f"the template renders to more than {sources.MAX_FILE_BYTES} "
                     "characters: refused",
                 )
         return "".join(pieces)
@@ -327,9 +327,9 @@ def describe(document: Any, path: PathParts) -> tuple[str, PathParts]:
 def _problem(
     document: _Document, path: PathParts, message: str, *, at: PathParts | None = None
 ) -> errors.Problem:
-    line, column = config.locate(document.data, path if at is None else at)
+    line, column = sources.locate(document.data, path if at is None else at)
     return errors.Problem(
-        document.file, line, column, config.path_text(document.data, path, describe), message
+        document.file, line, column, sources.path_text(document.data, path, describe), message
     )
 
 
@@ -338,10 +338,10 @@ def _duplicate_key_problems(document: _Document) -> list[errors.Problem]:
         errors.Problem(
             document.file,
             *repeat,
-            config.path_text(document.data, path, describe),
+            sources.path_text(document.data, path, describe),
             f"{key!r} is given twice (first at line {first[0]})",
         )
-        for path, key, repeat, first in config.duplicate_keys(document.data)
+        for path, key, repeat, first in sources.duplicate_keys(document.data)
     ]
 
 
@@ -352,18 +352,18 @@ def _duplicate_key_problems(document: _Document) -> list[errors.Problem]:
 
 def _items(
     documents: list[_Document], list_name: str
-) -> Iterator[tuple[_Document, int, config.MarkedDict]]:
+) -> Iterator[tuple[_Document, int, sources.MarkedDict]]:
     """Every well-formed mapping under ``list_name``, in file order."""
     for document in documents:
         items = document.data.get(list_name)
         if isinstance(items, list):
             for index, item in enumerate(items):
-                if isinstance(item, config.MarkedDict):
+                if isinstance(item, sources.MarkedDict):
                     yield document, index, item
 
 
 def _at(document: _Document, path: PathParts) -> str:
-    line, column = config.locate(document.data, path)
+    line, column = sources.locate(document.data, path)
     return f"{document.file}:{line}:{column}"
 
 
@@ -403,7 +403,7 @@ def _ruleset_problems(documents: list[_Document]) -> Iterator[errors.Problem]:
             rule_path = (*path, "rules", rule_index, "external_id")
             if rule_id in rule_ids:
                 first_path = (*path, "rules", rule_ids[rule_id], "external_id")
-                first_line = config.locate(document.data, first_path)[0]
+                first_line = sources.locate(document.data, first_path)[0]
                 yield _problem(
                     document,
                     (*path, "rules", rule_index),
@@ -448,7 +448,7 @@ def _order_condition_problems(documents: list[_Document]) -> Iterator[errors.Pro
                 continue
             fields = _field_names(field_set)
             if name not in groups:
-                head = config.path_text(document.data, set_path, describe)
+                head = sources.path_text(document.data, set_path, describe)
                 groups[name] = (fields, f"{head} ({_at(document, set_path)})")
             elif groups[name][0] != fields:
                 reference, where = groups[name]
@@ -526,7 +526,7 @@ def _date_problems(
     start, expiry = item.get("start_date"), item.get("expiry_date")
     if not isinstance(start, str) or not isinstance(expiry, str):
         return []
-    start_at, expiry_at = config.parse_instant(start), config.parse_instant(expiry)
+    start_at, expiry_at = sources.parse_instant(start), sources.parse_instant(expiry)
     if start_at is None or expiry_at is None or expiry_at > start_at:
         return []
     return [_problem(document, (*path, "expiry_date"), f"{expiry} is not after start_date {start}")]
@@ -541,17 +541,17 @@ def _declared(documents: list[_Document]) -> Iterator[Declared]:
     for document, _, ruleset in _items(documents, "rulesets"):
         yield Declared(
             model.ruleset_key(ruleset["external_id"]),
-            config.plain(ruleset),
+            sources.plain(ruleset),
             model.Origin(document.file, *ruleset.mark),
         )
     for document, _, condition in _items(documents, "order_conditions"):
         yield Declared(
             model.order_condition_key(condition["name"], condition["value"]),
-            config.plain(condition),
+            sources.plain(condition),
             model.Origin(document.file, *condition.mark),
         )
     for group, (document, _, entry) in enumerate(_items(documents, "discount_codes"), start=1):
-        shared = {key: value for key, value in config.plain(entry).items() if key != "codes"}
+        shared = {key: value for key, value in sources.plain(entry).items() if key != "codes"}
         for code_index, code in enumerate(entry["codes"]):
             yield Declared(
                 model.discount_code_key(code),

@@ -1,0 +1,530 @@
+"""Careful reading of YAML sources, and JSON Schema errors as readable, located lines.
+
+Owns:
+
+* reading a YAML source safely (``read_source``, ``parse_yaml``): bounded size, UTF-8 only, no
+  implicit timestamps, duplicate keys reported, alias bombs refused, and every mapping and list
+  remembering the 1-based line and column of each of its children (``MarkedDict``,
+  ``MarkedList``), so a later check can point at the exact node;
+* turning JSON Schema errors into readable, located ``errors.Problem`` lines (``schema_problems``).
+
+The project file and the manifests both go through here. It must not know either format.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib.resources
+import json
+import re
+from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema  # type: ignore[import-untyped]
+import jsonschema.exceptions  # type: ignore[import-untyped]
+import yaml
+import yaml.nodes
+import yaml.reader
+
+from reconciler import errors
+
+#: Files bigger than this are refused before they are read: no manifest needs more.
+MAX_FILE_BYTES = 5 * 1024 * 1024
+#: Nodes a document may hold once every alias is expanded (the billion-laughs guard).
+MAX_NODES = 500_000
+#: Nesting a document may reach, aliases expanded; manifests are a handful of levels deep.
+MAX_DEPTH = 64
+
+Position = tuple[int, int]
+PathPart = str | int
+
+
+# --------------------------------------------------------------------------------------------
+# YAML with positions
+# --------------------------------------------------------------------------------------------
+
+
+class MarkedDict(dict[Any, Any]):
+    """A mapping that remembers where it, each key and each value start (1-based)."""
+
+    def __init__(self, mark: Position = (1, 1)) -> None:
+        super().__init__()
+        self.mark = mark
+        self.key_marks: dict[Any, Position] = {}
+        self.value_marks: dict[Any, Position] = {}
+        self.duplicates: list[tuple[Any, Position, Position]] = []
+        """Keys given twice: (key, where the repeat is, where the first one is)."""
+
+
+class MarkedList(list[Any]):
+    """A list that remembers where it and each item start (1-based)."""
+
+    def __init__(self, mark: Position = (1, 1)) -> None:
+        super().__init__()
+        self.mark = mark
+        self.item_marks: list[Position] = []
+
+
+class SourceError(Exception):
+    """A source that cannot be read or parsed; carries the position to report."""
+
+    def __init__(self, message: str, position: Position = (1, 1)) -> None:
+        super().__init__(message)
+        self.message = message
+        self.position = position
+
+
+def _pos(mark: yaml.Mark) -> Position:
+    return (mark.line + 1, mark.column + 1)
+
+
+class MarkedLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, with positions kept, timestamps left as text and limits enforced."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        # The composer recurses per level: stopping here keeps a deep document from reaching
+        # Python's recursion limit and bounds the work of everything that walks it later.
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                event = self.peek_event()  # type: ignore[no-untyped-call]
+                raise SourceError(f"nested deeper than {MAX_DEPTH} levels", _pos(event.start_mark))
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def get_single_data(self) -> Any:
+        node = self.get_single_node()
+        if node is None:
+            return None
+        _expanded_size(node, {}, set(), 0)
+        return self.construct_document(node)
+
+
+# Dates stay the RFC 3339 strings written: the API takes strings, and state.py compares instants.
+MarkedLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def _expanded_size(
+    node: yaml.Node, memo: dict[int, tuple[int, int]], active: set[int], depth: int
+) -> tuple[int, int]:
+    """(nodes, height) of ``node`` with aliases expanded; refuses bombs and self-reference."""
+    if depth >= MAX_DEPTH:  # a node at depth 64 is the 65th level
+        raise SourceError(f"nested deeper than {MAX_DEPTH} levels", _pos(node.start_mark))
+    ident = id(node)
+    if ident in memo:
+        size, height = memo[ident]
+    else:
+        if ident in active:
+            raise SourceError("an alias refers to a node that contains it", _pos(node.start_mark))
+        active.add(ident)
+        children: list[yaml.Node] = []
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                children += (key, value)
+        elif isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        size, height = 1, 0
+        for child in children:
+            child_size, child_height = _expanded_size(child, memo, active, depth + 1)
+            size += child_size
+            height = max(height, child_height + 1)
+            if size > MAX_NODES:
+                break
+        active.discard(ident)
+        memo[ident] = (size, height)
+    if size > MAX_NODES:
+        raise SourceError(
+            f"the document expands to more than {MAX_NODES} nodes (aliases repeated?): refused",
+            _pos(node.start_mark),
+        )
+    if depth + height > MAX_DEPTH:
+        raise SourceError(f"nested deeper than {MAX_DEPTH} levels", _pos(node.start_mark))
+    return size, height
+
+
+def _construct_mapping(loader: MarkedLoader, node: yaml.MappingNode) -> Iterator[MarkedDict]:
+    data = MarkedDict(_pos(node.start_mark))
+    yield data
+    # Merge keys (<<) are expanded first; only keys written in this mapping count as repeats.
+    own = {id(key) for key, _ in node.value if key.tag != "tag:yaml.org,2002:merge"}
+    loader.flatten_mapping(node)
+    first_seen: dict[Any, Position] = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        where = _pos(key_node.start_mark)
+        if not isinstance(key, str):
+            # Keys are names (JSON has no others): keep the text written, so `1:` and `true:`
+            # stay distinct instead of colliding as Python's 1 == True.
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise SourceError("a mapping key must be a plain value", where)
+            key = str(key_node.value)
+        if id(key_node) in own:
+            if key in first_seen:
+                data.duplicates.append((key, where, first_seen[key]))
+            first_seen.setdefault(key, where)
+        data[key] = loader.construct_object(value_node)
+        data.key_marks[key] = where
+        data.value_marks[key] = _pos(value_node.start_mark)
+
+
+def _construct_sequence(loader: MarkedLoader, node: yaml.SequenceNode) -> Iterator[MarkedList]:
+    data = MarkedList(_pos(node.start_mark))
+    data.item_marks = [_pos(child.start_mark) for child in node.value]
+    yield data
+    data.extend(loader.construct_object(child) for child in node.value)
+
+
+MarkedLoader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
+MarkedLoader.add_constructor("tag:yaml.org,2002:seq", _construct_sequence)
+
+
+class _FastMarkedLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """The same loader over libyaml's C parser: ten times faster on large manifests.
+
+    Only the scanning and composing are in C (libyaml refuses nesting past 1000 levels itself);
+    limits, positions and construction are the same Python code as MarkedLoader's. Any parse
+    error is re-raised by parsing again with MarkedLoader, so messages stay PyYAML's own.
+    """
+
+    yaml_constructors = MarkedLoader.yaml_constructors
+    yaml_implicit_resolvers = MarkedLoader.yaml_implicit_resolvers
+
+    def get_single_data(self) -> Any:
+        node = self.get_single_node()
+        if node is None:
+            return None
+        _expanded_size(node, {}, set(), 0)
+        return self.construct_document(node)
+
+
+_HAVE_LIBYAML = hasattr(yaml, "CSafeLoader")
+
+
+def read_source(path: Path) -> str:
+    """The text of ``path``: at most 5 MiB, UTF-8; raises SourceError saying what is wrong."""
+    try:
+        size = path.stat().st_size
+        if path.is_dir():
+            raise SourceError("is a folder, not a file")
+        if size > MAX_FILE_BYTES:
+            raise SourceError(
+                f"file is {size / 1024 / 1024:.1f} MiB, over the {MAX_FILE_BYTES // 1024 // 1024} "
+                "MiB limit: split it into several files"
+            )
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise SourceError("no such file (a broken link?)") from None
+    except PermissionError:
+        raise SourceError("cannot read the file: permission denied") from None
+    except OSError as exc:
+        raise SourceError(f"cannot read the file: {exc.strerror or exc}") from None
+    try:
+        return raw.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise SourceError(
+            f"not UTF-8 text (byte 0x{raw[exc.start]:02x}): save the file as UTF-8", (line, column)
+        ) from None
+
+
+def parse_yaml(text: str) -> Any:
+    """Parse one YAML document into MarkedDict/MarkedList/scalars; None when it holds nothing."""
+    if _HAVE_LIBYAML:
+        try:
+            yaml.reader.Reader(text)  # control characters: libyaml would not refuse them
+        except yaml.reader.ReaderError:
+            pass  # MarkedLoader below reports it with its position
+        else:
+            fast = _FastMarkedLoader(text)
+            try:
+                return fast.get_single_data()
+            except yaml.YAMLError:
+                pass  # parse again below for PyYAML's own located message
+            finally:
+                fast.dispose()
+    try:
+        loader = MarkedLoader(text)
+    except yaml.reader.ReaderError as exc:  # checked up front for a whole string
+        line = text.count("\n", 0, exc.position) + 1
+        column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        raise SourceError(
+            f"invalid YAML: control character #x{exc.character:04x} is not allowed", (line, column)
+        ) from None
+    try:
+        return loader.get_single_data()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        what = str(exc.problem or exc.context or "cannot parse")
+        if exc.context and exc.problem:
+            what = f"{exc.context}: {exc.problem}"
+        raise SourceError(
+            f"invalid YAML: {what}{_yaml_hint(what)}", _pos(mark) if mark else (1, 1)
+        ) from None
+    except yaml.YAMLError as exc:  # reader errors (control characters) carry no mark
+        raise SourceError(f"invalid YAML: {exc}") from None
+    finally:
+        loader.dispose()
+
+
+def _yaml_hint(what: str) -> str:
+    # PyYAML speaks of tokens; most of these come from one mistake a reader can act on.
+    if "'\\t'" in what:
+        return " (indent with spaces: YAML does not allow tabs)"
+    if "<block end>" in what or "mapping values are not allowed" in what:
+        return " (check the indentation)"
+    return ""
+
+
+def plain(data: Any) -> Any:
+    """``data`` with every MarkedDict/MarkedList turned into a plain dict/list."""
+    if isinstance(data, dict):
+        return {key: plain(value) for key, value in data.items()}
+    if isinstance(data, list):
+        return [plain(item) for item in data]
+    return data
+
+
+def locate(document: Any, path: Sequence[PathPart], *, key: bool = False) -> Position:
+    """Where the node at ``path`` starts (its key, when ``key``), or its nearest parent."""
+    node, where = document, getattr(document, "mark", (1, 1))
+    for index, part in enumerate(path):
+        last = index == len(path) - 1
+        if isinstance(node, MarkedDict) and part in node:
+            where = node.key_marks[part] if key and last else node.value_marks[part]
+            node = node[part]
+        elif isinstance(node, MarkedList) and isinstance(part, int) and 0 <= part < len(node):
+            where = node.item_marks[part]
+            node = node[part]
+        else:
+            break
+    return where
+
+
+def duplicate_keys(
+    document: Any, path: tuple[PathPart, ...] = ()
+) -> Iterator[tuple[tuple[PathPart, ...], Any, Position, Position]]:
+    """Every key given twice in one mapping: (path of the mapping, key, repeat, first)."""
+    if isinstance(document, MarkedDict):
+        for key, repeat, first in document.duplicates:
+            yield path, key, repeat, first
+        for key, value in document.items():
+            yield from duplicate_keys(value, (*path, key))
+    elif isinstance(document, MarkedList):
+        for index, item in enumerate(document):
+            yield from duplicate_keys(item, (*path, index))
+
+
+# --------------------------------------------------------------------------------------------
+# JSON Schema → readable problems
+# --------------------------------------------------------------------------------------------
+
+_RFC3339 = re.compile(
+    r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$", re.ASCII
+)
+
+
+def parse_instant(text: str) -> datetime | None:
+    """The instant an RFC 3339 date-time names, or None when ``text`` is not one."""
+    if not _RFC3339.match(text):
+        return None
+    head, _, rest = text.partition(".")
+    if rest:  # Python parses at most microseconds; finer digits cannot change the order we need
+        digits = re.match(r"\d+", rest)
+        assert digits is not None
+        text = f"{head}.{digits.group()[:6].ljust(6, '0')}{rest[digits.end() :]}"
+    try:
+        return datetime.fromisoformat(text.upper().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def _format_checker() -> jsonschema.FormatChecker:
+    # Our own date-time check, so that format checking does not depend on which optional
+    # jsonschema extras happen to be installed.
+    checker = jsonschema.FormatChecker(formats=())
+    checker.checks("date-time")(
+        lambda value: not isinstance(value, str) or bool(parse_instant(value))
+    )
+    return checker
+
+
+@cache
+def validator_for(schema_name: str) -> jsonschema.Draft202012Validator:
+    """A checked, format-checking validator for ``schemas/<schema_name>``."""
+    text = importlib.resources.files("reconciler.schemas").joinpath(schema_name).read_text("utf-8")
+    schema = json.loads(text)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema, format_checker=_format_checker())
+
+
+_TYPE_NAMES = {
+    "integer": "a whole number",
+    "number": "a number",
+    "string": "a string",
+    "array": "a list",
+    "object": "a mapping",
+    "boolean": "true or false",
+    "null": "null",
+}
+
+
+def shown(value: Any) -> str:
+    """A value as a reader wrote it in YAML: ``true``, ``"text"``, ``12``."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    text = repr(value) if isinstance(value, str) else str(value)
+    return text if len(text) <= 60 else text[:59] + "…"
+
+
+def _type_message(error: jsonschema.exceptions.ValidationError) -> str:
+    wanted = (
+        error.validator_value
+        if isinstance(error.validator_value, list)
+        else [error.validator_value]
+    )
+    expected = " or ".join(_TYPE_NAMES.get(str(name), str(name)) for name in wanted)
+    got, instance = shown(error.instance), error.instance
+    message = f"expected {expected}, got {got}"
+    if "string" in wanted and isinstance(instance, bool):
+        message += " (YAML reads yes/no/on/off as true/false: quote the value)"
+    elif "string" in wanted and isinstance(instance, int | float):
+        message += " (quote it: this field is text)"
+    return message
+
+
+def _suggest(word: str, choices: Sequence[str]) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _messages(
+    error: jsonschema.exceptions.ValidationError,
+) -> Iterator[tuple[tuple[PathPart, ...], bool, str]]:
+    """(path, point at the key?, message) for one schema error; several for several keys."""
+    path = tuple(error.absolute_path)
+    kind, value, instance = error.validator, error.validator_value, error.instance
+    hint = error.schema.get("x-message") if isinstance(error.schema, dict) else None
+    if hint and kind in ("required", "not", "dependentRequired", "anyOf"):
+        yield path, False, str(hint)
+    elif kind == "additionalProperties" and isinstance(instance, dict):
+        known = list(error.schema.get("properties", {}))
+        patterns = list(error.schema.get("patternProperties", {}))
+        for name in instance:
+            if name in known or any(re.search(p, str(name)) for p in patterns):
+                continue
+            yield (*path, name), True, f"unknown field {name!r}{_suggest(str(name), known)}"
+    elif kind == "required" and isinstance(instance, dict):
+        for name in value:
+            if name not in instance:
+                yield path, False, f"missing required field {name!r}"
+    elif kind == "dependentRequired" and isinstance(instance, dict):
+        for trigger, needed in value.items():
+            for name in needed:
+                if trigger in instance and name not in instance:
+                    yield path, False, f"missing required field {name!r} (needed with {trigger!r})"
+    elif kind in ("enum", "const"):
+        choices = [str(c) for c in (value if kind == "enum" else [value])]
+        # Short lists read best in full; a long one (rule types) only helps with a suggestion.
+        suggestion = _suggest(str(instance), choices) if isinstance(instance, str) else ""
+        if suggestion and len(choices) > 6:
+            yield path, False, f"{shown(instance)} is not allowed{suggestion}"
+        else:
+            yield path, False, f"{shown(instance)} is not allowed: use one of {', '.join(choices)}"
+    elif kind == "type":
+        yield path, False, _type_message(error)
+    elif kind == "maxLength":
+        yield path, False, f"is {len(instance)} characters long, over the limit of {value}"
+    elif kind == "minLength":
+        yield (
+            path,
+            False,
+            "must not be empty" if value == 1 else f"must be at least {value} characters",
+        )
+    elif kind == "maxItems":
+        yield path, False, f"has {len(instance)} items, over the limit of {value}"
+    elif kind in ("minItems", "minProperties"):
+        yield path, False, "must not be empty" if value == 1 else f"needs at least {value} entries"
+    elif kind == "maxProperties":
+        yield path, False, f"has {len(instance)} entries, over the limit of {value}"
+    elif kind == "exclusiveMinimum":
+        yield path, False, f"must be more than {value}, got {shown(instance)}"
+    elif kind == "format" and value == "date-time":
+        yield (
+            path,
+            False,
+            (f"{shown(instance)} is not an RFC 3339 date-time such as 2026-03-01T00:00:00Z"),
+        )
+    elif kind == "pattern":
+        what = error.schema.get("x-pattern-hint", f"match {value}")
+        yield path, False, f"{shown(instance)} must {what}"
+    elif kind == "uniqueItems":
+        yield path, False, "has the same item twice"
+    elif kind in ("anyOf", "oneOf") and error.context:
+        best = jsonschema.exceptions.best_match(error.context)
+        yield from _messages(best)
+    elif kind == "not":
+        yield path, False, "is not allowed here"
+    else:  # minimum, maximum, exclusive bounds and the rest already read well
+        yield path, False, errors.cut(error.message, 200)
+
+
+def schema_problems(
+    schema_name: str,
+    document: Any,
+    *,
+    file: str,
+    describe: Callable[[Any, tuple[PathPart, ...]], tuple[str, tuple[PathPart, ...]]],
+) -> list[errors.Problem]:
+    """Every way ``document`` breaks ``schemas/<schema_name>``, one located Problem each.
+
+    ``describe(document, path)`` names the object a path falls in and the rest of the path,
+    e.g. ``("ruleset spring-sale > rules[gold]", ("actions", 0, "value"))``.
+    """
+    problems: set[errors.Problem] = set()
+    for error in validator_for(schema_name).iter_errors(plain(document)):
+        for path, at_key, message in _messages(error):
+            line, column = locate(document, path, key=at_key)
+            shown_path = path[:-1] if at_key else path
+            problems.add(
+                errors.Problem(
+                    file, line, column, path_text(document, shown_path, describe), message
+                )
+            )
+    return sorted(problems)
+
+
+def path_text(
+    document: Any,
+    path: tuple[PathPart, ...],
+    describe: Callable[[Any, tuple[PathPart, ...]], tuple[str, tuple[PathPart, ...]]],
+) -> str:
+    """``head > rest``: the object ``describe`` names, then the rest as ``a[0].b``."""
+    head, rest = describe(document, path)
+    tail = dotted(rest)
+    return f"{head} > {tail}" if head and tail else head or tail
+
+
+def dotted(path: Sequence[PathPart]) -> str:
+    """``("actions", 0, "value")`` → ``actions[0].value``."""
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
