@@ -182,7 +182,9 @@ def test_update_percent_limit() -> None:
     live = [ruleset(f"r{i:03}") for i in range(10)]
     desired = [ruleset(f"r{i:03}", public_name="x") if i < 6 else live[i] for i in range(10)]
     p = make(desired, live)
-    assert p.safety.violations == ("Refusing to update 6 of 10 rulesets (60%, limit 50% by safety.max_update_percent). Re-run with --force if intended.",)
+    assert p.safety.violations == (
+        "Refusing to update 6 of 10 rulesets (60%, limit 50% by safety.max_update_percent). Re-run with --force if intended.",
+    )
 
 
 def test_protected_objects_are_never_deleted_even_with_force() -> None:
@@ -237,28 +239,77 @@ def test_percent_limits_apply_per_kind() -> None:
     conditions = [condition("ZONE", f"z{i:02}") for i in range(10)]
     rulesets = [ruleset(f"r{i:03}") for i in range(100)]
     p = make(rulesets + conditions[:6], rulesets + conditions, p=project(max_deletes=10))
-    assert p.safety.violations == ("Refusing to delete 4 of 10 order conditions (40%, limit 30% by safety.max_delete_percent). Re-run with --force if intended.",)
+    assert p.safety.violations == (
+        "Refusing to delete 4 of 10 order conditions (40%, limit 30% by safety.max_delete_percent). Re-run with --force if intended.",
+    )
 
 
 def test_count_limit_names_the_kinds() -> None:
-    p = make([], [ruleset("a"), ruleset("b"), code("C1"), code("C2")], p=project(max_deletes=3, ownership=config.Ownership(discount_code_prefixes=("C",))))
-    assert p.safety.violations == ("Refusing to delete 4 objects (2 rulesets, 2 discount codes; limit 3 by safety.max_deletes). Re-run with --force if intended.",)
+    p = make(
+        [],
+        [ruleset("a"), ruleset("b"), code("C1"), code("C2")],
+        p=project(max_deletes=3, ownership=config.Ownership(discount_code_prefixes=("C",))),
+    )
+    assert p.safety.violations == (
+        "Refusing to delete 4 objects (2 rulesets, 2 discount codes; limit 3 by safety.max_deletes). Re-run with --force if intended.",
+    )
 
 
-DEEP_RULE = [{"external_id": "r", "type": "DISCOUNT", "conditions": [], "actions": [{"type": "PRICE_ADJUST_PERCENT", "value": -90}]}]
+DEEP_RULE = [
+    {
+        "external_id": "r",
+        "type": "DISCOUNT",
+        "conditions": [],
+        "actions": [{"type": "PRICE_ADJUST_PERCENT", "value": -90}],
+    }
+]
 
 
 @pytest.mark.parametrize(
     ("desired", "live", "expected"),
     [
         ([ruleset("typo", rules=DEEP_RULE)], [], ["ruleset typo > rules[r].actions[0] at 90% off"]),
-        ([ruleset("ok", rules=[{**DEEP_RULE[0], "actions": [{"type": "PRICE_ADJUST_PERCENT", "value": -70}]}])], [], []),
-        ([ruleset("old", rules=DEEP_RULE, public_name="renamed")], [ruleset("old", rules=DEEP_RULE)], []),  # unchanged rule: reviewed before
+        (
+            [
+                ruleset(
+                    "ok",
+                    rules=[
+                        {
+                            **DEEP_RULE[0],
+                            "actions": [{"type": "PRICE_ADJUST_PERCENT", "value": -70}],
+                        }
+                    ],
+                )
+            ],
+            [],
+            [],
+        ),
+        (
+            [ruleset("old", rules=DEEP_RULE, public_name="renamed")],
+            [ruleset("old", rules=DEEP_RULE)],
+            [],
+        ),  # unchanged rule: reviewed before
         ([code("DEEP", -95)], [], ["discount code DEEP > action at 95% off"]),
-        ([ruleset("abs", rules=[{**DEEP_RULE[0], "actions": [{"type": "PRICE_ADJUST_ABSOLUTE", "value": 100}]}])], [], []),
+        (
+            [
+                ruleset(
+                    "abs",
+                    rules=[
+                        {
+                            **DEEP_RULE[0],
+                            "actions": [{"type": "PRICE_ADJUST_ABSOLUTE", "value": 100}],
+                        }
+                    ],
+                )
+            ],
+            [],
+            [],
+        ),
     ],
 )
-def test_max_percent_off_guards_against_typos(desired: list[model.Resource], live: list[model.Resource], expected: list[str]) -> None:
+def test_max_percent_off_guards_against_typos(
+    desired: list[model.Resource], live: list[model.Resource], expected: list[str]
+) -> None:
     p = make(desired, live, p=project(max_percent_off=70))
     found = [v.split("Refusing ")[1].split(" (limit")[0] for v in p.safety.violations]
     assert found == expected
