@@ -96,6 +96,8 @@ class Plan:
     left_alone: Mapping[str, int]
     safety: SafetyReport
     filters: Filters = field(default_factory=Filters)
+    #: Things a pricing reviewer should see that break no rule (an expiry already past, say).
+    notes: tuple[str, ...] = ()
     created_at: str = ""
     tool_version: str = __version__
 
@@ -315,6 +317,7 @@ def plan_changes(
     managed = Counter(r.key.kind for r in mine)
     safety = evaluate_safety(ordered, managed=managed, rules=project.safety)
     moment = (now or dt.datetime.now(dt.UTC)).replace(microsecond=0)
+    notes = tuple(review_notes(ordered, now=moment))
     return Plan(
         target=target.name,
         shop=live.shop,
@@ -325,7 +328,47 @@ def plan_changes(
         safety=safety,
         filters=filters,
         created_at=moment.isoformat().replace("+00:00", "Z"),
+        notes=notes,
     )
+
+
+def review_notes(changes: Iterable[model.Change], *, now: dt.datetime) -> Iterator[str]:
+    """Pricing facts a reviewer should not have to work out: windows already closed or far off.
+
+    A ruleset or code created or changed with an ``expiry_date`` already past will never apply
+    (or stops applying at once); one whose ``start_date`` is more than two years away is most
+    likely a typo in the year.
+    """
+    for change in changes:
+        if isinstance(change, model.Delete) or change.key.kind is model.Kind.ORDER_CONDITION:
+            continue
+        body = change.desired.body
+        before = change.live.body if isinstance(change, model.Update) else {}
+        name = change.key.describe()
+        expiry = _instant(body.get("expiry_date"))
+        if (
+            expiry is not None
+            and expiry <= now
+            and before.get("expiry_date") != body["expiry_date"]
+        ):
+            effect = (
+                "will never apply" if isinstance(change, model.Create) else "stops applying at once"
+            )
+            yield f"{name}: expiry_date {body['expiry_date']} is already past: it {effect}."
+        start = _instant(body.get("start_date"))
+        if (
+            start is not None
+            and start - now > dt.timedelta(days=731)
+            and before.get("start_date") != body["start_date"]
+        ):
+            when = body["start_date"]
+            yield f"{name}: start_date {when} is more than two years away: a typo in the year?"
+
+
+def _instant(value: Any) -> dt.datetime | None:
+    if not isinstance(value, str):
+        return None
+    return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
 # --- JSON forms and the saved plan ----------------------------------------------------------
@@ -370,6 +413,7 @@ def plan_json(plan: Plan) -> dict[str, Any]:
         "checksum": plan.checksum,
         "safety": plan.safety.as_json(),
         "left_alone": dict(plan.left_alone),
+        "notes": list(plan.notes),
         "changes": [change_json(c) for c in plan.changes],
         "fingerprints": dict(plan.fingerprints),
     }

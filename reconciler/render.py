@@ -156,6 +156,7 @@ def render_text(plan_: plan.Plan, *, color: bool = False) -> str:
         lines.extend(f"    {d}" for d in block.details)
     if plan_.changes:
         lines.append("")
+    lines.extend(f"Note: {note}" for note in plan_.notes)
     extra = left_alone_line(plan_)
     if extra:
         lines.append(extra)
@@ -235,6 +236,7 @@ def markdown_context(
         ],
         "hidden": hidden,
         "left_alone": left_alone_line(plan_),
+        "notes": list(plan_.notes),
         "safety": safety_lines(plan_),
         "safety_ok": plan_.safety.ok,
         "partial": plan_.partial,

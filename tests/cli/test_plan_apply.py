@@ -21,7 +21,7 @@ Target sandbox (shop sandbox-shop, API version 2022-10-14)
 + order condition ZONE=prairies (3 field sets, pricing/zones.yaml:4:5)
 + ruleset bulk-coffee (2 rules, pricing/rulesets.yaml:21:5)
 + ruleset prairies-free-shipping (2 rules, pricing/rulesets.yaml:36:5)
-+ ruleset spring-sale-2026 (2 rules, pricing/rulesets.yaml:4:5)
++ ruleset spring-sale-2027 (2 rules, pricing/rulesets.yaml:4:5)
 + discount code SPRING15 (PRICE_ADJUST_PERCENT -15, pricing/discount-codes.yaml:4:13)
 + discount code SPRING15-NEWSLETTER (PRICE_ADJUST_PERCENT -15, pricing/discount-codes.yaml:4:23)
 
@@ -56,13 +56,13 @@ def test_apply_then_plan_says_no_changes(run: Run) -> None:
 
 def test_a_field_changed_behind_our_back_shows_exactly_that_field(run: Run, shop: Any) -> None:
     run("apply", "--yes")
-    live = next(r for r in shop.list_rulesets() if r["external_id"] == "spring-sale-2026")
+    live = next(r for r in shop.list_rulesets() if r["external_id"] == "spring-sale-2027")
     live["rules"][0]["actions"][0]["value"] = -60
-    shop.upsert_ruleset("spring-sale-2026", live)
+    shop.upsert_ruleset("spring-sale-2027", live)
     result = run("plan", "--detailed-exitcode")
     assert result.exit_code == 2
     assert result.stdout.splitlines()[2:4] == [
-        "~ ruleset spring-sale-2026",
+        "~ ruleset spring-sale-2027",
         "    rules[gold-half-off].actions[0].value: -60 → -50",
     ]
     assert result.stdout.splitlines()[-1] == "Plan: 0 to create, 1 to update, 0 to delete."
@@ -120,12 +120,12 @@ def test_saved_plan_is_applied_exactly_or_refused_when_stale(
     saved = project / "plan.json"
     assert run("plan", "--out", str(saved)).exit_code == 0
     # Someone edits the same ruleset in the Bold admin before the plan is applied.
-    live = next(r for r in shop.list_rulesets() if r["external_id"] == "spring-sale-2026")
-    shop.upsert_ruleset("spring-sale-2026", {**live, "priority": 99})
+    live = next(r for r in shop.list_rulesets() if r["external_id"] == "spring-sale-2027")
+    shop.upsert_ruleset("spring-sale-2027", {**live, "priority": 99})
     stale = run("apply", str(saved), "--yes")
     assert stale.exit_code == 6
     assert (
-        "ruleset spring-sale-2026: changed by someone else since the plan was made" in stale.stderr
+        "ruleset spring-sale-2027: changed by someone else since the plan was made" in stale.stderr
     )
     # A fresh plan picks up both the edit and the manifest change, and converges.
     assert run("plan", "--out", str(saved)).exit_code == 0
@@ -190,7 +190,7 @@ def test_only_and_exclude_make_a_partial_plan(run: Run) -> None:
     )
     assert [line for line in lines if line.startswith("+")] == [
         "+ ruleset prairies-free-shipping (2 rules, pricing/rulesets.yaml:36:5)",
-        "+ ruleset spring-sale-2026 (2 rules, pricing/rulesets.yaml:4:5)",
+        "+ ruleset spring-sale-2027 (2 rules, pricing/rulesets.yaml:4:5)",
     ]
 
 
