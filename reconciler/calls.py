@@ -224,7 +224,8 @@ def discount_code_calls(changes: Sequence[model.Change]) -> list[Call]:
             groups.setdefault(change.desired.fingerprint(), []).append(change)
         elif isinstance(change, model.Update):
             code_id = change.live.handles["id"]
-            body = state.discount_code_to_api(change.desired.body, code=change.key.ident[0])
+            # No ``code``: the contract reserves it for renames, and identity never changes here.
+            body = state.discount_code_to_api(change.desired.body)
             calls.append(
                 Call(
                     change,

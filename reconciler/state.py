@@ -273,14 +273,15 @@ def order_condition_to_api(body: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def discount_code_to_api(
-    body: Mapping[str, Any], *, codes: list[str] | None = None, code: str | None = None
+    body: Mapping[str, Any], *, codes: list[str] | None = None
 ) -> dict[str, Any]:
-    """A normalised code → ``{"discount_code": {...}}`` for create (``codes``) or update."""
+    """A normalised code → ``{"discount_code": {...}}``: a create with ``codes``, else an update.
+
+    An update restates every field and never sends ``code``, which the API reads as a rename.
+    """
     inner: dict[str, Any] = dict(body)
     if codes is not None:
         inner = {"codes": list(codes), **inner}
-    if code is not None:
-        inner = {"code": code, **inner}
     return {"discount_code": inner}
 
 
