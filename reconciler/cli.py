@@ -118,6 +118,10 @@ def main(ctx: click.Context, directory: Path, verbose: int, quiet: bool) -> None
     """Keep a Bold Commerce shop's price rules in git: validate, plan, apply, export."""
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
     logging.basicConfig(level=logging.ERROR if quiet else level, format="%(message)s")
+    # Our client logs every call once, redacted; httpx's own lines would repeat them unredacted
+    # (full URLs) and httpcore's are wire noise.
+    for noisy in ("httpx", "httpcore"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     ctx.obj = Settings(directory=directory, verbose=verbose, quiet=quiet)
 
 
