@@ -26,7 +26,7 @@ from typing import Any
 
 from bench import cases, data
 from bench.server import BENCH_APP, BENCH_TOKEN, SHOP, Control, ServerProcess
-from reconciler import apply, client, plan, state
+from reconciler import apply, client, plan, state, transport
 
 #: A paced job that took longer than this is not repeated: pacing, not noise, sets its time.
 LONG_JOB_S = 15.0
@@ -51,7 +51,7 @@ def seed_dump(size: int) -> bytes:
         base_url=client.SANDBOX_BASE_URL,
         token=BENCH_TOKEN,
         shop_identifier=SHOP,
-        transport=client.InProcessTransport(sandbox.wsgi_app),
+        transport=transport.InProcessTransport(sandbox.wsgi_app),
         rate=1_000_000.0,
         burst=1_000_000,
         concurrency=1,
