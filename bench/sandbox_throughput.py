@@ -113,10 +113,10 @@ def drive(
     for _ in range(min(connections, total)):
         sock = socket.create_connection((host, port))
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        conn = Connection(sock)
-        send(conn)
+        opened = Connection(sock)
+        send(opened)
         sock.setblocking(False)
-        selector.register(sock, selectors.EVENT_READ, conn)
+        selector.register(sock, selectors.EVENT_READ, opened)
 
     while done < total:
         events = selector.select(timeout=10)

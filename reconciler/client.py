@@ -564,8 +564,11 @@ class BoldClient:
         """One HTTP request; raise ``_Retry`` if it may be retried, ``ApiError`` if final."""
         idempotent = method in _IDEMPOTENT
         common: dict[str, Any] = {"method": method, "path": path, "attempts": attempt}
-        self._bucket.take()
         with self._slots:
+            # The token is taken once a slot is held, so the request leaves at once: a thread
+            # that took a token and then queued for a slot would reach the server late, bunched
+            # with later ones, and tip Bold's window over.
+            self._bucket.take()
             try:
                 response = self._http.request(method, path, params=params, json=body)
             except _NOT_SENT as exc:

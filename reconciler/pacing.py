@@ -22,8 +22,9 @@ class TokenBucket:
     excess never more than ``burst``. A classic refill-as-you-go bucket with the same numbers
     would allow ``burst + rate`` calls in the first second, which Bold's "about 10 a second"
     (and the sandbox's model of it) answers with 429s; this one stays under that limit.
-    ``slack`` seconds are added to every return so that network jitter between our send and
-    the server's arrival does not tip a full window over.
+    Every return is late by ``slack`` of the window (5%: 50 ms at Bold's 10 a second) so that
+    jitter between our send and the server's arrival does not tip a full window over; the
+    sustained rate is then ``rate / (1 + slack)``, a 5% toll for never meeting a 429.
 
     ``hold(seconds)`` makes every taker wait at least that long (used after a 429, so one
     refused thread does not leave the others to walk into the same wall).
@@ -36,13 +37,13 @@ class TokenBucket:
         *,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
-        slack: float = 0.02,
+        slack: float = 0.05,
     ) -> None:
         if rate <= 0 or burst < 1:
             raise errors.ConfigError(f"rate must be > 0 and burst >= 1 (got {rate}, {burst})")
         self.rate = float(rate)
         self.burst = int(burst)
-        self.window = self.burst / self.rate + slack
+        self.window = self.burst / self.rate * (1.0 + slack)
         self._clock = clock
         self._sleep = sleep
         self._spent: deque[float] = deque()
