@@ -178,6 +178,10 @@ def ruleset_resource(data: Mapping[str, Any], origin: model.Origin | None = None
     rule_ids: dict[str, int] = {}
     for rule in data.get("rules") or []:
         key = rule_key(rule)
+        if key in rules and rule.get("id") is not None:
+            # Two live rules under one external id: keep the second visible under its server id,
+            # so the plan shows it (and removes it) instead of silently folding it away.
+            key = f"{GENERATED_RULE_PREFIX}{rule['id']}"
         rules[key] = normalise_rule(rule)
         if rule.get("id") is not None:
             rule_ids[key] = rule["id"]

@@ -208,3 +208,11 @@ def test_ruleset_round_trips_through_the_api_body() -> None:
     resource = state.ruleset_resource(variant(start_date="2026-03-01T00:00:00+00:00"))
     again = state.ruleset_resource(state.ruleset_to_api(resource.body))
     assert again.fingerprint() == resource.fingerprint()
+
+
+def test_a_second_live_rule_under_one_external_id_stays_visible() -> None:
+    live = state.ruleset_resource(
+        {**BASE, "rules": [{**BASE["rules"][0], "id": 1}, {**BASE["rules"][0], "id": 2}]}
+    )
+    assert sorted(live.body["rules"]) == ["bold-rule-2", "gold"]
+    assert live.handles["rule_ids"] == {"gold": 1, "bold-rule-2": 2}
