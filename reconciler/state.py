@@ -189,9 +189,6 @@ def ruleset_resource(data: Mapping[str, Any], origin: model.Origin | None = None
     handles: dict[str, Any] = {"rule_ids": rule_ids}
     if data.get("id") is not None:
         handles["id"] = data["id"]
-    unnamed = sorted(k for k in rules if k.startswith(GENERATED_RULE_PREFIX) and k in rule_ids)
-    if unnamed:
-        handles["unnamed_rules"] = unnamed
     return model.Resource(model.ruleset_key(body["external_id"]), body, origin, handles)
 
 
