@@ -258,6 +258,10 @@ def test_export_plans_back_to_no_changes(run: Run, project: Path, shop: Any, spl
     )
     hand["rules"][0].pop("external_id")
     shop.upsert_ruleset("by-hand", hand)
+    shop.upsert_ruleset(
+        "no-rules-yet",
+        {"external_id": "no-rules-yet", "product_selection": {"type": "PRODUCTS_ALL"}, "rules": []},
+    )
     args = ["export", "--out", "exported", "--all-codes"] + (["--split"] if split else [])
     exported = run(*args)
     assert exported.exit_code == 0, exported.stderr
