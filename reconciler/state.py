@@ -14,9 +14,12 @@ not talk HTTP itself (``client.py``).
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import json
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from reconciler import model
@@ -106,9 +109,21 @@ def _sorted_set(items: Iterable[Any]) -> list[Any]:
     return [unique[k] for k in sorted(unique)]
 
 
-def _clean(mapping: Mapping[str, Any]) -> dict[str, Any]:
-    """Drop absent (``None``) optional fields and normalise numbers."""
-    return {k: normalise_number(v) for k, v in mapping.items() if v is not None}
+def _clean(mapping: Mapping[str, Any], known: frozenset[str]) -> dict[str, Any]:
+    """Keep the fields the manifest format knows, drop absent (``None``) ones, fix numbers.
+
+    Bold may answer with fields the contract does not list (§1: clients ignore them). A field
+    no manifest can state could only ever differ, so it is never compared.
+    """
+    return {k: normalise_number(v) for k, v in mapping.items() if v is not None and k in known}
+
+
+@functools.cache
+def format_fields() -> Mapping[str, frozenset[str]]:
+    """The fields of each object of the manifest format, read from its schema (one source)."""
+    text = resources.files("reconciler.schemas").joinpath("manifest.schema.json").read_text("utf-8")
+    definitions = json.loads(text)["$defs"]
+    return {name: frozenset(spec.get("properties", {})) for name, spec in definitions.items()}
 
 
 def normalise_selection(selection: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -122,14 +137,14 @@ def normalise_selection(selection: Mapping[str, Any] | None) -> dict[str, Any]:
             ids = _sorted_set(str(item) for item in value)
             if ids:
                 result[field_name] = ids
-        else:
+        elif field_name in format_fields()["product_selection"]:
             result[field_name] = normalise_number(value)
     return result
 
 
-def normalise_condition(condition: Mapping[str, Any]) -> dict[str, Any]:
-    """A rule or discount-code condition, optional fields dropped when absent."""
-    result = _clean(condition)
+def normalise_condition(condition: Mapping[str, Any], *, kind: str = "condition") -> dict[str, Any]:
+    """A rule condition (or, with ``kind="discount_code_condition"``, a discount code's)."""
+    result = _clean(condition, format_fields()[kind])
     if "buy_product_selection" in result:
         result["buy_product_selection"] = normalise_selection(result["buy_product_selection"])
     return result
@@ -137,7 +152,7 @@ def normalise_condition(condition: Mapping[str, Any]) -> dict[str, Any]:
 
 def normalise_action(action: Mapping[str, Any]) -> dict[str, Any]:
     """An action, optional fields dropped when absent."""
-    return _clean(action)
+    return _clean(action, format_fields()["action"])
 
 
 def normalise_rule(rule: Mapping[str, Any]) -> dict[str, Any]:
@@ -193,8 +208,9 @@ def ruleset_resource(data: Mapping[str, Any], origin: model.Origin | None = None
 
 
 def normalise_field_set(field_set: Mapping[str, Any]) -> dict[str, str]:
-    """A field set without its server id: field name → expected string."""
-    return {str(k): str(v) for k, v in field_set.items() if k != "id" and v is not None}
+    """A field set without its server id (or any field Bold added): field name → string."""
+    known = format_fields()["field_set"]
+    return {str(k): str(v) for k, v in field_set.items() if k in known and v is not None}
 
 
 def order_condition_resource(
@@ -223,8 +239,13 @@ def discount_code_resource(
     body: dict[str, Any] = {
         "action": normalise_action(data.get("action") or {}),
         "product_selection": normalise_selection(data.get("product_selection")),
-        "conditions": _sorted_set(normalise_condition(c) for c in data.get("conditions") or []),
-        "limits": _sorted_set(_clean(limit) for limit in data.get("limits") or []),
+        "conditions": _sorted_set(
+            normalise_condition(c, kind="discount_code_condition")
+            for c in data.get("conditions") or []
+        ),
+        "limits": _sorted_set(
+            _clean(limit, format_fields()["limit"]) for limit in data.get("limits") or []
+        ),
         "restrict_by_emails": _sorted_set(str(e) for e in data.get("restrict_by_emails") or []),
         "start_date": normalise_instant(data.get("start_date")),
         "expiry_date": normalise_instant(data.get("expiry_date")),

@@ -163,7 +163,11 @@ def test_field_sets_are_a_set_and_ids_become_handles() -> None:
             "operator": "ONE_OF",
             "type": "FIELD_SET",
             "field_sets": [
-                {"id": 2, "customer.shipping.province_code": "SK"},
+                {
+                    "id": 2,
+                    "customer.shipping.province_code": "SK",
+                    "created_at": "2026-01-01T00:00:00Z",
+                },
                 {"id": 1, "customer.shipping.province_code": "MB"},
             ],
         }
