@@ -106,6 +106,19 @@ SAME = [
         with_rule(actions=[{"type": "PRICE_ADJUST_PERCENT", "value": -50, "limit": None}]),
         with_rule(),
     ),
+    (
+        "fields Bold adds that no manifest can state",
+        with_rule(
+            actions=[{"type": "PRICE_ADJUST_PERCENT", "value": -50, "id": 9, "currency": "CAD"}],
+            conditions=[{"type": "CUSTOMER_GROUP", "value": "gold", "rule_id": 3}],
+        ),
+        with_rule(),
+    ),
+    (
+        "a product selection field Bold adds",
+        variant(product_selection={"type": "PRODUCTS_ALL", "shop_id": 7}),
+        variant(),
+    ),
 ]
 
 DIFFERENT = [
