@@ -71,10 +71,10 @@ def summary_line(plan_: plan.Plan) -> str:
     return f"Plan: {n['create']} to create, {n['update']} to update, {n['delete']} to delete."
 
 
-def create_note(change: model.Create) -> str:
-    """What a reader wants to know of a new object at a glance."""
-    body = change.desired.body
-    kind = change.key.kind
+def summary_note(resource: model.Resource) -> str:
+    """What a reader wants to know of an object at a glance: its size, or a code's action."""
+    body = resource.body
+    kind = resource.key.kind
     if kind is model.Kind.RULESET:
         rules = len(body.get("rules", {}))
         text = f"{rules} rule{'s' if rules != 1 else ''}"
@@ -84,9 +84,14 @@ def create_note(change: model.Create) -> str:
     else:
         action = body.get("action", {})
         text = f"{action.get('type', '?')} {show_value(action.get('value'))}"
-    if change.desired.origin is not None:
-        text += f", {change.desired.origin}"
+    if resource.origin is not None:
+        text += f", {resource.origin}"
     return text
+
+
+def create_note(change: model.Create) -> str:
+    """A new object at a glance, with where it is declared."""
+    return summary_note(change.desired)
 
 
 def left_alone_line(plan_: plan.Plan) -> str:
@@ -127,7 +132,9 @@ def blocks(plan_: plan.Plan, *, show_codes: bool = True) -> Iterator[Block]:
         elif isinstance(change, model.Update):
             yield Block("update", name, tuple(field_line(f) for f in change.fields))
         else:
-            yield Block("delete", name, ())
+            yield Block(
+                "delete", f"{name} ({summary_note(change.live)}; gone from the manifests)", ()
+            )
 
 
 # --- text -----------------------------------------------------------------------------------
