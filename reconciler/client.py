@@ -806,15 +806,19 @@ class BoldClient:
         """This app's own rulesets (never ``include_all_apps``: those are not ours to change)."""
         return self.list_all("list_rulesets", "rulesets")
 
-    def count_rulesets_all_apps(self) -> int:
-        """How many rulesets every app has in the shop; only for saying how many were left alone."""
+    def count_rulesets_all_apps(self) -> int | None:
+        """How many rulesets every app has in the shop, or None when the server will not say.
+
+        Only for telling the user how many were left alone: one read of one item, never used
+        to plan a change (contract §7.4). Without a ``pagination.total`` the count is unknown
+        rather than paid for by reading every app's rulesets.
+        """
         response = self.request("list_rulesets", params={"limit": 1, "include_all_apps": "true"})
         pagination = response.body.get("pagination") if isinstance(response.body, dict) else None
         total = pagination.get("total") if isinstance(pagination, dict) else None
         if isinstance(total, int) and not isinstance(total, bool):
             return total
-        # No pagination object: count by reading (read-only, so harmless despite the flag).
-        return len(self.list_all("list_rulesets", "rulesets", params={"include_all_apps": "true"}))
+        return None
 
     def get_ruleset(self, external_id: str) -> dict[str, Any] | None:
         """One of this app's rulesets by external id, or None."""

@@ -316,7 +316,7 @@ class LiveState:
 
     resources: tuple[model.Resource, ...]
     #: Rulesets of other apps this token does not own (discount codes' own rulesets not counted).
-    foreign_rulesets: int
+    foreign_rulesets: int | None
     shop: str
 
 
@@ -336,7 +336,8 @@ def fetch_live(client: client_module.BoldClient) -> LiveState:
         # Each discount code is backed by a ruleset of Bold's discount-code app (contract §5.5);
         # those are the codes themselves, not other apps' rulesets, so they are not counted.
         backing = {r.handles["ruleset_id"] for r in code_list if "ruleset_id" in r.handles}
-        foreign = max(0, all_apps.result() - len(own) - len(backing))
+        everyone = all_apps.result()
+        foreign = None if everyone is None else max(0, everyone - len(own) - len(backing))
     resources.sort(key=lambda r: r.key.sort_key)
     return LiveState(tuple(resources), foreign, client.shop_identifier)
 

@@ -170,3 +170,9 @@ def test_counting_every_apps_rulesets_is_one_call(make_client: MakeClient) -> No
     assert len(server.requests) == 1
     assert server.requests[0].url.params["include_all_apps"] == "true"
     assert server.requests[0].url.params["limit"] == "1"
+
+
+def test_without_a_total_the_count_is_unknown_not_read_in_full(make_client: MakeClient) -> None:
+    bold, server = make_client(lambda r: envelope({"rulesets": [{"id": 1, "external_id": "a"}]}))
+    assert bold.count_rulesets_all_apps() is None
+    assert len(server.requests) == 1
