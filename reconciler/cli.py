@@ -437,9 +437,7 @@ def _interactive() -> bool:
 @main.command("apply")
 @project_option
 @click.argument("plan_file", required=False, type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "--target", "-t", "target_name", help="The target to apply to (default: default_target)."
-)
+@target_option
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--force", is_flag=True, help="Apply even if the plan breaks a safety limit.")
 @click.option("--allow-delete", is_flag=True, help="Allow deletes in a run that does not ask (CI).")
