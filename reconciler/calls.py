@@ -378,4 +378,8 @@ def _create_discount_codes(
 
 
 def _code_exists(client: client_module.BoldClient, code: str) -> bool:
-    return any(d.get("code") == code for d in client.list_discount_codes(name=code))
+    wanted = model.discount_code_key(code).match
+    return any(
+        model.discount_code_key(str(d.get("code", ""))).match == wanted
+        for d in client.list_discount_codes(name=code)
+    )

@@ -124,16 +124,16 @@ def diff_resources(
     desired: Iterable[model.Resource], live: Iterable[model.Resource]
 ) -> list[model.Change]:
     """Creates for desired-only keys, Updates for differing pairs, Deletes for live-only keys."""
-    live_by_key = {r.key: r for r in live}
-    desired_by_key = {r.key: r for r in desired}
+    live_by_key = {r.key.match: r for r in live}
+    desired_by_key = {r.key.match: r for r in desired}
     changes: list[model.Change] = []
-    for key, want in desired_by_key.items():
-        have = live_by_key.get(key)
+    for match, want in desired_by_key.items():
+        have = live_by_key.get(match)
         if have is None:
             changes.append(model.Create(want))
         elif have.fingerprint() != want.fingerprint():
             changes.append(model.Update(want, have, field_changes(have.body, want.body)))
     changes.extend(
-        model.Delete(have) for key, have in live_by_key.items() if key not in desired_by_key
+        model.Delete(have) for match, have in live_by_key.items() if match not in desired_by_key
     )
     return changes

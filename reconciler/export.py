@@ -46,12 +46,13 @@ def select(
             for condition in rule.get("conditions", []):
                 if condition.get("type") == "ORDER_CONDITION" and condition.get("name"):
                     groups.add(str(condition["name"]))
-    prefixes = tuple(ownership.discount_code_prefixes)
+    prefixes = tuple(p.casefold() for p in ownership.discount_code_prefixes)
     chosen: list[model.Resource] = list(rulesets)
     for resource in live.resources:
         kind, ident = resource.key.kind, resource.key.ident
         if (kind is model.Kind.ORDER_CONDITION and ident[0] in groups) or (
-            kind is model.Kind.DISCOUNT_CODE and (all_codes or ident[0].startswith(prefixes))
+            kind is model.Kind.DISCOUNT_CODE
+            and (all_codes or ident[0].casefold().startswith(prefixes))
         ):
             chosen.append(resource)
     return sorted(chosen, key=lambda r: r.key.sort_key)

@@ -79,6 +79,17 @@ class Key:
         return f"{self.kind.label} {self.name}"
 
     @property
+    def match(self) -> tuple[Kind, tuple[str, ...]]:
+        """What two keys must share to be one object: discount code names ignore case.
+
+        Bold keeps code names unique regardless of case and matches them so at checkout, so
+        ``spring15`` in a manifest is the shop's ``SPRING15``; a change of case alone is none.
+        """
+        if self.kind is Kind.DISCOUNT_CODE:
+            return (self.kind, (self.ident[0].casefold(),))
+        return (self.kind, self.ident)
+
+    @property
     def sort_key(self) -> tuple[int, tuple[str, ...]]:
         """Kinds in dependency order, then identities in code-point order."""
         return (self.kind.rank, self.ident)

@@ -148,7 +148,8 @@ def owned(
     """
     groups = {k.ident[0] for k in desired_keys if k.kind is model.Kind.ORDER_CONDITION}
     groups |= set(ownership.order_condition_names)
-    codes = {k.ident[0] for k in desired_keys if k.kind is model.Kind.DISCOUNT_CODE}
+    codes = {k.match for k in desired_keys if k.kind is model.Kind.DISCOUNT_CODE}
+    prefixes = tuple(p.casefold() for p in ownership.discount_code_prefixes)
     mine: list[model.Resource] = []
     foreign_groups: set[str] = set()
     left: Counter[str] = Counter()
@@ -159,8 +160,8 @@ def owned(
             continue
         if (
             key.kind is model.Kind.DISCOUNT_CODE
-            and key.ident[0] not in codes
-            and not key.ident[0].startswith(tuple(ownership.discount_code_prefixes))
+            and key.match not in codes
+            and not key.ident[0].casefold().startswith(prefixes)
         ):
             left["discount codes not managed here"] += 1
             continue
@@ -309,10 +310,10 @@ def plan_changes(
         left["rulesets of other apps (not visible to this token)"] = live.foreign_rulesets
     changes = [c for c in diff.diff_resources(desired, mine) if filters.admits(c.key)]
     ordered = order_changes(changes)
-    live_by_key = {r.key: r for r in mine}
+    live_by_key = {r.key.match: r for r in mine}
     fingerprints: dict[str, str | None] = {}
     for change in ordered:
-        have = live_by_key.get(change.key)
+        have = live_by_key.get(change.key.match)
         fingerprints[str(change.key)] = have.fingerprint() if have is not None else None
     managed = Counter(r.key.kind for r in mine)
     safety = evaluate_safety(ordered, managed=managed, rules=project.safety)

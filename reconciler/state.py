@@ -351,6 +351,8 @@ def read_one(client: client_module.BoldClient, key: model.Key) -> model.Resource
         data = client.get_order_condition(key.ident[0], key.ident[1])
         return order_condition_resource(data) if data is not None else None
     found = [
-        d for d in client.list_discount_codes(name=key.ident[0]) if d.get("code") == key.ident[0]
+        d
+        for d in client.list_discount_codes(name=key.ident[0])
+        if model.discount_code_key(str(d.get("code", ""))).match == key.match
     ]
     return discount_code_resource(found[0]) if found else None

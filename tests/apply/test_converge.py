@@ -275,3 +275,14 @@ def test_unnamed_live_rule_is_replaced_in_place_not_duplicated(bold: Any, sandbo
     rules = bold.list_rulesets()[0]["rules"]
     assert len(rules) == 1 and rules[0]["external_id"] == name
     assert make_plan(bold, desired).empty
+
+
+def test_discount_code_names_match_regardless_of_case(bold: Any) -> None:
+    converge(bold, [code("CODE-SAVE")])
+    assert make_plan(bold, [code("code-save")]).empty  # the same code to Bold: nothing to do
+    desired = [code("Code-Save", -30)]
+    assert converge(bold, desired) == Counter(
+        {"PUT update_discount_code": 1}
+    )  # updated, not re-created
+    assert [d["code"] for d in bold.list_discount_codes()] == ["CODE-SAVE"]
+    assert make_plan(bold, desired).empty
