@@ -1,0 +1,257 @@
+"""Typed operations on the Bold Price Rules API: what plan, apply and export call.
+
+Owns the envelope of each operation (``data.ruleset``, ``{"discount_code": ...}`` bodies,
+``read_back`` hints for creates whose outcome may be unknown) on top of the generic, paced,
+retried call that ``client.BoldClient`` provides. It must not talk HTTP itself: every method
+goes through ``request``, ``list_all`` or ``_path``, which the client implements.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from reconciler import errors
+
+
+@dataclass(frozen=True)
+class ApiResponse:
+    """A successful call: the status and the parsed JSON body (None when there was no body)."""
+
+    method: str
+    path: str
+    status_code: int
+    body: Any
+    attempts: int
+    elapsed_ms: float
+
+    def json(self) -> Any:
+        """The parsed body, as ``httpx.Response.json()`` would give it."""
+        return self.body
+
+    @property
+    def data(self) -> Any:
+        """The envelope's ``data`` (contract §3), or None."""
+        return self.body.get("data") if isinstance(self.body, dict) else None
+
+
+class Operations(abc.ABC):
+    """Every operation plan, apply and export need, over the client's generic call."""
+
+    @abc.abstractmethod
+    def request(
+        self,
+        route: str,
+        *,
+        path_params: Mapping[str, str | int] | None = None,
+        params: Mapping[str, str | int] | None = None,
+        json: Any = None,
+        read_back: Mapping[str, Any] | None = None,
+    ) -> ApiResponse:
+        """Send one call of the routes table, paced and retried."""
+
+    @abc.abstractmethod
+    def list_all(
+        self,
+        route: str,
+        key: str | None,
+        *,
+        path_params: Mapping[str, str | int] | None = None,
+        params: Mapping[str, str | int] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Every item of a paginated list, each once."""
+
+    @abc.abstractmethod
+    def _path(self, route: str, path_params: Mapping[str, str | int]) -> str:
+        """The URL path of a route with its parameters filled in."""
+
+    # ---------------------------------------------------------------- typed reads
+
+    def shop_info(self) -> dict[str, Any]:
+        """``GET /shops/v1/info``: a bare object with ``shop_identifier`` (or under ``data``)."""
+        body = self.request("shop_info").body
+        if isinstance(body, dict) and "shop_identifier" not in body:
+            inner = body.get("data")
+            if isinstance(inner, dict):
+                body = inner.get("shop", inner)
+        if not isinstance(body, dict):
+            raise errors.BadResponse(
+                method="GET", path=self._path("shop_info", {}), status=200, detail="not an object"
+            )
+        return body
+
+    def ping(self) -> None:
+        """Check that the Price Rules API answers this token."""
+        self.request("ping")
+
+    def list_rulesets(self) -> list[dict[str, Any]]:
+        """This app's own rulesets (never ``include_all_apps``: those are not ours to change)."""
+        return self.list_all("list_rulesets", "rulesets")
+
+    def count_rulesets_all_apps(self) -> int | None:
+        """How many rulesets every app has in the shop, or None when the server will not say.
+
+        Only for telling the user how many were left alone: one read of one item, never used
+        to plan a change (contract §7.4). Without a ``pagination.total`` the count is unknown
+        rather than paid for by reading every app's rulesets.
+        """
+        response = self.request("list_rulesets", params={"limit": 1, "include_all_apps": "true"})
+        pagination = response.body.get("pagination") if isinstance(response.body, dict) else None
+        total = pagination.get("total") if isinstance(pagination, dict) else None
+        if isinstance(total, int) and not isinstance(total, bool):
+            return total
+        return None
+
+    def get_ruleset(self, external_id: str) -> dict[str, Any] | None:
+        """One of this app's rulesets by external id, or None."""
+        return self._get_one("get_ruleset", "ruleset", {"external_id": external_id})
+
+    def list_order_conditions(self) -> list[dict[str, Any]]:
+        """Every order condition of the shop, with its field sets (``deep=true``)."""
+        return self.list_all("list_order_conditions", "order_conditions", params={"deep": "true"})
+
+    def get_order_condition(self, name: str, value: str) -> dict[str, Any] | None:
+        """One order condition by (name, value), or None."""
+        return self._get_one(
+            "get_order_condition", "order_condition", {"name": name, "value": value}
+        )
+
+    def list_discount_codes(self, *, name: str | None = None) -> list[dict[str, Any]]:
+        """Every discount code of the shop, or those matching ``name``."""
+        params = {"name": name} if name is not None else None
+        return self.list_all("list_discount_codes", "discount_codes", params=params)
+
+    def get_discount_code(self, id: int | str) -> dict[str, Any] | None:
+        """One discount code by id, or None."""
+        return self._get_one("get_discount_code", "discount_code", {"id": id})
+
+    def list_rules(self, external_id: str) -> list[dict[str, Any]]:
+        """The rules of one of this app's rulesets (``data`` is a bare list)."""
+        return self.list_all("list_rules", None, path_params={"external_id": external_id})
+
+    def _get_one(
+        self, route: str, key: str, path_params: Mapping[str, str | int]
+    ) -> dict[str, Any] | None:
+        try:
+            response = self.request(route, path_params=path_params)
+        except errors.NotFound:
+            return None
+        return _object(response, key)
+
+    # ---------------------------------------------------------------- typed writes
+
+    def upsert_ruleset(self, external_id: str, ruleset: Mapping[str, Any]) -> dict[str, Any]:
+        """Create or replace one of this app's rulesets by external id (PUT: retried safely)."""
+        body = _wrap("ruleset", ruleset)
+        response = self.request(
+            "upsert_ruleset", path_params={"external_id": external_id}, json=body
+        )
+        return _object(response, "ruleset")
+
+    def patch_ruleset(self, external_id: str, ruleset: Mapping[str, Any]) -> dict[str, Any]:
+        """Replace or append the given rules (and dates), leaving other rules as they are."""
+        body = _wrap("ruleset", ruleset)
+        response = self.request(
+            "patch_ruleset", path_params={"external_id": external_id}, json=body
+        )
+        return _object(response, "ruleset")
+
+    def delete_ruleset(self, external_id: str) -> None:
+        """Delete one of this app's rulesets; one already gone counts as deleted."""
+        self._delete("delete_ruleset", {"external_id": external_id})
+
+    def delete_rules(self, external_id: str, rule_ids: list[int]) -> None:
+        """Delete rules of a ruleset by their ids, in one call."""
+        self._delete("delete_rules", {"external_id": external_id}, {"rule_ids": list(rule_ids)})
+
+    def create_order_condition(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        """Create an order condition (POST: an unknown outcome raises ``AmbiguousWrite``)."""
+        read_back = {
+            "route": "create_order_condition",
+            "name": body.get("name"),
+            "value": body.get("value"),
+        }
+        response = self.request("create_order_condition", json=dict(body), read_back=read_back)
+        return _object(response, "order_condition")
+
+    def replace_order_condition(
+        self, name: str, value: str, body: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """Replace an order condition's whole body, field sets included."""
+        response = self.request(
+            "replace_order_condition", path_params={"name": name, "value": value}, json=dict(body)
+        )
+        return _object(response, "order_condition")
+
+    def delete_order_condition(self, name: str, value: str) -> None:
+        """Delete one order condition; one already gone counts as deleted."""
+        self._delete("delete_order_condition", {"name": name, "value": value})
+
+    def add_field_sets(
+        self, name: str, value: str, field_sets: list[dict[str, Any]]
+    ) -> dict[str, Any]:
+        """Add field sets to an order condition (POST: may raise ``AmbiguousWrite``)."""
+        body = {"name": name, "value": value, "field_sets": list(field_sets)}
+        read_back = {"route": "add_field_sets", **body}
+        response = self.request("add_field_sets", json=body, read_back=read_back)
+        data = response.data
+        if isinstance(data, dict) and "order_condition" in data:
+            return _object(response, "order_condition")
+        return data if isinstance(data, dict) else {}
+
+    def delete_field_sets(self, name: str, value: str, field_set_ids: list[int]) -> None:
+        """Delete field sets of an order condition by id, in one call."""
+        body = {"name": name, "value": value, "field_set_ids": list(field_set_ids)}
+        self._delete("delete_field_sets", {}, body)
+
+    def create_discount_codes(self, body: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """Create one discount code per name in ``codes`` (POST: may raise ``AmbiguousWrite``)."""
+        wrapped = _wrap("discount_code", body)
+        codes = list(wrapped["discount_code"].get("codes") or [])
+        read_back = {"route": "create_discount_codes", "codes": codes}
+        response = self.request("create_discount_codes", json=wrapped, read_back=read_back)
+        data = response.data
+        if isinstance(data, dict) and isinstance(data.get("discount_codes"), list):
+            return [code for code in data["discount_codes"] if isinstance(code, dict)]
+        return [_object(response, "discount_code")]
+
+    def update_discount_code(self, id: int | str, body: Mapping[str, Any]) -> dict[str, Any]:
+        """Restate every field of a discount code (PUT: retried safely)."""
+        response = self.request(
+            "update_discount_code", path_params={"id": id}, json=_wrap("discount_code", body)
+        )
+        return _object(response, "discount_code")
+
+    def delete_discount_code(self, id: int | str) -> None:
+        """Delete a discount code; one already gone counts as deleted."""
+        self._delete("delete_discount_code", {"id": id})
+
+    def _delete(self, route: str, path_params: Mapping[str, str | int], body: Any = None) -> None:
+        # A DELETE retried after a dropped response meets 404: the first attempt did the work.
+        try:
+            self.request(route, path_params=path_params, json=body)
+        except errors.NotFound:
+            return
+
+
+def _wrap(key: str, body: Mapping[str, Any]) -> dict[str, Any]:
+    """``{key: body}``, accepting a body that is already wrapped."""
+    if set(body) == {key} and isinstance(body[key], Mapping):
+        return {key: dict(body[key])}
+    return {key: dict(body)}
+
+
+def _object(response: ApiResponse, key: str) -> dict[str, Any]:
+    data = response.data
+    found = data.get(key) if isinstance(data, dict) else None
+    if not isinstance(found, dict):
+        raise errors.BadResponse(
+            method=response.method,
+            path=response.path,
+            status=response.status_code,
+            attempts=response.attempts,
+            detail=f"the response has no data.{key} object",
+        )
+    return found
