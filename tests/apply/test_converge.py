@@ -286,3 +286,18 @@ def test_discount_code_names_match_regardless_of_case(bold: Any) -> None:
     )  # updated, not re-created
     assert [d["code"] for d in bold.list_discount_codes()] == ["CODE-SAVE"]
     assert make_plan(bold, desired).empty
+
+
+def test_a_large_saved_plan_is_checked_by_listing(bold: Any, tmp_path: Path) -> None:
+    desired = [ruleset(f"bulk-{i:02}") for i in range(apply.PER_OBJECT_READS + 5)]
+    path = tmp_path / "plan.json"
+    plan.write_plan(make_plan(bold, desired), path)
+    bold.upsert_ruleset("bulk-07", state.ruleset_to_api(ruleset("bulk-07").body))
+    before = sum(n for (method, route), n in bold.stats.calls.items() if route == "get_ruleset")
+    with pytest.raises(errors.StalePlan) as caught:
+        apply.changes_from_saved(bold, plan.read_plan(path))
+    assert caught.value.moved == [
+        "ruleset bulk-07: planned as new, but it now exists (created by someone else since)"
+    ]
+    after = sum(n for (method, route), n in bold.stats.calls.items() if route == "get_ruleset")
+    assert after == before  # listed, not read one by one
