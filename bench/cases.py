@@ -225,8 +225,11 @@ def make_client(url: str, setting: Setting) -> client.BoldClient:
     )
 
 
-def _calls(stats: client.ClientStats) -> dict[str, int]:
-    return {f"{method} {route}": n for (method, route), n in stats.calls.items()}
+def _calls(stats: client.ClientStats | baseline.BaselineStats) -> dict[str, int]:
+    """Calls by kind: ``"PUT upsert_ruleset"`` for ours, the baseline's own labels for it."""
+    return {
+        (" ".join(kind) if isinstance(kind, tuple) else kind): n for kind, n in stats.calls.items()
+    }
 
 
 def _server_429(control: Control) -> int:
@@ -259,24 +262,37 @@ def plan_row(
             with measured() as diffing:
                 the_plan = plan.plan_changes(resources, live, target=target, project=project)
         stats = bold.stats
-    row = Row(
-        case,
-        size,
-        setting.name,
-        wall_s=total.wall_s,
-        cpu_s=total.cpu_s,
-        calls=_calls(stats),
-        rate_limited=stats.rate_limited,
-        server_429=_server_429(control),
-        retries=stats.retries,
-        peak_rss_mb=peak_rss_mb(),
-        fetch_wall_s=fetch.wall_s,
-        cpu_after_fetch_s=diffing.cpu_s,
-        changes=the_plan.counts,
-    )
+    row = _row(case, size, setting, total, control, stats, the_plan.counts)
+    row.fetch_wall_s = fetch.wall_s
+    row.cpu_after_fetch_s = diffing.cpu_s
     row.extra["plan_wall_after_fetch_s"] = round(diffing.wall_s, 4)
     row.extra["server_429_by_route"] = _server_429_routes(control)
     return row, the_plan
+
+
+def _row(
+    case: str,
+    size: int,
+    setting: Setting,
+    span: _Span,
+    control: Control,
+    counts: client.ClientStats | baseline.BaselineStats,
+    changes: dict[str, Any],
+) -> Row:
+    """The figures every case shares: time, calls, 429s and retries (ours or the baseline's)."""
+    return Row(
+        case,
+        size,
+        setting.name,
+        wall_s=span.wall_s,
+        cpu_s=span.cpu_s,
+        calls=_calls(counts),
+        rate_limited=counts.rate_limited,
+        server_429=_server_429(control),
+        retries=counts.retries,
+        peak_rss_mb=peak_rss_mb(),
+        changes=changes,
+    )
 
 
 def apply_row(
@@ -294,19 +310,7 @@ def apply_row(
         with measured() as span:
             apply.execute(bold, the_plan.changes)
         stats = bold.stats
-    row = Row(
-        case,
-        size,
-        setting.name,
-        wall_s=span.wall_s,
-        cpu_s=span.cpu_s,
-        calls=_calls(stats),
-        rate_limited=stats.rate_limited,
-        server_429=_server_429(control),
-        retries=stats.retries,
-        peak_rss_mb=peak_rss_mb(),
-        changes=the_plan.counts,
-    )
+    row = _row(case, size, setting, span, control, stats, the_plan.counts)
     row.extra["server_429_by_route"] = _server_429_routes(control)
     remaining = replan(url, control, desired)
     row.converged = not remaining
@@ -336,19 +340,7 @@ def baseline_row(size: int, setting: Setting, url: str, control: Control) -> Row
     _fresh_window(control)
     with measured() as span:
         done = baseline.sync(url, BENCH_TOKEN, SHOP, desired.rulesets, rate=setting.baseline_rate)
-    row = Row(
-        "baseline_1pct",
-        size,
-        setting.name,
-        wall_s=span.wall_s,
-        cpu_s=span.cpu_s,
-        calls=dict(done.calls),
-        rate_limited=done.rate_limited,
-        server_429=_server_429(control),
-        retries=done.retries,
-        peak_rss_mb=peak_rss_mb(),
-        changes=changes.as_json(),
-    )
+    row = _row("baseline_1pct", size, setting, span, control, done, changes.as_json())
     control.set_rate(None)
     control.set_faults()
     missed = data.stale(live_ruleset_ids(url), desired)

@@ -211,11 +211,6 @@ def changed_shop(size: int) -> tuple[Shop, ChangeSet]:
     return shop, changes
 
 
-def empty_shop() -> Shop:
-    """A shop with nothing in it."""
-    return Shop((), (), ())
-
-
 def stale(live_ids: Sequence[str], desired: Shop) -> list[str]:
     """Live ruleset ids the manifests no longer declare: what a correct sync deletes."""
     wanted = desired.ruleset_ids

@@ -9,7 +9,7 @@ always come from a results file and never from hand-editing. It must not run any
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -73,72 +73,79 @@ def find(
     return None
 
 
-def _verdict(target: str, measured: str, limit: str, ok: bool) -> Verdict:
-    return Verdict(target, measured, limit, "met" if ok else "MISSED")
+Row = Mapping[str, Any]
+
+
+def _judge(
+    name: str,
+    limit: str,
+    rows: Sequence[Row | None],
+    measured: Callable[..., str],
+    ok: Callable[..., bool],
+) -> Verdict:
+    """One target: "not run" unless every row it needs is present, else met or MISSED."""
+    if any(row is None for row in rows):
+        return Verdict(name, "—", limit, "not run")
+    return Verdict(name, measured(*rows), limit, "met" if ok(*rows) else "MISSED")
+
+
+def _fewer(ours: Row, theirs: Row) -> float:
+    spent = int(ours.get("calls_with_plan", ours["calls_total"]))
+    return theirs["calls_total"] / spent if spent else float("inf")
 
 
 def judge(documents: Sequence[Mapping[str, Any]]) -> list[Verdict]:
     """Every target of issues 5, 6 and 8, judged on the rows present."""
-    verdicts: list[Verdict] = []
     noop = find(documents, "bold", "plan_noop", 1_000)
-    name = "Plan with nothing to do, 1,000 rulesets, Bold-like (issue 8)"
-    if noop is None:
-        verdicts.append(Verdict(name, "—", "≤ 1.2 × floor", "not run"))
-    else:
-        verdicts.append(
-            _verdict(
-                name,
-                f"{noop['wall_s']:.2f} s for {noop['calls_total']} calls: "
-                f"{noop['ratio']:.2f} × floor",
-                "≤ 1.2 × floor",
-                noop["ratio"] <= 1.2,
-            )
-        )
     ours = find(documents, "bold", "apply_1pct", 1_000)
     theirs = find(documents, "bold", "baseline_1pct", 1_000)
-    name = "Apply a 1% change, 1,000 rulesets: calls against the baseline (issue 8)"
-    if ours is None or theirs is None:
-        verdicts.append(Verdict(name, "—", "≥ 50 × fewer calls", "not run"))
-    else:
-        spent = int(ours.get("calls_with_plan", ours["calls_total"]))
-        factor = theirs["calls_total"] / spent if spent else float("inf")
-        verdicts.append(
-            _verdict(
-                name,
-                f"{spent} calls (plan + apply) against {theirs['calls_total']}: "
-                f"{factor:.0f} × fewer",
-                "≥ 50 × fewer calls",
-                factor >= 50,
-            )
-        )
     big = find(documents, "unpaced", "plan_1pct", 10_000)
+    new = find(documents, "bold", "apply_all_new", 1_000)
+    verdicts = [
+        _judge(
+            "Plan with nothing to do, 1,000 rulesets, Bold-like (issue 8)",
+            "≤ 1.2 × floor",
+            [noop],
+            lambda r: f"{r['wall_s']:.2f} s for {r['calls_total']} calls: {r['ratio']:.2f} × floor",
+            lambda r: r["ratio"] <= 1.2,
+        ),
+        _judge(
+            "Apply a 1% change, 1,000 rulesets: calls against the baseline (issue 8)",
+            "≥ 50 × fewer calls",
+            [ours, theirs],
+            lambda o, t: (
+                f"{int(o.get('calls_with_plan', o['calls_total']))} calls (plan + apply) "
+                f"against {t['calls_total']}: {_fewer(o, t):.0f} × fewer"
+            ),
+            lambda o, t: _fewer(o, t) >= 50,
+        ),
+    ]
     for what, key, limit, unit in (
         ("CPU after fetching", "cpu_after_fetch_s", 2.0, "s"),
         ("wall time after fetching", "plan_wall_after_fetch_s", 2.0, "s"),
         ("peak memory", "peak_rss_mb", 400.0, "MB"),
     ):
-        name = f"Plan 10,000 rulesets (1% changed), unpaced: {what} (issues 5, 8)"
-        if big is None:
-            verdicts.append(Verdict(name, "—", f"≤ {limit:g} {unit}", "not run"))
-        else:
-            value = float(big[key])
-            verdicts.append(
-                _verdict(name, f"{value:.2f} {unit}", f"≤ {limit:g} {unit}", value <= limit)
-            )
-    new = find(documents, "bold", "apply_all_new", 1_000)
-    name = "Apply 1,000 new rulesets, Bold-like: wall time and 429s (issue 6)"
-    if new is None:
-        verdicts.append(Verdict(name, "—", "≤ 1.15 × floor, 0 × 429", "not run"))
-    else:
         verdicts.append(
-            _verdict(
-                name,
-                f"{new['wall_s']:.1f} s for {new['calls_total']} calls: {new['ratio']:.3f} × "
-                f"floor, {new['rate_limited']} × 429",
-                "≤ 1.15 × floor, 0 × 429",
-                new["ratio"] <= 1.15 and new["rate_limited"] == 0,
+            _judge(
+                f"Plan 10,000 rulesets (1% changed), unpaced: {what} (issues 5, 8)",
+                f"≤ {limit:g} {unit}",
+                [big],
+                lambda r, key=key, unit=unit: f"{float(r[key]):.2f} {unit}",
+                lambda r, key=key, limit=limit: float(r[key]) <= limit,
             )
         )
+    verdicts.append(
+        _judge(
+            "Apply 1,000 new rulesets, Bold-like: wall time and 429s (issue 6)",
+            "≤ 1.15 × floor, 0 × 429",
+            [new],
+            lambda r: (
+                f"{r['wall_s']:.1f} s for {r['calls_total']} calls: {r['ratio']:.3f} × "
+                f"floor, {r['rate_limited']} × 429"
+            ),
+            lambda r: r["ratio"] <= 1.15 and r["rate_limited"] == 0,
+        )
+    )
     return verdicts
 
 

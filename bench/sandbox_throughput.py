@@ -30,8 +30,10 @@ from pathlib import Path
 
 import httpx
 
+from reconciler.sandbox import DEFAULT_TOKEN
+
 P = "/price_rules/rules/v2/shops/sandbox-shop"
-TOKEN = "sandbox-local-token"
+TOKEN = DEFAULT_TOKEN
 SEEDED = 200
 
 

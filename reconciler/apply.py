@@ -44,8 +44,8 @@ class Outcome:
 class Progress:
     """Progress lines on stderr and the JSON-lines ledger; both thread-safe."""
 
-    def __init__(self, total: int, *, stream: TextIO | None, ledger: TextIO | None) -> None:
-        self.total = total
+    def __init__(self, *, stream: TextIO | None, ledger: TextIO | None) -> None:
+        self.total = 0  # set by ``execute`` once the calls are known
         self.stream = stream
         self.ledger = ledger
         self.count = 0
@@ -134,7 +134,7 @@ def execute(
 ) -> errors.ApplyReport:
     """Run every call, phase by phase, concurrently within a phase; raise on any failure."""
     calls = calls_module.calls_for(changes)
-    progress = progress or Progress(len(calls), stream=None, ledger=None)
+    progress = progress or Progress(stream=None, ledger=None)
     progress.total = len(calls)
     stop = stop or threading.Event()
     report = errors.ApplyReport()

@@ -353,10 +353,7 @@ def plan_command(
             force,
             quiet=options.quiet,
         )
-    target = project.target(target_name)
-    desired = _desired(project, target)  # a bad manifest fails before any API call
-    with _open_client(project, target) as bold:
-        result = make_plan(project, target, bold, filters, desired)
+    result = _plan_one(project, target_name, filters)
     text = render.render(result, output, color=_colour(), template=template, show_codes=show_codes)
     _show(text, quiet=options.quiet and output == "text")
     if out is not None:
@@ -368,7 +365,8 @@ def plan_command(
     return OK
 
 
-def _plan_one(project: config.Project, name: str, filters: plan.Filters) -> plan.Plan:
+def _plan_one(project: config.Project, name: str | None, filters: plan.Filters) -> plan.Plan:
+    """One target's plan; a bad manifest fails before any API call."""
     target = project.target(name)
     desired = _desired(project, target)
     with _open_client(project, target) as bold:
@@ -488,7 +486,7 @@ def apply_command(
         _confirm(result, yes=yes, allow_delete=allow_delete)
         stream = None if options.quiet else sys.stderr
         with apply.open_ledger(ledger) as ledger_file:
-            progress = apply.Progress(0, stream=stream, ledger=ledger_file)
+            progress = apply.Progress(stream=stream, ledger=ledger_file)
             report = apply.execute(bold, result.changes, progress=progress)
     click.echo(
         f"Apply complete: {report.done} call{'s' if report.done != 1 else ''} succeeded.",

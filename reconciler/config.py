@@ -17,8 +17,6 @@ from typing import Any
 
 from reconciler import errors, sources
 
-#: The token the embedded sandbox accepts; a sandbox target needs no environment variable.
-SANDBOX_TOKEN = "sandbox-local-token"
 DEFAULT_SANDBOX_FILE = ".boldrules/sandbox.sqlite"
 PROJECT_FILE_NAMES = ("boldrules.yaml", "boldrules.yml")
 
@@ -60,7 +58,11 @@ class Target:
     def token(self) -> str:
         """The token for this target, read from the environment only when a command needs it."""
         if self.sandbox is not None:
-            return SANDBOX_TOKEN
+            # The embedded sandbox's own local token: no environment variable needed. Imported
+            # here so that commands on remote targets never load the server.
+            from reconciler.sandbox import DEFAULT_TOKEN
+
+            return DEFAULT_TOKEN
         if not self.token_env:
             raise errors.ConfigError(
                 f"target {self.name!r} has no token_env: add `token_env: BOLD_API_TOKEN` to it "

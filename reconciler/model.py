@@ -8,6 +8,7 @@ sorted sets, rules keyed by ``external_id``, server-assigned fields moved to ``h
 from __future__ import annotations
 
 import enum
+import functools
 import hashlib
 import json
 from collections.abc import Mapping
@@ -146,6 +147,12 @@ class Resource:
 
     def fingerprint(self) -> str:
         """sha256 of the canonical JSON of the normalised body."""
+        return self._digest
+
+    @functools.cached_property
+    def _digest(self) -> str:
+        # Computed once: a Resource's body is final, and the diff, the plan's fingerprints and
+        # the saved plan all ask for it.
         return fingerprint(self.body)
 
 
@@ -157,10 +164,6 @@ def canonical_json(data: Any) -> str:
 def fingerprint(data: Any) -> str:
     """sha256 hex digest of :func:`canonical_json`."""
     return hashlib.sha256(canonical_json(data).encode("utf-8")).hexdigest()
-
-
-#: Marks a field that is absent on one side of a FieldChange; shown as ``(none)``.
-ABSENT: Any = None
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import fnmatch
+import functools
 import json
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -117,7 +118,7 @@ class Plan:
         """True when there is nothing to do."""
         return not self.changes
 
-    @property
+    @functools.cached_property
     def checksum(self) -> str:
         """sha256 of the canonical JSON of the changes: what a reviewer approved."""
         return model.fingerprint([change_json(c) for c in self.changes])

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -220,10 +220,8 @@ def load_template(path: Path | None) -> jinja2.Template:
         raise errors.ConfigError(f"{path}:{exc.lineno}: template error: {exc.message}") from None
 
 
-def markdown_context(
-    plan_: plan.Plan, shown: Sequence[Block], *, show_codes: bool, hidden: int
-) -> dict[str, Any]:
-    """What a Markdown template sees; documented in docs/plan-output.md."""
+def markdown_context(plan_: plan.Plan, *, show_codes: bool) -> dict[str, Any]:
+    """What a Markdown template sees, every change shown; documented in docs/plan-output.md."""
     table: dict[str, Counter[str]] = {k.label: Counter() for k in model.Kind}
     for change in plan_.changes:
         table[change.key.kind.label][change.action] += 1
@@ -239,9 +237,9 @@ def markdown_context(
                 "heading": b.heading,
                 "details": list(b.details),
             }
-            for b in shown
+            for b in blocks(plan_, show_codes=show_codes)
         ],
-        "hidden": hidden,
+        "hidden": 0,
         "left_alone": left_alone_line(plan_),
         "notes": list(plan_.notes),
         "safety": safety_lines(plan_),
@@ -261,12 +259,12 @@ def render_markdown(
 ) -> str:
     """The plan as a pull-request comment, never longer than ``limit`` characters."""
     tmpl = load_template(template)
-    every = list(blocks(plan_, show_codes=show_codes))
+    # Built once: the search below renders several times with fewer changes shown.
+    base = markdown_context(plan_, show_codes=show_codes)
+    every = base["blocks"]
 
     def attempt(count: int) -> str:
-        context = markdown_context(
-            plan_, every[:count], show_codes=show_codes, hidden=len(every) - count
-        )
+        context = {**base, "blocks": every[:count], "hidden": len(every) - count}
         try:
             return tmpl.render(context)
         except jinja2.TemplateError as exc:

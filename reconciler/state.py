@@ -27,9 +27,6 @@ from reconciler import model
 if TYPE_CHECKING:
     from reconciler import client as client_module
 
-#: Product selection filters (contract §5.3), defined with the normalised form in model.py.
-SELECTION_FILTERS = model.SELECTION_FILTERS
-
 #: Ruleset fields and the defaults the API fills in when they are absent (contract §5.1).
 #: ``priority`` defaulting to 0 is an assumption ([I] in the contract).
 RULESET_DEFAULTS: Mapping[str, Any] = {
@@ -45,14 +42,8 @@ RULESET_DEFAULTS: Mapping[str, Any] = {
 #: gives no default; the sandbox fills 0 and so, we believe, does Bold.
 RULE_DEFAULTS: Mapping[str, Any] = {"meta": {}, "priority": 0, "stack_order": 0}
 
-#: Server-assigned fields never compared (contract §7.2).
-SERVER_FIELDS = frozenset({"id", "created_at", "updated_at", "ruleset_id", "usage_count"})
-
 #: Order condition constants (contract §5.4): the only operator and type Bold documents.
 ORDER_CONDITION_DEFAULTS: Mapping[str, Any] = {"operator": "ONE_OF", "type": "FIELD_SET"}
-
-#: Discount code list fields that default to empty.
-DISCOUNT_CODE_LISTS = ("conditions", "limits", "restrict_by_emails")
 
 #: Prefix of the external id given to a live rule that has none; the rule's server id follows,
 #: so the name stays stable for as long as the rule exists (see docs/export.md).
@@ -133,7 +124,7 @@ def normalise_selection(selection: Mapping[str, Any] | None) -> dict[str, Any]:
     for field_name, value in selection.items():
         if value is None:
             continue
-        if field_name in SELECTION_FILTERS:
+        if field_name in model.SELECTION_FILTERS:
             ids = _sorted_set(str(item) for item in value)
             if ids:
                 result[field_name] = ids
