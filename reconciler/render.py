@@ -60,6 +60,8 @@ def field_line(change: model.FieldChange) -> str:
         return f"{change.path}: + {show_value(change.new)}"
     if change.op == "removed":
         return f"{change.path}: - {show_value(change.old)}"
+    if change.op == "duplicate":
+        return f"{change.path}: duplicate {show_value(change.old)} removed"
     return f"{change.path}: {show_value(change.old)} → {show_value(change.new)}"
 
 
@@ -130,6 +132,8 @@ def blocks(plan_: plan.Plan, *, show_codes: bool = True) -> Iterator[Block]:
         if isinstance(change, model.Create):
             yield Block("create", f"{name} ({create_note(change)})", ())
         elif isinstance(change, model.Update):
+            if change.live.key != change.key:  # adopted: the live object is keyed by its id
+                name += f" (adopts {show_key(change.live.key, show_codes=show_codes)})"
             yield Block("update", name, tuple(field_line(f) for f in change.fields))
         else:
             yield Block(
