@@ -577,7 +577,7 @@ def export_command(
             click.echo(line, err=True)
         click.echo(
             "Add the folder to `manifests:` in boldrules.yaml, then `boldrules plan` shows "
-            "No changes.",
+            + ("the names apply will give." if adopted else "No changes."),
             err=True,
         )
     return OK

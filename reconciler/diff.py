@@ -222,6 +222,14 @@ def compare(desired: model.Resource, live: model.Resource) -> model.Update | Non
     return model.Update(desired, live, _tidy([*extra, *field_changes(have, desired.body)]))
 
 
+def naming_only(change: model.Change) -> bool:
+    """Whether an Update only gives objects their external ids: no price can change by it."""
+    return isinstance(change, model.Update) and all(
+        f.op == "added" and (f.path == "external_id" or f.path.endswith("].external_id"))
+        for f in change.fields
+    )
+
+
 def _for_shop(resource: model.Resource, shop: str | None) -> model.Resource:
     """``resource`` without ``adopt`` hints written for another shop (ids mean nothing there)."""
     hint = adoption(resource)

@@ -120,7 +120,9 @@ class Key:
 
     @property
     def sort_key(self) -> tuple[int, tuple[str, ...]]:
-        """Kinds in dependency order, then identities in code-point order."""
+        """Kinds in dependency order, then identities in code-point order (server ids by number)."""
+        if self.server_id is not None:
+            return (self.kind.rank, (*self.ident[:-1], f"#{self.server_id:020d}"))
         return (self.kind.rank, self.ident)
 
     def as_json(self) -> dict[str, Any]:

@@ -197,8 +197,8 @@ def order_changes(changes: Iterable[model.Change]) -> list[model.Change]:
     def rank(change: model.Change) -> tuple[int, int, tuple[str, ...]]:
         kind_rank = change.key.kind.rank
         if isinstance(change, model.Delete):
-            return (1, -kind_rank, change.key.ident)
-        return (0, kind_rank, change.key.ident)
+            return (1, -kind_rank, change.key.sort_key[1])
+        return (0, kind_rank, change.key.sort_key[1])
 
     return sorted(changes, key=rank)
 
@@ -213,10 +213,13 @@ def evaluate_safety(
     """Measure the plan against the project's limits; name each broken one with its figures.
 
     The count limit is over all kinds; percent limits apply per kind (deleting 3 of 3 order
-    conditions is 100% even in a shop with 400 rulesets), from PERCENT_FLOOR objects up.
+    conditions is 100% even in a shop with 400 rulesets), from PERCENT_FLOOR objects up. Updates
+    that only give objects their external ids (``diff.naming_only``) are not counted.
     """
     deletes = [c for c in changes if isinstance(c, model.Delete)]
-    updates = [c for c in changes if isinstance(c, model.Update)]
+    # Giving objects their external ids (adopting an exported shop) changes no price: it is
+    # not held to max_update_percent, or onboarding a shop of unnamed rulesets could never pass.
+    updates = [c for c in changes if isinstance(c, model.Update) and not diff.naming_only(c)]
     total = sum(managed.values())
     flag = "Re-run with --force if intended."
     violations: list[str] = []
@@ -369,11 +372,16 @@ NAMED_IDS = 10
 def unnamed_notes(live: Iterable[model.Resource], mine: Sequence[model.Resource]) -> Iterator[str]:
     """Rulesets without an external id that the plan leaves alone, by id, and how to adopt them."""
     ours = {r.key for r in mine}
-    ids = sorted(
-        r.key.name
-        for r in live
-        if r.key.kind is model.Kind.RULESET and r.key.server_id is not None and r.key not in ours
-    )
+    ids = [
+        f"#{n}"
+        for n in sorted(
+            r.key.server_id
+            for r in live
+            if r.key.kind is model.Kind.RULESET
+            and r.key.server_id is not None
+            and r.key not in ours
+        )
+    ]
     if ids:
         shown = ", ".join(ids[:NAMED_IDS]) + (", …" if len(ids) > NAMED_IDS else "")
         yield (

@@ -136,9 +136,16 @@ def blocks(plan_: plan.Plan, *, show_codes: bool = True) -> Iterator[Block]:
                 name += f" (adopts {show_key(change.live.key, show_codes=show_codes)})"
             yield Block("update", name, tuple(field_line(f) for f in change.fields))
         else:
-            yield Block(
-                "delete", f"{name} ({summary_note(change.live)}; gone from the manifests)", ()
-            )
+            yield Block("delete", f"{name} ({summary_note(change.live)}; {_why_gone(change)})", ())
+
+
+def _why_gone(change: model.Delete) -> str:
+    """Why an owned live object is to be deleted."""
+    if change.key.server_id is None:
+        return "gone from the manifests"
+    if change.key.kind is model.Kind.RULESET:
+        return "no manifest adopts it; ownership.unnamed_rulesets: delete"
+    return f"a duplicate of {change.key.ident[0]}"
 
 
 # --- text -----------------------------------------------------------------------------------
