@@ -173,18 +173,28 @@ def _ruleset_update(change: model.Update) -> Call:
         return Call(change, "update", "+".join(operations), run, _phase(change))
     # A PUT: the ruleset gets its external id (by server id) or a field PATCH cannot carry.
     # Rules still without a name get it by a PATCH first, so the PUT keeps their ids.
+    # Duplicate copies go first, so the PUT keeps the id of the rule that stays, not a copy's.
     naming = {"rules": [rule(r) for r in sorted(pairing.named)]} if pairing.named else None
+    copies = [int(ident) for _, ident, _ in pairing.duplicates.values() if ident is not None]
     body = state.ruleset_to_api(desired)
     by_id = live_eid != eid
-    operations = ["patch_ruleset_by_id" if by_id else "patch_ruleset"] if naming else []
-    operations.append("replace_ruleset_by_id" if by_id else "upsert_ruleset")
+    steps = (
+        ("delete_rules", copies),
+        ("patch_ruleset", naming),
+        ("replace_ruleset" if by_id else "upsert_ruleset", True),
+    )
+    operations = [name + ("_by_id" if by_id else "") for name, needed in steps if needed]
 
     def put(client: client_module.BoldClient) -> None:
         if by_id:
+            if copies:
+                client.delete_rules_by_id(server_id, copies)
             if naming is not None:
                 client.patch_ruleset_by_id(server_id, naming)
             client.replace_ruleset_by_id(server_id, body)
         else:
+            if copies:
+                client.delete_rules(eid, copies)
             if naming is not None:
                 client.patch_ruleset(eid, naming)
             client.upsert_ruleset(eid, body)

@@ -575,9 +575,10 @@ def export_command(
             )
         for line in export.held_back(live, selected, project.ownership):
             click.echo(line, err=True)
+        pending = adopted or export.holding_copies(selected)
         click.echo(
             "Add the folder to `manifests:` in boldrules.yaml, then `boldrules plan` shows "
-            + ("the names apply will give." if adopted else "No changes."),
+            + ("what apply will name or remove, then No changes." if pending else "No changes."),
             err=True,
         )
     return OK

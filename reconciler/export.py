@@ -91,7 +91,7 @@ def left_out(live: state.LiveState, chosen: Sequence[model.Resource]) -> str:
 def held_back(
     live: state.LiveState, chosen: Sequence[model.Resource], ownership: config.Ownership
 ) -> list[str]:
-    """Why objects keyed by server id were not written: one sentence per reason."""
+    """What export wrote differently from the shop, or not at all: one sentence per reason."""
     taken = {r.key for r in chosen}
     unnamed = duplicates = 0
     for resource in live.resources:
@@ -101,7 +101,13 @@ def held_back(
             unnamed += 1
         else:
             duplicates += 1
+    copies = holding_copies(chosen)
     lines = []
+    if copies:
+        lines.append(
+            f"Wrote duplicated items once ({_plural(copies, 'object')} held copies: field sets, "
+            "rules, ids or conditions); the plan shows each copy and apply removes it."
+        )
     if unnamed:
         lines.append(
             f"Left out: {_plural(unnamed, 'ruleset')} without an external_id "
@@ -113,6 +119,17 @@ def held_back(
             "name differs from another's only in case); the plan shows it for deletion."
         )
     return lines
+
+
+def holding_copies(chosen: Sequence[model.Resource]) -> int:
+    """How many objects hold duplicate items, which export writes once."""
+    return sum(
+        1
+        for r in chosen
+        if r.handles.get("duplicate_rules")
+        or r.handles.get("duplicate_field_set_ids")
+        or model.canonical_json(_distinct(dict(r.body))) != model.canonical_json(r.body)
+    )
 
 
 def _plural(n: int, noun: str) -> str:
