@@ -197,10 +197,12 @@ def compare(desired: model.Resource, live: model.Resource) -> model.Update | Non
     Beyond the bodies, a ruleset is also changed when it or its rules must be given their
     external ids (adoption) or when it holds duplicate rules.
     """
-    if desired.key.kind is not model.Kind.RULESET:
-        if desired.fingerprint() == live.fingerprint():
-            return None
-        return model.Update(desired, live, field_changes(live.body, desired.body))
+    same = desired.fingerprint() == live.fingerprint()
+    if desired.key.kind is not model.Kind.RULESET or (
+        same and "duplicate_rules" not in live.handles
+    ):
+        # Equal bodies name the same rules: nothing to adopt, and no copy without duplicates.
+        return None if same else model.Update(desired, live, field_changes(live.body, desired.body))
     pairing = pair_rules(desired, live)
     have = {**live.body, "rules": dict(pairing.rules)}
     extra: list[model.FieldChange] = []
