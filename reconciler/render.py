@@ -42,7 +42,8 @@ def mask_code(code: str) -> str:
 def show_key(key: model.Key, *, show_codes: bool = True) -> str:
     """``ruleset spring-sale``; a discount code's name masked unless ``show_codes``."""
     if key.kind is model.Kind.DISCOUNT_CODE and not show_codes:
-        return f"{key.kind.label} {mask_code(key.name)}"
+        copy = f" #{key.server_id}" if key.server_id is not None else ""
+        return f"{key.kind.label} {mask_code(key.ident[0])}{copy}"
     return key.describe()
 
 
@@ -136,16 +137,18 @@ def blocks(plan_: plan.Plan, *, show_codes: bool = True) -> Iterator[Block]:
                 name += f" (adopts {show_key(change.live.key, show_codes=show_codes)})"
             yield Block("update", name, tuple(field_line(f) for f in change.fields))
         else:
-            yield Block("delete", f"{name} ({summary_note(change.live)}; {_why_gone(change)})", ())
+            why = _why_gone(change, show_codes=show_codes)
+            yield Block("delete", f"{name} ({summary_note(change.live)}; {why})", ())
 
 
-def _why_gone(change: model.Delete) -> str:
+def _why_gone(change: model.Delete, *, show_codes: bool) -> str:
     """Why an owned live object is to be deleted."""
-    if change.key.server_id is None:
+    key = change.key
+    if key.server_id is None:
         return "gone from the manifests"
-    if change.key.kind is model.Kind.RULESET:
+    if key.kind is model.Kind.RULESET:
         return "no manifest adopts it; ownership.unnamed_rulesets: delete"
-    return f"a duplicate of {change.key.ident[0]}"
+    return f"a duplicate of {key.ident[0] if show_codes else mask_code(key.ident[0])}"
 
 
 # --- text -----------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from reconciler import calls, cli, client, errors, model, plan, render, state
+from reconciler import calls, cli, client, errors, export, model, plan, render, state
 
 from ..conftest import APP_TOKEN
 from .test_plan import project
@@ -135,6 +135,9 @@ def test_discount_codes_differing_only_in_case_are_both_seen() -> None:
         "- discount code spring15 #9 (PRICE_ADJUST_PERCENT -15; a duplicate of spring15)"
     )
     assert result.counts == {"create": 0, "update": 0, "delete": 1}
+    markdown = render.render_markdown(result)
+    assert "spring15" not in markdown.casefold()
+    assert "- discount code spr…15 #9 (PRICE_ADJUST_PERCENT -15; a duplicate of spr…15)" in markdown
     # Deleted by its own id, through the client, never by name.
     sent: list[str] = []
 
@@ -235,3 +238,31 @@ def test_validate_checks_adopt_hints(tmp_path: Path) -> None:
         "pricing/a.yaml:3:26; one live ruleset can become only one declaration",
         "2 problems in 1 file",
     ]
+
+
+def test_export_names_are_readable_unique_and_fit_bold() -> None:
+    long_name = "Summer Promo (VIP)! " * 20
+    live = [
+        state.ruleset_resource(
+            {**api_ruleset(None, 123, [api_rule(456)]), "public_name": "Summer Promo!"}
+        ),
+        state.ruleset_resource({**api_ruleset(None, 7, []), "public_name": long_name}),
+        state.ruleset_resource(api_ruleset(None, 8, [])),
+        # A ruleset a person already called what the generated name would be.
+        state.ruleset_resource(api_ruleset("ruleset-9", 1, [])),
+        state.ruleset_resource(api_ruleset(None, 9, [])),
+    ]
+    named = export.name_unnamed(live, shop=SHOP)
+    names = [r.key.ident[0] for r in named]
+    assert names == [
+        "ruleset-8",
+        "ruleset-9",
+        "ruleset-9-2",
+        "summer-promo-123",
+        "summer-promo-vip-summer-promo-vip-summer-promo-vip-summer-pr-7",
+    ]
+    assert all(len(name) <= 128 for name in names)
+    promo = next(r for r in named if r.key.ident[0] == "summer-promo-123")
+    assert list(promo.body["rules"]) == ["discount-456"]
+    assert promo.handles["adopt"] == {"shop": SHOP, "id": 123, "rules": {"discount-456": 456}}
+    assert export.name_unnamed(live, shop=SHOP)[3].handles == promo.handles  # stable
