@@ -413,9 +413,8 @@ def read_one(client: client_module.BoldClient, key: model.Key) -> model.Resource
     """Read one object back by its identity (saved-plan staleness checks, ambiguous writes)."""
     if key.kind is model.Kind.RULESET:
         if key.server_id is not None:
+            # Named since the plan was made? Its body then holds the name: it reads as moved.
             data = client.get_ruleset_by_id(key.server_id)
-            if data is not None and has_identity(data.get("external_id")):
-                return None  # named since: no longer the object the key meant
         else:
             data = client.get_ruleset(key.ident[0])
         return ruleset_resource(data) if data is not None else None
