@@ -216,7 +216,8 @@ def changes_from_saved(
 
     Fresh reads also give the server ids (rule ids, field-set ids, code ids) the calls need.
     """
-    keys = [c.key for c in saved.changes]
+    # An adopted ruleset is read where it lives now: by the server id the plan matched.
+    keys = [c.live_key or c.key for c in saved.changes]
     current: dict[model.Key, model.Resource | None]
     if len(keys) <= PER_OBJECT_READS:
         with ThreadPoolExecutor(max_workers=max(1, client.concurrency)) as pool:
@@ -229,7 +230,7 @@ def changes_from_saved(
     moved: list[str] = []
     changes: list[model.Change] = []
     for saved_change in saved.changes:
-        now = current[saved_change.key]
+        now = current[saved_change.live_key or saved_change.key]
         now_fp = now.fingerprint() if now is not None else None
         if now_fp != saved_change.live_fingerprint:
             moved.append(_movement(saved_change, now))
@@ -239,13 +240,9 @@ def changes_from_saved(
         elif (
             saved_change.action == "update" and saved_change.desired is not None and now is not None
         ):
-            changes.append(
-                model.Update(
-                    saved_change.desired,
-                    now,
-                    diff.field_changes(now.body, saved_change.desired.body),
-                )
-            )
+            update = diff.compare(saved_change.desired, now)
+            if update is not None:
+                changes.append(update)
         elif saved_change.action == "delete" and now is not None:
             changes.append(model.Delete(now))
     if moved:

@@ -10,15 +10,24 @@ update ruleset: only rules removed                    DELETE rulesets/external/{
 update ruleset: dates and/or changed or new rules     PATCH rulesets/external/{eid}
 update ruleset: the above and rules removed           PATCH, then DELETE …/rules (bulk)
 update ruleset: anything else                         PUT rulesets/external/{eid}
+update ruleset: give it its external id (adopt)       PUT rulesets/{id} (replace by server id)
+  … and name rules that have no external id           PATCH first (…/{id} or …/external/{eid})
 delete ruleset                                        DELETE rulesets/external/{eid}
+delete ruleset without an external id                 DELETE rulesets/{id}
 create order condition                                POST order_conditions
 update order condition: only field sets changed       POST / DELETE order_conditions/field_sets
+  (duplicate field sets included)
 update order condition: anything else                 PUT order_conditions/{name}/{value}
 delete order condition                                DELETE order_conditions/{name}/{value}
 create discount codes sharing one configuration       one POST discount_codes
 update discount code                                  PUT discount_codes/{id}
 delete discount code                                  DELETE discount_codes/{id}
 ====================================================  =========================================
+
+Rules are sent with their server ``id`` wherever one is known, so a PATCH replaces exactly that
+rule (Bold matches by id first): a rule without an external id gets its name in place, keeping
+its id, and a copy under a duplicated external id is never the one updated. A PUT keeps the id
+of a rule whose external id matches, so rules being named are named by a PATCH before a PUT.
 
 A POST whose outcome is unknown (``AmbiguousWrite``) is read back and finished, never repeated
 blindly. This module builds calls; it does not run them (``apply.py`` does) and decides nothing
@@ -33,7 +42,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler import client as client_module
-from reconciler import errors, model, state
+from reconciler import diff, errors, model, state
 
 #: Top-level ruleset fields a PATCH can carry (contract §6): everything else needs a PUT.
 PATCHABLE = frozenset({"start_date", "expiry_date"})
@@ -89,8 +98,8 @@ def _phase(change: model.Change) -> int:
 def ruleset_calls(change: model.Change) -> list[Call]:
     """The calls for one ruleset change (see the table above)."""
     key = change.key
-    eid = key.ident[0]
     if isinstance(change, model.Create):
+        eid = key.ident[0]
         body = state.ruleset_to_api(change.desired.body)
         return [
             Call(
@@ -102,56 +111,99 @@ def ruleset_calls(change: model.Change) -> list[Call]:
             )
         ]
     if isinstance(change, model.Delete):
+        if key.server_id is not None:  # no external id: by server id, never ``…/external/None``
+            server_id = key.server_id
+            return [
+                Call(
+                    change,
+                    "delete",
+                    "delete_ruleset_by_id",
+                    lambda c: c.delete_ruleset_by_id(server_id),
+                    _phase(change),
+                )
+            ]
+        eid = key.ident[0]
         return [
             Call(
                 change, "delete", "delete_ruleset", lambda c: c.delete_ruleset(eid), _phase(change)
             )
         ]
+    return [_ruleset_update(change)]
+
+
+def _ruleset_update(change: model.Update) -> Call:
     desired, live = change.desired.body, change.live.body
-    top_changed = {k for k in desired if k != "rules" and desired[k] != live.get(k)}
-    want_rules, have_rules = desired["rules"], live["rules"]
+    eid = str(desired["external_id"])
+    live_eid = live.get("external_id")
+    server_id = change.live.key.server_id or change.live.handles.get("id") or ""
+    pairing = diff.pair_rules(change.desired, change.live)
+    want_rules, have_rules, rule_ids = desired["rules"], pairing.rules, pairing.rule_ids
+    top_changed = {
+        k for k in desired if k not in ("rules", "external_id") and desired[k] != live.get(k)
+    }
     removed = sorted(set(have_rules) - set(want_rules))
-    touched = sorted(r for r in want_rules if have_rules.get(r) != want_rules[r])
-    rule_ids = change.live.handles.get("rule_ids", {})
-    if top_changed <= PATCHABLE and want_rules:
+    touched = sorted(
+        r for r in want_rules if have_rules.get(r) != want_rules[r] or r in pairing.named
+    )
+    doomed = [int(rule_ids[r]) for r in removed if r in rule_ids]
+    doomed += [int(ident) for _, ident, _ in pairing.duplicates.values() if ident is not None]
+
+    def rule(name: str) -> dict[str, Any]:
+        ident = rule_ids.get(name)
+        return state.rule_to_api(name, want_rules[name], rule_id=_int(ident))
+
+    if live_eid == eid and top_changed <= PATCHABLE and want_rules:
         patch: dict[str, Any] | None = None
         if touched or top_changed:
             # PATCH needs a non-empty rules list: a dates-only change re-sends one rule as it is.
             sent = touched or [sorted(want_rules)[0]]
             patch = {k: desired[k] for k in sorted(top_changed)}
-            patch["rules"] = [
-                state.rule_to_api(r, want_rules[r], rule_id=_unnamed_id(rule_ids, r)) for r in sent
-            ]
-        ids = [int(rule_ids[r]) for r in removed if r in rule_ids]
+            patch["rules"] = [rule(r) for r in sent]
         operations = [
-            name for name, needed in (("patch_ruleset", patch), ("delete_rules", ids)) if needed
+            name for name, needed in (("patch_ruleset", patch), ("delete_rules", doomed)) if needed
         ]
 
         def run(client: client_module.BoldClient) -> None:
             # One call object, so the bulk delete never races the PATCH on the same ruleset.
             if patch is not None:
                 client.patch_ruleset(eid, patch)
-            if ids:
-                client.delete_rules(eid, ids)
+            if doomed:
+                client.delete_rules(eid, doomed)
 
-        return [Call(change, "update", "+".join(operations), run, _phase(change))]
+        return Call(change, "update", "+".join(operations), run, _phase(change))
+    # A PUT: the ruleset gets its external id (by server id) or a field PATCH cannot carry.
+    # Rules still without a name get it by a PATCH first, so the PUT keeps their ids.
+    # Duplicate copies go first, so the PUT keeps the id of the rule that stays, not a copy's.
+    naming = {"rules": [rule(r) for r in sorted(pairing.named)]} if pairing.named else None
+    copies = [int(ident) for _, ident, _ in pairing.duplicates.values() if ident is not None]
     body = state.ruleset_to_api(desired)
-    return [
-        Call(
-            change,
-            "update",
-            "upsert_ruleset",
-            lambda c: _void(c.upsert_ruleset(eid, body)),
-            _phase(change),
-        )
-    ]
+    by_id = live_eid != eid
+    steps = (
+        ("delete_rules", copies),
+        ("patch_ruleset", naming),
+        ("replace_ruleset" if by_id else "upsert_ruleset", True),
+    )
+    operations = [name + ("_by_id" if by_id else "") for name, needed in steps if needed]
+
+    def put(client: client_module.BoldClient) -> None:
+        if by_id:
+            if copies:
+                client.delete_rules_by_id(server_id, copies)
+            if naming is not None:
+                client.patch_ruleset_by_id(server_id, naming)
+            client.replace_ruleset_by_id(server_id, body)
+        else:
+            if copies:
+                client.delete_rules(eid, copies)
+            if naming is not None:
+                client.patch_ruleset(eid, naming)
+            client.upsert_ruleset(eid, body)
+
+    return Call(change, "update", "+".join(operations), put, _phase(change))
 
 
-def _unnamed_id(rule_ids: Mapping[str, Any], rule: str) -> int | None:
-    """A live rule without an external id is replaced by its server id (it gets the name then)."""
-    if rule.startswith(state.GENERATED_RULE_PREFIX) and rule in rule_ids:
-        return int(rule_ids[rule])
-    return None
+def _int(value: Any) -> int | None:
+    return int(value) if isinstance(value, int | str) and str(value).isdigit() else None
 
 
 def order_condition_calls(change: model.Change) -> list[Call]:
@@ -182,12 +234,13 @@ def order_condition_calls(change: model.Change) -> list[Call]:
     want = {model.canonical_json(fs): fs for fs in desired["field_sets"]}
     have = {model.canonical_json(fs): fs for fs in live["field_sets"]}
     ids_by_set = change.live.handles.get("field_set_ids", {})
+    copies = change.live.handles.get("duplicate_field_set_ids", {})
     added = [dict(want[k]) for k in sorted(want.keys() - have.keys())]
     gone_keys = sorted(have.keys() - want.keys())
     only_field_sets = all(desired[k] == live.get(k) for k in desired if k != "field_sets")
     if (
         not only_field_sets
-        or not (added or gone_keys)
+        or not (added or gone_keys or copies)
         or any(k not in ids_by_set for k in gone_keys)
     ):
         # Anything beyond field sets, or a field set without a known id: restate it whole.
@@ -201,7 +254,9 @@ def order_condition_calls(change: model.Change) -> list[Call]:
                 _phase(change),
             )
         ]
+    # Gone field sets go with every copy; a field set that stays loses its extra copies.
     gone = [int(ids_by_set[k]) for k in gone_keys]
+    gone += [int(i) for k in sorted(copies) for i in copies[k]]
     operations = [
         op for op, needed in (("add_field_sets", added), ("delete_field_sets", gone)) if needed
     ]

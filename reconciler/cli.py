@@ -553,21 +553,32 @@ def export_command(
     folder = out if out.is_absolute() else project.root / out
     with _open_client(project, target) as bold:
         live = state.fetch_live(bold)
-    chosen = export.select(live, project.ownership, all_codes=all_codes)
+    selected = export.select(live, project.ownership, all_codes=all_codes)
+    chosen = export.name_unnamed(selected, shop=live.shop)
     result = export.write(chosen, folder, shop=live.shop, split=split, overwrite=force)
     counts = ", ".join(f"{n} {what}" for what, n in result.counts.items())
     if not options.quiet:
         click.echo(f"Wrote {len(result.files)} files to {folder}: {counts}.", err=True)
-        skipped = export.left_out(live, chosen)
+        adopted = sum(1 for r in chosen if "adopt" in r.handles)
+        if adopted:
+            click.echo(
+                f"Named {adopted} ruleset{'s' if adopted != 1 else ''} holding objects without "
+                "an external_id (see `adopt:`); the first apply gives them their names in place.",
+                err=True,
+            )
+        skipped = export.left_out(live, selected)
         if skipped:
             click.echo(
                 f"Left out, not owned by this project: {skipped}. See docs/export.md "
                 "(--all-codes exports every discount code).",
                 err=True,
             )
+        for line in export.held_back(live, selected, project.ownership):
+            click.echo(line, err=True)
+        pending = adopted or export.holding_copies(selected)
         click.echo(
             "Add the folder to `manifests:` in boldrules.yaml, then `boldrules plan` shows "
-            "No changes.",
+            + ("what apply will name or remove, then No changes." if pending else "No changes."),
             err=True,
         )
     return OK

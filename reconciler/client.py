@@ -595,6 +595,17 @@ class BoldClient(operations.Operations):
 
     def _path(self, route: str, path_params: Mapping[str, str | int]) -> str:
         template = self.routes[route][1]
+        empty = sorted(k for k, v in path_params.items() if v is None or not str(v).strip())
+        if empty:
+            # Defence in depth: an object without an identity must be addressed by its id;
+            # ``…/external/None`` would reach nothing, or another object.
+            raise errors.Unaddressable(
+                method=self.routes[route][0],
+                path=template.replace("{shop_identifier}", "…"),
+                status=None,
+                detail=f"path parameter {', '.join(empty)} of {route} is empty or None; "
+                "an object without an external id is addressed by its server id",
+            )
         values = {key: str(value) for key, value in path_params.items()}
         if "shop_identifier" in _placeholders(template) and "shop_identifier" not in values:
             values["shop_identifier"] = self.shop_identifier

@@ -98,6 +98,10 @@ class Ownership:
     """Order condition groups (by ``name``) owned, so their members can be deleted."""
     discount_code_prefixes: tuple[str, ...] = ()
     """Discount codes owned when their name starts with one of these."""
+    unnamed_rulesets: str = "adopt"
+    """The app's rulesets without an ``external_id``: ``adopt`` (export names them for adoption;
+    plan leaves the rest alone and lists them), ``ignore`` (export leaves them out; plan leaves
+    them alone quietly) or ``delete`` (plan deletes those no manifest adopts, by id)."""
 
 
 @dataclass(frozen=True)
@@ -261,6 +265,7 @@ def _build_project(
         ownership=Ownership(
             order_condition_names=tuple(ownership.get("order_conditions", ())),
             discount_code_prefixes=tuple(ownership.get("discount_code_prefixes", ())),
+            unnamed_rulesets=str(ownership.get("unnamed_rulesets", Ownership.unnamed_rulesets)),
         ),
         routes=dict(data.get("routes", {})),
         manifest_origins=origins,

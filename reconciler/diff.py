@@ -8,7 +8,9 @@ Update, and one whose forms differ always is, with at least one FieldChange.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from deepdiff import DeepDiff
@@ -44,10 +46,20 @@ def field_changes(
     changes = list(_walk(live, desired, ()))
     if not changes:  # cannot happen for JSON values; never report an Update with nothing in it
         changes.append(model.FieldChange("(body)", dict(live), dict(desired)))
-    unique = {
-        (c.path, c.op, model.canonical_json(c.old), model.canonical_json(c.new)): c for c in changes
-    }
-    return tuple(sorted(unique.values(), key=_reading_order))
+    return _tidy(changes)
+
+
+def _tidy(changes: Iterable[model.FieldChange]) -> tuple[model.FieldChange, ...]:
+    """Field changes in reading order, each once (a duplicate copy counts per copy)."""
+    seen: Counter[tuple[str, str, str, str]] = Counter()
+    out: list[model.FieldChange] = []
+    for change in changes:
+        old, new = model.canonical_json(change.old), model.canonical_json(change.new)
+        ident = (change.path, str(change.op), old, new)
+        seen[ident] += 1
+        if seen[ident] == 1 or change.op == "duplicate":
+            out.append(change)
+    return tuple(sorted(out, key=_reading_order))
 
 
 def _walk(old: Any, new: Any, parts: tuple[Any, ...]) -> Iterator[model.FieldChange]:
@@ -75,14 +87,23 @@ def _walk(old: Any, new: Any, parts: tuple[Any, ...]) -> Iterator[model.FieldCha
 def _set_changes(
     old: list[Any], new: list[Any], parts: tuple[Any, ...]
 ) -> Iterator[model.FieldChange]:
-    """Items of a set that went and came: a set's items have no position to name."""
+    """Items of a set that went and came, and extra copies: a set's items have no position.
+
+    An item the live list holds more often than the desired one (a field set added twice by
+    overlapping applies) reads ``duplicate``: one copy stays, the others go.
+    """
     path = format_path(parts)
-    before = {model.canonical_json(item): item for item in old}
-    after = {model.canonical_json(item): item for item in new}
-    for key in sorted(before.keys() - after.keys()):
-        yield model.FieldChange(path, before[key], None, "removed")
-    for key in sorted(after.keys() - before.keys()):
-        yield model.FieldChange(path, None, after[key], "added")
+    items = {model.canonical_json(item): item for item in (*old, *new)}
+    before = Counter(model.canonical_json(item) for item in old)
+    after = Counter(model.canonical_json(item) for item in new)
+    for key in sorted(before):
+        if key not in after:
+            yield model.FieldChange(path, items[key], None, "removed")
+        for _ in range(before[key] - max(after[key], 1)):
+            yield model.FieldChange(path, items[key], None, "duplicate")
+    for key in sorted(after):
+        for _ in range(after[key] - before[key]):
+            yield model.FieldChange(path, None, items[key], "added")
 
 
 def _list_changes(
@@ -107,7 +128,7 @@ def _absent(value: Any) -> bool:
     return type(value).__name__ == "NotPresent"
 
 
-_OP_RANK = {"removed": 0, "changed": 1, "added": 2}
+_OP_RANK = {"duplicate": 0, "removed": 0, "changed": 1, "added": 2}
 
 
 def _reading_order(change: model.FieldChange) -> tuple[str, int, str, str]:
@@ -120,20 +141,149 @@ def _reading_order(change: model.FieldChange) -> tuple[str, int, str, str]:
     )
 
 
+# --- identity: adoption of unnamed objects, duplicates -----------------------------------------
+
+
+@dataclass(frozen=True)
+class RulePairing:
+    """How a desired ruleset's rules meet a live ruleset's, by identity.
+
+    ``rules`` and ``rule_ids`` are the live rules re-keyed: an unnamed live rule (``#456``) that
+    a desired rule adopts (through the manifest's ``adopt.rules``, or the legacy name
+    ``bold-rule-456``) sits under the desired name; duplicate copies are taken out.
+    """
+
+    rules: Mapping[str, Any]
+    rule_ids: Mapping[str, Any]
+    #: desired rule name → server id of the unnamed live rule it names in place
+    named: Mapping[str, Any] = field(default_factory=dict)
+    #: live key of each duplicate copy → (the external id it repeats, its server id, its body)
+    duplicates: Mapping[str, tuple[str, Any, Any]] = field(default_factory=dict)
+
+
+def adoption(resource: model.Resource) -> Mapping[str, Any]:
+    """A desired object's ``adopt`` hints (``{"shop", "id", "rules"}``), or ``{}``."""
+    hint = resource.handles.get("adopt")
+    return hint if isinstance(hint, Mapping) else {}
+
+
+def pair_rules(desired: model.Resource, live: model.Resource) -> RulePairing:
+    """Re-key a live ruleset's rules to the desired names where the manifest adopts them."""
+    rules = dict(live.body.get("rules") or {})
+    ids = dict(live.handles.get("rule_ids") or {})
+    duplicates: dict[str, tuple[str, Any, Any]] = {}
+    for key, repeats in sorted((live.handles.get("duplicate_rules") or {}).items()):
+        if key in rules:
+            duplicates[key] = (str(repeats), ids.pop(key, None), rules.pop(key))
+    hints = dict(adoption(desired).get("rules") or {})
+    named: dict[str, Any] = {}
+    for name in sorted(desired.body.get("rules") or {}):
+        if name in rules:
+            continue
+        server_id = hints.get(name)
+        if server_id is None and name.startswith(model.LEGACY_RULE_PREFIX):
+            server_id = name[len(model.LEGACY_RULE_PREFIX) :]
+        unnamed = f"{model.UNNAMED_RULE_PREFIX}{server_id}"
+        if server_id is not None and unnamed in rules:
+            rules[name] = rules.pop(unnamed)
+            named[name] = ids.pop(unnamed, server_id)
+            ids[name] = named[name]
+    return RulePairing(rules, ids, named, duplicates)
+
+
+def compare(desired: model.Resource, live: model.Resource) -> model.Update | None:
+    """The Update that turns ``live`` into ``desired`` (matched already), or None if equal.
+
+    Beyond the bodies, a ruleset is also changed when it or its rules must be given their
+    external ids (adoption) or when it holds duplicate rules.
+    """
+    same = desired.fingerprint() == live.fingerprint()
+    if desired.key.kind is not model.Kind.RULESET or (
+        same and "duplicate_rules" not in live.handles
+    ):
+        # Equal bodies name the same rules: nothing to adopt, and no copy without duplicates.
+        return None if same else model.Update(desired, live, field_changes(live.body, desired.body))
+    pairing = pair_rules(desired, live)
+    have = {**live.body, "rules": dict(pairing.rules)}
+    extra: list[model.FieldChange] = []
+    want_id = desired.body.get("external_id")
+    if have.get("external_id") != want_id:
+        before = have.get("external_id")
+        extra.append(
+            model.FieldChange(
+                "external_id", before, want_id, "added" if before is None else "changed"
+            )
+        )
+        have["external_id"] = want_id
+    for name in sorted(pairing.named):
+        extra.append(model.FieldChange(f"rules[{name}].external_id", None, name, "added"))
+    for repeats, _, body in pairing.duplicates.values():
+        extra.append(model.FieldChange(f"rules[{repeats}]", body, None, "duplicate"))
+    if not extra and model.canonical_json(have) == model.canonical_json(desired.body):
+        return None
+    return model.Update(desired, live, _tidy([*extra, *field_changes(have, desired.body)]))
+
+
+def naming_only(change: model.Change) -> bool:
+    """Whether an Update only gives objects their external ids: no price can change by it."""
+    return isinstance(change, model.Update) and all(
+        f.op == "added" and (f.path == "external_id" or f.path.endswith("].external_id"))
+        for f in change.fields
+    )
+
+
+def _for_shop(resource: model.Resource, shop: str | None) -> model.Resource:
+    """``resource`` without ``adopt`` hints written for another shop (ids mean nothing there)."""
+    hint = adoption(resource)
+    if not hint or shop is None or hint.get("shop") == shop:
+        return resource
+    handles = {k: v for k, v in resource.handles.items() if k != "adopt"}
+    return model.Resource(resource.key, resource.body, resource.origin, handles)
+
+
 def diff_resources(
-    desired: Iterable[model.Resource], live: Iterable[model.Resource]
+    desired: Iterable[model.Resource],
+    live: Iterable[model.Resource],
+    *,
+    shop: str | None = None,
 ) -> list[model.Change]:
-    """Creates for desired-only keys, Updates for differing pairs, Deletes for live-only keys."""
-    live_by_key = {r.key.match: r for r in live}
-    desired_by_key = {r.key.match: r for r in desired}
+    """Creates for desired-only keys, Updates for differing pairs, Deletes for live-only keys.
+
+    A desired ruleset no live one matches by key adopts the live ruleset whose server id its
+    ``adopt.id`` names (for ``shop``; hints for another shop are dropped), if no other
+    declaration claimed that one by key: the Update then gives it its external id in place.
+    """
+    live_list = list(live)
+    live_by_key = {r.key.match: r for r in live_list}
+    pairs: list[tuple[model.Resource, model.Resource]] = []
+    unmatched: list[model.Resource] = []
+    claimed: set[Any] = set()
+    for want in (_for_shop(r, shop) for r in desired):
+        have = live_by_key.get(want.key.match)
+        if have is None:
+            unmatched.append(want)
+        else:
+            pairs.append((want, have))
+            claimed.add(have.key.match)
+    by_id = {
+        r.handles["id"]: r
+        for r in live_list
+        if r.key.kind is model.Kind.RULESET
+        and r.key.match not in claimed
+        and r.handles.get("id") is not None
+    }
     changes: list[model.Change] = []
-    for match, want in desired_by_key.items():
-        have = live_by_key.get(match)
+    for want in unmatched:
+        server_id = adoption(want).get("id") if want.key.kind is model.Kind.RULESET else None
+        have = by_id.pop(server_id, None) if server_id is not None else None
         if have is None:
             changes.append(model.Create(want))
-        elif have.fingerprint() != want.fingerprint():
-            changes.append(model.Update(want, have, field_changes(have.body, want.body)))
-    changes.extend(
-        model.Delete(have) for match, have in live_by_key.items() if match not in desired_by_key
-    )
+        else:
+            pairs.append((want, have))
+            claimed.add(have.key.match)
+    for want, have in pairs:
+        update = compare(want, have)
+        if update is not None:
+            changes.append(update)
+    changes.extend(model.Delete(have) for have in live_list if have.key.match not in claimed)
     return changes

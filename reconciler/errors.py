@@ -17,6 +17,7 @@ The tree::
     │   ├── ServerError                          5xx still after every retry
     │   ├── BadResponse                          a body that is not the JSON the contract promises
     │   ├── ConnectionFailed                     no answer at all (refused, reset, timed out)
+    │   ├── Unaddressable                        a path parameter empty or None: never sent
     │   └── AmbiguousWrite                       a write whose outcome is unknown: read back first
     ├── PlanFileInvalid                 exit 1   a saved plan unreadable, or for another shop
     ├── UnsafePlan                      exit 4   refused by a safety rule
@@ -218,6 +219,18 @@ class BadResponse(ApiError):
 
 class ConnectionFailed(ApiError):
     """No response arrived: refused, reset or timed out, on every attempt allowed."""
+
+
+class Unaddressable(ApiError):
+    """A call whose path would hold an empty or ``None`` identity; refused before sending.
+
+    A live object without an ``external_id`` is addressed by its server id; a path such as
+    ``…/rulesets/external/None`` would reach nothing (or the wrong object), so the client never
+    sends one.
+    """
+
+    def _compose(self) -> str:
+        return f"{self.method} {self.path}: refused before sending — {self.detail}"
 
 
 class AmbiguousWrite(ApiError):

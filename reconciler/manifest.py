@@ -370,6 +370,7 @@ def _at(document: _Document, path: PathParts) -> str:
 def semantic_problems(documents: list[_Document]) -> list[errors.Problem]:
     """Every problem the schema cannot see, across all documents at once."""
     problems = list(_ruleset_problems(documents))
+    problems += _adopt_problems(documents)
     problems += _order_condition_problems(documents)
     problems += _discount_code_problems(documents)
     problems += _reference_problems(documents)
@@ -413,6 +414,51 @@ def _ruleset_problems(documents: list[_Document]) -> Iterator[errors.Problem]:
                 )
             else:
                 rule_ids[rule_id] = rule_index
+
+
+def _adopt_problems(documents: list[_Document]) -> Iterator[errors.Problem]:
+    """An ``adopt`` hint names declared rules, and no live object is adopted twice."""
+    seen: dict[tuple[str, int], str] = {}
+    for document, index, ruleset in _items(documents, "rulesets"):
+        adopt = ruleset.get("adopt")
+        if not isinstance(adopt, dict):
+            continue
+        path: PathParts = ("rulesets", index, "adopt")
+        shop, server_id = _text(adopt.get("shop")), adopt.get("id")
+        if shop is not None and isinstance(server_id, int):
+            if (shop, server_id) in seen:
+                yield _problem(
+                    document,
+                    (*path, "id"),
+                    f"ruleset {server_id} of shop {shop} is already adopted at "
+                    f"{seen[shop, server_id]}; one live ruleset can become only one declaration",
+                )
+            else:
+                seen[shop, server_id] = _at(document, (*path, "id"))
+        rules = ruleset.get("rules")
+        declared = {
+            rule.get("external_id")
+            for rule in (rules if isinstance(rules, list) else [])
+            if isinstance(rule, dict)
+        }
+        hints = adopt.get("rules")
+        first_name: dict[Any, str] = {}
+        for name, rule_id in hints.items() if isinstance(hints, dict) else []:
+            if name not in declared:
+                yield _problem(
+                    document,
+                    (*path, "rules", name),
+                    f"{name!r} is not the external_id of a rule of this ruleset; adopt.rules "
+                    "names rules declared under rules",
+                )
+            if rule_id in first_name:
+                yield _problem(
+                    document,
+                    (*path, "rules", name),
+                    f"rule {rule_id} is already adopted by {first_name[rule_id]!r}",
+                )
+            else:
+                first_name[rule_id] = name
 
 
 def _field_names(field_set: Any) -> tuple[str, ...]:

@@ -36,6 +36,9 @@ class Kind(enum.StrEnum):
 
 _RANK = {Kind.ORDER_CONDITION: 0, Kind.RULESET: 1, Kind.DISCOUNT_CODE: 2}
 
+#: How many parts an identity has; a key by server id has one more.
+_IDENT_PARTS = {Kind.ORDER_CONDITION: 2, Kind.RULESET: 1, Kind.DISCOUNT_CODE: 1}
+
 #: Product selection filters: lists of string ids whose order carries no meaning (contract §5.3).
 SELECTION_FILTERS = (
     "sku_ids",
@@ -55,20 +58,43 @@ SET_FIELDS = frozenset(
 )
 
 
+#: A ruleset's ``rules`` are keyed by external id; a live rule without one (or repeating an
+#: earlier rule's) is keyed by this and its server id instead: ``#456``.
+UNNAMED_RULE_PREFIX = "#"
+
+#: Exports before 0.2 named a live rule without an external id ``bold-rule-<its id>``; a
+#: manifest rule so named still adopts that live rule (docs/export.md, "Adopting").
+LEGACY_RULE_PREFIX = "bold-rule-"
+
+
 @dataclass(frozen=True)
 class Key:
     """An object's identity (contract §7.1).
 
     ``ident`` is ``(external_id,)`` for a ruleset, ``(name, value)`` for an order condition and
-    ``(code,)`` for a discount code.
+    ``(code,)`` for a discount code. A live object without an identity of its own (a ruleset
+    with no ``external_id``) or sharing one with another (a discount code whose name differs from
+    another's only in case) is keyed by its server id instead: one more part, ``#<id>``, after
+    the identity it has (``("", "#123")``, ``("spring15", "#45")``), so no two live objects ever
+    share a key and no such key can equal one a manifest declares.
     """
 
     kind: Kind
     ident: tuple[str, ...]
 
     @property
+    def server_id(self) -> int | None:
+        """The server id of a live object keyed by it (see the class docstring), else None."""
+        if len(self.ident) == _IDENT_PARTS[self.kind] + 1 and self.ident[-1].startswith("#"):
+            return int(self.ident[-1][1:])
+        return None
+
+    @property
     def name(self) -> str:
         """The identity as one string: ``spring-sale``, ``ZONE=prairies``, ``SPRING15``."""
+        if self.server_id is not None:
+            base = "=".join(part for part in self.ident[:-1] if part)
+            return f"{base} {self.ident[-1]}" if base else self.ident[-1]
         return "=".join(self.ident)
 
     def __str__(self) -> str:
@@ -76,7 +102,9 @@ class Key:
         return f"{self.kind.value}:{self.name}"
 
     def describe(self) -> str:
-        """``ruleset spring-sale``, for messages."""
+        """``ruleset spring-sale``, for messages; ``ruleset #123 (no external_id)``."""
+        if self.server_id is not None and not self.ident[0]:
+            return f"{self.kind.label} {self.name} (no external_id)"
         return f"{self.kind.label} {self.name}"
 
     @property
@@ -87,12 +115,14 @@ class Key:
         ``spring15`` in a manifest is the shop's ``SPRING15``; a change of case alone is none.
         """
         if self.kind is Kind.DISCOUNT_CODE:
-            return (self.kind, (self.ident[0].casefold(),))
+            return (self.kind, (self.ident[0].casefold(), *self.ident[1:]))
         return (self.kind, self.ident)
 
     @property
     def sort_key(self) -> tuple[int, tuple[str, ...]]:
-        """Kinds in dependency order, then identities in code-point order."""
+        """Kinds in dependency order, then identities in code-point order (server ids by number)."""
+        if self.server_id is not None:
+            return (self.kind.rank, (*self.ident[:-1], f"#{self.server_id:020d}"))
         return (self.kind.rank, self.ident)
 
     def as_json(self) -> dict[str, Any]:
@@ -108,6 +138,16 @@ class Key:
 def ruleset_key(external_id: str) -> Key:
     """The key of a ruleset."""
     return Key(Kind.RULESET, (external_id,))
+
+
+def unnamed_ruleset_key(server_id: int | str) -> Key:
+    """The key of a live ruleset that has no ``external_id``: ``ruleset #123 (no external_id)``."""
+    return Key(Kind.RULESET, ("", f"#{server_id}"))
+
+
+def by_server_id(key: Key, server_id: int | str) -> Key:
+    """``key`` narrowed to one live object by its server id (a duplicate of ``key``)."""
+    return Key(key.kind, (*key.ident, f"#{server_id}"))
 
 
 def order_condition_key(name: str, value: str) -> Key:
@@ -170,13 +210,14 @@ def fingerprint(data: Any) -> str:
 class FieldChange:
     """One changed field: ``rules[gold-half-off].actions[0].value: -50 → -40``.
 
-    ``op`` is ``changed``, ``added`` (absent before) or ``removed`` (absent after).
+    ``op`` is ``changed``, ``added`` (absent before), ``removed`` (absent after) or
+    ``duplicate`` (an extra copy of an item that stays: the copy in ``old`` is removed).
     """
 
     path: str
     old: Any
     new: Any
-    op: Literal["changed", "added", "removed"] = "changed"
+    op: Literal["changed", "added", "removed", "duplicate"] = "changed"
 
     def as_json(self) -> dict[str, Any]:
         """The field change as JSON."""

@@ -108,6 +108,10 @@ class Operations(abc.ABC):
         """One of this app's rulesets by external id, or None."""
         return self._get_one("get_ruleset", "ruleset", {"external_id": external_id})
 
+    def get_ruleset_by_id(self, id: int | str) -> dict[str, Any] | None:
+        """One of this app's rulesets by server id (for one without an external id), or None."""
+        return self._get_one("get_ruleset_by_id", "ruleset", {"id": id})
+
     def list_order_conditions(self) -> list[dict[str, Any]]:
         """Every order condition of the shop, with its field sets (``deep=true``)."""
         return self.list_all("list_order_conditions", "order_conditions", params={"deep": "true"})
@@ -161,6 +165,30 @@ class Operations(abc.ABC):
     def delete_ruleset(self, external_id: str) -> None:
         """Delete one of this app's rulesets; one already gone counts as deleted."""
         self._delete("delete_ruleset", {"external_id": external_id})
+
+    def replace_ruleset_by_id(self, id: int | str, ruleset: Mapping[str, Any]) -> dict[str, Any]:
+        """Replace one of this app's rulesets by server id, rules included (PUT: retried safely).
+
+        The way to give a ruleset an external id it lacks: PATCH cannot change top-level
+        fields other than the dates (contract §6).
+        """
+        body = _wrap("ruleset", ruleset)
+        response = self.request("replace_ruleset_by_id", path_params={"id": id}, json=body)
+        return _object(response, "ruleset")
+
+    def patch_ruleset_by_id(self, id: int | str, ruleset: Mapping[str, Any]) -> dict[str, Any]:
+        """PATCH by server id: replace the given rules (matched by rule ``id`` first)."""
+        body = _wrap("ruleset", ruleset)
+        response = self.request("patch_ruleset_by_id", path_params={"id": id}, json=body)
+        return _object(response, "ruleset")
+
+    def delete_ruleset_by_id(self, id: int | str) -> None:
+        """Delete one of this app's rulesets by server id; one already gone counts as deleted."""
+        self._delete("delete_ruleset_by_id", {"id": id})
+
+    def delete_rules_by_id(self, id: int | str, rule_ids: list[int]) -> None:
+        """Delete rules of a ruleset addressed by its server id, in one call."""
+        self._delete("delete_rules_by_id", {"id": id}, {"rule_ids": list(rule_ids)})
 
     def delete_rules(self, external_id: str, rule_ids: list[int]) -> None:
         """Delete rules of a ruleset by their ids, in one call."""

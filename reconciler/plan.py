@@ -135,17 +135,24 @@ class Plan:
 # --- building a plan ------------------------------------------------------------------------
 
 
+#: What ``left_alone`` calls rulesets without an external id that nothing adopts.
+UNNAMED_LEFT_ALONE = "rulesets without external_id (see ownership.unnamed_rulesets)"
+
+
 def owned(
     live: Iterable[model.Resource],
     *,
     desired_keys: set[model.Key],
     ownership: config.Ownership,
+    adopted_ids: frozenset[Any] = frozenset(),
 ) -> tuple[list[model.Resource], Counter[str]]:
     """Split live objects into ours and a tally of what was left alone, by reason.
 
-    Rulesets: every one the token lists (the listing is the app's own). Order conditions: the
-    groups the manifests name or the project file lists. Discount codes: the codes the
-    manifests name or whose name starts with a listed prefix.
+    Rulesets: every one the token lists (the listing is the app's own), except those without an
+    external id, which are ours only when a manifest adopts them (``adopted_ids``) or
+    ``ownership.unnamed_rulesets`` is ``delete``. Order conditions: the groups the manifests
+    name or the project file lists. Discount codes: the codes the manifests name or whose name
+    starts with a listed prefix.
     """
     groups = {k.ident[0] for k in desired_keys if k.kind is model.Kind.ORDER_CONDITION}
     groups |= set(ownership.order_condition_names)
@@ -156,6 +163,14 @@ def owned(
     left: Counter[str] = Counter()
     for resource in live:
         key = resource.key
+        if (
+            key.kind is model.Kind.RULESET
+            and key.server_id is not None
+            and ownership.unnamed_rulesets != "delete"
+            and resource.handles.get("id") not in adopted_ids
+        ):
+            left[UNNAMED_LEFT_ALONE] += 1
+            continue
         if key.kind is model.Kind.ORDER_CONDITION and key.ident[0] not in groups:
             foreign_groups.add(key.ident[0])
             continue
@@ -182,8 +197,8 @@ def order_changes(changes: Iterable[model.Change]) -> list[model.Change]:
     def rank(change: model.Change) -> tuple[int, int, tuple[str, ...]]:
         kind_rank = change.key.kind.rank
         if isinstance(change, model.Delete):
-            return (1, -kind_rank, change.key.ident)
-        return (0, kind_rank, change.key.ident)
+            return (1, -kind_rank, change.key.sort_key[1])
+        return (0, kind_rank, change.key.sort_key[1])
 
     return sorted(changes, key=rank)
 
@@ -198,10 +213,13 @@ def evaluate_safety(
     """Measure the plan against the project's limits; name each broken one with its figures.
 
     The count limit is over all kinds; percent limits apply per kind (deleting 3 of 3 order
-    conditions is 100% even in a shop with 400 rulesets), from PERCENT_FLOOR objects up.
+    conditions is 100% even in a shop with 400 rulesets), from PERCENT_FLOOR objects up. Updates
+    that only give objects their external ids (``diff.naming_only``) are not counted.
     """
     deletes = [c for c in changes if isinstance(c, model.Delete)]
-    updates = [c for c in changes if isinstance(c, model.Update)]
+    # Giving objects their external ids (adopting an exported shop) changes no price: it is
+    # not held to max_update_percent, or onboarding a shop of unnamed rulesets could never pass.
+    updates = [c for c in changes if isinstance(c, model.Update) and not diff.naming_only(c)]
     total = sum(managed.values())
     flag = "Re-run with --force if intended."
     violations: list[str] = []
@@ -306,20 +324,33 @@ def plan_changes(
     """Desired against owned live state → an ordered, safety-evaluated, fingerprinted Plan."""
     filters = filters or Filters()
     desired_keys = {r.key for r in desired}
-    mine, left = owned(live.resources, desired_keys=desired_keys, ownership=project.ownership)
+    adopted = frozenset(
+        diff.adoption(r).get("id")
+        for r in desired
+        if diff.adoption(r).get("shop") == live.shop and diff.adoption(r).get("id") is not None
+    )
+    mine, left = owned(
+        live.resources,
+        desired_keys=desired_keys,
+        ownership=project.ownership,
+        adopted_ids=adopted,
+    )
     if live.foreign_rulesets:
         left["rulesets of other apps (not visible to this token)"] = live.foreign_rulesets
-    changes = [c for c in diff.diff_resources(desired, mine) if filters.admits(c.key)]
+    changes = [
+        c for c in diff.diff_resources(desired, mine, shop=live.shop) if filters.admits(c.key)
+    ]
     ordered = order_changes(changes)
-    live_by_key = {r.key.match: r for r in mine}
     fingerprints: dict[str, str | None] = {}
     for change in ordered:
-        have = live_by_key.get(change.key.match)
+        have = None if isinstance(change, model.Create) else change.live
         fingerprints[str(change.key)] = have.fingerprint() if have is not None else None
     managed = Counter(r.key.kind for r in mine)
     safety = evaluate_safety(ordered, managed=managed, rules=project.safety)
     moment = (now or dt.datetime.now(dt.UTC)).replace(microsecond=0)
     notes = tuple(review_notes(ordered, now=moment))
+    if project.ownership.unnamed_rulesets == "adopt":
+        notes += tuple(unnamed_notes(live.resources, mine))
     return Plan(
         target=target.name,
         shop=live.shop,
@@ -332,6 +363,32 @@ def plan_changes(
         created_at=moment.isoformat().replace("+00:00", "Z"),
         notes=notes,
     )
+
+
+#: At most this many server ids are named in the note about unnamed rulesets.
+NAMED_IDS = 10
+
+
+def unnamed_notes(live: Iterable[model.Resource], mine: Sequence[model.Resource]) -> Iterator[str]:
+    """Rulesets without an external id that the plan leaves alone, by id, and how to adopt them."""
+    ours = {r.key for r in mine}
+    ids = [
+        f"#{n}"
+        for n in sorted(
+            r.key.server_id
+            for r in live
+            if r.key.kind is model.Kind.RULESET
+            and r.key.server_id is not None
+            and r.key not in ours
+        )
+    ]
+    if ids:
+        shown = ", ".join(ids[:NAMED_IDS]) + (", …" if len(ids) > NAMED_IDS else "")
+        yield (
+            f"{_count(len(ids), 'ruleset')} without an external_id left alone ({shown}): "
+            "`boldrules export` names them for adoption; ownership.unnamed_rulesets: ignore "
+            "silences this, delete removes them."
+        )
 
 
 def review_notes(changes: Iterable[model.Change], *, now: dt.datetime) -> Iterator[str]:
@@ -381,6 +438,8 @@ def resource_json(resource: model.Resource) -> dict[str, Any]:
     data: dict[str, Any] = {"body": resource.body}
     if resource.origin is not None:
         data["origin"] = str(resource.origin)
+    if diff.adoption(resource):
+        data["adopt"] = dict(diff.adoption(resource))
     return data
 
 
@@ -397,6 +456,8 @@ def change_json(change: model.Change) -> dict[str, Any]:
         data["fields"] = [f.as_json() for f in change.fields]
     if isinstance(change, model.Delete | model.Update):
         data["live_fingerprint"] = change.live.fingerprint()
+        if change.live.key != change.key:  # an adoption: the live object has another key
+            data["live_key"] = change.live.key.as_json()
     return data
 
 
@@ -429,6 +490,8 @@ class SavedChange:
     action: model.Action
     desired: model.Resource | None
     live_fingerprint: str | None
+    #: The live object's key when it differs from ``key`` (a ruleset adopted by id).
+    live_key: model.Key | None = None
 
 
 @dataclass(frozen=True)
@@ -492,8 +555,11 @@ def _saved_change(data: Mapping[str, Any]) -> SavedChange:
     key = model.Key.from_json(data["key"])
     desired = None
     if "desired" in data:
-        desired = model.Resource(key, data["desired"]["body"])
+        adopt = data["desired"].get("adopt")
+        handles = {"adopt": dict(adopt)} if isinstance(adopt, Mapping) else {}
+        desired = model.Resource(key, data["desired"]["body"], None, handles)
     action = data["action"]
     if action not in ("create", "update", "delete"):
         raise ValueError(f"action {action!r}")
-    return SavedChange(key, action, desired, data.get("live_fingerprint"))
+    live_key = model.Key.from_json(data["live_key"]) if "live_key" in data else None
+    return SavedChange(key, action, desired, data.get("live_fingerprint"), live_key)

@@ -42,7 +42,8 @@ def mask_code(code: str) -> str:
 def show_key(key: model.Key, *, show_codes: bool = True) -> str:
     """``ruleset spring-sale``; a discount code's name masked unless ``show_codes``."""
     if key.kind is model.Kind.DISCOUNT_CODE and not show_codes:
-        return f"{key.kind.label} {mask_code(key.name)}"
+        copy = f" #{key.server_id}" if key.server_id is not None else ""
+        return f"{key.kind.label} {mask_code(key.ident[0])}{copy}"
     return key.describe()
 
 
@@ -60,6 +61,8 @@ def field_line(change: model.FieldChange) -> str:
         return f"{change.path}: + {show_value(change.new)}"
     if change.op == "removed":
         return f"{change.path}: - {show_value(change.old)}"
+    if change.op == "duplicate":
+        return f"{change.path}: duplicate {show_value(change.old)} removed"
     return f"{change.path}: {show_value(change.old)} → {show_value(change.new)}"
 
 
@@ -130,11 +133,22 @@ def blocks(plan_: plan.Plan, *, show_codes: bool = True) -> Iterator[Block]:
         if isinstance(change, model.Create):
             yield Block("create", f"{name} ({create_note(change)})", ())
         elif isinstance(change, model.Update):
+            if change.live.key != change.key:  # adopted: the live object is keyed by its id
+                name += f" (adopts {show_key(change.live.key, show_codes=show_codes)})"
             yield Block("update", name, tuple(field_line(f) for f in change.fields))
         else:
-            yield Block(
-                "delete", f"{name} ({summary_note(change.live)}; gone from the manifests)", ()
-            )
+            why = _why_gone(change, show_codes=show_codes)
+            yield Block("delete", f"{name} ({summary_note(change.live)}; {why})", ())
+
+
+def _why_gone(change: model.Delete, *, show_codes: bool) -> str:
+    """Why an owned live object is to be deleted."""
+    key = change.key
+    if key.server_id is None:
+        return "gone from the manifests"
+    if key.kind is model.Kind.RULESET:
+        return "no manifest adopts it; ownership.unnamed_rulesets: delete"
+    return f"a duplicate of {key.ident[0] if show_codes else mask_code(key.ident[0])}"
 
 
 # --- text -----------------------------------------------------------------------------------

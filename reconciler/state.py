@@ -45,10 +45,6 @@ RULE_DEFAULTS: Mapping[str, Any] = {"meta": {}, "priority": 0, "stack_order": 0}
 #: Order condition constants (contract §5.4): the only operator and type Bold documents.
 ORDER_CONDITION_DEFAULTS: Mapping[str, Any] = {"operator": "ONE_OF", "type": "FIELD_SET"}
 
-#: Prefix of the external id given to a live rule that has none; the rule's server id follows,
-#: so the name stays stable for as long as the rule exists (see docs/export.md).
-GENERATED_RULE_PREFIX = "bold-rule-"
-
 
 # --- small normalisers ----------------------------------------------------------------------
 
@@ -86,18 +82,19 @@ def normalise_number(value: Any) -> Any:
 
 
 def _sorted_set(items: Iterable[Any]) -> list[Any]:
-    """Distinct items in one fixed order: a list whose order means nothing.
+    """The items in one fixed order: a list whose order means nothing.
 
     Strings (ids, emails) sort as themselves; anything else by its canonical JSON. Both sides of
-    a diff go through here, so the order only has to be the same, not meaningful.
+    a diff go through here, so the order only has to be the same, not meaningful. Repeats are
+    kept: a live list holding an item twice (overlapping applies leave such copies) must differ
+    from the manifest that holds it once, so the plan shows the copy and apply removes it.
     """
     listed = list(items)
     if len(listed) <= 1:
         return listed
     if all(type(item) is str for item in listed):
-        return sorted(set(listed))
-    unique = {model.canonical_json(item): item for item in listed}
-    return [unique[k] for k in sorted(unique)]
+        return sorted(listed)
+    return sorted(listed, key=model.canonical_json)
 
 
 def _clean(mapping: Mapping[str, Any], known: frozenset[str]) -> dict[str, Any]:
@@ -160,42 +157,92 @@ def normalise_rule(rule: Mapping[str, Any]) -> dict[str, Any]:
     return body
 
 
-def rule_key(rule: Mapping[str, Any]) -> str:
-    """A rule's identity: its ``external_id``, or a stable name made from its server id."""
-    external_id = rule.get("external_id")
-    if external_id:
-        return str(external_id)
-    return f"{GENERATED_RULE_PREFIX}{rule.get('id')}"
+def has_identity(value: Any) -> bool:
+    """Whether an ``external_id`` the API returned names anything (Bold allows none, §5.2)."""
+    return value is not None and str(value).strip() != ""
+
+
+def is_unnamed_rule(key: str) -> bool:
+    """Whether a rule key is a live rule's server id (``#456``), not an external id."""
+    return key.startswith(model.UNNAMED_RULE_PREFIX)
+
+
+def _rule_id_order(rule: Mapping[str, Any]) -> tuple[int, Any]:
+    ident = rule.get("id")
+    return (0, ident) if isinstance(ident, int) and not isinstance(ident, bool) else (1, 0)
+
+
+def _live_rules(
+    data: Mapping[str, Any],
+) -> tuple[dict[str, Any], dict[str, int], dict[str, str]]:
+    """A ruleset's rules keyed by identity, their server ids, and which keys are duplicates.
+
+    A rule without an external id is keyed ``#<id>``; so is a rule whose external id an earlier
+    rule (lower id) of the ruleset already carries, recorded in the third mapping (key → the
+    external id it repeats), so the plan shows the copy and removes it instead of folding it
+    away. Manifest rules always have an external id (the schema requires one).
+    """
+    rules: dict[str, Any] = {}
+    rule_ids: dict[str, int] = {}
+    duplicates: dict[str, str] = {}
+    for rule in sorted(data.get("rules") or [], key=_rule_id_order):
+        external_id = rule.get("external_id")
+        server_id = rule.get("id")
+        if has_identity(external_id) and str(external_id) not in rules:
+            key = str(external_id)
+        else:
+            key = f"{model.UNNAMED_RULE_PREFIX}{server_id}"
+            while key in rules:  # only an external id spelt like a server id can collide
+                key += "'"
+            if has_identity(external_id):
+                duplicates[key] = str(external_id)
+        rules[key] = normalise_rule(rule)
+        if server_id is not None:
+            rule_ids[key] = server_id
+    return rules, rule_ids, duplicates
 
 
 # --- resources ------------------------------------------------------------------------------
 
 
 def ruleset_resource(data: Mapping[str, Any], origin: model.Origin | None = None) -> model.Resource:
-    """A ruleset as written in a manifest or returned by the API → a normalised Resource."""
-    body: dict[str, Any] = {"external_id": str(data["external_id"])}
+    """A ruleset as written in a manifest or returned by the API → a normalised Resource.
+
+    A live ruleset without an ``external_id`` is keyed by its server id
+    (``model.unnamed_ruleset_key``) and its body has no ``external_id``. A manifest's ``adopt``
+    (written by export, see docs/export.md) goes to ``handles["adopt"]``: never compared.
+    """
+    body: dict[str, Any] = {}
+    named = has_identity(data.get("external_id"))
+    if named:
+        body["external_id"] = str(data["external_id"])
     for field_name, default in RULESET_DEFAULTS.items():
         value = data.get(field_name)
         body[field_name] = default if value is None else normalise_number(value)
     body["start_date"] = normalise_instant(data.get("start_date"))
     body["expiry_date"] = normalise_instant(data.get("expiry_date"))
     body["product_selection"] = normalise_selection(data.get("product_selection"))
-    rules: dict[str, Any] = {}
-    rule_ids: dict[str, int] = {}
-    for rule in data.get("rules") or []:
-        key = rule_key(rule)
-        if key in rules and rule.get("id") is not None:
-            # Two live rules under one external id: keep the second visible under its server id,
-            # so the plan shows it (and removes it) instead of silently folding it away.
-            key = f"{GENERATED_RULE_PREFIX}{rule['id']}"
-        rules[key] = normalise_rule(rule)
-        if rule.get("id") is not None:
-            rule_ids[key] = rule["id"]
+    rules, rule_ids, duplicates = _live_rules(data)
     body["rules"] = rules
     handles: dict[str, Any] = {"rule_ids": rule_ids}
+    if duplicates:
+        handles["duplicate_rules"] = duplicates
     if data.get("id") is not None:
         handles["id"] = data["id"]
-    return model.Resource(model.ruleset_key(body["external_id"]), body, origin, handles)
+    adopt = data.get("adopt")
+    if origin is not None and isinstance(adopt, Mapping):
+        handles["adopt"] = {
+            "shop": str(adopt.get("shop", "")),
+            "id": adopt.get("id"),
+            "rules": {str(k): v for k, v in (adopt.get("rules") or {}).items()},
+        }
+    if named:
+        key = model.ruleset_key(body["external_id"])
+    elif data.get("id") is not None:
+        key = model.unnamed_ruleset_key(data["id"])
+    else:
+        raise ValueError("a ruleset has neither an external_id nor an id")
+    return model.Resource(key, body, origin, handles)
 
 
 def normalise_field_set(field_set: Mapping[str, Any]) -> dict[str, str]:
@@ -213,12 +260,21 @@ def order_condition_resource(
         body[field_name] = data.get(field_name) or default
     field_sets = data.get("field_sets") or []
     body["field_sets"] = _sorted_set(normalise_field_set(fs) for fs in field_sets)
-    ids = {
-        model.canonical_json(normalise_field_set(fs)): fs["id"]
-        for fs in field_sets
-        if fs.get("id") is not None
-    }
-    handles = {"field_set_ids": ids}
+    # The lowest id of each distinct field set is the one kept; further copies (the same fields
+    # and values under another id) are listed apart, for apply to delete.
+    ids: dict[str, Any] = {}
+    duplicate_ids: dict[str, list[Any]] = {}
+    for fs in sorted(field_sets, key=_rule_id_order):
+        if fs.get("id") is None:
+            continue
+        canonical = model.canonical_json(normalise_field_set(fs))
+        if canonical in ids:
+            duplicate_ids.setdefault(canonical, []).append(fs["id"])
+        else:
+            ids[canonical] = fs["id"]
+    handles: dict[str, Any] = {"field_set_ids": ids}
+    if duplicate_ids:
+        handles["duplicate_field_set_ids"] = duplicate_ids
     key = model.order_condition_key(body["name"], body["value"])
     return model.Resource(key, body, origin, handles)
 
@@ -322,7 +378,7 @@ def fetch_live(client: client_module.BoldClient) -> LiveState:
         codes = pool.submit(client.list_discount_codes)
         all_apps = pool.submit(client.count_rulesets_all_apps)
         own = [ruleset_resource(r) for r in rulesets.result()]
-        code_list = [discount_code_resource(d) for d in codes.result()]
+        code_list = distinct_codes(discount_code_resource(d) for d in codes.result())
         resources = [*own, *(order_condition_resource(c) for c in conditions.result()), *code_list]
         # Each discount code is backed by a ruleset of Bold's discount-code app (contract §5.5);
         # those are the codes themselves, not other apps' rulesets, so they are not counted.
@@ -333,17 +389,46 @@ def fetch_live(client: client_module.BoldClient) -> LiveState:
     return LiveState(tuple(resources), foreign, client.shop_identifier)
 
 
+def distinct_codes(codes: Iterable[model.Resource]) -> list[model.Resource]:
+    """Discount codes with no two sharing a key: extra copies keyed by their server id.
+
+    Bold keeps code names unique regardless of case, yet overlapping creates can leave
+    ``SPRING15`` beside ``spring15`` (or the same name twice). The oldest (lowest id) keeps the
+    name's key; each other one gets ``model.by_server_id`` so the plan shows it and, if it is
+    owned, deletes it, instead of one silently hiding the other.
+    """
+    kept: dict[Any, model.Resource] = {}
+    out: list[model.Resource] = []
+    for code in sorted(codes, key=lambda r: _rule_id_order(r.handles)):
+        if code.key.match in kept and code.handles.get("id") is not None:
+            key = model.by_server_id(code.key, code.handles["id"])
+            out.append(model.Resource(key, code.body, code.origin, code.handles))
+            continue
+        kept[code.key.match] = code
+        out.append(code)
+    return out
+
+
 def read_one(client: client_module.BoldClient, key: model.Key) -> model.Resource | None:
     """Read one object back by its identity (saved-plan staleness checks, ambiguous writes)."""
     if key.kind is model.Kind.RULESET:
-        data = client.get_ruleset(key.ident[0])
+        if key.server_id is not None:
+            # Named since the plan was made? Its body then holds the name: it reads as moved.
+            data = client.get_ruleset_by_id(key.server_id)
+        else:
+            data = client.get_ruleset(key.ident[0])
         return ruleset_resource(data) if data is not None else None
     if key.kind is model.Kind.ORDER_CONDITION:
         data = client.get_order_condition(key.ident[0], key.ident[1])
         return order_condition_resource(data) if data is not None else None
-    found = [
-        d
-        for d in client.list_discount_codes(name=key.ident[0])
-        if model.discount_code_key(str(d.get("code", ""))).match == key.match
-    ]
-    return discount_code_resource(found[0]) if found else None
+    if key.server_id is not None:
+        data = client.get_discount_code(key.server_id)
+        if data is None:
+            return None
+        found = discount_code_resource(data)
+        return model.Resource(key, found.body, None, found.handles)
+    codes = distinct_codes(
+        discount_code_resource(d) for d in client.list_discount_codes(name=key.ident[0])
+    )
+    found_codes = [c for c in codes if c.key.match == key.match]
+    return found_codes[0] if found_codes else None

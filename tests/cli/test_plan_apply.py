@@ -266,14 +266,29 @@ def test_export_plans_back_to_no_changes(run: Run, project: Path, shop: Any, spl
     exported = run(*args)
     assert exported.exit_code == 0, exported.stderr
     text = "\n".join(p.read_text() for p in sorted((project / "exported").rglob("*.yaml")))
-    assert "external_id: bold-rule-" in text
-    # Adopt the export as the manifests: the plan must be empty.
+    rule_id = next(r["id"] for r in shop.get_ruleset("by-hand")["rules"])
+    assert f"- external_id: discount-{rule_id}\n" in text
+    assert (
+        f"  adopt:\n    shop: sandbox-shop\n    rules:\n      discount-{rule_id}: {rule_id}\n"
+        in text
+    )
+    # Adopt the export as the manifests: the plan names the rule in place, then is empty.
     (project / "boldrules.yaml").write_text(
         (project / "boldrules.yaml")
         .read_text()
         .replace("manifests: [pricing/]", "manifests: [exported/]")
     )
     assert run("validate").exit_code == 0
+    first = run("plan")
+    assert (
+        f'~ ruleset by-hand\n    rules[discount-{rule_id}].external_id: + "discount-{rule_id}"\n'
+        in (first.stdout)
+    )
+    assert "Plan: 0 to create, 1 to update, 0 to delete." in first.stdout
+    assert run("apply", "--yes").exit_code == 0
+    assert [(r["id"], r["external_id"]) for r in shop.get_ruleset("by-hand")["rules"]] == [
+        (rule_id, f"discount-{rule_id}")
+    ]
     result = run("plan", "--detailed-exitcode")
     assert (result.exit_code, result.stdout.splitlines()[-1]) == (0, "No changes."), result.stdout
     again = run(*args)

@@ -56,7 +56,7 @@ SAME = [
     ),
     (
         "id lists are sets",
-        variant(product_selection={"type": "PRODUCT_SEARCH", "sku_ids": ["B", "A", "A"]}),
+        variant(product_selection={"type": "PRODUCT_SEARCH", "sku_ids": ["B", "A"]}),
         variant(product_selection={"type": "PRODUCT_SEARCH", "sku_ids": ["A", "B"]}),
     ),
     (
@@ -213,12 +213,30 @@ def test_discount_code_server_fields_are_handles() -> None:
     assert live.handles == {"id": 9, "ruleset_id": 4, "usage_count": 3}
 
 
-def test_unnamed_live_rule_gets_a_stable_name_from_its_id() -> None:
+def test_a_repeated_id_is_kept_so_the_plan_can_show_it() -> None:
+    twice = state.ruleset_resource(
+        variant(product_selection={"type": "PRODUCT_SEARCH", "sku_ids": ["B", "A", "A"]})
+    )
+    assert twice.body["product_selection"]["sku_ids"] == ["A", "A", "B"]
+
+
+def test_unnamed_live_rule_is_keyed_by_its_id() -> None:
     live = state.ruleset_resource(
         {**BASE, "rules": [{**BASE["rules"][0], "external_id": None, "id": 41}]}
     )
-    assert list(live.body["rules"]) == ["bold-rule-41"]
-    assert live.handles["rule_ids"] == {"bold-rule-41": 41}
+    assert list(live.body["rules"]) == ["#41"]
+    assert live.handles["rule_ids"] == {"#41": 41}
+
+
+def test_unnamed_live_rulesets_each_keep_a_key_of_their_own() -> None:
+    first = state.ruleset_resource({**BASE, "external_id": None, "id": 7})
+    second = state.ruleset_resource({**BASE, "external_id": "", "id": 8})
+    assert (first.key.describe(), second.key.describe()) == (
+        "ruleset #7 (no external_id)",
+        "ruleset #8 (no external_id)",
+    )
+    assert first.key.match != second.key.match
+    assert "external_id" not in first.body
 
 
 def test_ruleset_round_trips_through_the_api_body() -> None:
@@ -231,5 +249,6 @@ def test_a_second_live_rule_under_one_external_id_stays_visible() -> None:
     live = state.ruleset_resource(
         {**BASE, "rules": [{**BASE["rules"][0], "id": 1}, {**BASE["rules"][0], "id": 2}]}
     )
-    assert sorted(live.body["rules"]) == ["bold-rule-2", "gold"]
-    assert live.handles["rule_ids"] == {"gold": 1, "bold-rule-2": 2}
+    assert sorted(live.body["rules"]) == ["#2", "gold"]
+    assert live.handles["rule_ids"] == {"gold": 1, "#2": 2}
+    assert live.handles["duplicate_rules"] == {"#2": "gold"}
