@@ -22,9 +22,8 @@ from typing import Any
 
 import jinja2
 import jinja2.exceptions
-import jinja2.sandbox
 
-from reconciler import config, errors, model, sources
+from reconciler import config, errors, model, sources, templating
 
 SUFFIXES = (".yaml", ".yml", ".yaml.j2", ".yml.j2")
 TEMPLATE_SUFFIX = ".j2"
@@ -154,19 +153,14 @@ def _discover(project: config.Project, problems: list[errors.Problem]) -> list[P
     return sorted(found, key=lambda path: _relative(project.root, path))
 
 
-def _environment(root: Path) -> jinja2.sandbox.SandboxedEnvironment:
-    # Sandboxed and strict: a template is data someone reviews, not code that may reach the
-    # machine, and a misspelt variable must fail rather than render as an empty string.
-    return jinja2.sandbox.SandboxedEnvironment(
-        loader=jinja2.FileSystemLoader(root),
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-        autoescape=False,
-    )
+def _environment(root: Path) -> templating.BoundedEnvironment:
+    # Sandboxed, strict and budgeted (templating.py): a template is data someone reviews, not
+    # code that may reach the machine, and a pull request's template is untrusted input.
+    return templating.BoundedEnvironment(root)
 
 
 def _read(
-    environment: jinja2.sandbox.SandboxedEnvironment,
+    environment: templating.BoundedEnvironment,
     root: Path,
     path: Path,
     file: str,
@@ -174,7 +168,7 @@ def _read(
     problems: list[errors.Problem],
 ) -> _Document | None:
     try:
-        text = sources.read_source(path)
+        text = sources.read_source(path, root=root)
         if path.name.endswith(TEMPLATE_SUFFIX):
             text = _render(environment, root, path, file, text, target)
         data = sources.parse_yaml(text)
@@ -220,7 +214,7 @@ class _TemplateFailed(Exception):
 
 
 def _render(
-    environment: jinja2.sandbox.SandboxedEnvironment,
+    environment: templating.BoundedEnvironment,
     root: Path,
     path: Path,
     file: str,
@@ -228,6 +222,7 @@ def _render(
     target: config.Target,
 ) -> str:
     """Render a template with the target's vars only; output bounded like a file."""
+    environment.fresh_budget()
     try:
         code = environment.compile(text, name=file, filename=str(path))
         template = environment.template_class.from_code(
@@ -262,6 +257,14 @@ def _render(
         raise _TemplateFailed(
             shown, line, f"template: no such file to include: {exc.name}"
         ) from None
+    except templating.IncludeRefused as exc:
+        shown, line = _template_position(exc.__traceback__, root, path, file)
+        raise _TemplateFailed(
+            shown, line, f"template: cannot include {exc.name!r}: it {exc.message}"
+        ) from None
+    except templating.BudgetExceeded as exc:
+        shown, line = _template_position(exc.__traceback__, root, path, file)
+        raise _TemplateFailed(shown, line, f"template: {exc}") from None
     except jinja2.exceptions.SecurityError as exc:
         shown, line = _template_position(exc.__traceback__, root, path, file)
         raise _TemplateFailed(shown, line, f"template: not allowed in the sandbox: {exc}") from None

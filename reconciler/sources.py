@@ -16,7 +16,9 @@ from __future__ import annotations
 import difflib
 import importlib.resources
 import json
+import os
 import re
+import stat
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from functools import cache
@@ -29,7 +31,7 @@ import yaml
 import yaml.nodes
 import yaml.reader
 
-from reconciler import errors
+from reconciler import errors, redact
 
 #: Files bigger than this are refused before they are read: no manifest needs more.
 MAX_FILE_BYTES = 5 * 1024 * 1024
@@ -211,24 +213,85 @@ class _FastMarkedLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type:
 _HAVE_LIBYAML = hasattr(yaml, "CSafeLoader")
 
 
-def read_source(path: Path) -> str:
-    """The text of ``path``: at most 5 MiB, UTF-8; raises SourceError saying what is wrong."""
+def inside(root: Path, path: Path) -> Path:
+    """``path`` with every link followed, checked to lie inside ``root``; SourceError if not.
+
+    Every file boldrules reads goes through here (``read_source`` calls it): a pull request
+    is untrusted input, and a committed link to ``/proc/self/environ`` or ``/etc/passwd``
+    must be refused, never followed. A link to a file inside the project is fine. Files under
+    ``.git`` are refused too: they can hold the CI's credentials.
+    """
+    top = root.resolve()
     try:
-        size = path.stat().st_size
-        if path.is_dir():
+        resolved = path.resolve(strict=False)
+    except (OSError, RuntimeError):  # a loop of links
+        raise SourceError("is a link that leads back to itself: remove the link") from None
+    if not resolved.is_relative_to(top):
+        link = _link_in(root, path)
+        if link is not None:
+            target = redact.excerpt(os.readlink(link), 60)
+            where = "" if link == path else f" ({link.name} is a link)"
+            raise SourceError(
+                f"is a link to {target!r}, outside the project folder{where}: boldrules reads "
+                "only files inside the folder holding boldrules.yaml; copy the file in instead"
+            )
+        raise SourceError(
+            "is outside the project folder: boldrules reads only files inside the folder "
+            "holding boldrules.yaml"
+        )
+    if ".git" in resolved.relative_to(top).parts:
+        raise SourceError("is inside .git: boldrules does not read git's own files")
+    return resolved
+
+
+def _link_in(root: Path, path: Path) -> Path | None:
+    """The first symbolic link on the way from ``root`` to ``path``, if any."""
+    try:
+        parts = path.relative_to(root).parts
+    except ValueError:
+        parts = path.parts
+        root = Path(path.anchor)
+        parts = parts[1:]
+    current = root
+    for part in parts:
+        current = current / part
+        if current.is_symlink():
+            return current
+    return None
+
+
+def read_source(path: Path, *, root: Path) -> str:
+    """The text of ``path``, a file inside ``root``: at most 5 MiB, UTF-8.
+
+    Raises SourceError saying what is wrong: outside ``root`` (links followed), not a regular
+    file, too big, unreadable, not UTF-8.
+    """
+    resolved = inside(root, path)
+    try:
+        mode = resolved.stat().st_mode
+        if stat.S_ISDIR(mode):
             raise SourceError("is a folder, not a file")
+        if not stat.S_ISREG(mode):
+            raise SourceError("is not a regular file (a device, pipe or socket): refused")
+        size = resolved.stat().st_size
         if size > MAX_FILE_BYTES:
             raise SourceError(
                 f"file is {size / 1024 / 1024:.1f} MiB, over the {MAX_FILE_BYTES // 1024 // 1024} "
                 "MiB limit: split it into several files"
             )
-        raw = path.read_bytes()
+        with resolved.open("rb") as stream:
+            raw = stream.read(MAX_FILE_BYTES + 1)  # bounded even if the file grew meanwhile
     except FileNotFoundError:
         raise SourceError("no such file (a broken link?)") from None
     except PermissionError:
         raise SourceError("cannot read the file: permission denied") from None
     except OSError as exc:
-        raise SourceError(f"cannot read the file: {exc.strerror or exc}") from None
+        raise SourceError(f"cannot read the file: {exc.strerror or type(exc).__name__}") from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise SourceError(
+            f"file is over the {MAX_FILE_BYTES // 1024 // 1024} MiB limit: split it into "
+            "several files"
+        )
     try:
         return raw.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as exc:
