@@ -376,6 +376,7 @@ def semantic_problems(documents: list[_Document]) -> list[errors.Problem]:
     problems += _order_condition_problems(documents)
     problems += _discount_code_problems(documents)
     problems += _reference_problems(documents)
+    problems += _selection_problems(documents)
     for list_name in ("rulesets", "discount_codes"):
         for document, index, item in _items(documents, list_name):
             problems += _date_problems(document, (list_name, index), item)
@@ -521,6 +522,41 @@ def _reference_problems(documents: list[_Document]) -> Iterator[errors.Problem]:
                     ("rulesets", index, "rules", rule_index, "conditions", cond_index),
                     f"order condition {name}={value} is not declared in any manifest ({hint})",
                 )
+
+
+def _selections(
+    list_name: str, item: Mapping[str, Any], path: PathParts
+) -> Iterator[tuple[PathParts, Any]]:
+    """Every product selection in a ruleset (its rules' conditions too) or discount code entry."""
+    yield (*path, "product_selection"), item.get("product_selection")
+    rules = item.get("rules") if list_name == "rulesets" else [item]
+    for rule_index, holder in enumerate(rules if isinstance(rules, list) else []):
+        base = (*path, "rules", rule_index) if list_name == "rulesets" else path
+        conditions = holder.get("conditions") if isinstance(holder, dict) else None
+        for index, condition in enumerate(conditions if isinstance(conditions, list) else []):
+            if isinstance(condition, dict) and "buy_product_selection" in condition:
+                yield (
+                    (*base, "conditions", index, "buy_product_selection"),
+                    condition["buy_product_selection"],
+                )
+
+
+def _selection_problems(documents: list[_Document]) -> Iterator[errors.Problem]:
+    """A product selection takes one filter (contract §5.3): two would be ambiguous."""
+    for list_name in ("rulesets", "discount_codes"):
+        for document, index, item in _items(documents, list_name):
+            for path, selection in _selections(list_name, item, (list_name, index)):
+                if not isinstance(selection, dict):
+                    continue
+                given = [name for name in model.SELECTION_FILTERS if name in selection]
+                if len(given) > 1:
+                    names = ", ".join(given[:-1]) + f" and {given[-1]}"
+                    yield _problem(
+                        document,
+                        path,
+                        f"a product selection takes one filter; got {names}: keep one",
+                        at=(*path, given[1]),
+                    )
 
 
 def _date_problems(

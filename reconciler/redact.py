@@ -103,6 +103,20 @@ def excerpt(text: str, limit: int = EXCERPT_LIMIT) -> str:
     return text + "…" if cut else text
 
 
+def printable(text: str, *, lines: bool = False) -> str:
+    """``text`` scrubbed of secrets, with control characters escaped (newlines kept if ``lines``).
+
+    Every message the CLI prints goes through here: a value quoted in an error cannot carry a
+    token, start a fake line of output, or send escape sequences to a terminal.
+    """
+    text = scrub(text)
+    if lines:
+        return "\n".join(
+            _CONTROL.sub(lambda m: _escape(m.group()), part) for part in text.split("\n")
+        )
+    return _CONTROL.sub(lambda match: _escape(match.group()), text)
+
+
 def _escape(char: str) -> str:
     named = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
     return named.get(char, f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}")

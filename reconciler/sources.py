@@ -16,6 +16,7 @@ from __future__ import annotations
 import difflib
 import importlib.resources
 import json
+import math
 import os
 import re
 import stat
@@ -59,6 +60,8 @@ class MarkedDict(dict[Any, Any]):
         self.value_marks: dict[Any, Position] = {}
         self.duplicates: list[tuple[Any, Position, Position]] = []
         """Keys given twice: (key, where the repeat is, where the first one is)."""
+        self.written: dict[Any, str] = {}
+        """The text written for each true/false value (``yes``, ``on``), for messages."""
 
 
 class MarkedList(list[Any]):
@@ -68,6 +71,8 @@ class MarkedList(list[Any]):
         super().__init__()
         self.mark = mark
         self.item_marks: list[Position] = []
+        self.written: dict[int, str] = {}
+        """The text written for each true/false item (``yes``, ``on``), for messages."""
 
 
 class SourceError(Exception):
@@ -155,6 +160,9 @@ def _expanded_size(
     return size, height
 
 
+_BOOL_TAG = "tag:yaml.org,2002:bool"
+
+
 def _construct_mapping(loader: MarkedLoader, node: yaml.MappingNode) -> Iterator[MarkedDict]:
     data = MarkedDict(_pos(node.start_mark))
     yield data
@@ -176,6 +184,8 @@ def _construct_mapping(loader: MarkedLoader, node: yaml.MappingNode) -> Iterator
                 data.duplicates.append((key, where, first_seen[key]))
             first_seen.setdefault(key, where)
         data[key] = loader.construct_object(value_node)
+        if value_node.tag == _BOOL_TAG:
+            data.written[key] = str(value_node.value)
         data.key_marks[key] = where
         data.value_marks[key] = _pos(value_node.start_mark)
 
@@ -183,6 +193,9 @@ def _construct_mapping(loader: MarkedLoader, node: yaml.MappingNode) -> Iterator
 def _construct_sequence(loader: MarkedLoader, node: yaml.SequenceNode) -> Iterator[MarkedList]:
     data = MarkedList(_pos(node.start_mark))
     data.item_marks = [_pos(child.start_mark) for child in node.value]
+    data.written = {
+        index: str(child.value) for index, child in enumerate(node.value) if child.tag == _BOOL_TAG
+    }
     yield data
     data.extend(loader.construct_object(child) for child in node.value)
 
@@ -444,7 +457,11 @@ _TYPE_NAMES = {
 
 
 def shown(value: Any) -> str:
-    """A value as a reader wrote it in YAML: ``true``, ``"text"``, ``12``."""
+    """A value as a reader wrote it in YAML: ``true``, ``'text'``, ``12``.
+
+    Text is quoted as a short excerpt (``redact.excerpt``: 40 characters at most, secrets
+    blanked, control characters escaped): an error message never repeats a whole value.
+    """
     if isinstance(value, bool):
         return "true" if value else "false"
     if value is None:
@@ -453,11 +470,24 @@ def shown(value: Any) -> str:
         return "a mapping"
     if isinstance(value, list):
         return "a list"
-    text = repr(value) if isinstance(value, str) else str(value)
-    return text if len(text) <= 60 else text[:59] + "…"
+    if isinstance(value, str):
+        return f"'{redact.excerpt(value)}'"
+    return redact.excerpt(str(value))
 
 
-def _type_message(error: jsonschema.exceptions.ValidationError) -> str:
+def written(document: Any, path: Sequence[PathPart]) -> str | None:
+    """The text written in YAML for the true/false value at ``path`` (``yes``), if known."""
+    node: Any = document
+    for part in path[:-1]:
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    table = getattr(node, "written", None)
+    return table.get(path[-1]) if isinstance(table, dict) and path else None
+
+
+def _type_message(error: jsonschema.exceptions.ValidationError, document: Any = None) -> str:
     wanted = (
         error.validator_value
         if isinstance(error.validator_value, list)
@@ -467,7 +497,12 @@ def _type_message(error: jsonschema.exceptions.ValidationError) -> str:
     got, instance = shown(error.instance), error.instance
     message = f"expected {expected}, got {got}"
     if "string" in wanted and isinstance(instance, bool):
-        message += " (YAML reads yes/no/on/off as true/false: quote the value)"
+        text = written(document, tuple(error.absolute_path)) or "yes/no/on/off"
+        message = f"expected {expected}, got the boolean {got}"
+        if text != got:
+            message += f" — YAML reads {redact.excerpt(text)} as {got}: quote it"
+        else:
+            message += ": quote it if you mean the text"
     elif "string" in wanted and isinstance(instance, int | float):
         message += " (quote it: this field is text)"
     return message
@@ -479,7 +514,7 @@ def _suggest(word: str, choices: Sequence[str]) -> str:
 
 
 def _messages(
-    error: jsonschema.exceptions.ValidationError,
+    error: jsonschema.exceptions.ValidationError, document: Any = None
 ) -> Iterator[tuple[tuple[PathPart, ...], bool, str]]:
     """(path, point at the key?, message) for one schema error; several for several keys."""
     path = tuple(error.absolute_path)
@@ -512,7 +547,7 @@ def _messages(
         else:
             yield path, False, f"{shown(instance)} is not allowed: use one of {', '.join(choices)}"
     elif kind == "type":
-        yield path, False, _type_message(error)
+        yield path, False, _type_message(error, document)
     elif kind == "maxLength":
         yield path, False, f"is {len(instance)} characters long, over the limit of {value}"
     elif kind == "minLength":
@@ -527,6 +562,10 @@ def _messages(
         yield path, False, "must not be empty" if value == 1 else f"needs at least {value} entries"
     elif kind == "maxProperties":
         yield path, False, f"has {len(instance)} entries, over the limit of {value}"
+    elif kind == "minimum":
+        yield path, False, f"{shown(instance)} is less than the minimum of {value}"
+    elif kind == "maximum":
+        yield path, False, f"{shown(instance)} is greater than the maximum of {value}"
     elif kind == "exclusiveMinimum":
         yield path, False, f"must be more than {value}, got {shown(instance)}"
     elif kind == "format" and value == "date-time":
@@ -542,7 +581,7 @@ def _messages(
         yield path, False, "has the same item twice"
     elif kind in ("anyOf", "oneOf") and error.context:
         best = jsonschema.exceptions.best_match(error.context)
-        yield from _messages(best)
+        yield from _messages(best, document)
     elif kind == "not":
         yield path, False, "is not allowed here"
     else:  # minimum, maximum, exclusive bounds and the rest already read well
@@ -562,8 +601,22 @@ def schema_problems(
     e.g. ``("ruleset spring-sale > rules[gold]", ("actions", 0, "value"))``.
     """
     problems: set[errors.Problem] = set()
-    for error in validator_for(schema_name).iter_errors(plain(document)):
-        for path, at_key, message in _messages(error):
+    odd = dict(non_finite(document))
+    for path, text in odd.items():
+        line, column = locate(document, path)
+        problems.add(
+            errors.Problem(
+                file,
+                line,
+                column,
+                path_text(document, path, describe),
+                f"{text} is not a number the API can hold: give a finite number",
+            )
+        )
+    for error in _one_per_field(validator_for(schema_name).iter_errors(plain(document))):
+        if tuple(error.absolute_path) in odd:
+            continue  # said once above, in words that name the real problem
+        for path, at_key, message in _messages(error, document):
             line, column = locate(document, path, key=at_key)
             shown_path = path[:-1] if at_key else path
             problems.add(
@@ -572,6 +625,58 @@ def schema_problems(
                 )
             )
     return sorted(problems)
+
+
+def _one_per_field(
+    found: Iterator[jsonschema.exceptions.ValidationError],
+) -> list[jsonschema.exceptions.ValidationError]:
+    """Schema errors with one type error and one bound per field: the tightest, said once.
+
+    A field under two subschemas (``value`` of a condition is a string or a number, and a
+    string for this type) would otherwise be reported twice in two wordings.
+    """
+    kept: dict[tuple[Any, ...], jsonschema.exceptions.ValidationError] = {}
+    rest: list[jsonschema.exceptions.ValidationError] = []
+    for error in found:
+        kind = error.validator
+        if kind not in ("type", "minimum", "maximum"):
+            rest.append(error)
+            continue
+        key = (kind, *error.absolute_path)
+        other = kept.get(key)
+        if other is None or _tighter(error, other):
+            kept[key] = error
+    return rest + list(kept.values())
+
+
+def _tighter(
+    error: jsonschema.exceptions.ValidationError, other: jsonschema.exceptions.ValidationError
+) -> bool:
+    value, before = error.validator_value, other.validator_value
+    if error.validator == "type":
+        count = len(value) if isinstance(value, list) else 1
+        return count < (len(before) if isinstance(before, list) else 1)
+    if error.validator == "minimum":
+        return bool(value > before)
+    return bool(value < before)
+
+
+def non_finite(
+    document: Any, path: tuple[PathPart, ...] = ()
+) -> Iterator[tuple[tuple[PathPart, ...], str]]:
+    """Every infinite or not-a-number value (YAML ``.inf``, ``.nan``), as written in YAML.
+
+    JSON cannot carry them, and JSON Schema's bounds cannot catch ``.nan`` (it compares as
+    neither more nor less than anything), so they are found here for every format.
+    """
+    if isinstance(document, float) and not math.isfinite(document):
+        yield path, ".nan" if math.isnan(document) else (".inf" if document > 0 else "-.inf")
+    elif isinstance(document, dict):
+        for key, value in document.items():
+            yield from non_finite(value, (*path, key))
+    elif isinstance(document, list):
+        for index, item in enumerate(document):
+            yield from non_finite(item, (*path, index))
 
 
 def path_text(

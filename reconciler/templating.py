@@ -289,10 +289,14 @@ class BoundedEnvironment(jinja2.sandbox.SandboxedEnvironment):
         if operator == "*":
             for sized, count in ((left, right), (right, left)):
                 if _size(sized) and isinstance(count, int) and _size(sized) * count > MAX_VALUE:
-                    raise BudgetExceeded(f"{what} would build a value over {MAX_VALUE:,} long: refused")
+                    raise BudgetExceeded(
+                        f"{what} would build a value over {MAX_VALUE:,} long: refused"
+                    )
         elif operator == "**" and isinstance(left, int) and isinstance(right, int) and right > 0:
             if abs(left) > 1 and (left.bit_length() - 1) * right > MAX_INT_BITS:
-                raise BudgetExceeded(f"{what} would build a number over {MAX_INT_BITS} bits: refused")
+                raise BudgetExceeded(
+                    f"{what} would build a number over {MAX_INT_BITS} bits: refused"
+                )
         elif operator == "+" and _size(left) + _size(right) > MAX_VALUE:
             raise BudgetExceeded(f"{what} would build a value over {MAX_VALUE:,} long: refused")
         elif operator == "%" and isinstance(left, str):
