@@ -254,7 +254,9 @@ def _manifest_path_problems(
         if not isinstance(entry, str) or not entry:
             continue  # the schema already said what is wrong
         try:
-            sources.inside(root, root / entry)
+            sources.inside(
+                root, root / entry, advice="list only files and folders inside the project folder"
+            )
         except sources.SourceError as exc:
             where = sources.locate(document, ("manifests", index))
             problems.append(
@@ -262,7 +264,7 @@ def _manifest_path_problems(
                     file,
                     *where,
                     f"manifests[{index}]",
-                    f"{sources.shown(entry)} {exc.message}; list only files and folders inside it",
+                    f"{sources.shown(entry)} {exc.message}",
                 )
             )
     return problems

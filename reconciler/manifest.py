@@ -262,6 +262,13 @@ def _render(
         raise _TemplateFailed(
             shown, line, f"template: cannot include {exc.name!r}: it {exc.message}"
         ) from None
+    except RecursionError as exc:
+        shown, line = _template_position(exc.__traceback__, root, path, file)
+        raise _TemplateFailed(
+            shown,
+            line,
+            "template: calls nest too deep (a macro or recursive loop that never stops?)",
+        ) from None
     except templating.BudgetExceeded as exc:
         shown, line = _template_position(exc.__traceback__, root, path, file)
         raise _TemplateFailed(shown, line, f"template: {exc}") from None

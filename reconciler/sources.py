@@ -226,7 +226,10 @@ class _FastMarkedLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type:
 _HAVE_LIBYAML = hasattr(yaml, "CSafeLoader")
 
 
-def inside(root: Path, path: Path) -> Path:
+_ADVICE = "boldrules reads only files inside the folder holding boldrules.yaml"
+
+
+def inside(root: Path, path: Path, *, advice: str = f"{_ADVICE}; copy the file in instead") -> Path:
     """``path`` with every link followed, checked to lie inside ``root``; SourceError if not.
 
     Every file boldrules reads goes through here (``read_source`` calls it): a pull request
@@ -242,16 +245,12 @@ def inside(root: Path, path: Path) -> Path:
     if not resolved.is_relative_to(top):
         link = _link_in(root, path)
         if link is not None:
-            target = redact.excerpt(os.readlink(link), 60)
+            target = redact.excerpt(os.readlink(link), 100)
             where = "" if link == path else f" ({link.name} is a link)"
             raise SourceError(
-                f"is a link to {target!r}, outside the project folder{where}: boldrules reads "
-                "only files inside the folder holding boldrules.yaml; copy the file in instead"
+                f"is a link to {target!r}, outside the project folder{where}: {advice}"
             )
-        raise SourceError(
-            "is outside the project folder: boldrules reads only files inside the folder "
-            "holding boldrules.yaml"
-        )
+        raise SourceError(f"is outside the project folder: {_ADVICE}")
     if ".git" in resolved.relative_to(top).parts:
         raise SourceError("is inside .git: boldrules does not read git's own files")
     return resolved
