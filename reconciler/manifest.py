@@ -111,14 +111,9 @@ def _discover(project: config.Project, problems: list[errors.Problem]) -> list[P
         where = f"manifests[{index}]"
         shown = _relative(project.root, entry)
         if entry.is_dir():
-            files = sorted(
-                path
-                for path in entry.rglob("*")
-                if is_manifest_name(path.name)
-                and not path.is_dir()
-                and not any(part.startswith(".") for part in path.relative_to(entry).parts)
-            )
-            if not files:
+            before = len(problems)
+            files = list(_folder_files(entry, project.root, problems, set()))
+            if not files and len(problems) == before:
                 problems.append(
                     errors.Problem(
                         project_file,
@@ -151,6 +146,41 @@ def _discover(project: config.Project, problems: list[errors.Problem]) -> list[P
         for path in files:
             found.setdefault(path, None)
     return sorted(found, key=lambda path: _relative(project.root, path))
+
+
+def _folder_files(
+    folder: Path, root: Path, problems: list[errors.Problem], seen: set[Path]
+) -> Iterator[Path]:
+    """The manifests under ``folder``, by name; hidden names skipped.
+
+    A link to a folder inside the project is followed (once: a link loop ends there); a link to
+    a folder, or a manifest-named link to a file, outside the project is a problem and is not
+    followed (``sources.inside``).
+    """
+    real = folder.resolve()
+    if real in seen:
+        return
+    seen.add(real)
+    try:
+        items = sorted(folder.iterdir(), key=lambda item: item.name)
+    except OSError as exc:
+        problems.append(
+            errors.Problem(_relative(root, folder), 1, 1, "", f"cannot list: {exc.strerror}")
+        )
+        return
+    for item in items:
+        if item.name.startswith("."):
+            continue
+        if item.is_symlink() and (item.is_dir() or is_manifest_name(item.name)):
+            try:
+                sources.inside(root, item)
+            except sources.SourceError as exc:
+                problems.append(errors.Problem(_relative(root, item), 1, 1, "", exc.message))
+                continue
+        if item.is_dir():
+            yield from _folder_files(item, root, problems, seen)
+        elif is_manifest_name(item.name):
+            yield item
 
 
 def _environment(root: Path) -> templating.BoundedEnvironment:
@@ -191,7 +221,9 @@ def _read(
         )
         return None
     if not isinstance(data, sources.MarkedDict):
-        kind = "a list" if isinstance(data, list) else f"{type(data).__name__} {data!r:.40}"
+        kind = (
+            "a list" if isinstance(data, list) else f"{type(data).__name__} {sources.shown(data)}"
+        )
         line, column = data.mark if isinstance(data, sources.MarkedList) else (1, 1)
         problems.append(
             errors.Problem(

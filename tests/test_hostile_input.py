@@ -353,3 +353,23 @@ def test_the_scrubber_knows_which_variables_hold_secrets(monkeypatch: pytest.Mon
     assert {TOKEN, BOLD_TOKEN, "hunter2-is-long", "not-a-secret-name"} <= set(values)
     assert "short" not in values
     assert os.environ["PATH"] not in values
+
+
+def test_a_folder_link_is_followed_inside_the_project_and_refused_outside(
+    project: Path, outside: Path
+) -> None:
+    (project / "shared").mkdir()
+    (project / "shared" / "spring.yaml").write_text(GOOD, encoding="utf-8")
+    (project / "pricing" / "shared").symlink_to("../shared")
+    (project / "pricing" / "loop").symlink_to(".")
+    (project / "pricing" / "away").symlink_to("../../outside")
+    result = run("-C", str(project), "validate")
+    assert result.exit_code == 3
+    assert result.stdout.splitlines() == [
+        "pricing/away:1:1: is a link to '../../outside', outside the project folder: boldrules "
+        "reads only files inside the folder holding boldrules.yaml; copy the file in instead",
+        "1 problem in 1 file",
+    ]
+    (project / "pricing" / "away").unlink()
+    result = run("-C", str(project), "validate")
+    assert (result.exit_code, result.stdout) == (0, "1 file valid (target sandbox): 1 ruleset\n")
