@@ -2,6 +2,10 @@
 
 Owns:
 
+* the rule that boldrules reads only files inside the project folder (``inside``): links are
+  followed and checked, a link leading out is refused and never read, ``.git`` is never read.
+  Every file boldrules reads (project file, manifests, template includes, and any later kind
+  such as sample carts) goes through ``read_source(path, root=project.root)``, which applies it;
 * reading a YAML source safely (``read_source``, ``parse_yaml``): bounded size, UTF-8 only, no
   implicit timestamps, duplicate keys reported, alias bombs refused, and every mapping and list
   remembering the 1-based line and column of each of its children (``MarkedDict``,
