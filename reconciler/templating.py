@@ -93,6 +93,69 @@ def _size(value: Any) -> int:
     return 0
 
 
+#: Filters that handle a list or mapping as a structure and never turn it into text whole.
+_STRUCTURAL_FILTERS = frozenset(
+    {
+        "abs", "attr", "batch", "count", "d", "default", "dictsort", "first", "groupby", "items",
+        "last", "length", "list", "map", "max", "min", "random", "reject", "rejectattr",
+        "reverse", "round", "select", "selectattr", "slice", "sort", "sum", "unique",
+    }
+)  # fmt: skip
+_CONTAINERS = (list, tuple, set, frozenset, dict, jinja2.utils.Namespace)
+_SEQUENCES = (str, list, tuple, dict)
+#: Lists and mappings nested deeper than this are refused (no manifest value needs them).
+MAX_NESTING = 100
+
+
+def _text_size(value: Any, limit: int = MAX_VALUE) -> int:
+    """About how long ``str(value)`` is, found without building it; stops counting past ``limit``.
+
+    A list that holds the same long string a thousand times is cheap to build but not to print:
+    this is what output, ``~``, ``join`` and the text filters check before they print one.
+    """
+    memo: dict[int, int] = {}
+    active: set[int] = set()
+
+    def size(item: Any, depth: int) -> int:
+        if isinstance(item, str):
+            return len(item) + 2
+        if isinstance(item, bool) or item is None:
+            return 5
+        if isinstance(item, int):
+            return item.bit_length() * 3 // 10 + 2
+        if isinstance(item, float):
+            return 24
+        if not isinstance(item, _CONTAINERS):
+            return 40  # an object's own repr: short (Undefined, range, a macro…)
+        key = id(item)
+        if key in memo:
+            return memo[key]
+        if key in active:
+            return 5  # a list that holds itself prints as [...]
+        if depth > MAX_NESTING:
+            raise BudgetExceeded(f"a value nests deeper than {MAX_NESTING} levels: refused")
+        active.add(key)
+        if isinstance(item, jinja2.utils.Namespace):
+            item = object.__getattribute__(item, "_Namespace__attrs")
+        elements = item.items() if isinstance(item, dict) else ((element,) for element in item)
+        total = 2
+        for element in elements:
+            total += sum(size(part, depth + 1) for part in element) + 2
+            if total > limit:
+                break
+        active.discard(key)
+        memo[key] = total
+        return total
+
+    return len(value) if isinstance(value, str) else size(value, 0)
+
+
+def _check_text(value: Any, what: str) -> None:
+    """A list or mapping about to be turned into text must not make a huge text."""
+    if isinstance(value, _CONTAINERS) and _text_size(value) > MAX_VALUE:
+        raise BudgetExceeded(f"{what} would print a value over {MAX_VALUE:,} long: refused")
+
+
 def _check_size(value: Any, what: str) -> Any:
     if _size(value) > MAX_VALUE:
         raise BudgetExceeded(f"{what} would build a value over {MAX_VALUE:,} long: refused")
@@ -171,6 +234,7 @@ def _loop(context: jinja2.runtime.Context, iterable: Any) -> Iterator[Any]:
 def _out(context: jinja2.runtime.Context, value: Any) -> Any:
     budget = _budget(context)
     budget.charge(1)
+    _check_text(value, "{{ … }}")
     budget.produce(len(value) if isinstance(value, str) else len(str(value)))
     return value
 
@@ -183,6 +247,8 @@ def _charge(context: jinja2.runtime.Context, value: Any) -> Any:
 
 @jinja2.pass_context
 def _concat(context: jinja2.runtime.Context, parts: list[Any]) -> str:
+    for part in parts:
+        _check_text(part, "~")
     texts = [str(part) for part in parts]
     total = sum(map(len, texts))
     _budget(context).charge(1 + total)
@@ -198,15 +264,20 @@ def _bounded_filter(name: str, function: Callable[..., Any]) -> Callable[..., An
     @jinja2.pass_context
     def bounded(context: jinja2.runtime.Context, value: Any, *args: Any, **kwargs: Any) -> Any:
         budget = _budget(context)
+        if name == "join" and not isinstance(value, _SEQUENCES):
+            value = list(value)  # a generator's items, counted before they are joined
         budget.charge(1 + _size(value) + sum(map(_size, args)))
         what = f"the {name} filter"
         for arg in (*args, *kwargs.values()):
             _check_count(arg, what)
+            _check_text(arg, what)
+        if name not in _STRUCTURAL_FILTERS:
+            _check_text(value, what)
         if name == "format" and isinstance(value, str):
             _check_format(value, args, what)
         if name == "join" and isinstance(value, list | tuple):
             joiner = str(args[0]) if args else str(kwargs.get("d", ""))
-            total = sum(len(str(item)) for item in value) + len(joiner) * len(value)
+            total = _text_size(list(value)) + len(joiner) * len(value)
             if total > MAX_VALUE:
                 raise BudgetExceeded(f"{what} would build a value over {MAX_VALUE:,} long: refused")
         if name == "replace" and isinstance(value, str) and len(args) >= 2:
@@ -301,6 +372,7 @@ class BoundedEnvironment(jinja2.sandbox.SandboxedEnvironment):
             raise BudgetExceeded(f"{what} would build a value over {MAX_VALUE:,} long: refused")
         elif operator == "%" and isinstance(left, str):
             _check_format(left, right if isinstance(right, tuple) else (right,), what)
+            _check_text(right, what)
         result = super().call_binop(context, operator, left, right)
         return _check_int(_check_size(result, what), what)
 
@@ -317,7 +389,11 @@ class BoundedEnvironment(jinja2.sandbox.SandboxedEnvironment):
         budget.charge(1 + _size(owner) + sum(map(_size, args)) + sum(map(_size, kwargs.values())))
         what = f"calling {getattr(inner, '__name__', 'a function')}"
         if isinstance(owner, str | list | tuple | bytes):
-            _check_method(owner, getattr(inner, "__name__", ""), args, kwargs, what)
+            name = getattr(inner, "__name__", "")
+            joins_generator = name == "join" and args and not isinstance(args[0], _SEQUENCES)
+            if isinstance(owner, str) and joins_generator:
+                args = (list(args[0]), *args[1:])  # a generator's items, counted first
+            _check_method(owner, name, args, kwargs, what)
         result = super().call(__context, __obj, *args, **kwargs)
         budget.charge(_size(result))
         _check_size(owner, what)  # a list grown in place by append/extend
@@ -332,11 +408,13 @@ def _check_method(
         _check_count(arg, what)
     if not isinstance(owner, str):
         return
+    for arg in (*args, *kwargs.values()):
+        _check_text(arg, what)
     total = 0
     if name in ("format", "format_map"):
         _check_format(owner, args, what)
     elif name == "join" and args and isinstance(args[0], list | tuple):
-        total = sum(len(str(item)) for item in args[0]) + len(owner) * len(args[0])
+        total = _text_size(list(args[0])) + len(owner) * len(args[0])
     elif name == "replace" and len(args) >= 2 and isinstance(args[0], str):
         total = len(owner) + (owner.count(args[0]) + 1) * len(str(args[1]))
     if total > MAX_VALUE:

@@ -248,6 +248,23 @@ SLOW = "the template takes more than 2,000,000 steps (loop iterations, calls and
             "the template produces more than 20,000,000 characters: refused",
         ),
         ("{{ lipsum(1000000) }}", "'lipsum' is undefined (target 'sandbox' has vars: none)"),
+        (
+            '{% set big = "x" * 900000 %}{{ [big] * 1000 }}',
+            "{{ … }} would print a value over 1,000,000 long: refused",
+        ),
+        (
+            '{% set big = "x" * 900000 %}{{ "%s" % ([big] * 1000,) }}',
+            "the % operator would print a value over 1,000,000 long: refused",
+        ),
+        (
+            '{% set big = "x" * 900000 %}{{ ([big] * 1000) | map("string") | join }}',
+            SLOW + "refused; make its loops smaller",
+        ),
+        (
+            "{% set ns = namespace(l=[]) %}{% for i in range(1000) %}"
+            "{% set ns.l = [ns.l] %}{% endfor %}{{ ns.l }}",
+            "a value nests deeper than 100 levels: refused",
+        ),
     ],
 )
 def test_a_runaway_template_is_stopped_with_a_located_error(
@@ -256,11 +273,26 @@ def test_a_runaway_template_is_stopped_with_a_located_error(
     (project / "pricing" / "big.yaml.j2").write_text(
         f"rulesets: []\n{template}\n", encoding="utf-8"
     )
-    for command in ("validate", "plan"):
-        result = run("-C", str(project), command)
-        assert result.exit_code == 3
-        output = result.stdout + result.stderr
-        assert output.splitlines()[0] == f"pricing/big.yaml.j2:2:1: template: {message}"
+    result = run("-C", str(project), "validate")
+    assert result.exit_code == 3
+    assert result.stdout.splitlines()[0] == f"pricing/big.yaml.j2:2:1: template: {message}"
+
+
+def test_plan_stops_a_runaway_template_before_any_call(project: Path) -> None:
+    (project / "pricing" / "big.yaml.j2").write_text(
+        "rulesets: []
+"
+        "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}
+",
+        encoding="utf-8",
+    )
+    result = run("-C", str(project), "plan")
+    assert result.exit_code == 3
+    assert result.stderr.splitlines() == [
+        f"pricing/big.yaml.j2:2:1: template: {SLOW}refused; make its loops smaller",
+        "error: 1 problem in 1 file",
+    ]
+    assert not (project / ".boldrules").exists()
 
 
 def test_the_budget_counts_the_steps_of_includes_too(project: Path) -> None:
