@@ -280,10 +280,8 @@ def test_a_runaway_template_is_stopped_with_a_located_error(
 
 def test_plan_stops_a_runaway_template_before_any_call(project: Path) -> None:
     (project / "pricing" / "big.yaml.j2").write_text(
-        "rulesets: []
-"
-        "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}
-",
+        "rulesets: []\n"
+        "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}\n",
         encoding="utf-8",
     )
     result = run("-C", str(project), "plan")
