@@ -311,7 +311,8 @@ def filter_options(command: Any) -> Any:
 
 def _show(text: str, *, quiet: bool) -> None:
     if not quiet:
-        click.echo(text, nl=False)
+        # A plan quotes what the manifests and the shop hold: never a secret of the environment.
+        click.echo(redact.scrub(text), nl=False)
 
 
 @main.command("plan")

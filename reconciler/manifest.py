@@ -23,7 +23,7 @@ from typing import Any
 import jinja2
 import jinja2.exceptions
 
-from reconciler import config, errors, model, sources, templating
+from reconciler import config, errors, model, redact, sources, templating
 
 SUFFIXES = (".yaml", ".yml", ".yaml.j2", ".yml.j2")
 TEMPLATE_SUFFIX = ".j2"
@@ -310,7 +310,9 @@ def _render(
     except Exception as exc:  # a template is user code: any failure is the user's to fix
         shown, line = _template_position(exc.__traceback__, root, path, file)
         raise _TemplateFailed(
-            shown, line, f"template: {type(exc).__name__}: {errors.cut(str(exc), 200)}"
+            shown,
+            line,
+            f"template: {type(exc).__name__}: {errors.cut(redact.printable(str(exc)), 200)}",
         ) from None
 
 

@@ -403,3 +403,16 @@ def test_a_folder_link_is_followed_inside_the_project_and_refused_outside(
     (project / "pricing" / "away").unlink()
     result = run("-C", str(project), "validate")
     assert (result.exit_code, result.stdout) == (0, "1 file valid (target sandbox): 1 ruleset\n")
+
+
+def test_a_plan_never_prints_a_secret_of_the_environment(project: Path) -> None:
+    (project / "pricing" / "a.yaml").write_text(
+        GOOD.replace("rules: []", f"rules: []\n    public_name: 'FAKE_TOKEN={TOKEN}'"),
+        encoding="utf-8",
+    )
+    for output in ("text", "markdown", "json"):
+        result = run("-C", str(project), "plan", "--format", output)
+        assert result.exit_code == 0, result.output
+        assert_nothing_leaked(result)
+    as_json = run("-C", str(project), "plan", "--format", "json").stdout
+    assert '"public_name": "FAKE_TOKEN=***"' in as_json
