@@ -50,7 +50,8 @@ _LOOP, _OUT, _CHARGE, _CONCAT = (
     "_boldrules_charge",
     "_boldrules_concat",
 )
-_FORMAT_WIDTH = re.compile(r"%[-#0 +]*(\*|\d+)?(?:\.(\*|\d+))?|\{[^{}]*:[^{}]*?(\d+)")
+_PERCENT_FIELD = re.compile(r"%[-#0 +]*(\*|\d+)?(?:\.(\*|\d+))?")
+_BRACE_SPEC = re.compile(r"\{[^{}]*?:([^{}]*)\}")
 
 
 class BudgetExceeded(Exception):
@@ -176,10 +177,11 @@ def _check_count(value: Any, what: str) -> None:
 
 def _check_format(text: str, args: tuple[Any, ...], what: str) -> None:
     """Widths and precisions in a %-format or str.format string must be modest."""
-    for match in _FORMAT_WIDTH.finditer(text):
-        for number in match.groups():
-            if number and number != "*" and int(number) > MAX_VALUE:
-                raise BudgetExceeded(f"{what}: a width of {number} is over {MAX_VALUE:,}: refused")
+    numbers = [n for match in _PERCENT_FIELD.finditer(text) for n in match.groups() if n]
+    numbers += [n for spec in _BRACE_SPEC.findall(text) for n in re.findall(r"\d+", spec)]
+    for number in numbers:
+        if number != "*" and len(number) > 6 and int(number) > MAX_VALUE:
+            raise BudgetExceeded(f"{what}: a width of {number} is over {MAX_VALUE:,}: refused")
     for arg in args:
         _check_count(arg, what)
 
