@@ -104,6 +104,7 @@ _STRUCTURAL_FILTERS = frozenset(
 )  # fmt: skip
 _CONTAINERS = (list, tuple, set, frozenset, dict, jinja2.utils.Namespace)
 _SEQUENCES = (str, list, tuple, dict)
+_REFUSED_METHODS = frozenset({"translate", "maketrans", "expandtabs"})
 #: Lists and mappings nested deeper than this are refused (no manifest value needs them).
 MAX_NESTING = 100
 
@@ -406,6 +407,9 @@ def _check_method(
     owner: Any, name: str, args: tuple[Any, ...], kwargs: dict[str, Any], what: str
 ) -> None:
     """A method of a string or list must not be asked to build something huge."""
+    if name in _REFUSED_METHODS and isinstance(owner, str | bytes):
+        # Each can multiply a text's length by an argument's: nothing a manifest needs.
+        raise BudgetExceeded(f"{what} is not allowed in a template")
     for arg in (*args, *kwargs.values()):
         _check_count(arg, what)
     if not isinstance(owner, str):

@@ -249,6 +249,10 @@ SLOW = "the template takes more than 2,000,000 steps (loop iterations, calls and
         ),
         ("{{ lipsum(1000000) }}", "'lipsum' is undefined (target 'sandbox' has vars: none)"),
         (
+            '{{ ("\t" * 1000000).expandtabs(1000000) }}',
+            "calling expandtabs is not allowed in a template",
+        ),
+        (
             '{% set big = "x" * 900000 %}{{ [big] * 1000 }}',
             "{{ … }} would print a value over 1,000,000 long: refused",
         ),
