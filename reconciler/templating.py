@@ -158,10 +158,25 @@ def _check_text(value: Any, what: str) -> None:
         raise BudgetExceeded(f"{what} would print a value over {MAX_VALUE:,} long: refused")
 
 
+def _too_big(what: str) -> BudgetExceeded:
+    return BudgetExceeded(f"{what} would build a value over {MAX_VALUE:,} long: refused")
+
+
 def _check_size(value: Any, what: str) -> Any:
     if _size(value) > MAX_VALUE:
-        raise BudgetExceeded(f"{what} would build a value over {MAX_VALUE:,} long: refused")
+        raise _too_big(what)
     return value
+
+
+def _joined_size(items: Any, joiner: Any) -> int:
+    """About how long joining ``items`` with ``joiner`` makes, without joining them."""
+    items = list(items) if isinstance(items, list | tuple) else []
+    return _text_size(items) + len(str(joiner)) * len(items)
+
+
+def _replaced_size(text: str, old: Any, new: Any) -> int:
+    """At most how long replacing ``old`` by ``new`` in ``text`` makes."""
+    return len(text) + (text.count(str(old)) + 1) * len(str(new))
 
 
 def _check_int(value: Any, what: str) -> Any:
@@ -256,7 +271,7 @@ def _concat(context: jinja2.runtime.Context, parts: list[Any]) -> str:
     total = sum(map(len, texts))
     _budget(context).charge(1 + total)
     if total > MAX_VALUE:
-        raise BudgetExceeded(f"~ would build a value over {MAX_VALUE:,} long: refused")
+        raise _too_big("~")
     return "".join(texts)
 
 
@@ -278,20 +293,17 @@ def _bounded_filter(name: str, function: Callable[..., Any]) -> Callable[..., An
             _check_text(value, what)
         if name == "format" and isinstance(value, str):
             _check_format(value, args, what)
-        if name == "join" and isinstance(value, list | tuple):
-            joiner = str(args[0]) if args else str(kwargs.get("d", ""))
-            total = _text_size(list(value)) + len(joiner) * len(value)
-            if total > MAX_VALUE:
-                raise BudgetExceeded(f"{what} would build a value over {MAX_VALUE:,} long: refused")
-        if name == "replace" and isinstance(value, str) and len(args) >= 2:
-            grows = (value.count(str(args[0])) + 1) * len(str(args[1]))
-            if len(value) + grows > MAX_VALUE:
-                raise BudgetExceeded(f"{what} would build a value over {MAX_VALUE:,} long: refused")
-        if name == "indent" and isinstance(value, str):
+        total = 0
+        if name == "join":
+            total = _joined_size(value, args[0] if args else kwargs.get("d", ""))
+        elif name == "replace" and isinstance(value, str) and len(args) >= 2:
+            total = _replaced_size(value, args[0], args[1])
+        elif name == "indent" and isinstance(value, str):
             width = args[0] if args else kwargs.get("width", 4)
-            width = len(width) if isinstance(width, str) else int(width)
-            if (value.count("\n") + 1) * width + len(value) > MAX_VALUE:
-                raise BudgetExceeded(f"{what} would build a value over {MAX_VALUE:,} long: refused")
+            width = len(width) if isinstance(width, str) else width if isinstance(width, int) else 0
+            total = (value.count("\n") + 1) * width + len(value)
+        if total > MAX_VALUE:
+            raise _too_big(what)
         if pass_arg is jinja2.utils._PassArg.context:
             result = function(context, value, *args, **kwargs)
         elif pass_arg is jinja2.utils._PassArg.eval_context:
@@ -363,16 +375,14 @@ class BoundedEnvironment(jinja2.sandbox.SandboxedEnvironment):
         if operator == "*":
             for sized, count in ((left, right), (right, left)):
                 if _size(sized) and isinstance(count, int) and _size(sized) * count > MAX_VALUE:
-                    raise BudgetExceeded(
-                        f"{what} would build a value over {MAX_VALUE:,} long: refused"
-                    )
+                    raise _too_big(what)
         elif operator == "**" and isinstance(left, int) and isinstance(right, int) and right > 0:
             if abs(left) > 1 and (left.bit_length() - 1) * right > MAX_INT_BITS:
                 raise BudgetExceeded(
                     f"{what} would build a number over {MAX_INT_BITS} bits: refused"
                 )
         elif operator == "+" and _size(left) + _size(right) > MAX_VALUE:
-            raise BudgetExceeded(f"{what} would build a value over {MAX_VALUE:,} long: refused")
+            raise _too_big(what)
         elif operator == "%" and isinstance(left, str):
             _check_format(left, right if isinstance(right, tuple) else (right,), what)
             _check_text(right, what)
@@ -419,9 +429,9 @@ def _check_method(
     total = 0
     if name in ("format", "format_map"):
         _check_format(owner, args, what)
-    elif name == "join" and args and isinstance(args[0], list | tuple):
-        total = _text_size(list(args[0])) + len(owner) * len(args[0])
-    elif name == "replace" and len(args) >= 2 and isinstance(args[0], str):
-        total = len(owner) + (owner.count(args[0]) + 1) * len(str(args[1]))
+    elif name == "join" and args:
+        total = _joined_size(args[0], owner)
+    elif name == "replace" and len(args) >= 2:
+        total = _replaced_size(owner, args[0], args[1])
     if total > MAX_VALUE:
-        raise BudgetExceeded(f"{what} would build a value over {MAX_VALUE:,} long: refused")
+        raise _too_big(what)
