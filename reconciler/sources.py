@@ -247,12 +247,12 @@ def inside(root: Path, path: Path, *, advice: str = f"{_ADVICE}; copy the file i
     except (OSError, RuntimeError):  # a loop of links
         raise SourceError("is a link that leads back to itself: remove the link") from None
     if not resolved.is_relative_to(top):
-        link = _link_in(root, path)
+        link = _link_out(root, path, top)
         if link is not None:
             target = redact.excerpt(os.readlink(link), 100)
             where = "" if link == path else f" ({link.name} is a link)"
             raise SourceError(
-                f"is a link to {target!r}, outside the project folder{where}: {advice}"
+                f"is a link to '{target}', outside the project folder{where}: {advice}"
             )
         raise SourceError(f"is outside the project folder: {_ADVICE}")
     if ".git" in resolved.relative_to(top).parts:
@@ -260,18 +260,15 @@ def inside(root: Path, path: Path, *, advice: str = f"{_ADVICE}; copy the file i
     return resolved
 
 
-def _link_in(root: Path, path: Path) -> Path | None:
-    """The first symbolic link on the way from ``root`` to ``path``, if any."""
+def _link_out(root: Path, path: Path, top: Path) -> Path | None:
+    """The first symbolic link on the way from ``root`` to ``path`` that leads out of ``top``."""
     try:
-        parts = path.relative_to(root).parts
+        current, parts = root, path.relative_to(root).parts
     except ValueError:
-        parts = path.parts
-        root = Path(path.anchor)
-        parts = parts[1:]
-    current = root
+        current, parts = Path(path.anchor), path.parts[1:]
     for part in parts:
         current = current / part
-        if current.is_symlink():
+        if current.is_symlink() and not current.resolve().is_relative_to(top):
             return current
     return None
 

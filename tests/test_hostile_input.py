@@ -420,3 +420,17 @@ def test_a_plan_never_prints_a_secret_of_the_environment(project: Path) -> None:
         assert_nothing_leaked(result)
     as_json = run("-C", str(project), "plan", "--format", "json").stdout
     assert '"public_name": "FAKE_TOKEN=***"' in as_json
+
+
+def test_the_link_that_leads_out_is_the_one_named(project: Path, outside: Path) -> None:
+    (project / "shared").mkdir()
+    (project / "shared" / "x.yaml").symlink_to("../../outside/passwd")
+    (project / "pricing" / "deep").symlink_to("../shared")
+    result = run("-C", str(project), "validate")
+    assert result.exit_code == 3
+    assert result.stdout.splitlines()[0] == (
+        "pricing/deep/x.yaml:1:1: is a link to '../../outside/passwd', outside the project "
+        "folder: boldrules reads only files inside the folder holding boldrules.yaml; copy the "
+        "file in instead"
+    )
+    assert_nothing_leaked(result)
