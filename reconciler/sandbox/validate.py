@@ -308,9 +308,13 @@ def condition(c: Checker, value: Any, path: str) -> dict[str, Any]:
         out["operator"] = c.enum(body, "operator", _join(path, "operator"), OPERATORS, default="=")
     if "name" in body:
         out["name"] = c.string(body, "name", _join(path, "name"), max_len=NAME_MAX)
-    for key in ("buy_quantity", "get_quantity", "priority", "uses_per_order_limit"):
+    for key in ("buy_quantity", "get_quantity", "uses_per_order_limit"):
         if key in body:
-            out[key] = c.integer(body, key, _join(path, key), default=0)
+            out[key] = c.integer(body, key, _join(path, key), default=0, bounds=INT32)
+    if "priority" in body:  # a number, like a rule's priority (§5.2)
+        out["priority"] = c.number(
+            body, "priority", _join(path, "priority"), default=0, bounds=INT32
+        )
     if "buy_product_selection" in body:
         out["buy_product_selection"] = product_selection(
             c, body["buy_product_selection"], _join(path, "buy_product_selection")

@@ -93,3 +93,11 @@ def test_every_spelling_of_utc_that_validate_accepts_is_accepted(
     assert answer.status_code == 201, answer.text
     moment = answer.json()["data"]["ruleset"]["start_date"]
     assert moment.startswith("2025-10-23T05:00:00")
+
+
+def test_a_buy_x_get_y_priority_is_a_number_as_validate_says(api: httpx.Client) -> None:
+    condition = {"type": "BUY_X_GET_Y", "buy_quantity": 2, "get_quantity": 1, "priority": 1.5}
+    body = bodies.ruleset("bxgy", bodies.rule(conditions=[condition]))
+    answer = api.post(f"{P}/rulesets", json=body)
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["data"]["ruleset"]["rules"][0]["conditions"][0]["priority"] == 1.5
