@@ -434,3 +434,12 @@ def test_the_link_that_leads_out_is_the_one_named(project: Path, outside: Path) 
         "file in instead"
     )
     assert_nothing_leaked(result)
+
+
+def test_an_error_about_a_path_holding_a_secret_blanks_it(project: Path, tmp_path: Path) -> None:
+    (project / "pricing" / "a.yaml").write_text(GOOD, encoding="utf-8")
+    out = tmp_path / "missing" / TOKEN / "plan.json"
+    result = run("-C", str(project), "plan", "--out", str(out))
+    assert result.exit_code != 0
+    assert "***" in result.stderr
+    assert_nothing_leaked(result)
