@@ -292,7 +292,7 @@ def _render(
     except templating.IncludeRefused as exc:
         shown, line = _template_position(exc.__traceback__, root, path, file)
         raise _TemplateFailed(
-            shown, line, f"template: cannot include {exc.name!r}: it {exc.message}"
+            shown, line, f"template: cannot include {sources.shown(exc.name)}: it {exc.message}"
         ) from None
     except RecursionError as exc:
         shown, line = _template_position(exc.__traceback__, root, path, file)
@@ -383,7 +383,7 @@ def _duplicate_key_problems(document: _Document) -> list[errors.Problem]:
             document.file,
             *repeat,
             sources.path_text(document.data, path, describe),
-            f"{key!r} is given twice (first at line {first[0]})",
+            f"{sources.shown(str(key))} is given twice (first at line {first[0]})",
         )
         for path, key, repeat, first in sources.duplicate_keys(document.data)
     ]

@@ -528,7 +528,11 @@ def _messages(
         for name in instance:
             if name in known or any(re.search(p, str(name)) for p in patterns):
                 continue
-            yield (*path, name), True, f"unknown field {name!r}{_suggest(str(name), known)}"
+            yield (
+                (*path, name),
+                True,
+                f"unknown field {shown(str(name))}{_suggest(str(name), known)}",
+            )
     elif kind == "required" and isinstance(instance, dict):
         for name in value:
             if name not in instance:
