@@ -418,6 +418,7 @@ def semantic_problems(documents: list[_Document]) -> list[errors.Problem]:
     problems += _discount_code_problems(documents)
     problems += _reference_problems(documents)
     problems += _selection_problems(documents)
+    problems += _meta_problems(documents)
     for list_name in ("rulesets", "discount_codes"):
         for document, index, item in _items(documents, list_name):
             problems += _date_problems(document, (list_name, index), item)
@@ -598,6 +599,39 @@ def _selection_problems(documents: list[_Document]) -> Iterator[errors.Problem]:
                         f"a product selection takes one filter; got {names}: keep one",
                         at=(*path, given[1]),
                     )
+
+
+#: Whole numbers JSON carries exactly everywhere (JavaScript's safe integers): meta is free-form,
+#: so this is the only range it can be held to.
+SAFE_INTEGER = 2**53
+
+
+def _meta_problems(documents: list[_Document]) -> Iterator[errors.Problem]:
+    """Whole numbers in a rule's free-form ``meta`` that JSON cannot carry exactly."""
+    for document, index, ruleset in _items(documents, "rulesets"):
+        rules = ruleset.get("rules")
+        for rule_index, rule in enumerate(rules if isinstance(rules, list) else []):
+            meta = rule.get("meta") if isinstance(rule, dict) else None
+            base = ("rulesets", index, "rules", rule_index, "meta")
+            for path, value in _numbers(meta, base):
+                if isinstance(value, int) and abs(value) > SAFE_INTEGER:
+                    yield _problem(
+                        document,
+                        path,
+                        f"{sources.shown(value)} is too large for the API: whole numbers here "
+                        f"lie within ±{SAFE_INTEGER} (quote it to keep it as text)",
+                    )
+
+
+def _numbers(value: Any, path: PathParts) -> Iterator[tuple[PathParts, Any]]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _numbers(item, (*path, key))
+    elif isinstance(value, list):
+        for position, item in enumerate(value):
+            yield from _numbers(item, (*path, position))
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        yield path, value
 
 
 def _date_problems(

@@ -162,3 +162,25 @@ def test_project_file_numbers_must_be_finite(tmp_path: Path) -> None:
         "boldrules.yaml:2:30: safety.max_delete_percent: .nan is not a number the API can hold: "
         "give a finite number"
     )
+
+
+def test_whole_numbers_in_meta_must_fit_json(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    path = root / "pricing" / "a.yaml"
+    path.write_text(
+        path.read_text("utf-8").replace(
+            "        type: DISCOUNT\n",
+            "        type: DISCOUNT\n        meta: {ok: 12, big: [1000000000000000000000000000000]}\n",
+        ),
+        encoding="utf-8",
+    )
+    result = run("-C", str(root), "validate")
+    assert (result.exit_code, result.stdout.splitlines()) == (
+        3,
+        [
+            "pricing/a.yaml:8:30: ruleset spring > rules[gold] > meta.big[0]: "
+            "1000000000000000000000000000000 is too large for the API: whole numbers here lie "
+            "within ±9007199254740992 (quote it to keep it as text)",
+            "1 problem in 1 file",
+        ],
+    )
