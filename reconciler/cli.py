@@ -29,7 +29,19 @@ from typing import Any, Literal
 import click
 
 import reconciler
-from reconciler import apply, client, config, errors, export, manifest, model, plan, render, state
+from reconciler import (
+    apply,
+    client,
+    config,
+    errors,
+    export,
+    manifest,
+    model,
+    plan,
+    redact,
+    render,
+    state,
+)
 from reconciler.sandbox import command as sandbox_command
 
 OK = 0
@@ -71,27 +83,32 @@ class Boldrules(click.Group):
             report_error(exc)
             ctx.exit(exc.exit_code)
         except Exception as exc:  # the boundary: nothing unexpected reaches a user as a traceback
+            detail = redact.printable(errors.cut(redact.scrub(str(exc)), 200))
             click.echo(
-                f"error: internal error ({type(exc).__name__}: {errors.cut(str(exc), 200)}). "
+                f"error: internal error ({type(exc).__name__}: {detail}). "
                 f"This is a bug in boldrules {reconciler.__version__}: please report it with the "
                 "command you ran (add -vv to see the traceback).",
                 err=True,
             )
             if ctx.params.get("verbose", 0) >= 2:
-                click.echo(traceback.format_exc().rstrip(), err=True)
+                click.echo(redact.printable(traceback.format_exc().rstrip(), lines=True), err=True)
             ctx.exit(ERROR)
         ctx.exit(result if isinstance(result, int) else OK)
 
 
 def report_error(exc: errors.BoldrulesError, *, context: str = "") -> None:
-    """Print an expected error to stderr: its problems one a line, or ``error: message``."""
+    """Print an expected error to stderr: its problems one a line, or ``error: message``.
+
+    Every line goes through ``redact.printable``: no secret of the environment, and no control
+    character from a quoted value, reaches the terminal or the CI log.
+    """
     problems = getattr(exc, "problems", None)
     if isinstance(exc, errors.ManifestInvalid | errors.ProjectFileInvalid) and problems:
         for problem in problems:
-            click.echo(str(problem), err=True)
+            click.echo(redact.printable(str(problem)), err=True)
         click.echo(f"error: {context}{summary(problems)}", err=True)
     else:
-        click.echo(f"error: {context}{exc}", err=True)
+        click.echo(redact.printable(f"error: {context}{exc}", lines=True), err=True)
 
 
 def summary(problems: list[errors.Problem]) -> str:
@@ -189,7 +206,7 @@ def validate(ctx: click.Context, target_name: str | None, output: Literal["text"
         loaded = manifest.load_manifests(project, target)
     except (errors.ManifestInvalid, errors.ProjectFileInvalid) as exc:
         # These are validate's findings, its output proper: stdout, not the error stream.
-        problems = exc.problems
+        problems = [_printable(problem) for problem in exc.problems]
         if output == "json":
             click.echo(json.dumps(_json_report(problems), indent=2))
         else:
@@ -206,6 +223,16 @@ def validate(ctx: click.Context, target_name: str | None, output: Literal["text"
             f"(target {target.name}): {counts}"
         )
     return OK
+
+
+def _printable(problem: errors.Problem) -> errors.Problem:
+    """A problem safe to print: secrets blanked, control characters escaped."""
+    return dataclasses.replace(
+        problem,
+        file=redact.printable(problem.file),
+        path=redact.printable(problem.path),
+        message=redact.printable(problem.message),
+    )
 
 
 def _counts(loaded: manifest.Manifests) -> str:
@@ -284,7 +311,8 @@ def filter_options(command: Any) -> Any:
 
 def _show(text: str, *, quiet: bool) -> None:
     if not quiet:
-        click.echo(text, nl=False)
+        # A plan quotes what the manifests and the shop hold: never a secret of the environment.
+        click.echo(redact.scrub(text), nl=False)
 
 
 @main.command("plan")

@@ -51,7 +51,7 @@ from urllib.parse import quote
 
 import httpx
 
-from reconciler import __version__, errors, operations, routes
+from reconciler import __version__, errors, operations, redact, routes
 from reconciler.operations import ApiResponse
 from reconciler.pacing import TokenBucket
 from reconciler.transport import InProcessTransport
@@ -680,8 +680,8 @@ class BoldClient(operations.Operations):
         )
 
     def _scrub(self, text: str) -> str:
-        # Real tokens are long; blanking a toy token like "t" would blank every letter t.
-        return text.replace(self._token, "***") if len(self._token) >= 8 else text
+        # The one scrubber (redact.py): this client's token and every secret of the environment.
+        return redact.scrub(text, secrets=[self._token, *redact.secret_values()])
 
     def _redacted(self, value: Any) -> str:
         text = json.dumps(_redact(value), ensure_ascii=False, default=str)

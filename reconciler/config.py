@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reconciler import errors, sources
+from reconciler import errors, redact, sources
 
 DEFAULT_SANDBOX_FILE = ".boldrules/sandbox.sqlite"
 PROJECT_FILE_NAMES = ("boldrules.yaml", "boldrules.yml")
@@ -171,7 +171,7 @@ def load_project(directory: Path) -> Project:
     file = find_project_file(directory)
     root = file.parent.resolve()
     try:
-        document = sources.parse_yaml(sources.read_source(file))
+        document = sources.parse_yaml(sources.read_source(file, root=root))
     except sources.SourceError as exc:
         raise errors.ProjectFileInvalid(
             [errors.Problem(file.name, *exc.position, "", exc.message)]
@@ -190,6 +190,7 @@ def load_project(directory: Path) -> Project:
                 )
             ]
         )
+    _watch_token_variables(document)
     problems = sources.schema_problems(
         "project.schema.json", document, file=file.name, describe=_describe_project
     )
@@ -203,9 +204,21 @@ def load_project(directory: Path) -> Project:
             )
         )
     problems += _default_target_problems(document, file.name)
+    problems += _manifest_path_problems(root, document, file.name)
     if problems:
         raise errors.ProjectFileInvalid(problems)
     return _build_project(root, file, sources.plain(document), document)
+
+
+def _watch_token_variables(document: sources.MarkedDict) -> None:
+    """Have every message boldrules prints blank the values of the targets' token variables."""
+    targets = document.get("targets")
+    if isinstance(targets, dict):
+        redact.watch(
+            spec["token_env"]
+            for spec in targets.values()
+            if isinstance(spec, dict) and isinstance(spec.get("token_env"), str)
+        )
 
 
 def _default_target_problems(document: sources.MarkedDict, file: str) -> list[errors.Problem]:
@@ -233,6 +246,32 @@ def _default_target_problems(document: sources.MarkedDict, file: str) -> list[er
             )
         ]
     return []
+
+
+def _manifest_path_problems(
+    root: Path, document: sources.MarkedDict, file: str
+) -> list[errors.Problem]:
+    """Manifest entries that lead outside the project folder (``../x``, ``/``, a link out)."""
+    entries = document.get("manifests")
+    problems: list[errors.Problem] = []
+    for index, entry in enumerate(entries if isinstance(entries, list) else []):
+        if not isinstance(entry, str) or not entry:
+            continue  # the schema already said what is wrong
+        try:
+            sources.inside(
+                root, root / entry, advice="list only files and folders inside the project folder"
+            )
+        except sources.SourceError as exc:
+            where = sources.locate(document, ("manifests", index))
+            problems.append(
+                errors.Problem(
+                    file,
+                    *where,
+                    f"manifests[{index}]",
+                    f"{sources.shown(entry)} {exc.message}",
+                )
+            )
+    return problems
 
 
 def _build_project(

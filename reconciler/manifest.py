@@ -22,9 +22,8 @@ from typing import Any
 
 import jinja2
 import jinja2.exceptions
-import jinja2.sandbox
 
-from reconciler import config, errors, model, sources
+from reconciler import config, errors, model, redact, sources, templating
 
 SUFFIXES = (".yaml", ".yml", ".yaml.j2", ".yml.j2")
 TEMPLATE_SUFFIX = ".j2"
@@ -112,14 +111,9 @@ def _discover(project: config.Project, problems: list[errors.Problem]) -> list[P
         where = f"manifests[{index}]"
         shown = _relative(project.root, entry)
         if entry.is_dir():
-            files = sorted(
-                path
-                for path in entry.rglob("*")
-                if is_manifest_name(path.name)
-                and not path.is_dir()
-                and not any(part.startswith(".") for part in path.relative_to(entry).parts)
-            )
-            if not files:
+            before = len(problems)
+            files = list(_folder_files(entry, project.root, problems, set()))
+            if not files and len(problems) == before:
                 problems.append(
                     errors.Problem(
                         project_file,
@@ -154,19 +148,49 @@ def _discover(project: config.Project, problems: list[errors.Problem]) -> list[P
     return sorted(found, key=lambda path: _relative(project.root, path))
 
 
-def _environment(root: Path) -> jinja2.sandbox.SandboxedEnvironment:
-    # Sandboxed and strict: a template is data someone reviews, not code that may reach the
-    # machine, and a misspelt variable must fail rather than render as an empty string.
-    return jinja2.sandbox.SandboxedEnvironment(
-        loader=jinja2.FileSystemLoader(root),
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-        autoescape=False,
-    )
+def _folder_files(
+    folder: Path, root: Path, problems: list[errors.Problem], seen: set[Path]
+) -> Iterator[Path]:
+    """The manifests under ``folder``, by name; hidden names skipped.
+
+    A link to a folder inside the project is followed (once: a link loop ends there); a link to
+    a folder, or a manifest-named link to a file, outside the project is a problem and is not
+    followed (``sources.inside``).
+    """
+    real = folder.resolve()
+    if real in seen:
+        return
+    seen.add(real)
+    try:
+        items = sorted(folder.iterdir(), key=lambda item: item.name)
+    except OSError as exc:
+        problems.append(
+            errors.Problem(_relative(root, folder), 1, 1, "", f"cannot list: {exc.strerror}")
+        )
+        return
+    for item in items:
+        if item.name.startswith("."):
+            continue
+        if item.is_symlink() and (item.is_dir() or is_manifest_name(item.name)):
+            try:
+                sources.inside(root, item)
+            except sources.SourceError as exc:
+                problems.append(errors.Problem(_relative(root, item), 1, 1, "", exc.message))
+                continue
+        if item.is_dir():
+            yield from _folder_files(item, root, problems, seen)
+        elif is_manifest_name(item.name):
+            yield item
+
+
+def _environment(root: Path) -> templating.BoundedEnvironment:
+    # Sandboxed, strict and budgeted (templating.py): a template is data someone reviews, not
+    # code that may reach the machine, and a pull request's template is untrusted input.
+    return templating.BoundedEnvironment(root)
 
 
 def _read(
-    environment: jinja2.sandbox.SandboxedEnvironment,
+    environment: templating.BoundedEnvironment,
     root: Path,
     path: Path,
     file: str,
@@ -174,7 +198,7 @@ def _read(
     problems: list[errors.Problem],
 ) -> _Document | None:
     try:
-        text = sources.read_source(path)
+        text = sources.read_source(path, root=root)
         if path.name.endswith(TEMPLATE_SUFFIX):
             text = _render(environment, root, path, file, text, target)
         data = sources.parse_yaml(text)
@@ -197,7 +221,9 @@ def _read(
         )
         return None
     if not isinstance(data, sources.MarkedDict):
-        kind = "a list" if isinstance(data, list) else f"{type(data).__name__} {data!r:.40}"
+        kind = (
+            "a list" if isinstance(data, list) else f"{type(data).__name__} {sources.shown(data)}"
+        )
         line, column = data.mark if isinstance(data, sources.MarkedList) else (1, 1)
         problems.append(
             errors.Problem(
@@ -220,7 +246,7 @@ class _TemplateFailed(Exception):
 
 
 def _render(
-    environment: jinja2.sandbox.SandboxedEnvironment,
+    environment: templating.BoundedEnvironment,
     root: Path,
     path: Path,
     file: str,
@@ -228,6 +254,7 @@ def _render(
     target: config.Target,
 ) -> str:
     """Render a template with the target's vars only; output bounded like a file."""
+    environment.fresh_budget()
     try:
         code = environment.compile(text, name=file, filename=str(path))
         template = environment.template_class.from_code(
@@ -262,13 +289,30 @@ def _render(
         raise _TemplateFailed(
             shown, line, f"template: no such file to include: {exc.name}"
         ) from None
+    except templating.IncludeRefused as exc:
+        shown, line = _template_position(exc.__traceback__, root, path, file)
+        raise _TemplateFailed(
+            shown, line, f"template: cannot include {sources.shown(exc.name)}: it {exc.message}"
+        ) from None
+    except RecursionError as exc:
+        shown, line = _template_position(exc.__traceback__, root, path, file)
+        raise _TemplateFailed(
+            shown,
+            line,
+            "template: calls nest too deep (a macro or recursive loop that never stops?)",
+        ) from None
+    except templating.BudgetExceeded as exc:
+        shown, line = _template_position(exc.__traceback__, root, path, file)
+        raise _TemplateFailed(shown, line, f"template: {exc}") from None
     except jinja2.exceptions.SecurityError as exc:
         shown, line = _template_position(exc.__traceback__, root, path, file)
         raise _TemplateFailed(shown, line, f"template: not allowed in the sandbox: {exc}") from None
     except Exception as exc:  # a template is user code: any failure is the user's to fix
         shown, line = _template_position(exc.__traceback__, root, path, file)
         raise _TemplateFailed(
-            shown, line, f"template: {type(exc).__name__}: {errors.cut(str(exc), 200)}"
+            shown,
+            line,
+            f"template: {type(exc).__name__}: {errors.cut(redact.printable(str(exc)), 200)}",
         ) from None
 
 
@@ -339,7 +383,7 @@ def _duplicate_key_problems(document: _Document) -> list[errors.Problem]:
             document.file,
             *repeat,
             sources.path_text(document.data, path, describe),
-            f"{key!r} is given twice (first at line {first[0]})",
+            f"{sources.shown(str(key))} is given twice (first at line {first[0]})",
         )
         for path, key, repeat, first in sources.duplicate_keys(document.data)
     ]
@@ -374,6 +418,8 @@ def semantic_problems(documents: list[_Document]) -> list[errors.Problem]:
     problems += _order_condition_problems(documents)
     problems += _discount_code_problems(documents)
     problems += _reference_problems(documents)
+    problems += _selection_problems(documents)
+    problems += _meta_problems(documents)
     for list_name in ("rulesets", "discount_codes"):
         for document, index, item in _items(documents, list_name):
             problems += _date_problems(document, (list_name, index), item)
@@ -564,6 +610,74 @@ def _reference_problems(documents: list[_Document]) -> Iterator[errors.Problem]:
                     ("rulesets", index, "rules", rule_index, "conditions", cond_index),
                     f"order condition {name}={value} is not declared in any manifest ({hint})",
                 )
+
+
+def _selections(
+    list_name: str, item: Mapping[str, Any], path: PathParts
+) -> Iterator[tuple[PathParts, Any]]:
+    """Every product selection in a ruleset (its rules' conditions too) or discount code entry."""
+    yield (*path, "product_selection"), item.get("product_selection")
+    rules = item.get("rules") if list_name == "rulesets" else [item]
+    for rule_index, holder in enumerate(rules if isinstance(rules, list) else []):
+        base = (*path, "rules", rule_index) if list_name == "rulesets" else path
+        conditions = holder.get("conditions") if isinstance(holder, dict) else None
+        for index, condition in enumerate(conditions if isinstance(conditions, list) else []):
+            if isinstance(condition, dict) and "buy_product_selection" in condition:
+                yield (
+                    (*base, "conditions", index, "buy_product_selection"),
+                    condition["buy_product_selection"],
+                )
+
+
+def _selection_problems(documents: list[_Document]) -> Iterator[errors.Problem]:
+    """A product selection takes one filter (contract §5.3): two would be ambiguous."""
+    for list_name in ("rulesets", "discount_codes"):
+        for document, index, item in _items(documents, list_name):
+            for path, selection in _selections(list_name, item, (list_name, index)):
+                if not isinstance(selection, dict):
+                    continue
+                given = [name for name in model.SELECTION_FILTERS if name in selection]
+                if len(given) > 1:
+                    names = ", ".join(given[:-1]) + f" and {given[-1]}"
+                    yield _problem(
+                        document,
+                        path,
+                        f"a product selection takes one filter; got {names}: keep one",
+                        at=(*path, given[1]),
+                    )
+
+
+#: Whole numbers JSON carries exactly everywhere (JavaScript's safe integers): meta is free-form,
+#: so this is the only range it can be held to.
+SAFE_INTEGER = 2**53
+
+
+def _meta_problems(documents: list[_Document]) -> Iterator[errors.Problem]:
+    """Whole numbers in a rule's free-form ``meta`` that JSON cannot carry exactly."""
+    for document, index, ruleset in _items(documents, "rulesets"):
+        rules = ruleset.get("rules")
+        for rule_index, rule in enumerate(rules if isinstance(rules, list) else []):
+            meta = rule.get("meta") if isinstance(rule, dict) else None
+            base = ("rulesets", index, "rules", rule_index, "meta")
+            for path, value in _numbers(meta, base):
+                if isinstance(value, int) and abs(value) > SAFE_INTEGER:
+                    yield _problem(
+                        document,
+                        path,
+                        f"{sources.shown(value)} is too large for the API: whole numbers here "
+                        f"lie within ±{SAFE_INTEGER} (quote it to keep it as text)",
+                    )
+
+
+def _numbers(value: Any, path: PathParts) -> Iterator[tuple[PathParts, Any]]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _numbers(item, (*path, key))
+    elif isinstance(value, list):
+        for position, item in enumerate(value):
+            yield from _numbers(item, (*path, position))
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        yield path, value
 
 
 def _date_problems(

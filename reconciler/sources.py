@@ -2,6 +2,10 @@
 
 Owns:
 
+* the rule that boldrules reads only files inside the project folder (``inside``): links are
+  followed and checked, a link leading out is refused and never read, ``.git`` is never read.
+  Every file boldrules reads (project file, manifests, template includes, and any later kind
+  such as sample carts) goes through ``read_source(path, root=project.root)``, which applies it;
 * reading a YAML source safely (``read_source``, ``parse_yaml``): bounded size, UTF-8 only, no
   implicit timestamps, duplicate keys reported, alias bombs refused, and every mapping and list
   remembering the 1-based line and column of each of its children (``MarkedDict``,
@@ -16,7 +20,10 @@ from __future__ import annotations
 import difflib
 import importlib.resources
 import json
+import math
+import os
 import re
+import stat
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from functools import cache
@@ -29,7 +36,7 @@ import yaml
 import yaml.nodes
 import yaml.reader
 
-from reconciler import errors
+from reconciler import errors, redact
 
 #: Files bigger than this are refused before they are read: no manifest needs more.
 MAX_FILE_BYTES = 5 * 1024 * 1024
@@ -57,6 +64,8 @@ class MarkedDict(dict[Any, Any]):
         self.value_marks: dict[Any, Position] = {}
         self.duplicates: list[tuple[Any, Position, Position]] = []
         """Keys given twice: (key, where the repeat is, where the first one is)."""
+        self.written: dict[Any, str] = {}
+        """The text written for each true/false value (``yes``, ``on``), for messages."""
 
 
 class MarkedList(list[Any]):
@@ -66,6 +75,8 @@ class MarkedList(list[Any]):
         super().__init__()
         self.mark = mark
         self.item_marks: list[Position] = []
+        self.written: dict[int, str] = {}
+        """The text written for each true/false item (``yes``, ``on``), for messages."""
 
 
 class SourceError(Exception):
@@ -153,6 +164,9 @@ def _expanded_size(
     return size, height
 
 
+_BOOL_TAG = "tag:yaml.org,2002:bool"
+
+
 def _construct_mapping(loader: MarkedLoader, node: yaml.MappingNode) -> Iterator[MarkedDict]:
     data = MarkedDict(_pos(node.start_mark))
     yield data
@@ -174,6 +188,8 @@ def _construct_mapping(loader: MarkedLoader, node: yaml.MappingNode) -> Iterator
                 data.duplicates.append((key, where, first_seen[key]))
             first_seen.setdefault(key, where)
         data[key] = loader.construct_object(value_node)
+        if value_node.tag == _BOOL_TAG:
+            data.written[key] = str(value_node.value)
         data.key_marks[key] = where
         data.value_marks[key] = _pos(value_node.start_mark)
 
@@ -181,6 +197,9 @@ def _construct_mapping(loader: MarkedLoader, node: yaml.MappingNode) -> Iterator
 def _construct_sequence(loader: MarkedLoader, node: yaml.SequenceNode) -> Iterator[MarkedList]:
     data = MarkedList(_pos(node.start_mark))
     data.item_marks = [_pos(child.start_mark) for child in node.value]
+    data.written = {
+        index: str(child.value) for index, child in enumerate(node.value) if child.tag == _BOOL_TAG
+    }
     yield data
     data.extend(loader.construct_object(child) for child in node.value)
 
@@ -211,24 +230,81 @@ class _FastMarkedLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type:
 _HAVE_LIBYAML = hasattr(yaml, "CSafeLoader")
 
 
-def read_source(path: Path) -> str:
-    """The text of ``path``: at most 5 MiB, UTF-8; raises SourceError saying what is wrong."""
+_ADVICE = "boldrules reads only files inside the folder holding boldrules.yaml"
+
+
+def inside(root: Path, path: Path, *, advice: str = f"{_ADVICE}; copy the file in instead") -> Path:
+    """``path`` with every link followed, checked to lie inside ``root``; SourceError if not.
+
+    Every file boldrules reads goes through here (``read_source`` calls it): a pull request
+    is untrusted input, and a committed link to ``/proc/self/environ`` or ``/etc/passwd``
+    must be refused, never followed. A link to a file inside the project is fine. Files under
+    ``.git`` are refused too: they can hold the CI's credentials.
+    """
+    top = root.resolve()
     try:
-        size = path.stat().st_size
-        if path.is_dir():
+        resolved = path.resolve(strict=False)
+    except (OSError, RuntimeError):  # a loop of links
+        raise SourceError("is a link that leads back to itself: remove the link") from None
+    if not resolved.is_relative_to(top):
+        link = _link_out(root, path, top)
+        if link is not None:
+            target = redact.excerpt(os.readlink(link), 100)
+            where = "" if link == path else f" ({link.name} is a link)"
+            raise SourceError(
+                f"is a link to '{target}', outside the project folder{where}: {advice}"
+            )
+        raise SourceError(f"is outside the project folder: {_ADVICE}")
+    if ".git" in resolved.relative_to(top).parts:
+        raise SourceError("is inside .git: boldrules does not read git's own files")
+    return resolved
+
+
+def _link_out(root: Path, path: Path, top: Path) -> Path | None:
+    """The first symbolic link on the way from ``root`` to ``path`` that leads out of ``top``."""
+    try:
+        current, parts = root, path.relative_to(root).parts
+    except ValueError:
+        current, parts = Path(path.anchor), path.parts[1:]
+    for part in parts:
+        current = current / part
+        if current.is_symlink() and not current.resolve().is_relative_to(top):
+            return current
+    return None
+
+
+def read_source(path: Path, *, root: Path) -> str:
+    """The text of ``path``, a file inside ``root``: at most 5 MiB, UTF-8.
+
+    Raises SourceError saying what is wrong: outside ``root`` (links followed), not a regular
+    file, too big, unreadable, not UTF-8.
+    """
+    resolved = inside(root, path)
+    try:
+        mode = resolved.stat().st_mode
+        if stat.S_ISDIR(mode):
             raise SourceError("is a folder, not a file")
+        if not stat.S_ISREG(mode):
+            raise SourceError("is not a regular file (a device, pipe or socket): refused")
+        size = resolved.stat().st_size
         if size > MAX_FILE_BYTES:
             raise SourceError(
                 f"file is {size / 1024 / 1024:.1f} MiB, over the {MAX_FILE_BYTES // 1024 // 1024} "
                 "MiB limit: split it into several files"
             )
-        raw = path.read_bytes()
+        with resolved.open("rb") as stream:
+            raw = stream.read(MAX_FILE_BYTES + 1)  # bounded even if the file grew meanwhile
     except FileNotFoundError:
         raise SourceError("no such file (a broken link?)") from None
     except PermissionError:
         raise SourceError("cannot read the file: permission denied") from None
     except OSError as exc:
-        raise SourceError(f"cannot read the file: {exc.strerror or exc}") from None
+        raise SourceError(f"cannot read the file: {exc.strerror or type(exc).__name__}") from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise SourceError(
+            f"file is over the {MAX_FILE_BYTES // 1024 // 1024} MiB limit: split it into "
+            "several files"
+        )
     try:
         return raw.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as exc:
@@ -381,7 +457,11 @@ _TYPE_NAMES = {
 
 
 def shown(value: Any) -> str:
-    """A value as a reader wrote it in YAML: ``true``, ``"text"``, ``12``."""
+    """A value as a reader wrote it in YAML: ``true``, ``'text'``, ``12``.
+
+    Text is quoted as a short excerpt (``redact.excerpt``: 40 characters at most, secrets
+    blanked, control characters escaped): an error message never repeats a whole value.
+    """
     if isinstance(value, bool):
         return "true" if value else "false"
     if value is None:
@@ -390,11 +470,24 @@ def shown(value: Any) -> str:
         return "a mapping"
     if isinstance(value, list):
         return "a list"
-    text = repr(value) if isinstance(value, str) else str(value)
-    return text if len(text) <= 60 else text[:59] + "…"
+    if isinstance(value, str):
+        return f"'{redact.excerpt(value)}'"
+    return redact.excerpt(str(value))
 
 
-def _type_message(error: jsonschema.exceptions.ValidationError) -> str:
+def written(document: Any, path: Sequence[PathPart]) -> str | None:
+    """The text written in YAML for the true/false value at ``path`` (``yes``), if known."""
+    node: Any = document
+    for part in path[:-1]:
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    table = getattr(node, "written", None)
+    return table.get(path[-1]) if isinstance(table, dict) and path else None
+
+
+def _type_message(error: jsonschema.exceptions.ValidationError, document: Any = None) -> str:
     wanted = (
         error.validator_value
         if isinstance(error.validator_value, list)
@@ -404,7 +497,12 @@ def _type_message(error: jsonschema.exceptions.ValidationError) -> str:
     got, instance = shown(error.instance), error.instance
     message = f"expected {expected}, got {got}"
     if "string" in wanted and isinstance(instance, bool):
-        message += " (YAML reads yes/no/on/off as true/false: quote the value)"
+        text = written(document, tuple(error.absolute_path)) or "yes/no/on/off"
+        message = f"expected {expected}, got the boolean {got}"
+        if text != got:
+            message += f" — YAML reads {redact.excerpt(text)} as {got}: quote it"
+        else:
+            message += ": quote it if you mean the text"
     elif "string" in wanted and isinstance(instance, int | float):
         message += " (quote it: this field is text)"
     return message
@@ -416,7 +514,7 @@ def _suggest(word: str, choices: Sequence[str]) -> str:
 
 
 def _messages(
-    error: jsonschema.exceptions.ValidationError,
+    error: jsonschema.exceptions.ValidationError, document: Any = None
 ) -> Iterator[tuple[tuple[PathPart, ...], bool, str]]:
     """(path, point at the key?, message) for one schema error; several for several keys."""
     path = tuple(error.absolute_path)
@@ -430,7 +528,11 @@ def _messages(
         for name in instance:
             if name in known or any(re.search(p, str(name)) for p in patterns):
                 continue
-            yield (*path, name), True, f"unknown field {name!r}{_suggest(str(name), known)}"
+            yield (
+                (*path, name),
+                True,
+                f"unknown field {shown(str(name))}{_suggest(str(name), known)}",
+            )
     elif kind == "required" and isinstance(instance, dict):
         for name in value:
             if name not in instance:
@@ -449,7 +551,7 @@ def _messages(
         else:
             yield path, False, f"{shown(instance)} is not allowed: use one of {', '.join(choices)}"
     elif kind == "type":
-        yield path, False, _type_message(error)
+        yield path, False, _type_message(error, document)
     elif kind == "maxLength":
         yield path, False, f"is {len(instance)} characters long, over the limit of {value}"
     elif kind == "minLength":
@@ -464,6 +566,10 @@ def _messages(
         yield path, False, "must not be empty" if value == 1 else f"needs at least {value} entries"
     elif kind == "maxProperties":
         yield path, False, f"has {len(instance)} entries, over the limit of {value}"
+    elif kind == "minimum":
+        yield path, False, f"{shown(instance)} is less than the minimum of {value}"
+    elif kind == "maximum":
+        yield path, False, f"{shown(instance)} is greater than the maximum of {value}"
     elif kind == "exclusiveMinimum":
         yield path, False, f"must be more than {value}, got {shown(instance)}"
     elif kind == "format" and value == "date-time":
@@ -479,7 +585,7 @@ def _messages(
         yield path, False, "has the same item twice"
     elif kind in ("anyOf", "oneOf") and error.context:
         best = jsonschema.exceptions.best_match(error.context)
-        yield from _messages(best)
+        yield from _messages(best, document)
     elif kind == "not":
         yield path, False, "is not allowed here"
     else:  # minimum, maximum, exclusive bounds and the rest already read well
@@ -499,8 +605,22 @@ def schema_problems(
     e.g. ``("ruleset spring-sale > rules[gold]", ("actions", 0, "value"))``.
     """
     problems: set[errors.Problem] = set()
-    for error in validator_for(schema_name).iter_errors(plain(document)):
-        for path, at_key, message in _messages(error):
+    odd = dict(non_finite(document))
+    for path, text in odd.items():
+        line, column = locate(document, path)
+        problems.add(
+            errors.Problem(
+                file,
+                line,
+                column,
+                path_text(document, path, describe),
+                f"{text} is not a number the API can hold: give a finite number",
+            )
+        )
+    for error in _one_per_field(validator_for(schema_name).iter_errors(plain(document))):
+        if tuple(error.absolute_path) in odd:
+            continue  # said once above, in words that name the real problem
+        for path, at_key, message in _messages(error, document):
             line, column = locate(document, path, key=at_key)
             shown_path = path[:-1] if at_key else path
             problems.add(
@@ -509,6 +629,58 @@ def schema_problems(
                 )
             )
     return sorted(problems)
+
+
+def _one_per_field(
+    found: Iterator[jsonschema.exceptions.ValidationError],
+) -> list[jsonschema.exceptions.ValidationError]:
+    """Schema errors with one type error and one bound per field: the tightest, said once.
+
+    A field under two subschemas (``value`` of a condition is a string or a number, and a
+    string for this type) would otherwise be reported twice in two wordings.
+    """
+    kept: dict[tuple[Any, ...], jsonschema.exceptions.ValidationError] = {}
+    rest: list[jsonschema.exceptions.ValidationError] = []
+    for error in found:
+        kind = error.validator
+        if kind not in ("type", "minimum", "maximum"):
+            rest.append(error)
+            continue
+        key = (kind, *error.absolute_path)
+        other = kept.get(key)
+        if other is None or _tighter(error, other):
+            kept[key] = error
+    return rest + list(kept.values())
+
+
+def _tighter(
+    error: jsonschema.exceptions.ValidationError, other: jsonschema.exceptions.ValidationError
+) -> bool:
+    value, before = error.validator_value, other.validator_value
+    if error.validator == "type":
+        count = len(value) if isinstance(value, list) else 1
+        return count < (len(before) if isinstance(before, list) else 1)
+    if error.validator == "minimum":
+        return bool(value > before)
+    return bool(value < before)
+
+
+def non_finite(
+    document: Any, path: tuple[PathPart, ...] = ()
+) -> Iterator[tuple[tuple[PathPart, ...], str]]:
+    """Every infinite or not-a-number value (YAML ``.inf``, ``.nan``), as written in YAML.
+
+    JSON cannot carry them, and JSON Schema's bounds cannot catch ``.nan`` (it compares as
+    neither more nor less than anything), so they are found here for every format.
+    """
+    if isinstance(document, float) and not math.isfinite(document):
+        yield path, ".nan" if math.isnan(document) else (".inf" if document > 0 else "-.inf")
+    elif isinstance(document, dict):
+        for key, value in document.items():
+            yield from non_finite(value, (*path, key))
+    elif isinstance(document, list):
+        for index, item in enumerate(document):
+            yield from non_finite(item, (*path, index))
 
 
 def path_text(

@@ -491,6 +491,21 @@ def test_workflows_ask_for_least_privilege(path: Path) -> None:
     assert "pull_request_target" not in workflow["on"]  # it would hand secrets to fork code
 
 
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_only_the_steps_that_call_the_shop_see_its_token(path: Path) -> None:
+    """Not pip, not validate, not the comment script: the token sits on plan and apply only."""
+    job = _job(path.name)
+    assert "BOLD_API_TOKEN" not in job.get("env", {})
+    holders = [s["name"] for s in job["steps"] if "BOLD_API_TOKEN" in s.get("env", {})]
+    assert holders and set(holders) <= {"Plan", "Apply"}
+    for step in job["steps"]:
+        if "BOLD_API_TOKEN" not in step.get("env", {}):
+            commands = invocations(step.get("run", ""))
+            assert not [argv for argv in commands if argv[:1] in (["plan"], ["apply"])]
+    checkout = next(s for s in job["steps"] if s.get("uses", "").startswith("actions/checkout"))
+    assert checkout["with"]["persist-credentials"] is False
+
+
 def test_plan_runs_on_pull_requests_that_touch_the_manifests() -> None:
     workflow = load_workflow(GITHUB / ".github" / "workflows" / "boldrules-plan.yml")
     paths = workflow["on"]["pull_request"]["paths"]
@@ -531,7 +546,9 @@ def test_apply_workflow_runs_one_at_a_time_on_merge_and_applies_the_merged_plan(
     assert job["concurrency"]["cancel-in-progress"] is False
     assert "${{ matrix.target }}" in job["concurrency"]["group"]
     assert job["environment"] == "${{ matrix.target }}"
-    assert job["env"]["BOLD_API_TOKEN"] == "${{ secrets.BOLD_WRITE_TOKEN }}"
+    for name in ("Plan", "Apply"):
+        step = next(s for s in job["steps"] if s.get("name") == name)
+        assert step["env"]["BOLD_API_TOKEN"] == "${{ secrets.BOLD_WRITE_TOKEN }}"
     plan = workflow_command("boldrules-apply.yml", "Plan")
     apply = workflow_command("boldrules-apply.yml", "Apply")
     saved = plan[plan.index("--out") + 1]

@@ -240,8 +240,8 @@ CASES = [
         {"p.yaml": GOOD.replace("country_code: CA,", "country_code: NO,")},
         [
             "pricing/p.yaml:19:42: order_condition ZONE=prairies > "
-            "field_sets[0].customer.shipping.country_code: expected a string, got false "
-            "(YAML reads yes/no/on/off as true/false: quote the value)"
+            "field_sets[0].customer.shipping.country_code: expected a string, got the boolean "
+            "false — YAML reads NO as false: quote it"
         ],
         id="norway-problem",
     ),

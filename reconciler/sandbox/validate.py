@@ -8,6 +8,7 @@ a ``Checker`` and leave as one 422 whose ``errors`` list names each field
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from reconciler.sandbox import web
@@ -82,6 +83,11 @@ DISCOUNT_CONDITION_TYPES = frozenset(
 )
 LIMIT_TYPES = frozenset({"per_shop", "per_customer"})
 
+#: Whole numbers the sandbox stores. Assumption (the contract is silent): Bold keeps priorities
+#: and stack orders in 32-bit signed columns and every other number within JSON's safe-integer
+#: range (±2^53); a number outside, or a non-finite one, is refused with 422.
+INT32 = (-(2**31), 2**31 - 1)
+SAFE_INTEGER = (-(2**53), 2**53)
 EXTERNAL_ID_MAX = 128
 NAME_MAX = 255
 CODE_MAX = 128
@@ -127,23 +133,49 @@ class Checker:
             self.add(path, f"is {len(value)} characters long; at most {max_len} are allowed")
         return value
 
-    def integer(self, body: dict[str, Any], key: str, path: str, *, default: int) -> int:
+    def integer(
+        self,
+        body: dict[str, Any],
+        key: str,
+        path: str,
+        *,
+        default: int,
+        bounds: tuple[int, int] = SAFE_INTEGER,
+    ) -> int:
         value = body.get(key, default)
         if value is None:
             return default
         if isinstance(value, bool) or not isinstance(value, int):
             self.add(path, f"must be an integer, got {_kind(value)}")
             return default
-        return value
+        return value if self._within(value, path, bounds) else default
 
-    def number(self, body: dict[str, Any], key: str, path: str, *, default: float) -> Any:
+    def number(
+        self,
+        body: dict[str, Any],
+        key: str,
+        path: str,
+        *,
+        default: float,
+        bounds: tuple[int, int] = SAFE_INTEGER,
+    ) -> Any:
         value = body.get(key, default)
         if value is None:
             return default
         if isinstance(value, bool) or not isinstance(value, int | float):
             self.add(path, f"must be a number, got {_kind(value)}")
             return default
-        return value
+        if isinstance(value, float) and not math.isfinite(value):
+            self.add(path, "must be a finite number")
+            return default
+        return value if self._within(value, path, bounds) else default
+
+    def _within(self, value: float, path: str, bounds: tuple[int, int]) -> bool:
+        low, high = bounds
+        if low <= value <= high:
+            return True
+        self.add(path, f"must be from {low} to {high}")
+        return False
 
     def boolean(self, body: dict[str, Any], key: str, path: str, *, default: bool) -> bool:
         value = body.get(key, default)
@@ -171,6 +203,8 @@ class Checker:
         value = body.get(key)
         if value is None:
             return None
+        if isinstance(value, str) and value[-1:] == "z":
+            value = value[:-1] + "Z"  # RFC 3339 §5.6: "Z" may be written lowercase
         moment = web.parse_instant(value) if isinstance(value, str) else None
         if moment is None:
             self.add(path, f"must be an RFC 3339 date-time with an offset, got {value!r}")
@@ -209,13 +243,17 @@ def _join(path: str, key: str) -> str:
 
 
 def product_selection(c: Checker, value: Any, path: str) -> dict[str, Any]:
-    """§5.3: a type from the four, and filters that are lists of strings."""
+    """§5.3: a type from the four, and one filter, a list of strings."""
     body = c.obj(value, path)
     if body is None:
         return {}
     out: dict[str, Any] = {
         "type": c.enum(body, "type", _join(path, "type"), PRODUCT_SELECTION_TYPES, default="")
     }
+    given = [key for key in PRODUCT_FILTERS if key in body]
+    if len(given) > 1:
+        names = ", ".join(given[:-1]) + f" and {given[-1]}"
+        c.add(path, f"takes one filter; got {names}")
     for key in PRODUCT_FILTERS:
         if key not in body:
             continue
@@ -240,6 +278,8 @@ def action(c: Checker, value: Any, path: str) -> dict[str, Any]:
         amount = body.get("value")
         if isinstance(amount, bool) or not isinstance(amount, int):
             c.add(_join(path, "value"), f"must be a whole number, got {_kind(amount)}")
+        elif not SAFE_INTEGER[0] <= amount <= SAFE_INTEGER[1]:
+            c.add(_join(path, "value"), f"must be from {SAFE_INTEGER[0]} to {SAFE_INTEGER[1]}")
         elif kind in PERCENT_ACTIONS and amount < -100:
             c.add(_join(path, "value"), f"{amount} is less than the minimum of -100")
         elif kind == "PRICE_ADJUST_ABSOLUTE" and amount < 0:
@@ -268,9 +308,13 @@ def condition(c: Checker, value: Any, path: str) -> dict[str, Any]:
         out["operator"] = c.enum(body, "operator", _join(path, "operator"), OPERATORS, default="=")
     if "name" in body:
         out["name"] = c.string(body, "name", _join(path, "name"), max_len=NAME_MAX)
-    for key in ("buy_quantity", "get_quantity", "priority", "uses_per_order_limit"):
+    for key in ("buy_quantity", "get_quantity", "uses_per_order_limit"):
         if key in body:
-            out[key] = c.integer(body, key, _join(path, key), default=0)
+            out[key] = c.integer(body, key, _join(path, key), default=0, bounds=INT32)
+    if "priority" in body:  # a number, like a rule's priority (§5.2)
+        out["priority"] = c.number(
+            body, "priority", _join(path, "priority"), default=0, bounds=INT32
+        )
     if "buy_product_selection" in body:
         out["buy_product_selection"] = product_selection(
             c, body["buy_product_selection"], _join(path, "buy_product_selection")
@@ -308,8 +352,8 @@ def rule(c: Checker, value: Any, path: str) -> dict[str, Any]:
         c.add(_join(path, "meta"), f"must be an object, got {_kind(meta)}")
         meta = {}
     out["meta"] = meta
-    out["priority"] = c.number(body, "priority", _join(path, "priority"), default=0)
-    out["stack_order"] = c.number(body, "stack_order", _join(path, "stack_order"), default=0)
+    for key in ("priority", "stack_order"):
+        out[key] = c.number(body, key, _join(path, key), default=0, bounds=INT32)
     return out
 
 
@@ -350,7 +394,7 @@ def ruleset(body: dict[str, Any]) -> dict[str, Any]:
         "internal_name": c.string(body, "internal_name", "internal_name", max_len=NAME_MAX) or "",
         "public_name": c.string(body, "public_name", "public_name", max_len=NAME_MAX) or "",
         "active": c.boolean(body, "active", "active", default=True),
-        "priority": c.integer(body, "priority", "priority", default=0),
+        "priority": c.integer(body, "priority", "priority", default=0, bounds=INT32),
     }
     _bounds(c, body, out)
     out["product_selection"] = product_selection(
