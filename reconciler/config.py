@@ -3,8 +3,11 @@
 Owns the settings a project file gives (``Project``, ``Target``, ``Safety``, ``Ownership``) and
 ``load_project``, which finds, reads and checks ``boldrules.yaml`` against
 ``schemas/project.schema.json`` (reading and checking go through ``sources.py``, as manifests
-do). This module must not render templates, know the manifest format, print, or read a token
-anywhere but ``Target.token``.
+do), and then checks what a schema cannot: ``routes:`` overrides against the routes table and
+each target's ``api_version`` (``routes.py`` says what is wrong with them), so that every problem
+of the project file is a located ``validate`` problem before any command builds a client.
+This module must not render templates, know the manifest format, print, or read a token anywhere
+but ``Target.token``.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reconciler import errors, sources
+from reconciler import errors, routes, sources
 
 DEFAULT_SANDBOX_FILE = ".boldrules/sandbox.sqlite"
 PROJECT_FILE_NAMES = ("boldrules.yaml", "boldrules.yml")
@@ -199,6 +202,14 @@ def load_project(directory: Path) -> Project:
             )
         )
     problems += _default_target_problems(document, file.name)
+    # What the schema cannot check, said once: a field the schema already faulted is skipped.
+    reported = {problem.path for problem in problems}
+    problems += [
+        problem
+        for problem in _route_problems(document, file.name)
+        + _api_version_problems(document, file.name)
+        if problem.path not in reported
+    ]
     if problems:
         raise errors.ProjectFileInvalid(problems)
     return _build_project(root, file, sources.plain(document), document)
@@ -229,6 +240,37 @@ def _default_target_problems(document: sources.MarkedDict, file: str) -> list[er
             )
         ]
     return []
+
+
+def _route_problems(document: sources.MarkedDict, file: str) -> list[errors.Problem]:
+    """Overrides naming no route, or whose method or placeholders the route cannot take."""
+    overrides = document.get("routes")
+    if not isinstance(overrides, dict):
+        return []  # absent, or the schema already said what is wrong
+    checkable = {name: text for name, text in overrides.items() if isinstance(text, str)}
+    problems = []
+    for name, about_name, message in routes.override_problems(checkable):
+        where = sources.locate(document, ("routes", name), key=about_name)
+        path = "routes" if about_name else f"routes.{name}"
+        problems.append(errors.Problem(file, *where, path, message))
+    return problems
+
+
+def _api_version_problems(document: sources.MarkedDict, file: str) -> list[errors.Problem]:
+    """Version dates that are not real dates, or lie in the future without the opt-in."""
+    targets = document.get("targets")
+    if not isinstance(targets, dict):
+        return []
+    problems = []
+    for name, spec in targets.items():
+        if not isinstance(spec, dict) or not isinstance(spec.get("api_version"), str):
+            continue  # no version pinned (the default is valid), or the schema said why not
+        allow_future = spec.get("allow_future_api_version") is True
+        problem = routes.version_problem(spec["api_version"], allow_future=allow_future)
+        if problem is not None:
+            where = sources.locate(document, ("targets", name, "api_version"))
+            problems.append(errors.Problem(file, *where, f"targets.{name}.api_version", problem))
+    return problems
 
 
 def _build_project(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import textwrap
 from pathlib import Path
 
@@ -234,6 +235,36 @@ BROKEN = [
         id="bad-ownership",
     ),
     pytest.param(
+        "routes:\n  list_rulesetz: /x\n  get_ruleset: /r/{rule_id}\n"
+        "  create_ruleset: FETCH /r\n  patch_ruleset: r/{external_id}\n"
+        "  delete_ruleset: /r/{external_id\n  list_rules: GET /a /b\n",
+        [
+            "boldrules.yaml:2:3: routes: 'list_rulesetz' is not a route of the API; did you mean "
+            "'list_rulesets'?",
+            "boldrules.yaml:3:16: routes.get_ruleset: unknown placeholder {rule_id} in "
+            "'/r/{rule_id}' (route get_ruleset can fill: external_id, shop_identifier)",
+            "boldrules.yaml:4:19: routes.create_ruleset: 'FETCH' is not an HTTP method: use one "
+            "of GET, POST, PUT, PATCH, DELETE",
+            "boldrules.yaml:5:18: routes.patch_ruleset: 'r/{external_id}' must start with '/'",
+            "boldrules.yaml:6:19: routes.delete_ruleset: '/r/{external_id' has unbalanced braces",
+            "boldrules.yaml:7:15: routes.list_rules: 'GET /a /b' is not a path template or "
+            "'METHOD /path'",
+        ],
+        id="bad-routes",
+    ),
+    pytest.param(
+        "targets:\n  p:\n    api_url: https://api.boldcommerce.com\n    token_env: T\n"
+        "    api_version: 2099-01-01\n  s: {sandbox: s, api_version: '2023-02-30'}\n"
+        "default_target: p\n",
+        [
+            "boldrules.yaml:5:18: targets.p.api_version: 2099-01-01 is in the future (today is "
+            f"{dt.datetime.now(dt.UTC).date().isoformat()} UTC); pin a released date, or set "
+            "allow_future_api_version: true on the target if intended",
+            "boldrules.yaml:6:32: targets.s.api_version: '2023-02-30' is not a real calendar date",
+        ],
+        id="bad-api-version",
+    ),
+    pytest.param(
         "safety: {}\nsafety: {}\n",
         ["boldrules.yaml:2:1: 'safety' is given twice (first at line 1)"],
         id="duplicate-key",
@@ -267,3 +298,17 @@ def test_project_file_that_is_not_utf8(tmp_path: Path) -> None:
     assert problems_of(tmp_path) == [
         "boldrules.yaml:1:16: not UTF-8 text (byte 0xe9): save the file as UTF-8"
     ]
+
+
+def test_a_future_api_version_is_valid_with_the_opt_in(tmp_path: Path) -> None:
+    write_project(
+        tmp_path,
+        """\
+        targets:
+          p: {sandbox: s, api_version: "2099-01-01", allow_future_api_version: true}
+        routes: {get_ruleset: "PATCH /r/{external_id}/{shop_identifier}"}
+        """,
+    )
+    project = config.load_project(tmp_path)
+    assert project.target("p").api_version == "2099-01-01"
+    assert project.routes == {"get_ruleset": "PATCH /r/{external_id}/{shop_identifier}"}
