@@ -292,8 +292,9 @@ def _show(text: str, *, quiet: bool) -> None:
 @target_option
 @click.option(
     "--out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Also save the plan as JSON for `boldrules apply FILE`.",
+    # Not dir_okay=False: with --all-targets it is a folder; check_destination says which.
+    type=click.Path(path_type=Path),
+    help="Also save the plan as JSON for `boldrules apply FILE` (a folder with --all-targets).",
 )
 @click.option(
     "--format",
@@ -338,6 +339,8 @@ def plan_command(
     """Compare the manifests with the shop and print what would change (writes nothing to it)."""
     options = settings(ctx)
     project = config.load_project(options.directory)
+    if out is not None:
+        plan.check_destination(out, folder=all_targets)
     filters = plan.Filters(only=only, exclude=exclude)
     if all_targets:
         if target_name is not None:
@@ -557,7 +560,8 @@ def export_command(
     result = export.write(chosen, folder, shop=live.shop, split=split, overwrite=force)
     counts = ", ".join(f"{n} {what}" for what, n in result.counts.items())
     if not options.quiet:
-        click.echo(f"Wrote {len(result.files)} files to {folder}: {counts}.", err=True)
+        files = f"{len(result.files)} file{'s' if len(result.files) != 1 else ''}"
+        click.echo(f"Wrote {files} to {folder}: {counts}.", err=True)
         skipped = export.left_out(live, chosen)
         if skipped:
             click.echo(

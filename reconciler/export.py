@@ -25,6 +25,13 @@ HEADER = (
     "# given one (bold-rule-<id>); the first apply that changes such a rule writes the name\n"
     "# to the shop too. See docs/export.md.\n"
 )
+#: The one file an export of a shop holding nothing to own writes, so that the folder exists and
+#: ``manifests: [exported/]`` plans back to "No changes." like any other export.
+EMPTY_FILE = "rulesets.yaml"
+EMPTY_NOTE = (
+    "# The shop held nothing this project would own, so this file declares nothing. Keep it:\n"
+    "# a manifests: folder must hold at least one manifest. Add objects here or beside it.\n"
+)
 
 
 @dataclass(frozen=True)
@@ -203,7 +210,7 @@ def write(
     overwrite: bool = False,
 ) -> ExportResult:
     """Write the manifests under ``out``; refuse to replace existing files unless ``overwrite``."""
-    docs = documents(chosen, split=split)
+    docs = documents(chosen, split=split) or {EMPTY_FILE: {"rulesets": []}}
     targets = {out / name: doc for name, doc in docs.items()}
     existing = sorted(str(p) for p in targets if p.exists())
     if existing and not overwrite:
@@ -215,7 +222,7 @@ def write(
     written: list[Path] = []
     for path, doc in sorted(targets.items()):
         path.parent.mkdir(parents=True, exist_ok=True)
-        text = HEADER.format(shop=shop)
+        text = HEADER.format(shop=shop) + ("" if chosen else EMPTY_NOTE)
         temporary = path.with_name(path.name + ".tmp")
         temporary.write_text(text + dump(doc), encoding="utf-8")
         temporary.replace(path)
