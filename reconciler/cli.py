@@ -29,7 +29,19 @@ from typing import Any, Literal
 import click
 
 import reconciler
-from reconciler import apply, client, config, errors, export, manifest, model, plan, render, state
+from reconciler import (
+    apply,
+    client,
+    config,
+    errors,
+    export,
+    manifest,
+    model,
+    plan,
+    render,
+    sources,
+    state,
+)
 from reconciler.sandbox import command as sandbox_command
 
 OK = 0
@@ -572,6 +584,48 @@ def export_command(
         click.echo(
             "Add the folder to `manifests:` in boldrules.yaml, then `boldrules plan` shows "
             "No changes.",
+            err=True,
+        )
+    return OK
+
+
+# --------------------------------------------------------------------------------------------
+# schema
+# --------------------------------------------------------------------------------------------
+
+#: Where ``boldrules schema`` writes, and where the examples' modelines point.
+SCHEMA_FOLDER = Path(".boldrules") / "schemas"
+
+
+@main.command("schema")
+@project_option
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=SCHEMA_FOLDER,
+    show_default=True,
+    help="Folder to write the JSON Schemas to (relative to the project folder).",
+)
+@click.pass_context
+def schema_command(ctx: click.Context, out: Path) -> int:
+    """Write the JSON Schemas (manifest, project file, saved plan) for editors' modelines."""
+    options = settings(ctx)
+    folder = out if out.is_absolute() else options.directory / out
+    texts = sources.schema_texts()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, text in texts.items():
+            temporary = folder / f".{name}.tmp"
+            temporary.write_text(text, encoding="utf-8")
+            temporary.replace(folder / name)
+    except OSError as exc:
+        raise errors.ConfigError(
+            f"--out {folder}: cannot write the schemas ({exc.strerror})"
+        ) from None
+    if not options.quiet:
+        click.echo(
+            f"Wrote {len(texts)} JSON Schemas of boldrules {reconciler.__version__} to {folder}: "
+            f"{', '.join(texts)}.",
             err=True,
         )
     return OK
