@@ -208,6 +208,7 @@ def load_project(directory: Path) -> Project:
         problem
         for problem in _route_problems(document, file.name)
         + _api_version_problems(document, file.name)
+        + _sandbox_problems(root, document, file.name)
         if problem.path not in reported
     ]
     if problems:
@@ -271,6 +272,47 @@ def _api_version_problems(document: sources.MarkedDict, file: str) -> list[error
             where = sources.locate(document, ("targets", name, "api_version"))
             problems.append(errors.Problem(file, *where, f"targets.{name}.api_version", problem))
     return problems
+
+
+#: The first bytes of every SQLite database file: what an embedded sandbox store starts with.
+_SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def _sandbox_problems(root: Path, document: sources.MarkedDict, file: str) -> list[errors.Problem]:
+    """Embedded sandbox files that cannot be a store: a folder, under a file, or another file."""
+    targets = document.get("targets")
+    if not isinstance(targets, dict):
+        return []
+    problems = []
+    for name, spec in targets.items():
+        given = spec.get("sandbox") if isinstance(spec, dict) else None
+        if not isinstance(given, str) or not given:
+            continue
+        path = root / given
+        message = None
+        blocking = next((p for p in path.parents if p.exists() and not p.is_dir()), None)
+        if blocking is not None:
+            shown = blocking.relative_to(root) if blocking.is_relative_to(root) else blocking
+            message = f"{given!r} cannot be made: {shown} is a file"
+        elif path.is_dir():
+            message = f"{given!r} is a folder: name the SQLite file, e.g. {DEFAULT_SANDBOX_FILE}"
+        elif path.is_file() and path.stat().st_size and not _is_sqlite(path):
+            message = (
+                f"{given!r} is not a sandbox store (a SQLite file): name a new file, "
+                f"e.g. {DEFAULT_SANDBOX_FILE}"
+            )
+        if message is not None:
+            where = sources.locate(document, ("targets", name, "sandbox"))
+            problems.append(errors.Problem(file, *where, f"targets.{name}.sandbox", message))
+    return problems
+
+
+def _is_sqlite(path: Path) -> bool:
+    try:
+        with path.open("rb") as opened:
+            return opened.read(len(_SQLITE_HEADER)) == _SQLITE_HEADER
+    except OSError:
+        return False
 
 
 def _build_project(

@@ -312,3 +312,27 @@ def test_a_future_api_version_is_valid_with_the_opt_in(tmp_path: Path) -> None:
     project = config.load_project(tmp_path)
     assert project.target("p").api_version == "2099-01-01"
     assert project.routes == {"get_ruleset": "PATCH /r/{external_id}/{shop_identifier}"}
+
+
+def test_an_embedded_sandbox_file_that_cannot_be_a_store_is_located(tmp_path: Path) -> None:
+    (tmp_path / "pricing").mkdir()
+    (tmp_path / "pricing" / "a.yaml").write_text("rulesets: []\n")
+    write_project(
+        tmp_path,
+        """\
+        targets:
+          folder: {sandbox: pricing}
+          under-a-file: {sandbox: pricing/a.yaml/s.sqlite}
+          not-sqlite: {sandbox: pricing/a.yaml}
+          fine: {sandbox: .boldrules/new.sqlite}
+        default_target: fine
+        """,
+    )
+    assert problems_of(tmp_path) == [
+        "boldrules.yaml:2:21: targets.folder.sandbox: 'pricing' is a folder: name the SQLite "
+        "file, e.g. .boldrules/sandbox.sqlite",
+        "boldrules.yaml:3:27: targets.under-a-file.sandbox: 'pricing/a.yaml/s.sqlite' cannot be "
+        "made: pricing/a.yaml is a file",
+        "boldrules.yaml:4:25: targets.not-sqlite.sandbox: 'pricing/a.yaml' is not a sandbox "
+        "store (a SQLite file): name a new file, e.g. .boldrules/sandbox.sqlite",
+    ]
