@@ -13,6 +13,7 @@ but ``Target.token``.
 from __future__ import annotations
 
 import os
+import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -209,6 +210,7 @@ def load_project(directory: Path) -> Project:
         for problem in _route_problems(document, file.name)
         + _api_version_problems(document, file.name)
         + _sandbox_problems(root, document, file.name)
+        + _api_url_problems(document, file.name)
         if problem.path not in reported
     ]
     if problems:
@@ -271,6 +273,42 @@ def _api_version_problems(document: sources.MarkedDict, file: str) -> list[error
         if problem is not None:
             where = sources.locate(document, ("targets", name, "api_version"))
             problems.append(errors.Problem(file, *where, f"targets.{name}.api_version", problem))
+    return problems
+
+
+def _api_url_problems(document: sources.MarkedDict, file: str) -> list[errors.Problem]:
+    """Base URLs a client could not use: no host, a bad port, a query, or credentials in it."""
+    targets = document.get("targets")
+    if not isinstance(targets, dict):
+        return []
+    problems = []
+    for name, spec in targets.items():
+        url = spec.get("api_url") if isinstance(spec, dict) else None
+        if not isinstance(url, str):
+            continue
+        message = None
+        try:
+            parts = urllib.parse.urlsplit(url)
+            parts.port  # noqa: B018 (raises ValueError for a port out of range)
+        except ValueError as exc:
+            message = f"{sources.shown(url)} is not a usable URL ({exc})"
+        else:
+            if parts.username is not None or parts.password is not None:
+                # Said without echoing the URL: it holds a secret.
+                message = (
+                    "the URL holds credentials: remove them, and put the token in the "
+                    "environment variable token_env names"
+                )
+            elif not parts.hostname:
+                message = f"{sources.shown(url)} names no host"
+            elif parts.query or parts.fragment:
+                message = (
+                    f"{sources.shown(url)} has a query or fragment: give the base URL only "
+                    "(boldrules adds the paths)"
+                )
+        if message is not None:
+            where = sources.locate(document, ("targets", name, "api_url"))
+            problems.append(errors.Problem(file, *where, f"targets.{name}.api_url", message))
     return problems
 
 

@@ -265,6 +265,28 @@ BROKEN = [
         id="bad-api-version",
     ),
     pytest.param(
+        "targets:\n"
+        "  a: {api_url: 'http://127.0.0.1:99999', token_env: T}\n"
+        "  b: {api_url: 'http://[::1', token_env: T}\n"
+        "  c: {api_url: 'https://api.boldcommerce.com?shop=1', token_env: T}\n"
+        "  d: {api_url: 'http://:80', token_env: T}\n"
+        "  e: {api_url: 'https://me:s3cret@api.boldcommerce.com', token_env: T}\n"
+        "  f: {api_url: 'http://[::1]:8765/', token_env: T}\n"
+        "default_target: f\n",
+        [
+            "boldrules.yaml:2:16: targets.a.api_url: 'http://127.0.0.1:99999' is not a usable "
+            "URL (Port out of range 0-65535)",
+            "boldrules.yaml:3:16: targets.b.api_url: 'http://[::1' is not a usable URL (Invalid "
+            "IPv6 URL)",
+            "boldrules.yaml:4:16: targets.c.api_url: 'https://api.boldcommerce.com?shop=1' has a "
+            "query or fragment: give the base URL only (boldrules adds the paths)",
+            "boldrules.yaml:5:16: targets.d.api_url: 'http://:80' names no host",
+            "boldrules.yaml:6:16: targets.e.api_url: the URL holds credentials: remove them, and "
+            "put the token in the environment variable token_env names",
+        ],
+        id="bad-api-url",
+    ),
+    pytest.param(
         "safety: {}\nsafety: {}\n",
         ["boldrules.yaml:2:1: 'safety' is given twice (first at line 1)"],
         id="duplicate-key",
