@@ -48,7 +48,19 @@ SUPPORTED = {
     "tool": re.compile(r"pre-commit|build|twine"),
 }
 #: pip options an install line may carry; those taking a value must name a file of the repository.
-FLAGS = {"-e", "--editable", "-q", "--quiet", "-U", "--upgrade", "--disable-pip-version-check"}
+FLAGS = {
+    "-e",
+    "--editable",
+    "-q",
+    "--quiet",
+    "-U",
+    "--upgrade",
+    "--disable-pip-version-check",
+    "--no-cache-dir",
+    "--no-deps",
+    "--require-hashes",
+    "--no-build-isolation",
+}
 FILE_OPTIONS = {"-c", "--constraint", "-r", "--requirement"}
 #: A line installing the PyPI release says within this many lines what that needs.
 NEARBY = 8
