@@ -566,6 +566,7 @@ def export_command(
     project = config.load_project(options.directory)
     target = project.target(target_name)
     folder = out if out.is_absolute() else project.root / out
+    export.check_destination(folder)
     with _open_client(project, target) as bold:
         live = state.fetch_live(bold)
     chosen = export.select(live, project.ownership, all_codes=all_codes)

@@ -10,6 +10,7 @@ asked; nothing here talks to the shop (the caller passes the live state in).
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -201,6 +202,15 @@ def documents(chosen: Iterable[model.Resource], *, split: bool) -> dict[str, dic
     return files
 
 
+def check_destination(out: Path) -> None:
+    """Refuse, before the shop is read, an output folder that cannot be made or written in."""
+    existing = next(p for p in (out, *out.parents) if p.exists())
+    if not existing.is_dir():
+        raise errors.ConfigError(f"--out {out}: {existing} is a file, not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise errors.ConfigError(f"--out {out}: cannot write in {existing}")
+
+
 def write(
     chosen: Sequence[model.Resource],
     out: Path,
@@ -221,11 +231,14 @@ def write(
         )
     written: list[Path] = []
     for path, doc in sorted(targets.items()):
-        path.parent.mkdir(parents=True, exist_ok=True)
         text = HEADER.format(shop=shop) + ("" if chosen else EMPTY_NOTE)
         temporary = path.with_name(path.name + ".tmp")
-        temporary.write_text(text + dump(doc), encoding="utf-8")
-        temporary.replace(path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            temporary.write_text(text + dump(doc), encoding="utf-8")
+            temporary.replace(path)
+        except OSError as exc:
+            raise errors.ConfigError(f"{path}: cannot write the export ({exc.strerror})") from None
         written.append(path)
     counts = {kind.label + "s": sum(1 for r in chosen if r.key.kind is kind) for kind in model.Kind}
     return ExportResult(tuple(written), counts)

@@ -69,3 +69,14 @@ def test_an_empty_shop_exports_and_plans_back_to_no_changes(
     plan = run("plan", "--detailed-exitcode")
     assert plan.exit_code == 0, plan.stderr
     assert plan.stdout.splitlines()[-1] == "No changes."
+
+
+def test_export_into_a_path_under_a_file_fails_before_any_call(run: Run, project: Path) -> None:
+    (project / "notes.txt").write_text("")
+    result = run("export", "--out", "notes.txt/exported")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"error: --out {project / 'notes.txt' / 'exported'}: {project / 'notes.txt'} is a file, "
+        "not a folder\n"
+    )
+    assert not (project / ".boldrules").exists()
