@@ -40,6 +40,7 @@ from reconciler import (
     plan,
     redact,
     render,
+    sources,
     state,
 )
 from reconciler.sandbox import command as sandbox_command
@@ -320,8 +321,9 @@ def _show(text: str, *, quiet: bool) -> None:
 @target_option
 @click.option(
     "--out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Also save the plan as JSON for `boldrules apply FILE`.",
+    # Not dir_okay=False: with --all-targets it is a folder; check_destination says which.
+    type=click.Path(path_type=Path),
+    help="Also save the plan as JSON for `boldrules apply FILE` (a folder with --all-targets).",
 )
 @click.option(
     "--format",
@@ -366,6 +368,8 @@ def plan_command(
     """Compare the manifests with the shop and print what would change (writes nothing to it)."""
     options = settings(ctx)
     project = config.load_project(options.directory)
+    if out is not None:
+        plan.check_destination(out, folder=all_targets)
     filters = plan.Filters(only=only, exclude=exclude)
     if all_targets:
         if target_name is not None:
@@ -579,6 +583,7 @@ def export_command(
     project = config.load_project(options.directory)
     target = project.target(target_name)
     folder = out if out.is_absolute() else project.root / out
+    export.check_destination(folder)
     with _open_client(project, target) as bold:
         live = state.fetch_live(bold)
     selected = export.select(live, project.ownership, all_codes=all_codes)
@@ -586,7 +591,8 @@ def export_command(
     result = export.write(chosen, folder, shop=live.shop, split=split, overwrite=force)
     counts = ", ".join(f"{n} {what}" for what, n in result.counts.items())
     if not options.quiet:
-        click.echo(f"Wrote {len(result.files)} files to {folder}: {counts}.", err=True)
+        files = f"{len(result.files)} file{'s' if len(result.files) != 1 else ''}"
+        click.echo(f"Wrote {files} to {folder}: {counts}.", err=True)
         adopted = sum(1 for r in chosen if "adopt" in r.handles)
         if adopted:
             click.echo(
@@ -607,6 +613,48 @@ def export_command(
         click.echo(
             "Add the folder to `manifests:` in boldrules.yaml, then `boldrules plan` shows "
             + ("what apply will name or remove, then No changes." if pending else "No changes."),
+            err=True,
+        )
+    return OK
+
+
+# --------------------------------------------------------------------------------------------
+# schema
+# --------------------------------------------------------------------------------------------
+
+#: Where ``boldrules schema`` writes, and where the examples' modelines point.
+SCHEMA_FOLDER = Path(".boldrules") / "schemas"
+
+
+@main.command("schema")
+@project_option
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=SCHEMA_FOLDER,
+    show_default=True,
+    help="Folder to write the JSON Schemas to (relative to the project folder).",
+)
+@click.pass_context
+def schema_command(ctx: click.Context, out: Path) -> int:
+    """Write the JSON Schemas (manifest, project file, saved plan) for editors' modelines."""
+    options = settings(ctx)
+    folder = out if out.is_absolute() else options.directory / out
+    texts = sources.schema_texts()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, text in texts.items():
+            temporary = folder / f".{name}.tmp"
+            temporary.write_text(text, encoding="utf-8")
+            temporary.replace(folder / name)
+    except OSError as exc:
+        raise errors.ConfigError(
+            f"--out {folder}: cannot write the schemas ({exc.strerror})"
+        ) from None
+    if not options.quiet:
+        click.echo(
+            f"Wrote {len(texts)} JSON Schemas of boldrules {reconciler.__version__} to {folder}: "
+            f"{', '.join(texts)}.",
             err=True,
         )
     return OK

@@ -30,20 +30,18 @@ on a healthy server.
 from __future__ import annotations
 
 import contextlib
-import difflib
 import email.utils
 import json
 import logging
 import random
 import re
-import string
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, NoReturn, Protocol, Self
@@ -73,11 +71,14 @@ _BODY_LOG_LIMIT = 2000
 _IDEMPOTENT = frozenset({"GET", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
 _SECRET_KEY = re.compile(r"token|secret|password|authorization|api[_-]?key", re.IGNORECASE)
 _HEADER_SAFE = re.compile(r"[!-~]+")  # visible ASCII: anything else breaks or leaks in a header
-_VERSION_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 # Failures where the request never left this machine: safe to retry even for POST.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 # Failures that retrying cannot fix (a bad URL scheme, an illegal header we built).
 _HOPELESS = (httpx.UnsupportedProtocol, httpx.LocalProtocolError)
+
+# ``BoldClient`` takes the project's overrides as ``routes=``, which hides the module there.
+_resolve_routes = routes.resolve
+_check_api_version = routes.check_api_version
 
 _STATUS_ERRORS: dict[int, type[errors.ApiError]] = {
     400: errors.InvalidRequest,
@@ -88,69 +89,6 @@ _STATUS_ERRORS: dict[int, type[errors.ApiError]] = {
     422: errors.InvalidRequest,
     429: errors.RateLimited,
 }
-
-
-def check_api_version(value: str, *, allow_future: bool = False, today: date | None = None) -> str:
-    """Return ``value`` if it is a real ``YYYY-MM-DD`` date, not in the future unless allowed."""
-    if not _VERSION_DATE.fullmatch(value):
-        raise errors.ConfigError(
-            f"api_version {value!r} is not a date in the form YYYY-MM-DD (for example 2022-10-14)"
-        )
-    try:
-        pinned = date.fromisoformat(value)
-    except ValueError as exc:
-        raise errors.ConfigError(f"api_version {value!r} is not a real calendar date") from exc
-    today = today or datetime.now(UTC).date()
-    if pinned > today and not allow_future:
-        # Bold says never to send a future date to production (contract §1).
-        raise errors.ConfigError(
-            f"api_version {value} is in the future (today is {today.isoformat()} UTC); pin a "
-            "released date, or set allow_future_api_version: true on the target if intended"
-        )
-    return value
-
-
-def resolve_routes(overrides: Mapping[str, str] | None = None) -> dict[str, tuple[str, str]]:
-    """The routes table with the project file's ``routes:`` overrides applied and checked.
-
-    An override is a path template (``/price_rules/.../{external_id}``) or a method and a path
-    (``PATCH /price_rules/...``). It may use only the placeholders of the route it replaces.
-    """
-    table = dict(routes.ROUTES)
-    for name, text in (overrides or {}).items():
-        if name not in table:
-            near = difflib.get_close_matches(name, table, n=1)
-            hint = f"; did you mean {near[0]!r}?" if near else ""
-            raise errors.ConfigError(f"routes: {name!r} is not a route of the API{hint}")
-        method, template = table[name]
-        parts = str(text).split()
-        if len(parts) == 2 and parts[0].upper() in {"GET", "POST", "PUT", "PATCH", "DELETE"}:
-            method, path = parts[0].upper(), parts[1]
-        elif len(parts) == 1:
-            path = parts[0]
-        else:
-            raise errors.ConfigError(
-                f"routes: {name}: {text!r} is not a path template or 'METHOD /path'"
-            )
-        if not path.startswith("/"):
-            raise errors.ConfigError(f"routes: {name}: {path!r} must start with '/'")
-        try:
-            wanted = _placeholders(path)
-        except ValueError as exc:
-            raise errors.ConfigError(f"routes: {name}: {path!r} has unbalanced braces") from exc
-        extra = wanted - _placeholders(template)
-        if extra:
-            allowed = ", ".join(sorted(_placeholders(template))) or "none"
-            raise errors.ConfigError(
-                f"routes: {name}: unknown placeholder {{{sorted(extra)[0]}}} in {path!r} "
-                f"(this route can fill: {allowed})"
-            )
-        table[name] = (method, path)
-    return table
-
-
-def _placeholders(template: str) -> set[str]:
-    return {field for _, field, _, _ in string.Formatter().parse(template) if field}
 
 
 @dataclass(frozen=True)
@@ -297,7 +235,7 @@ class BoldClient(operations.Operations):
                 f"concurrency and max_attempts must be >= 1 and timeout > 0 "
                 f"(got {concurrency}, {max_attempts}, {timeout})"
             )
-        self.api_version = check_api_version(api_version, allow_future=allow_future_api_version)
+        self.api_version = _check_api_version(api_version, allow_future=allow_future_api_version)
         self.base_url = base_url.rstrip("/")
         self.concurrency = concurrency
         self.max_attempts = max_attempts
@@ -305,7 +243,7 @@ class BoldClient(operations.Operations):
         self.max_rate_limited = max_rate_limited
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
-        self.routes = resolve_routes(routes)
+        self.routes = _resolve_routes(routes)
         self._token = token
         self._shop_identifier = shop_identifier
         self._shop_lock = threading.Lock()
@@ -607,9 +545,9 @@ class BoldClient(operations.Operations):
                 "an object without an external id is addressed by its server id",
             )
         values = {key: str(value) for key, value in path_params.items()}
-        if "shop_identifier" in _placeholders(template) and "shop_identifier" not in values:
+        if "shop_identifier" in routes.placeholders(template) and "shop_identifier" not in values:
             values["shop_identifier"] = self.shop_identifier
-        missing = _placeholders(template) - set(values)
+        missing = routes.placeholders(template) - set(values)
         if missing:
             raise ValueError(f"route {route} needs path parameters {sorted(missing)}")
         # safe="": external ids and condition names may hold "/", spaces or "?".

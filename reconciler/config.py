@@ -3,19 +3,23 @@
 Owns the settings a project file gives (``Project``, ``Target``, ``Safety``, ``Ownership``) and
 ``load_project``, which finds, reads and checks ``boldrules.yaml`` against
 ``schemas/project.schema.json`` (reading and checking go through ``sources.py``, as manifests
-do). This module must not render templates, know the manifest format, print, or read a token
-anywhere but ``Target.token``.
+do), and then checks what a schema cannot: ``routes:`` overrides against the routes table and
+each target's ``api_version`` (``routes.py`` says what is wrong with them), so that every problem
+of the project file is a located ``validate`` problem before any command builds a client.
+This module must not render templates, know the manifest format, print, or read a token anywhere
+but ``Target.token``.
 """
 
 from __future__ import annotations
 
 import os
+import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reconciler import errors, redact, sources
+from reconciler import errors, redact, routes, sources
 
 DEFAULT_SANDBOX_FILE = ".boldrules/sandbox.sqlite"
 PROJECT_FILE_NAMES = ("boldrules.yaml", "boldrules.yml")
@@ -205,6 +209,16 @@ def load_project(directory: Path) -> Project:
         )
     problems += _default_target_problems(document, file.name)
     problems += _manifest_path_problems(root, document, file.name)
+    # What the schema cannot check, said once: a field the schema already faulted is skipped.
+    reported = {problem.path for problem in problems}
+    problems += [
+        problem
+        for problem in _route_problems(document, file.name)
+        + _api_version_problems(document, file.name)
+        + _sandbox_problems(root, document, file.name)
+        + _api_url_problems(document, file.name)
+        if problem.path not in reported
+    ]
     if problems:
         raise errors.ProjectFileInvalid(problems)
     return _build_project(root, file, sources.plain(document), document)
@@ -272,6 +286,114 @@ def _manifest_path_problems(
                 )
             )
     return problems
+
+
+def _route_problems(document: sources.MarkedDict, file: str) -> list[errors.Problem]:
+    """Overrides naming no route, or whose method or placeholders the route cannot take."""
+    overrides = document.get("routes")
+    if not isinstance(overrides, dict):
+        return []  # absent, or the schema already said what is wrong
+    checkable = {name: text for name, text in overrides.items() if isinstance(text, str)}
+    problems = []
+    for name, about_name, message in routes.override_problems(checkable):
+        where = sources.locate(document, ("routes", name), key=about_name)
+        path = "routes" if about_name else f"routes.{name}"
+        problems.append(errors.Problem(file, *where, path, message))
+    return problems
+
+
+def _api_version_problems(document: sources.MarkedDict, file: str) -> list[errors.Problem]:
+    """Version dates that are not real dates, or lie in the future without the opt-in."""
+    targets = document.get("targets")
+    if not isinstance(targets, dict):
+        return []
+    problems = []
+    for name, spec in targets.items():
+        if not isinstance(spec, dict) or not isinstance(spec.get("api_version"), str):
+            continue  # no version pinned (the default is valid), or the schema said why not
+        allow_future = spec.get("allow_future_api_version") is True
+        problem = routes.version_problem(spec["api_version"], allow_future=allow_future)
+        if problem is not None:
+            where = sources.locate(document, ("targets", name, "api_version"))
+            problems.append(errors.Problem(file, *where, f"targets.{name}.api_version", problem))
+    return problems
+
+
+def _api_url_problems(document: sources.MarkedDict, file: str) -> list[errors.Problem]:
+    """Base URLs a client could not use: no host, a bad port, a query, or credentials in it."""
+    targets = document.get("targets")
+    if not isinstance(targets, dict):
+        return []
+    problems = []
+    for name, spec in targets.items():
+        url = spec.get("api_url") if isinstance(spec, dict) else None
+        if not isinstance(url, str):
+            continue
+        message = None
+        try:
+            parts = urllib.parse.urlsplit(url)
+            parts.port  # noqa: B018 (raises ValueError for a port out of range)
+        except ValueError as exc:
+            message = f"{sources.shown(url)} is not a usable URL ({exc})"
+        else:
+            if parts.username is not None or parts.password is not None:
+                # Said without echoing the URL: it holds a secret.
+                message = (
+                    "the URL holds credentials: remove them, and put the token in the "
+                    "environment variable token_env names"
+                )
+            elif not parts.hostname:
+                message = f"{sources.shown(url)} names no host"
+            elif parts.query or parts.fragment:
+                message = (
+                    f"{sources.shown(url)} has a query or fragment: give the base URL only "
+                    "(boldrules adds the paths)"
+                )
+        if message is not None:
+            where = sources.locate(document, ("targets", name, "api_url"))
+            problems.append(errors.Problem(file, *where, f"targets.{name}.api_url", message))
+    return problems
+
+
+#: The first bytes of every SQLite database file: what an embedded sandbox store starts with.
+_SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def _sandbox_problems(root: Path, document: sources.MarkedDict, file: str) -> list[errors.Problem]:
+    """Embedded sandbox files that cannot be a store: a folder, under a file, or another file."""
+    targets = document.get("targets")
+    if not isinstance(targets, dict):
+        return []
+    problems = []
+    for name, spec in targets.items():
+        given = spec.get("sandbox") if isinstance(spec, dict) else None
+        if not isinstance(given, str) or not given:
+            continue
+        path = root / given
+        message = None
+        blocking = next((p for p in path.parents if p.exists() and not p.is_dir()), None)
+        if blocking is not None:
+            shown = blocking.relative_to(root) if blocking.is_relative_to(root) else blocking
+            message = f"{given!r} cannot be made: {shown} is a file"
+        elif path.is_dir():
+            message = f"{given!r} is a folder: name the SQLite file, e.g. {DEFAULT_SANDBOX_FILE}"
+        elif path.is_file() and path.stat().st_size and not _is_sqlite(path):
+            message = (
+                f"{given!r} is not a sandbox store (a SQLite file): name a new file, "
+                f"e.g. {DEFAULT_SANDBOX_FILE}"
+            )
+        if message is not None:
+            where = sources.locate(document, ("targets", name, "sandbox"))
+            problems.append(errors.Problem(file, *where, f"targets.{name}.sandbox", message))
+    return problems
+
+
+def _is_sqlite(path: Path) -> bool:
+    try:
+        with path.open("rb") as opened:
+            return opened.read(len(_SQLITE_HEADER)) == _SQLITE_HEADER
+    except OSError:
+        return False
 
 
 def _build_project(

@@ -19,7 +19,7 @@ The tree::
     │   ├── ConnectionFailed                     no answer at all (refused, reset, timed out)
     │   ├── Unaddressable                        a path parameter empty or None: never sent
     │   └── AmbiguousWrite                       a write whose outcome is unknown: read back first
-    ├── PlanFileInvalid                 exit 1   a saved plan unreadable, or for another shop
+    ├── PlanFileInvalid                 exit 1   plan file unreadable, unwritable, another shop's
     ├── UnsafePlan                      exit 4   refused by a safety rule
     ├── StalePlan                       exit 6   live objects moved since the saved plan was made
     ├── ApplyFailed                     exit 5   some calls failed for good; carries the report
@@ -249,7 +249,7 @@ class AmbiguousWrite(ApiError):
 
 
 class PlanFileInvalid(BoldrulesError):
-    """A saved plan is unreadable, of an unknown format version, or for another target or shop."""
+    """A saved plan is unreadable or unwritable, of an unknown format, or for another shop."""
 
 
 class UnsafePlan(BoldrulesError):

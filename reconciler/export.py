@@ -18,6 +18,7 @@ removes them.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -32,6 +33,13 @@ HEADER = (
     "# Exported by `boldrules export` from shop {shop}. Rulesets and rules that had no\n"
     "# external_id were given one (<name>-<id>); `adopt:` ties each to its live object, so the\n"
     "# first apply writes the names to the shop in place. See docs/export.md.\n"
+)
+#: The one file an export of a shop holding nothing to own writes, so that the folder exists and
+#: ``manifests: [exported/]`` plans back to "No changes." like any other export.
+EMPTY_FILE = "rulesets.yaml"
+EMPTY_NOTE = (
+    "# The shop held nothing this project would own, so this file declares nothing. Keep it:\n"
+    "# a manifests: folder must hold at least one manifest. Add objects here or beside it.\n"
 )
 
 #: The longest external id Bold accepts (contract §5.1).
@@ -353,6 +361,15 @@ def documents(chosen: Iterable[model.Resource], *, split: bool) -> dict[str, dic
     return files
 
 
+def check_destination(out: Path) -> None:
+    """Refuse, before the shop is read, an output folder that cannot be made or written in."""
+    existing = next(p for p in (out, *out.parents) if p.exists())
+    if not existing.is_dir():
+        raise errors.ConfigError(f"--out {out}: {existing} is a file, not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise errors.ConfigError(f"--out {out}: cannot write in {existing}")
+
+
 def write(
     chosen: Sequence[model.Resource],
     out: Path,
@@ -362,7 +379,7 @@ def write(
     overwrite: bool = False,
 ) -> ExportResult:
     """Write the manifests under ``out``; refuse to replace existing files unless ``overwrite``."""
-    docs = documents(chosen, split=split)
+    docs = documents(chosen, split=split) or {EMPTY_FILE: {"rulesets": []}}
     targets = {out / name: doc for name, doc in docs.items()}
     existing = sorted(str(p) for p in targets if p.exists())
     if existing and not overwrite:
@@ -373,11 +390,14 @@ def write(
         )
     written: list[Path] = []
     for path, doc in sorted(targets.items()):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        text = HEADER.format(shop=shop)
+        text = HEADER.format(shop=shop) + ("" if chosen else EMPTY_NOTE)
         temporary = path.with_name(path.name + ".tmp")
-        temporary.write_text(text + dump(doc), encoding="utf-8")
-        temporary.replace(path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            temporary.write_text(text + dump(doc), encoding="utf-8")
+            temporary.replace(path)
+        except OSError as exc:
+            raise errors.ConfigError(f"{path}: cannot write the export ({exc.strerror})") from None
         written.append(path)
     counts = {kind.label + "s": sum(1 for r in chosen if r.key.kind is kind) for kind in model.Kind}
     return ExportResult(tuple(written), counts)

@@ -13,6 +13,7 @@ import datetime as dt
 import fnmatch
 import functools
 import json
+import os
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -507,12 +508,36 @@ class SavedPlan:
     path: Path = Path("plan.json")
 
 
+def check_destination(path: Path, *, folder: bool = False) -> None:
+    """Refuse a ``--out`` that a plan (``folder``: plans) could not be written to, up front.
+
+    Called before any API call, so a typo in a path costs nothing but one clear line.
+    """
+    if folder:
+        if path.exists() and not path.is_dir():
+            raise errors.PlanFileInvalid(f"--out {path}: is a file, not a folder for the plans")
+        existing = next(p for p in (path, *path.parents) if p.exists())
+    else:
+        if path.is_dir():
+            raise errors.PlanFileInvalid(f"--out {path}: is a folder; give a file name")
+        existing = path.parent
+        if not existing.is_dir():
+            raise errors.PlanFileInvalid(
+                f"--out {path}: no folder {existing}: create it first, or choose another path"
+            )
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        raise errors.PlanFileInvalid(f"--out {path}: cannot write in {existing}")
+
+
 def write_plan(plan: Plan, path: Path) -> None:
     """Write the saved plan atomically (a partial file never replaces a good one)."""
     text = json.dumps(plan_json(plan), indent=2, sort_keys=False, ensure_ascii=False) + "\n"
     temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(text, encoding="utf-8")
-    temporary.replace(path)
+    try:
+        temporary.write_text(text, encoding="utf-8")
+        temporary.replace(path)
+    except OSError as exc:
+        raise errors.PlanFileInvalid(f"{path}: cannot write the plan ({exc.strerror})") from None
 
 
 def read_plan(path: Path) -> SavedPlan:

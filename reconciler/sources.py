@@ -10,7 +10,8 @@ Owns:
   implicit timestamps, duplicate keys reported, alias bombs refused, and every mapping and list
   remembering the 1-based line and column of each of its children (``MarkedDict``,
   ``MarkedList``), so a later check can point at the exact node;
-* turning JSON Schema errors into readable, located ``errors.Problem`` lines (``schema_problems``).
+* turning JSON Schema errors into readable, located ``errors.Problem`` lines (``schema_problems``);
+* the shipped schemas themselves (``validator_for``, and ``schema_texts`` for ``boldrules schema``).
 
 The project file and the manifests both go through here. It must not know either format.
 """
@@ -443,6 +444,13 @@ def validator_for(schema_name: str) -> jsonschema.Draft202012Validator:
     schema = json.loads(text)
     jsonschema.Draft202012Validator.check_schema(schema)
     return jsonschema.Draft202012Validator(schema, format_checker=_format_checker())
+
+
+def schema_texts() -> dict[str, str]:
+    """Every shipped JSON Schema (``manifest.schema.json``, ...) by file name, as its text."""
+    folder = importlib.resources.files("reconciler.schemas")
+    entries = sorted(folder.iterdir(), key=lambda entry: entry.name)
+    return {e.name: e.read_text("utf-8") for e in entries if e.name.endswith(".schema.json")}
 
 
 _TYPE_NAMES = {

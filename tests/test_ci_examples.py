@@ -5,7 +5,8 @@ and the CI guides, finds every ``boldrules ...`` command line in them (shell ``r
 ``script:`` blocks, and shell snippets and inline code in the Markdown), and checks each against
 the real click command tree of ``reconciler.cli.main``: the subcommand exists, every option
 exists on the command it is given to, choices are valid, values are present. It also checks the
-shape of the workflows a user relies on (triggers, permissions, concurrency, pinned versions),
+shape of the workflows a user relies on (triggers, permissions, concurrency; the install lines
+are checked by ``tests/test_install_lines.py``),
 that the example projects work as copied, and runs the GitLab helper script against a fake
 GitLab on 127.0.0.1.
 
@@ -34,7 +35,6 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-import reconciler
 from reconciler import cli, config
 
 ROOT = Path(__file__).parent.parent
@@ -435,16 +435,6 @@ def test_every_target_a_workflow_runs_for_is_in_its_project() -> None:
         targets = {t for s in scripts for t in s.targets}
         assert targets, project_dir
         assert targets <= set(project.targets), (project_dir, targets)
-
-
-def test_every_install_pins_the_current_release() -> None:
-    texts = [p.read_text(encoding="utf-8") for p in [*WORKFLOWS, GITLAB_CI, *GUIDES]]
-    installs = [
-        m for text in texts for m in re.findall(r"pip install[^\n`]*?boldrules[^\s`]*", text)
-    ]
-    assert installs
-    for install in installs:
-        assert install.endswith(f"boldrules=={reconciler.__version__}"), install
 
 
 # --------------------------------------------------------------------------------------------

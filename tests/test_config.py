@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import textwrap
 from pathlib import Path
 
@@ -234,6 +235,58 @@ BROKEN = [
         id="bad-ownership",
     ),
     pytest.param(
+        "routes:\n  list_rulesetz: /x\n  get_ruleset: /r/{rule_id}\n"
+        "  create_ruleset: FETCH /r\n  patch_ruleset: r/{external_id}\n"
+        "  delete_ruleset: /r/{external_id\n  list_rules: GET /a /b\n",
+        [
+            "boldrules.yaml:2:3: routes: 'list_rulesetz' is not a route of the API; did you mean "
+            "'list_rulesets'?",
+            "boldrules.yaml:3:16: routes.get_ruleset: unknown placeholder {rule_id} in "
+            "'/r/{rule_id}' (route get_ruleset can fill: external_id, shop_identifier)",
+            "boldrules.yaml:4:19: routes.create_ruleset: 'FETCH' is not an HTTP method: use one "
+            "of GET, POST, PUT, PATCH, DELETE",
+            "boldrules.yaml:5:18: routes.patch_ruleset: 'r/{external_id}' must start with '/'",
+            "boldrules.yaml:6:19: routes.delete_ruleset: '/r/{external_id' has unbalanced braces",
+            "boldrules.yaml:7:15: routes.list_rules: 'GET /a /b' is not a path template or "
+            "'METHOD /path'",
+        ],
+        id="bad-routes",
+    ),
+    pytest.param(
+        "targets:\n  p:\n    api_url: https://api.boldcommerce.com\n    token_env: T\n"
+        "    api_version: 2099-01-01\n  s: {sandbox: s, api_version: '2023-02-30'}\n"
+        "default_target: p\n",
+        [
+            "boldrules.yaml:5:18: targets.p.api_version: 2099-01-01 is in the future (today is "
+            f"{dt.datetime.now(dt.UTC).date().isoformat()} UTC); pin a released date, or set "
+            "allow_future_api_version: true on the target if intended",
+            "boldrules.yaml:6:32: targets.s.api_version: '2023-02-30' is not a real calendar date",
+        ],
+        id="bad-api-version",
+    ),
+    pytest.param(
+        "targets:\n"
+        "  a: {api_url: 'http://127.0.0.1:99999', token_env: T}\n"
+        "  b: {api_url: 'http://[::1', token_env: T}\n"
+        "  c: {api_url: 'https://api.boldcommerce.com?shop=1', token_env: T}\n"
+        "  d: {api_url: 'http://:80', token_env: T}\n"
+        "  e: {api_url: 'https://me:s3cret@api.boldcommerce.com', token_env: T}\n"
+        "  f: {api_url: 'http://[::1]:8765/', token_env: T}\n"
+        "default_target: f\n",
+        [
+            "boldrules.yaml:2:16: targets.a.api_url: 'http://127.0.0.1:99999' is not a usable "
+            "URL (Port out of range 0-65535)",
+            "boldrules.yaml:3:16: targets.b.api_url: 'http://[::1' is not a usable URL (Invalid "
+            "IPv6 URL)",
+            "boldrules.yaml:4:16: targets.c.api_url: 'https://api.boldcommerce.com?shop=1' has a "
+            "query or fragment: give the base URL only (boldrules adds the paths)",
+            "boldrules.yaml:5:16: targets.d.api_url: 'http://:80' names no host",
+            "boldrules.yaml:6:16: targets.e.api_url: the URL holds credentials: remove them, and "
+            "put the token in the environment variable token_env names",
+        ],
+        id="bad-api-url",
+    ),
+    pytest.param(
         "safety: {}\nsafety: {}\n",
         ["boldrules.yaml:2:1: 'safety' is given twice (first at line 1)"],
         id="duplicate-key",
@@ -266,4 +319,42 @@ def test_project_file_that_is_not_utf8(tmp_path: Path) -> None:
     (tmp_path / "boldrules.yaml").write_bytes(b"manifests: [caf\xe9/]\n")
     assert problems_of(tmp_path) == [
         "boldrules.yaml:1:16: not UTF-8 text (byte 0xe9): save the file as UTF-8"
+    ]
+
+
+def test_a_future_api_version_is_valid_with_the_opt_in(tmp_path: Path) -> None:
+    write_project(
+        tmp_path,
+        """\
+        targets:
+          p: {sandbox: s, api_version: "2099-01-01", allow_future_api_version: true}
+        routes: {get_ruleset: "PATCH /r/{external_id}/{shop_identifier}"}
+        """,
+    )
+    project = config.load_project(tmp_path)
+    assert project.target("p").api_version == "2099-01-01"
+    assert project.routes == {"get_ruleset": "PATCH /r/{external_id}/{shop_identifier}"}
+
+
+def test_an_embedded_sandbox_file_that_cannot_be_a_store_is_located(tmp_path: Path) -> None:
+    (tmp_path / "pricing").mkdir()
+    (tmp_path / "pricing" / "a.yaml").write_text("rulesets: []\n")
+    write_project(
+        tmp_path,
+        """\
+        targets:
+          folder: {sandbox: pricing}
+          under-a-file: {sandbox: pricing/a.yaml/s.sqlite}
+          not-sqlite: {sandbox: pricing/a.yaml}
+          fine: {sandbox: .boldrules/new.sqlite}
+        default_target: fine
+        """,
+    )
+    assert problems_of(tmp_path) == [
+        "boldrules.yaml:2:21: targets.folder.sandbox: 'pricing' is a folder: name the SQLite "
+        "file, e.g. .boldrules/sandbox.sqlite",
+        "boldrules.yaml:3:27: targets.under-a-file.sandbox: 'pricing/a.yaml/s.sqlite' cannot be "
+        "made: pricing/a.yaml is a file",
+        "boldrules.yaml:4:25: targets.not-sqlite.sandbox: 'pricing/a.yaml' is not a sandbox "
+        "store (a SQLite file): name a new file, e.g. .boldrules/sandbox.sqlite",
     ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 from pathlib import Path
@@ -157,6 +158,41 @@ def test_invalid_project_file_is_listed_like_manifest_problems(project: Path) ->
         "boldrules.yaml:2:1: unknown field 'defualt_target' (did you mean 'default_target'?)\n"
         "1 problem in 1 file\n"
     )
+
+
+ROUTE_AND_VERSION = (
+    "manifests: [pricing/]\n"
+    "default_target: sandbox\n"
+    "targets:\n"
+    "  sandbox: {sandbox: .boldrules/sandbox.sqlite, api_version: 2099-01-01}\n"
+    "routes: {list_rulesetz: /x}\n"
+)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["validate"], ["plan"], ["plan", "--all-targets"], ["apply", "--yes"], ["export"]],
+    ids=" ".join,
+)
+def test_routes_and_api_version_are_project_file_problems_before_any_call(
+    project: Path, command: list[str]
+) -> None:
+    (project / "boldrules.yaml").write_text(ROUTE_AND_VERSION, encoding="utf-8")
+    result = run("-C", str(project), *command)
+    assert result.exit_code == 3
+    lines = [
+        "boldrules.yaml:4:62: targets.sandbox.api_version: 2099-01-01 is in the future (today "
+        f"is {dt.datetime.now(dt.UTC).date().isoformat()} UTC); pin a released date, or set "
+        "allow_future_api_version: true on the target if intended",
+        "boldrules.yaml:5:10: routes: 'list_rulesetz' is not a route of the API; did you mean "
+        "'list_rulesets'?",
+    ]
+    if command == ["validate"]:
+        assert result.stdout.splitlines() == [*lines, "2 problems in 1 file"]
+    else:
+        assert result.stderr.splitlines() == [*lines, "error: 2 problems in 1 file"]
+    # Nothing reached the shop: the embedded sandbox's store was never even opened.
+    assert not (project / ".boldrules").exists()
 
 
 def test_missing_project_file(tmp_path: Path) -> None:

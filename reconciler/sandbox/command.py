@@ -1,12 +1,14 @@
 """``boldrules sandbox serve``: the click group the main command line mounts.
 
-Owns option parsing, loading the tokens and seed files, the one line saying where the sandbox
-listens, and a clean stop on Ctrl-C or SIGTERM. It must not implement behaviour: it builds a
+Owns option parsing, loading the tokens and seed files, the refusal to offer the well-known
+tokens beyond this machine, the one line saying where the sandbox listens, and a clean stop on
+Ctrl-C or SIGTERM. It must not implement behaviour: it builds a
 ``Sandbox`` and hands it to ``serve``, the same code the tests use.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import signal
 import threading
@@ -51,6 +53,34 @@ def _tokens(path: Path) -> list[tuple[str, str, list[str]]]:
     return out
 
 
+def _loopback(host: str) -> bool:
+    """Whether ``host`` is reachable from this machine only (127.0.0.0/8, ::1, localhost)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name: it may resolve to any interface
+
+
+def _check_exposure(
+    host: str, tokens: list[tuple[str, str, list[str]]] | None, control_token: str | None
+) -> str | None:
+    """Refuse well-known tokens on a non-loopback address; the warning to print, if any.
+
+    ``sandbox-local-token`` and the default control token are printed in the docs: anyone who
+    can reach the port could use them, and the control token can add tokens and load data.
+    """
+    if _loopback(host):
+        return None
+    well_known = []
+    if tokens is None or any(token == DEFAULT_TOKEN for token, _, _ in tokens):
+        well_known.append(f"the token {DEFAULT_TOKEN}")
+    if control_token is None or control_token == CONTROL_TOKEN:
+        well_known.append("the default control token (which can add tokens)")
+    return " and ".join(well_known) or None
+
+
 @sandbox.command()
 @click.option("--port", type=int, default=8765, show_default=True, help="Port to listen on.")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
@@ -84,7 +114,16 @@ def _tokens(path: Path) -> list[tuple[str, str, list[str]]]:
     help="JSON dump to load at start (replaces what the database holds).",
 )
 @click.option("--threads", type=int, default=16, show_default=True, help="Worker threads.")
-@click.option("--control-token", default=CONTROL_TOKEN, help="Token for /__sandbox__/ calls.")
+@click.option(
+    "--control-token",
+    default=None,
+    help="Token for /__sandbox__/ calls (default: the well-known one in docs/sandbox.md).",
+)
+@click.option(
+    "--insecure",
+    is_flag=True,
+    help="Allow the well-known tokens on an address other machines can reach.",
+)
 def serve(
     port: int,
     host: str,
@@ -97,15 +136,33 @@ def serve(
     tokens_file: Path | None,
     seed_file: Path | None,
     threads: int,
-    control_token: str,
+    control_token: str | None,
+    insecure: bool,
 ) -> None:
-    """Serve the sandbox over HTTP until Ctrl-C or SIGTERM."""
+    """Serve the sandbox over HTTP until Ctrl-C or SIGTERM.
+
+    On an address other than loopback it needs --tokens and --control-token (or --insecure).
+    """
     if burst < 1:
         raise click.BadParameter("--burst must be at least 1")
+    tokens = _tokens(tokens_file) if tokens_file is not None else None
+    exposed = _check_exposure(host, tokens, control_token)
+    if exposed and not insecure:
+        raise click.ClickException(
+            f"refusing to serve on {host} with {exposed}: anyone who can reach it could use "
+            "them. Give --tokens FILE and --control-token SECRET, listen on 127.0.0.1, or pass "
+            "--insecure on a network of your own."
+        )
+    if exposed:
+        click.echo(
+            f"warning: serving on {host} with {exposed} (--insecure): anyone who can reach it "
+            "can use them.",
+            err=True,
+        )
     box = Sandbox(db, rate=rate or None, burst=burst, retry_after=not no_retry_after)
-    box.control_token = control_token
-    if tokens_file is not None:
-        for token, app, scopes in _tokens(tokens_file):
+    box.control_token = control_token or CONTROL_TOKEN
+    if tokens is not None:
+        for token, app, scopes in tokens:
             box.add_token(token, app=app, scopes=scopes)
         who = f"the tokens in {tokens_file}"
     else:

@@ -35,12 +35,12 @@ def test_every_call_carries_auth_version_and_user_agent(make_client: MakeClient)
 def test_version_date_is_checked(value: str, wanted: str | None) -> None:
     today = date(2030, 1, 1)
     if wanted is None:
-        assert client.check_api_version(value, today=today) == value
+        assert routes.check_api_version(value, today=today) == value
     else:
         with pytest.raises(
             errors.ConfigError, match=wanted.replace("(", r"\(").replace(")", r"\)")
         ):
-            client.check_api_version(value, today=today)
+            routes.check_api_version(value, today=today)
 
 
 def test_future_version_date_needs_the_opt_in(make_client: MakeClient) -> None:
@@ -110,11 +110,15 @@ def test_a_routes_override_takes_effect(make_client: MakeClient) -> None:
         ({"get_ruleset": "/r/{rule_id}"}, r"unknown placeholder \{rule_id\}"),
         ({"get_ruleset": "/r/{external_id"}, "unbalanced braces"),
         ({"get_ruleset": "GET /a /b"}, "is not a path template or 'METHOD /path'"),
+        ({"get_ruleset": "FETCH /r/{external_id}"}, "'FETCH' is not an HTTP method"),
+        ({"get_ruleset": "/r/{external_id!r}"}, r"placeholder \{external_id\} .* takes no format"),
     ],
 )
-def test_a_bad_routes_override_is_a_config_error(overrides: dict[str, str], wanted: str) -> None:
+def test_a_bad_routes_override_is_a_config_error(
+    make_client: MakeClient, overrides: dict[str, str], wanted: str
+) -> None:
     with pytest.raises(errors.ConfigError, match=wanted):
-        client.resolve_routes(overrides)
+        make_client(lambda r: envelope({}), routes=overrides)
 
 
 def test_path_params_are_quoted_whole(make_client: MakeClient) -> None:

@@ -16,7 +16,7 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from reconciler.sandbox import DEFAULT_TOKEN
+from reconciler.sandbox import CONTROL_TOKEN, DEFAULT_TOKEN
 from reconciler.sandbox.command import sandbox
 from tests.sandbox import bodies
 from tests.sandbox.conftest import P
@@ -25,7 +25,7 @@ pytestmark = pytest.mark.socket
 
 
 @contextmanager
-def running(*args: str) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+def running(*args: str, host: str = "127.0.0.1") -> Iterator[tuple[str, subprocess.Popen[str]]]:
     """Start ``sandbox serve --port 0 ARGS``; yield its URL and process; SIGTERM it after."""
     process = subprocess.Popen(
         [sys.executable, "-m", "reconciler.sandbox.command", "serve", "--port", "0", *args],
@@ -35,12 +35,12 @@ def running(*args: str) -> Iterator[tuple[str, subprocess.Popen[str]]]:
     )
     assert process.stdout is not None
     line = process.stdout.readline()
-    found = re.search(r"http://127\.0\.0\.1:\d+", line)
+    found = re.search(rf"http://{re.escape(host)}:\d+", line)
     assert found, (
         f"no address in {line!r}; stderr: {process.stderr.read() if process.stderr else ''}"
     )
     try:
-        yield found.group(0), process
+        yield found.group(0).replace(host, "127.0.0.1"), process
     finally:
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
@@ -123,3 +123,67 @@ def test_bad_tokens_file_is_a_usage_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(sandbox, ["serve", "--tokens", str(tokens)])
     assert result.exit_code == 2
     assert "expected a JSON list" in result.output
+
+
+REFUSAL = (
+    "Error: refusing to serve on {host} with {what}: anyone who can reach it could use them. "
+    "Give --tokens FILE and --control-token SECRET, listen on 127.0.0.1, or pass --insecure on "
+    "a network of your own.\n"
+)
+BOTH = f"the token {DEFAULT_TOKEN} and the default control token (which can add tokens)"
+
+
+@pytest.mark.parametrize(
+    ("host", "extra", "what"),
+    [
+        ("0.0.0.0", [], BOTH),
+        ("::", [], BOTH),
+        ("sandbox.example.com", [], BOTH),
+        ("0.0.0.0", ["--control-token", "c-secret"], f"the token {DEFAULT_TOKEN}"),
+        ("0.0.0.0", ["--tokens", "TOKENS"], "the default control token (which can add tokens)"),
+        ("0.0.0.0", ["--tokens", "DEFAULT", "--control-token", "c"], f"the token {DEFAULT_TOKEN}"),
+        (
+            "0.0.0.0",
+            ["--tokens", "TOKENS", "--control-token", CONTROL_TOKEN],
+            "the default control token (which can add tokens)",
+        ),
+    ],
+)
+def test_well_known_tokens_are_never_served_beyond_loopback(
+    tmp_path: Path, host: str, extra: list[str], what: str
+) -> None:
+    secret = tmp_path / "tokens.json"
+    secret.write_text(json.dumps([{"token": "t-secret", "app": "a"}]))
+    default = tmp_path / "default.json"
+    default.write_text(json.dumps([{"token": DEFAULT_TOKEN, "app": "a"}]))
+    files = {"TOKENS": str(secret), "DEFAULT": str(default)}
+    argv = ["serve", "--host", host, "--port", "0", *[files.get(a, a) for a in extra]]
+    result = CliRunner().invoke(sandbox, argv)
+    assert result.exit_code == 1
+    assert result.output == REFUSAL.format(host=host, what=what)
+
+
+def test_beyond_loopback_with_own_tokens_it_serves(tmp_path: Path) -> None:
+    tokens = tmp_path / "tokens.json"
+    tokens.write_text(json.dumps([{"token": "t-secret", "app": "ci-app"}]))
+    args = ["--host", "0.0.0.0", "--tokens", str(tokens), "--control-token", "c-secret"]
+    with running(*args, host="0.0.0.0") as (url, _):
+        ok = httpx.get(f"{url}{P}/rulesets", headers={"Authorization": "Bearer t-secret"})
+        assert ok.status_code == 200
+        control = httpx.get(
+            f"{url}/__sandbox__/stats", headers={"Authorization": f"Bearer {CONTROL_TOKEN}"}
+        )
+        assert control.status_code == 401
+
+
+def test_insecure_serves_the_well_known_tokens_and_says_so() -> None:
+    with running("--host", "0.0.0.0", "--insecure", host="0.0.0.0") as (url, process):
+        ok = httpx.get(f"{url}{P}/rulesets", headers={"Authorization": f"Bearer {DEFAULT_TOKEN}"})
+        assert ok.status_code == 200
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=10)
+        assert process.stderr is not None
+        assert process.stderr.readline() == (
+            f"warning: serving on 0.0.0.0 with {BOTH} (--insecure): anyone who can reach it can "
+            "use them.\n"
+        )
