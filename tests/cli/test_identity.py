@@ -132,7 +132,7 @@ def test_a_shop_of_unnamed_rulesets_and_rules_is_adopted_in_place(served: Served
     foreign = served.rulesets(OTHER_TOKEN)
 
     exported = adopt_export(served)
-    assert "Wrote 1 files to" in exported.stderr
+    assert "Wrote 1 file to" in exported.stderr
     assert "Named 40 rulesets holding objects without an external_id" in exported.stderr
     text = (served.root / "pricing" / "rulesets.yaml").read_text()
     assert "None" not in text
