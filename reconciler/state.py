@@ -413,19 +413,15 @@ def _fresh_objects(
             now[ident] = marks
             if listing.pages < 2 or listing.started is None or before.get(ident) == marks:
                 continue
-            latest = max((m for m in marks if m is not None), default=None)
-            if latest is not None and latest >= _stamp(listing.started) and kind not in doubts:
+            moments = [dt.datetime.fromisoformat(m.replace("Z", "+00:00")) for m in marks if m]
+            latest = max(moments, default=None)
+            if latest is not None and latest >= listing.started and kind not in doubts:
                 doubts[kind] = (
-                    f"{_describe(kind, item)} changed at {latest} while the list was read"
+                    f"{_describe(kind, item)} changed at {normalise_instant(latest)} while the "
+                    "list was read"
                 )
         stamps[kind] = now
     return doubts
-
-
-def _stamp(moment: dt.datetime) -> str:
-    stamp = normalise_instant(moment)
-    assert stamp is not None
-    return stamp
 
 
 def _describe(kind: model.Kind, item: Mapping[str, Any]) -> str:

@@ -19,7 +19,7 @@ import httpx
 import pytest
 from click.testing import CliRunner, Result
 
-from reconciler import cli, config, manifest, plan, state
+from reconciler import cli, config, errors, manifest, plan, state
 from reconciler.sandbox import Sandbox, serve
 
 from ..conftest import APP_TOKEN, make_bold_client
@@ -238,7 +238,7 @@ def test_a_shop_that_changes_on_every_read_is_refused(
 ) -> None:
     sandbox, project = torn_shop
     tear(sandbox, order="id", deleted="rs-{n}", after_page=1, times=0)
-    with pytest.raises(Exception) as caught:
+    with pytest.raises(errors.ShopChanging) as caught:
         plan_in_process(sandbox, project)
     assert str(caught.value).startswith(
         "the shop changed while it was being read 3 times; try again when it is quiet"
@@ -298,3 +298,92 @@ def test_plan_over_http_refuses_a_shop_that_never_holds_still(
     )
     assert len(result.stderr.splitlines()) == 1
     assert "Traceback" not in result.stderr
+
+
+# --- the stamps: a list read in pages, an object changed since the first page was served ----
+
+
+def stamped_shop(stamps: list[str]) -> tuple[httpx.MockTransport, list[str]]:
+    """150 rulesets in two pages, served at 08:00:00; rs-150's updated_at is the next of
+    ``stamps`` at each read (the last one repeats)."""
+    asked: list[str] = []
+    reads = {"n": 0}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        asked.append(f"{request.url.path.rsplit('/', 1)[1]} {request.url.params}")
+        key = request.url.path.rsplit("/", 1)[1]
+        page = int(request.url.params.get("page", 1))
+        items: list[dict[str, Any]] = []
+        total = 0
+        if key == "rulesets" and "include_all_apps" not in request.url.params:
+            if page == 1:
+                reads["n"] += 1
+            changed = stamps[min(reads["n"], len(stamps)) - 1]
+            total = 150
+            for n in range(page * 100 - 99, min(page * 100, 150) + 1):
+                body = ruleset(f"rs-{n}") | {"id": n, "created_at": f"{OLD}Z"}
+                body["updated_at"] = changed if n == 150 else f"{OLD}Z"
+                items.append(body)
+        meta = {"total": total, "total_pages": -(-total // 100), "per_page": 100}
+        return httpx.Response(
+            200,
+            json={"message": "ok", "data": {key: items}, "pagination": meta},
+            headers={"Date": "Tue, 01 Dec 2026 08:00:00 GMT"},
+        )
+
+    return httpx.MockTransport(handler), asked
+
+
+def stamped_client(transport: httpx.MockTransport) -> Any:
+    from reconciler import client
+
+    return client.BoldClient(
+        base_url="https://api.bold.test",
+        token=APP_TOKEN,
+        shop_identifier="shop",
+        transport=transport,
+        rate=10_000,
+        burst=10_000,
+    )
+
+
+def test_an_object_stamped_during_the_read_costs_one_more_read_not_a_refusal() -> None:
+    transport, asked = stamped_shop(["2026-12-01T08:00:00.500Z"])
+    with stamped_client(transport) as bold:
+        live = state.fetch_live(bold)
+    assert len([r for r in live.resources if r.key.kind.value == "ruleset"]) == 150
+    listing_pages = [a for a in asked if a.startswith("rulesets limit=100&page=")]
+    assert len(listing_pages) == 4  # read twice: the second saw the same stamp, so it held
+
+
+def test_an_object_that_changes_at_every_read_stops_the_read() -> None:
+    transport, _ = stamped_shop(
+        ["2026-12-01T08:00:00.100Z", "2026-12-01T08:00:00.200Z", "2026-12-01T08:00:00.300Z"]
+    )
+    with stamped_client(transport) as bold, pytest.raises(errors.ShopChanging) as caught:
+        state.fetch_live(bold)
+    assert str(caught.value) == (
+        "the shop changed while it was being read 3 times; try again when it is quiet (last "
+        "change seen: ruleset rs-150 changed at 2026-12-01T08:00:00.3Z while the list was read)"
+    )
+
+
+def test_stamps_before_the_read_or_a_one_page_list_cost_nothing() -> None:
+    transport, asked = stamped_shop(["2026-11-30T23:59:59Z"])
+    with stamped_client(transport) as bold:
+        state.fetch_live(bold)
+    assert len([a for a in asked if a.startswith("rulesets limit=100&page=")]) == 2
+
+
+@pytest.mark.socket
+def test_export_reads_over_http_see_the_shop_as_it_is(served: tuple[Sandbox, Path]) -> None:
+    # No plan, so nothing to confirm by targeted reads: the new ruleset's stamp, later than
+    # the server's Date on page 1, is what shows the read tore (rs-101 slid onto page 1).
+    sandbox, root = served
+    tear(sandbox, order="id", deleted="rs-10", after_page=1)
+    result = boldrules(root, "export", "--out", "exported")
+    assert result.exit_code == 0, result.stderr
+    text = (root / "exported" / "rulesets.yaml").read_text()
+    assert "external_id: rs-101\n" in text
+    assert "external_id: rs-10\n" not in text
+    assert "external_id: new-1\n" in text
