@@ -343,7 +343,7 @@ def fetch_live(client: client_module.BoldClient, *, decisive: Decisive | None = 
         all_apps = pool.submit(client.count_rulesets_all_apps)
         kinds = tuple(_READERS)
         listings = _read_kinds(pool, client, kinds)
-        stamps: dict[model.Kind, dict[str, tuple[str | None, ...]]] = {}
+        stamps: dict[model.Kind, dict[str, tuple[Any, ...]]] = {}
         reason = ""
         for round_number in range(1, READ_ROUNDS + 1):
             live = _live_state(listings, all_apps.result(), client.shop_identifier)
@@ -391,7 +391,7 @@ def _live_state(
 
 def _fresh_objects(
     listings: Mapping[model.Kind, pagination.Listing],
-    stamps: dict[model.Kind, dict[str, tuple[str | None, ...]]],
+    stamps: dict[model.Kind, dict[str, tuple[Any, ...]]],
 ) -> dict[model.Kind, str]:
     """Kinds whose multi-page listing holds an object stamped during the read, by reason.
 
@@ -403,25 +403,34 @@ def _fresh_objects(
     doubts: dict[model.Kind, str] = {}
     for kind, listing in listings.items():
         before = stamps.get(kind, {})
-        now: dict[str, tuple[str | None, ...]] = {}
+        now: dict[str, tuple[Any, ...]] = {}
+        stamps[kind] = now
+        if listing.pages < 2 or listing.started is None:
+            continue
         for item in listing.items:
+            marks = (item.get("created_at"), item.get("updated_at"))
             ident = str(item.get("id"))
-            try:
-                marks = tuple(normalise_instant(item.get(f)) for f in ("created_at", "updated_at"))
-            except (TypeError, ValueError):
-                continue  # a stamp we cannot read tells nothing either way
             now[ident] = marks
-            if listing.pages < 2 or listing.started is None or before.get(ident) == marks:
+            if before.get(ident) == marks or kind in doubts:
                 continue
-            moments = [dt.datetime.fromisoformat(m.replace("Z", "+00:00")) for m in marks if m]
-            latest = max(moments, default=None)
-            if latest is not None and latest >= listing.started and kind not in doubts:
+            latest = max((m for m in map(_instant, marks) if m is not None), default=None)
+            if latest is not None and latest >= listing.started:
                 doubts[kind] = (
                     f"{_describe(kind, item)} changed at {normalise_instant(latest)} while the "
                     "list was read"
                 )
-        stamps[kind] = now
     return doubts
+
+
+def _instant(value: Any) -> dt.datetime | None:
+    """A server stamp as an aware datetime; None when absent or unreadable (it tells nothing)."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(value[:-1] + "+00:00" if value[-1:] in "Zz" else value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
 
 
 def _describe(kind: model.Kind, item: Mapping[str, Any]) -> str:
