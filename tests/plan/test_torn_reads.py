@@ -387,3 +387,44 @@ def test_export_reads_over_http_see_the_shop_as_it_is(served: tuple[Sandbox, Pat
     assert "external_id: rs-101\n" in text
     assert "external_id: rs-10\n" not in text
     assert "external_id: new-1\n" in text
+
+
+@pytest.mark.socket
+def test_a_saved_plan_is_not_applied_over_an_object_a_torn_read_missed(
+    served: tuple[Sandbox, Path],
+) -> None:
+    # The saved plan creates x-1 … x-30 (more than 25 objects: apply lists the shop). While
+    # apply lists it, another run creates x-5 and deletes rs-10, both inside page 1 of the
+    # hashed order, already read: the listing looks exactly like the shop the plan was made
+    # on. The targeted read of the plan's creates finds x-5, so apply refuses (stale plan)
+    # instead of overwriting it.
+    sandbox, root = served
+    extra = "".join(
+        f"  - external_id: x-{n}\n    product_selection: {{type: PRODUCTS_ALL}}\n"
+        "    rules: [{external_id: r, type: DISCOUNT, conditions: [],"
+        " actions: [{type: PRICE_ADJUST_PERCENT, value: -5}]}]\n"
+        for n in range(1, 31)
+    )
+    manifest_file = root / "pricing" / "rulesets.yaml"
+    manifest_file.write_text(manifest_file.read_text() + extra)
+    planned = boldrules(root, "plan", "--out", "plan.json")
+    assert planned.stdout.splitlines()[-1] == "Plan: 30 to create, 0 to update, 0 to delete."
+    tear(sandbox, order="hashed", deleted="rs-10", after_page=1)
+    sandbox.set_listing(
+        **{
+            **sandbox.listing.to_dict(),
+            "requests": [
+                {"method": "DELETE", "path": "rulesets/external/rs-10"},
+                {
+                    "method": "PUT",
+                    "path": "rulesets/external/x-5",
+                    "body": {"ruleset": ruleset("x-5")},
+                },
+            ],
+        }
+    )
+    sandbox.reset(data=False, faults=False)
+    applied = boldrules(root, "apply", "plan.json", "--yes")
+    assert applied.exit_code == 6, applied.stderr
+    assert "x-5" in applied.stderr
+    assert "PUT P/rulesets/external/{eid}" not in sandbox.stats()["by_route"]  # nothing written
