@@ -2,7 +2,8 @@
 
 Owns: the routes table lookup and its overrides, authentication and version headers, client-side
 pacing (a token bucket shared by every thread) and bounded concurrency, retries with backoff,
-pagination, the mapping of every failure onto ``errors.ApiError``'s tree, and call logging on the
+pagination (sending the pages ``pagination.py`` walks, re-reading a list whose pages tear), the
+mapping of every failure onto ``errors.ApiError``'s tree, and call logging on the
 ``reconciler.client`` logger (INFO: one line per call; DEBUG: bodies, truncated and redacted).
 
 Must not: interpret API objects beyond finding them in their envelope (``state.py`` owns field
@@ -720,6 +721,7 @@ class BoldClient(operations.Operations):
             return _page(response, key, page)
 
         reason = ""
+        previous: object = None
         for attempt in range(1, LIST_READS + 1):
             try:
                 pages = pagination.read(fetch, self._fetch_concurrently)
@@ -734,6 +736,13 @@ class BoldClient(operations.Operations):
             if torn is None:
                 return pagination.listing(pages, reads=attempt)
             reason = f"{self._path(route, path_params or {})}: {torn}"
+            shape = pagination.shape(pages)
+            if shape == previous:
+                # The same sign twice over the same objects: the server's own paging (a total
+                # that counts something else, an object it lists twice), not a shop in motion.
+                log.warning("%s, twice the same: taking the list as the server gives it", reason)
+                return pagination.listing(pages, reads=attempt)
+            previous = shape
             log.info("%s; the list changed while it was read, reading it again", reason)
         raise errors.ShopChanging(LIST_READS, reason)
 

@@ -109,12 +109,29 @@ def torn(pages: Sequence[Page]) -> str | None:
                 twice.append(ident[3:])
             where.setdefault(ident, page.number)
     if twice:
-        return f"id {', '.join(twice[:3])} on two pages"
+        return f"{'ids' if len(twice) > 1 else 'id'} {', '.join(twice[:3])} on two pages"
     total = totals[0] if totals else None
     unique = len(merge(pages))
     if total is not None and total != unique:
         return f"{unique} objects read where the list says {total}"
     return None
+
+
+def shape(pages: Sequence[Page]) -> tuple[Any, ...]:
+    """What two reads must share to be the same read: each page's objects (by identity, with
+    their stamps) and its totals. A tear sign found twice in one shape is the server's own."""
+    return tuple(
+        (
+            page.number,
+            _whole(page.pagination.get("total")),
+            _whole(page.pagination.get("total_pages")),
+            tuple(
+                (identity(item), item.get("updated_at"), item.get("created_at"))
+                for item in page.items
+            ),
+        )
+        for page in pages
+    )
 
 
 def listing(pages: Sequence[Page], *, reads: int = 1) -> Listing:

@@ -318,6 +318,15 @@ class LiveState:
 #: Rounds of reading a shop that seems to change under ``fetch_live`` before it gives up.
 READ_ROUNDS = 3
 
+# Assumptions about Bold the contract does not state, which the torn-read checks rest on:
+# - one list response is built from one state of the shop (a page cannot tear by itself), so a
+#   list of one page needs no confirming;
+# - the ``Date`` header and the ``created_at``/``updated_at`` stamps come from clocks that agree
+#   to within a second (a server stamping ahead of its ``Date`` costs one extra read per change,
+#   never a wrong plan: a stamp seen by the previous read is not news);
+# - ``external_ids=`` matches external ids exactly; a server that ignores the filter is noticed
+#   (it answers with rulesets not asked for) and asked by path instead.
+
 Decisive = Callable[[LiveState], Iterable[model.Key]]
 
 
@@ -409,7 +418,7 @@ def _fresh_objects(
             continue
         for item in listing.items:
             marks = (item.get("created_at"), item.get("updated_at"))
-            ident = str(item.get("id"))
+            ident = pagination.identity(item)
             now[ident] = marks
             if before.get(ident) == marks or kind in doubts:
                 continue

@@ -200,9 +200,14 @@ def test_pages_that_disagree_on_the_total_are_read_again(make_client: MakeClient
 
 
 def test_a_list_that_tears_on_every_read_stops_with_shop_changing(make_client: MakeClient) -> None:
+    reads = {"n": 0}
+
     def handler(request: httpx.Request) -> httpx.Response:
         page = int(request.url.params["page"])
-        ids = range(1, 101) if page == 1 else range(100, 150)  # id 100 on both pages, always
+        if page == 1:
+            reads["n"] += 1  # each read, one more object slides onto page 2 than before
+        start = 101 - reads["n"]
+        ids = range(1, 101) if page == 1 else range(start, start + 50)
         return envelope(
             {"rulesets": [{"id": n} for n in ids]},
             pagination={"total": 150, "total_pages": 2, "per_page": 100},
@@ -213,10 +218,34 @@ def test_a_list_that_tears_on_every_read_stops_with_shop_changing(make_client: M
         bold.list_rulesets()
     assert str(caught.value) == (
         "the shop changed while it was being read 3 times; try again when it is quiet (last "
-        "change seen: /price_rules/rules/v2/shops/zp3oafdor9/rulesets: id 100 on two pages)"
+        "change seen: /price_rules/rules/v2/shops/zp3oafdor9/rulesets: ids 98, 99, 100 on two "
+        "pages)"
     )
     assert caught.value.exit_code == 1
     assert len(server.requests) == 6
+
+
+def test_a_servers_own_paging_quirk_is_taken_as_it_is_once_seen_twice(
+    make_client: MakeClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A total that never matches (it counts something the list does not show), the same on
+    # two reads over the same objects: not a shop in motion, and no reason to refuse a plan.
+    def handler(request: httpx.Request) -> httpx.Response:
+        page = int(request.url.params["page"])
+        ids = range(1, 101) if page == 1 else range(101, 141)
+        return envelope(
+            {"rulesets": [{"id": n} for n in ids]},
+            pagination={"total": 145, "total_pages": 2, "per_page": 100},
+        )
+
+    bold, server = make_client(handler, concurrency=1)
+    listing = bold.read_rulesets()
+    assert [r["id"] for r in listing.items] == list(range(1, 141))
+    assert (listing.reads, len(server.requests)) == (2, 4)
+    assert caplog.messages[-1] == (
+        "/price_rules/rules/v2/shops/zp3oafdor9/rulesets: 140 objects read where the list says "
+        "145, twice the same: taking the list as the server gives it"
+    )
 
 
 def test_the_first_pages_date_is_when_the_read_started(make_client: MakeClient) -> None:

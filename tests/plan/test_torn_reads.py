@@ -407,7 +407,7 @@ def test_a_saved_plan_is_not_applied_over_an_object_a_torn_read_missed(
     )
     manifest_file = root / "pricing" / "rulesets.yaml"
     manifest_file.write_text(manifest_file.read_text() + extra)
-    planned = boldrules(root, "plan", "--out", "plan.json")
+    planned = boldrules(root, "plan", "--out", str(root / "plan.json"))
     assert planned.stdout.splitlines()[-1] == "Plan: 30 to create, 0 to update, 0 to delete."
     tear(sandbox, order="hashed", deleted="rs-10", after_page=1)
     sandbox.set_listing(
@@ -424,7 +424,7 @@ def test_a_saved_plan_is_not_applied_over_an_object_a_torn_read_missed(
         }
     )
     sandbox.reset(data=False, faults=False)
-    applied = boldrules(root, "apply", "plan.json", "--yes")
+    applied = boldrules(root, "apply", str(root / "plan.json"), "--yes")
     assert applied.exit_code == 6, applied.stderr
     assert "x-5" in applied.stderr
     assert "PUT P/rulesets/external/{eid}" not in sandbox.stats()["by_route"]  # nothing written
