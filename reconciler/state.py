@@ -447,6 +447,16 @@ def _describe(kind: model.Kind, item: Mapping[str, Any]) -> str:
     return f"{kind.value} {name}"
 
 
+#: Parts of an identity a targeted read can address (a ruleset's external id; a condition's
+#: name and value; a code's name). A live object keyed by its server id as well (no identity of
+#: its own, or one it shares) is only ever deleted, and the listing saw it: not confirmed.
+_ADDRESS_PARTS = {model.Kind.RULESET: 1, model.Kind.ORDER_CONDITION: 2, model.Kind.DISCOUNT_CODE: 1}
+
+
+def _addressable(key: model.Key) -> bool:
+    return len(key.ident) == _ADDRESS_PARTS[key.kind] and all(key.ident)
+
+
 def _confirm(
     client: client_module.BoldClient,
     live: LiveState,
@@ -458,7 +468,10 @@ def _confirm(
     Only kinds read in several pages: one page is one response, one moment of the shop.
     """
     listed = {r.key.match for r in live.resources}
-    chosen = sorted({k for k in keys if listings[k.kind].pages > 1}, key=lambda k: k.sort_key)
+    chosen = sorted(
+        {k for k in keys if listings[k.kind].pages > 1 and _addressable(k)},
+        key=lambda k: k.sort_key,
+    )
     if not chosen:
         return {}
     rulesets = [k for k in chosen if k.kind is model.Kind.RULESET]
