@@ -258,7 +258,12 @@ def plan_row(
         resources = desired.resources()
         with measured() as total:
             with measured() as fetch:
-                live = state.fetch_live(bold)
+                # As the plan command does: the plan's creates and deletes confirmed by
+                # targeted reads when a list spans pages (docs/client.md, "Pagination").
+                live = state.fetch_live(
+                    bold,
+                    decisive=lambda seen: plan.decisive_keys(resources, seen, project=project),
+                )
             with measured() as diffing:
                 the_plan = plan.plan_changes(resources, live, target=target, project=project)
         stats = bold.stats

@@ -225,7 +225,10 @@ def changes_from_saved(
                 zip(keys, pool.map(lambda k: state.read_one(client, k), keys), strict=True)
             )
     else:
-        live = {r.key: r for r in state.fetch_live(client).resources}
+        # The saved plan's creates and deletes rest on absence and presence: confirm them.
+        decisive = [c.key for c in saved.changes if c.action in ("create", "delete")]
+        fetched = state.fetch_live(client, decisive=lambda _: decisive)
+        live = {r.key: r for r in fetched.resources}
         current = {k: live.get(k) for k in keys}
     moved: list[str] = []
     changes: list[model.Change] = []

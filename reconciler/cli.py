@@ -286,7 +286,10 @@ def make_plan(
     desired: list[model.Resource],
 ) -> plan.Plan:
     """Desired objects and the shop's live state → a Plan."""
-    live = state.fetch_live(bold)
+    live = state.fetch_live(
+        bold,
+        decisive=lambda seen: plan.decisive_keys(desired, seen, project=project, filters=filters),
+    )
     return plan.plan_changes(desired, live, target=target, project=project, filters=filters)
 
 

@@ -2,7 +2,8 @@
 
 Owns: the routes table lookup and its overrides, authentication and version headers, client-side
 pacing (a token bucket shared by every thread) and bounded concurrency, retries with backoff,
-pagination, the mapping of every failure onto ``errors.ApiError``'s tree, and call logging on the
+pagination (sending the pages ``pagination.py`` walks, re-reading a list whose pages tear), the
+mapping of every failure onto ``errors.ApiError``'s tree, and call logging on the
 ``reconciler.client`` logger (INFO: one line per call; DEBUG: bodies, truncated and redacted).
 
 Must not: interpret API objects beyond finding them in their envelope (``state.py`` owns field
@@ -49,7 +50,7 @@ from urllib.parse import quote
 
 import httpx
 
-from reconciler import __version__, errors, operations, redact, routes
+from reconciler import __version__, errors, operations, pagination, redact, routes
 from reconciler.operations import ApiResponse
 from reconciler.pacing import TokenBucket
 from reconciler.transport import InProcessTransport
@@ -61,12 +62,13 @@ log = logging.getLogger("reconciler.client")
 
 #: Sent on every call so Bold can tell who is calling (contract §1).
 USER_AGENT = f"boldrules/{__version__} (+https://github.com/boldrules/boldrules)"
-#: The largest page the API serves (contract §3); larger values are clamped by the server.
-PAGE_LIMIT = 100
+#: The largest page the API serves (contract §3); kept here for callers of the client.
+PAGE_LIMIT = pagination.PAGE_LIMIT
+#: Reads of one list whose pages keep tearing before ``errors.ShopChanging``.
+LIST_READS = 3
 #: The base URL of the embedded sandbox: never resolved, the transport answers in process.
 SANDBOX_BASE_URL = "http://sandbox.invalid"
 
-_MAX_PAGES = 10_000  # a server that never stops paging is broken; stop rather than spin
 _BODY_LOG_LIMIT = 2000
 _IDEMPOTENT = frozenset({"GET", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
 _SECRET_KEY = re.compile(r"token|secret|password|authorization|api[_-]?key", re.IGNORECASE)
@@ -456,7 +458,15 @@ class BoldClient(operations.Operations):
             body = self._parse(method, path, response, attempt)
             if body is not None:
                 log.debug("%s %s response body: %s", method, where, self._redacted(body))
-            return ApiResponse(method, path, response.status_code, body, attempt, elapsed_ms)
+            return ApiResponse(
+                method,
+                path,
+                response.status_code,
+                body,
+                attempt,
+                elapsed_ms,
+                date=response.headers.get("date"),
+            )
 
     def _fail(
         self, route: str, method: str, where: str, started: float, exc: errors.ApiError
@@ -637,85 +647,70 @@ class BoldClient(operations.Operations):
         params: Mapping[str, str | int] | None = None,
     ) -> list[dict[str, Any]]:
         """Every item of a paginated list, each once; ``key`` is ``data``'s list (None: bare)."""
-        first_pass = self._read_pages(route, key, path_params, params)
-        items, total = first_pass
-        if total is not None and total != len(items):
-            # The list moved while we paged through it (an object shifted across a page edge):
-            # one more read usually settles; a plan built on a torn read would be wrong.
-            log.info(
-                "%s: read %d of %d; the list changed mid-read, reading again",
-                route,
-                len(items),
-                total,
-            )
-            items, total = self._read_pages(route, key, path_params, params)
-        return items
+        return self.read_list(route, key, path_params=path_params, params=params).items
 
-    def _read_pages(
+    def read_list(
         self,
         route: str,
         key: str | None,
-        path_params: Mapping[str, str | int] | None,
-        params: Mapping[str, str | int] | None,
-    ) -> tuple[list[dict[str, Any]], int | None]:
-        def fetch(page: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-            query = {**(params or {}), "limit": PAGE_LIMIT, "page": page}
-            response = self.request(route, path_params=path_params, params=query)
-            return _page_items(response, key)
+        *,
+        path_params: Mapping[str, str | int] | None = None,
+        params: Mapping[str, str | int] | None = None,
+    ) -> pagination.Listing:
+        """A whole list read so that its pages hold together (see ``reconciler.pagination``).
 
-        items, pagination = fetch(1)
-        pages = [items]
-        total_pages = pagination.get("total_pages")
-        total = pagination.get("total")
-        total = total if isinstance(total, int) and not isinstance(total, bool) else None
-        if isinstance(total_pages, int) and not isinstance(total_pages, bool):
-            pages += self._fetch_concurrently(fetch, range(2, min(total_pages, _MAX_PAGES) + 1))
-        else:
-            # No usable pagination object: walk page by page until a page is empty, short,
-            # or repeats what we have (a server that ignores ``page``).
-            seen = {_identity(item) for item in items}
-            page, page_size = 1, len(items)
-            while items and (page == 1 or len(items) >= page_size):
-                if pagination.get("next_url", "absent") is None:
-                    break
-                page += 1
-                if page > _MAX_PAGES:
-                    raise errors.BadResponse(
-                        method="GET",
-                        path=self._path(route, path_params or {}),
-                        status=200,
-                        detail=f"still paging after {_MAX_PAGES} pages",
-                    )
-                items, pagination = fetch(page)
-                fresh = [item for item in items if _identity(item) not in seen]
-                if not fresh:
-                    break
-                seen.update(_identity(item) for item in fresh)
-                pages.append(fresh)
-        return _unique(pages), total
+        A read whose pages show the list moved under it (an object on two pages, totals that
+        moved, a count that does not add up) is read again, up to ``LIST_READS`` times in all;
+        then ``errors.ShopChanging``: a plan must not be built on a torn read.
+        """
+
+        def fetch(page: int) -> pagination.Page:
+            query = {**(params or {}), "limit": pagination.PAGE_LIMIT, "page": page}
+            response = self.request(route, path_params=path_params, params=query)
+            return _page(response, key, page)
+
+        reason = ""
+        previous: object = None
+        for attempt in range(1, LIST_READS + 1):
+            try:
+                pages = pagination.read(fetch, self._fetch_concurrently)
+            except OverflowError as exc:
+                raise errors.BadResponse(
+                    method="GET",
+                    path=self._path(route, path_params or {}),
+                    status=200,
+                    detail=str(exc),
+                ) from exc
+            torn = pagination.torn(pages)
+            if torn is None:
+                return pagination.listing(pages, reads=attempt)
+            reason = f"{self._path(route, path_params or {})}: {torn}"
+            shape = pagination.shape(pages)
+            if shape == previous:
+                # The same sign twice over the same objects: the server's own paging (a total
+                # that counts something else, an object it lists twice), not a shop in motion.
+                log.warning("%s, twice the same: taking the list as the server gives it", reason)
+                return pagination.listing(pages, reads=attempt)
+            previous = shape
+            log.info("%s; the list changed while it was read, reading it again", reason)
+        raise errors.ShopChanging(LIST_READS, reason)
 
     def _fetch_concurrently(
-        self,
-        fetch: Callable[[int], tuple[list[dict[str, Any]], dict[str, Any]]],
-        numbers: range,
-    ) -> list[list[dict[str, Any]]]:
+        self, fetch: Callable[[int], pagination.Page], numbers: range
+    ) -> list[pagination.Page]:
         if not numbers:
             return []
         with ThreadPoolExecutor(max_workers=min(self.concurrency, len(numbers))) as pool:
-            futures: list[Future[tuple[list[dict[str, Any]], dict[str, Any]]]] = [
-                pool.submit(fetch, n) for n in numbers
-            ]
+            futures: list[Future[pagination.Page]] = [pool.submit(fetch, n) for n in numbers]
             try:
-                return [future.result()[0] for future in futures]
+                return [future.result() for future in futures]
             except BaseException:
                 for future in futures:
                     future.cancel()  # one page failed for good: do not spend calls on the rest
                 raise
 
 
-def _page_items(
-    response: ApiResponse, key: str | None
-) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+def _page(response: ApiResponse, key: str | None, number: int) -> pagination.Page:
     data = response.data
     found = data if key is None else (data.get(key) if isinstance(data, dict) else None)
     if not isinstance(found, list):
@@ -726,28 +721,9 @@ def _page_items(
             attempts=response.attempts,
             detail=f"the response has no data{'.' + key if key else ''} list",
         )
-    pagination = response.body.get("pagination") if isinstance(response.body, dict) else None
+    meta = response.body.get("pagination") if isinstance(response.body, dict) else None
     items = [item for item in found if isinstance(item, dict)]
-    return items, pagination if isinstance(pagination, dict) else {}
-
-
-def _identity(item: dict[str, Any]) -> str:
-    ident = item.get("id")
-    if isinstance(ident, int | str) and not isinstance(ident, bool):
-        return f"id:{ident}"
-    return "json:" + json.dumps(item, sort_keys=True, default=str)
-
-
-def _unique(pages: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
-    seen: set[str] = set()
-    out: list[dict[str, Any]] = []
-    for page in pages:
-        for item in page:
-            ident = _identity(item)
-            if ident not in seen:
-                seen.add(ident)
-                out.append(item)
-    return out
+    return pagination.Page(number, items, meta if isinstance(meta, dict) else {}, response.date)
 
 
 def _redact(value: Any) -> Any:

@@ -19,6 +19,7 @@ The tree::
     │   ├── ConnectionFailed                     no answer at all (refused, reset, timed out)
     │   ├── Unaddressable                        a path parameter empty or None: never sent
     │   └── AmbiguousWrite                       a write whose outcome is unknown: read back first
+    ├── ShopChanging                    exit 1   the shop changed under every read of it
     ├── PlanFileInvalid                 exit 1   plan file unreadable, unwritable, another shop's
     ├── UnsafePlan                      exit 4   refused by a safety rule
     ├── StalePlan                       exit 6   live objects moved since the saved plan was made
@@ -246,6 +247,23 @@ class AmbiguousWrite(ApiError):
             "detail", "the write may or may not have happened; read back before retrying"
         )
         super().__init__(**kwargs)
+
+
+class ShopChanging(BoldrulesError):
+    """The shop changed while it was being read, every time it was read: no plan is built.
+
+    A list read in several pages is not one moment of the shop; when its pages (or a targeted
+    read of what the plan would create or delete) show it moved, it is read again, a bounded
+    number of times. Nothing is wrong with the shop: running again when it is quiet works.
+    """
+
+    def __init__(self, reads: int, reason: str) -> None:
+        self.reads = reads
+        self.reason = reason
+        super().__init__(
+            f"the shop changed while it was being read {reads} times; try again when it is "
+            f"quiet (last change seen: {cut(reason, 300)})"
+        )
 
 
 class PlanFileInvalid(BoldrulesError):

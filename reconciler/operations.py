@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler import errors
+from reconciler import errors, pagination
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,8 @@ class ApiResponse:
     body: Any
     attempts: int
     elapsed_ms: float
+    #: The response's ``Date`` header: the server's clock when it answered, if it said.
+    date: str | None = None
 
     def json(self) -> Any:
         """The parsed body, as ``httpx.Response.json()`` would give it."""
@@ -64,6 +66,17 @@ class Operations(abc.ABC):
         """Every item of a paginated list, each once."""
 
     @abc.abstractmethod
+    def read_list(
+        self,
+        route: str,
+        key: str | None,
+        *,
+        path_params: Mapping[str, str | int] | None = None,
+        params: Mapping[str, str | int] | None = None,
+    ) -> pagination.Listing:
+        """Every item of a paginated list, with how the read went (pages, the server's clock)."""
+
+    @abc.abstractmethod
     def _path(self, route: str, path_params: Mapping[str, str | int]) -> str:
         """The URL path of a route with its parameters filled in."""
 
@@ -88,7 +101,34 @@ class Operations(abc.ABC):
 
     def list_rulesets(self) -> list[dict[str, Any]]:
         """This app's own rulesets (never ``include_all_apps``: those are not ours to change)."""
-        return self.list_all("list_rulesets", "rulesets")
+        return self.read_rulesets().items
+
+    def read_rulesets(self) -> pagination.Listing:
+        """``list_rulesets`` with how the read went."""
+        return self.read_list("list_rulesets", "rulesets")
+
+    def find_rulesets(self, external_ids: list[str]) -> list[dict[str, Any]]:
+        """Those of this app's rulesets whose external id is given (``external_ids=``, one call
+        per ``FIND_BATCH`` ids); an id holding a comma is asked for alone, by path."""
+        found: list[dict[str, Any]] = []
+        plain = [eid for eid in external_ids if "," not in eid]
+        for eid in (eid for eid in external_ids if "," in eid):
+            one = self.get_ruleset(eid)
+            found.extend([one] if one is not None else [])
+        for batch in _batches(plain):
+            wanted = set(batch)
+            rows = self.list_all(
+                "list_rulesets", "rulesets", params={"external_ids": ",".join(batch)}
+            )
+            if any(str(row.get("external_id")) not in wanted for row in rows):
+                # The server ignored the filter: ask for each by path rather than trust a list
+                # that was not the one asked for.
+                for eid in batch:
+                    one = self.get_ruleset(eid)
+                    found.extend([one] if one is not None else [])
+                continue
+            found.extend(rows)
+        return found
 
     def count_rulesets_all_apps(self) -> int | None:
         """How many rulesets every app has in the shop, or None when the server will not say.
@@ -114,7 +154,11 @@ class Operations(abc.ABC):
 
     def list_order_conditions(self) -> list[dict[str, Any]]:
         """Every order condition of the shop, with its field sets (``deep=true``)."""
-        return self.list_all("list_order_conditions", "order_conditions", params={"deep": "true"})
+        return self.read_order_conditions().items
+
+    def read_order_conditions(self) -> pagination.Listing:
+        """``list_order_conditions`` with how the read went."""
+        return self.read_list("list_order_conditions", "order_conditions", params={"deep": "true"})
 
     def get_order_condition(self, name: str, value: str) -> dict[str, Any] | None:
         """One order condition by (name, value), or None."""
@@ -126,6 +170,10 @@ class Operations(abc.ABC):
         """Every discount code of the shop, or those matching ``name``."""
         params = {"name": name} if name is not None else None
         return self.list_all("list_discount_codes", "discount_codes", params=params)
+
+    def read_discount_codes(self) -> pagination.Listing:
+        """Every discount code of the shop, with how the read went."""
+        return self.read_list("list_discount_codes", "discount_codes")
 
     def get_discount_code(self, id: int | str) -> dict[str, Any] | None:
         """One discount code by id, or None."""
@@ -262,6 +310,28 @@ class Operations(abc.ABC):
             self.request(route, path_params=path_params, json=body)
         except errors.NotFound:
             return
+
+
+#: External ids asked for in one ``external_ids=`` list: one page's worth (contract §3), and
+#: few enough characters that the URL stays well under the 8 KB many servers accept.
+FIND_BATCH = 100
+_FIND_BATCH_CHARS = 2000  # UTF-8 bytes; at most three URL characters each
+
+
+def _batches(external_ids: list[str]) -> list[list[str]]:
+    batches: list[list[str]] = []
+    size = 0
+    for eid in external_ids:
+        if (
+            not batches
+            or len(batches[-1]) >= FIND_BATCH
+            or size + len(eid.encode()) > _FIND_BATCH_CHARS
+        ):
+            batches.append([])
+            size = 0
+        batches[-1].append(eid)
+        size += len(eid.encode()) + 1
+    return batches
 
 
 def _wrap(key: str, body: Mapping[str, Any]) -> dict[str, Any]:

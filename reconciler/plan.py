@@ -188,6 +188,26 @@ def owned(
     return mine, left
 
 
+def decisive_keys(
+    desired: Sequence[model.Resource],
+    live: state.LiveState,
+    *,
+    project: config.Project,
+    filters: Filters | None = None,
+) -> set[model.Key]:
+    """The keys a plan of ``desired`` on ``live`` would create or delete: what it takes the
+    listing's word for (absent, or present), which ``state.fetch_live`` confirms."""
+    filters = filters or Filters()
+    mine, _ = owned(
+        live.resources, desired_keys={r.key for r in desired}, ownership=project.ownership
+    )
+    have = {r.key.match for r in mine}
+    want = {r.key.match for r in desired}
+    creates = [r.key for r in desired if r.key.match not in have]
+    deletes = [r.key for r in mine if r.key.match not in want]
+    return {key for key in (*creates, *deletes) if filters.admits(key)}
+
+
 def order_changes(changes: Iterable[model.Change]) -> list[model.Change]:
     """Creates and updates in dependency order, then deletes in reverse dependency order.
 

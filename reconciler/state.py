@@ -7,8 +7,9 @@ the API happened to send, id lists and field sets as sorted sets, rules keyed by
 ``external_id``, server-assigned fields moved out of the compared body into ``handles``.
 
 The ``to_api_*`` functions go the other way, producing request bodies. ``fetch_live`` reads a
-shop with list calls only. This module does not decide ownership or order (``plan.py``) and does
-not talk HTTP itself (``client.py``).
+shop with list calls, and makes sure a plan is not built on a read that tore while the shop
+changed (see its docstring and docs/client.md, "Pagination"). This module does not decide
+ownership or order (``plan.py``) and does not talk HTTP itself (``client.py``).
 """
 
 from __future__ import annotations
@@ -16,16 +17,19 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
-from collections.abc import Iterable, Mapping
+import logging
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-from reconciler import model
+from reconciler import errors, model, pagination
 
 if TYPE_CHECKING:
     from reconciler import client as client_module
+
+log = logging.getLogger("reconciler.state")
 
 #: Ruleset fields and the defaults the API fills in when they are absent (contract §5.1).
 #: ``priority`` defaulting to 0 is an assumption ([I] in the contract).
@@ -367,26 +371,190 @@ class LiveState:
     shop: str
 
 
-def fetch_live(client: client_module.BoldClient) -> LiveState:
-    """Read the shop with list calls only: own rulesets, order conditions, discount codes.
+#: Rounds of reading a shop that seems to change under ``fetch_live`` before it gives up.
+READ_ROUNDS = 3
 
-    The three listings run side by side; the client paces them under one rate limit.
+# Assumptions about Bold the contract does not state, which the torn-read checks rest on:
+# - one list response is built from one state of the shop (a page cannot tear by itself), so a
+#   list of one page needs no confirming;
+# - the ``Date`` header and the ``created_at``/``updated_at`` stamps come from clocks that agree
+#   to within a second (a server stamping ahead of its ``Date`` costs one extra read per change,
+#   never a wrong plan: a stamp seen by the previous read is not news);
+# - ``external_ids=`` matches external ids exactly; a server that ignores the filter is noticed
+#   (it answers with rulesets not asked for) and asked by path instead.
+
+Decisive = Callable[[LiveState], Iterable[model.Key]]
+
+
+def fetch_live(client: client_module.BoldClient, *, decisive: Decisive | None = None) -> LiveState:
+    """Read the shop with list calls: own rulesets, order conditions, discount codes.
+
+    The three listings run side by side; the client paces them under one rate limit, and
+    re-reads a list whose pages do not hold together. A list read in several pages is then
+    checked here for what only its objects can show, at no cost to a quiet shop:
+
+    * an object created or updated at or after the server's clock when the first page was
+      served (its ``Date``) may have shifted others across a page edge: that list is read again
+      (an object already seen with the same stamps does not count twice);
+    * ``decisive(live)`` names the keys the caller will act on because the listing says they
+      are absent (a create) or present (a delete). Each of a multi-page kind is confirmed by a
+      targeted read (rulesets by ``external_ids=``, 100 a call; a condition by name and value;
+      a code by name), so a plan never creates what exists or deletes what went away. Nothing
+      to create or delete costs nothing.
+
+    A read that still moves after ``READ_ROUNDS`` rounds raises ``errors.ShopChanging``.
     """
     with ThreadPoolExecutor(max_workers=4, thread_name_prefix="fetch") as pool:
-        rulesets = pool.submit(client.list_rulesets)
-        conditions = pool.submit(client.list_order_conditions)
-        codes = pool.submit(client.list_discount_codes)
         all_apps = pool.submit(client.count_rulesets_all_apps)
-        own = [ruleset_resource(r) for r in rulesets.result()]
-        code_list = distinct_codes(discount_code_resource(d) for d in codes.result())
-        resources = [*own, *(order_condition_resource(c) for c in conditions.result()), *code_list]
-        # Each discount code is backed by a ruleset of Bold's discount-code app (contract §5.5);
-        # those are the codes themselves, not other apps' rulesets, so they are not counted.
-        backing = {r.handles["ruleset_id"] for r in code_list if "ruleset_id" in r.handles}
-        everyone = all_apps.result()
-        foreign = None if everyone is None else max(0, everyone - len(own) - len(backing))
+        kinds = tuple(_READERS)
+        listings = _read_kinds(pool, client, kinds)
+        stamps: dict[model.Kind, dict[str, tuple[Any, ...]]] = {}
+        reason = ""
+        for round_number in range(1, READ_ROUNDS + 1):
+            live = _live_state(listings, all_apps.result(), client.shop_identifier)
+            doubts = _fresh_objects({k: listings[k] for k in kinds}, stamps)
+            if not doubts and decisive is not None:
+                doubts = _confirm(client, live, decisive(live), listings)
+            if not doubts:
+                return live
+            reason = next(iter(doubts.values()))
+            log.info("read %d of the shop: %s; reading it again", round_number, reason)
+            if round_number < READ_ROUNDS:
+                kinds = tuple(doubts)
+                listings.update(_read_kinds(pool, client, kinds))
+    raise errors.ShopChanging(READ_ROUNDS, reason)
+
+
+_READERS: dict[model.Kind, Callable[[client_module.BoldClient], pagination.Listing]] = {
+    model.Kind.RULESET: lambda bold: bold.read_rulesets(),
+    model.Kind.ORDER_CONDITION: lambda bold: bold.read_order_conditions(),
+    model.Kind.DISCOUNT_CODE: lambda bold: bold.read_discount_codes(),
+}
+
+
+def _read_kinds(
+    pool: ThreadPoolExecutor, client: client_module.BoldClient, kinds: Iterable[model.Kind]
+) -> dict[model.Kind, pagination.Listing]:
+    futures = {kind: pool.submit(_READERS[kind], client) for kind in kinds}
+    return {kind: future.result() for kind, future in futures.items()}
+
+
+def _live_state(
+    listings: Mapping[model.Kind, pagination.Listing], everyone: int | None, shop: str
+) -> LiveState:
+    own = [ruleset_resource(r) for r in listings[model.Kind.RULESET].items]
+    conditions = [order_condition_resource(c) for c in listings[model.Kind.ORDER_CONDITION].items]
+    code_list = distinct_codes(
+        discount_code_resource(d) for d in listings[model.Kind.DISCOUNT_CODE].items
+    )
+    resources = [*own, *conditions, *code_list]
+    # Each discount code is backed by a ruleset of Bold's discount-code app (contract §5.5);
+    # those are the codes themselves, not other apps' rulesets, so they are not counted.
+    backing = {r.handles["ruleset_id"] for r in code_list if "ruleset_id" in r.handles}
+    foreign = None if everyone is None else max(0, everyone - len(own) - len(backing))
     resources.sort(key=lambda r: r.key.sort_key)
-    return LiveState(tuple(resources), foreign, client.shop_identifier)
+    return LiveState(tuple(resources), foreign, shop)
+
+
+def _fresh_objects(
+    listings: Mapping[model.Kind, pagination.Listing],
+    stamps: dict[model.Kind, dict[str, tuple[Any, ...]]],
+) -> dict[model.Kind, str]:
+    """Kinds whose multi-page listing holds an object stamped during the read, by reason.
+
+    ``created_at``/``updated_at`` (contract §5.1) at or after the server's ``Date`` of the
+    first page: the object changed while the pages were read, or within the second before
+    (``Date`` has whole seconds). Stamps already seen by the previous read are not news, so a
+    change made just before a read costs one more read, not a refusal.
+    """
+    doubts: dict[model.Kind, str] = {}
+    for kind, listing in listings.items():
+        before = stamps.get(kind, {})
+        now: dict[str, tuple[Any, ...]] = {}
+        stamps[kind] = now
+        if listing.pages < 2 or listing.started is None:
+            continue
+        for item in listing.items:
+            marks = (item.get("created_at"), item.get("updated_at"))
+            ident = pagination.identity(item)
+            now[ident] = marks
+            if before.get(ident) == marks or kind in doubts:
+                continue
+            latest = max((m for m in map(_instant, marks) if m is not None), default=None)
+            if latest is not None and latest >= listing.started:
+                doubts[kind] = (
+                    f"{_describe(kind, item)} changed at {normalise_instant(latest)} while the "
+                    "list was read"
+                )
+    return doubts
+
+
+def _instant(value: Any) -> dt.datetime | None:
+    """A server stamp as an aware datetime; None when absent or unreadable (it tells nothing)."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(value[:-1] + "+00:00" if value[-1:] in "Zz" else value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
+
+
+def _describe(kind: model.Kind, item: Mapping[str, Any]) -> str:
+    name = item.get("external_id") or item.get("code") or item.get("name") or item.get("id")
+    return f"{kind.value} {name}"
+
+
+#: Parts of an identity a targeted read can address (a ruleset's external id; a condition's
+#: name and value; a code's name). A live object keyed by its server id as well (no identity of
+#: its own, or one it shares) is only ever deleted, and the listing saw it: not confirmed.
+_ADDRESS_PARTS = {model.Kind.RULESET: 1, model.Kind.ORDER_CONDITION: 2, model.Kind.DISCOUNT_CODE: 1}
+
+
+def _addressable(key: model.Key) -> bool:
+    return len(key.ident) == _ADDRESS_PARTS[key.kind] and all(key.ident)
+
+
+def _confirm(
+    client: client_module.BoldClient,
+    live: LiveState,
+    keys: Iterable[model.Key],
+    listings: Mapping[model.Kind, pagination.Listing],
+) -> dict[model.Kind, str]:
+    """Kinds where a targeted read contradicts the listing about a decisive key, by reason.
+
+    Only kinds read in several pages: one page is one response, one moment of the shop.
+    """
+    listed = {r.key.match for r in live.resources}
+    chosen = sorted(
+        {k for k in keys if listings[k.kind].pages > 1 and _addressable(k)},
+        key=lambda k: k.sort_key,
+    )
+    if not chosen:
+        return {}
+    rulesets = [k for k in chosen if k.kind is model.Kind.RULESET]
+    others = [k for k in chosen if k.kind is not model.Kind.RULESET]
+    exists: dict[model.Key, bool] = {}
+    if rulesets:
+        found = {
+            str(r.get("external_id")) for r in client.find_rulesets([k.ident[0] for k in rulesets])
+        }
+        exists.update((k, k.ident[0] in found) for k in rulesets)
+    if others:
+        with ThreadPoolExecutor(max_workers=max(1, client.concurrency)) as pool:
+            answers = pool.map(lambda k: read_one(client, k) is not None, others)
+            exists.update(zip(others, answers, strict=True))
+    doubts: dict[model.Kind, str] = {}
+    for key in chosen:
+        if exists[key] == (key.match in listed) or key.kind in doubts:
+            continue
+        what = f"{key.kind.value} {key.name}"
+        doubts[key.kind] = (
+            f"{what} exists but the listing missed it"
+            if exists[key]
+            else f"{what} was listed but is gone"
+        )
+    return doubts
 
 
 def distinct_codes(codes: Iterable[model.Resource]) -> list[model.Resource]:

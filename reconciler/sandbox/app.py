@@ -1,10 +1,11 @@
 """The ``Sandbox``: a WSGI app that behaves like Bold's Price Rules API, and its knobs.
 
 Owns the request pipeline (auth → rate limit → route → scope → shop → faults → handler →
-drop/slow), the token registry, the statistics, and the public methods tests and the CLI use
-(``add_token``, ``set_faults``, ``stats``, ``reset``, ``dump``, ``load``). Resource behaviour
-lives in ``rulesets``, ``order_conditions``, ``discount_codes`` and ``storefront``; the control
-surface under ``/__sandbox__/`` in ``control``. It must not import anything of ``reconciler``
+mid-listing mutation → drop/slow), the token registry, the statistics, and the public methods
+tests and the CLI use (``add_token``, ``set_faults``, ``set_listing``, ``stats``, ``reset``,
+``dump``, ``load``). Resource behaviour lives in ``rulesets``, ``order_conditions``,
+``discount_codes`` and ``storefront``; the control surface under ``/__sandbox__/`` in
+``control``. It must not import anything of ``reconciler``
 outside ``reconciler.sandbox``: the sandbox is an independent picture of the API.
 """
 
@@ -18,6 +19,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from reconciler.sandbox import (
     control,
@@ -31,6 +33,7 @@ from reconciler.sandbox import (
     storefront,
     web,
 )
+from reconciler.sandbox.faults import Listing as ListingSettings
 from reconciler.sandbox.store import Store
 
 ALL_SCOPES: tuple[str, ...] = (
@@ -101,6 +104,7 @@ class Sandbox:
         self._events: Counter[str] = Counter()
         self._stats_lock = threading.Lock()
         self.injector = faults.Injector()
+        self.listing_hook = faults.ListingHook()
         self.limiter: limits.RateLimiter | None = None
         self.retry_after = retry_after
         self.set_rate(rate, burst=burst, retry_after=retry_after)
@@ -147,6 +151,17 @@ class Sandbox:
         """The fault settings in force."""
         return self.injector.faults
 
+    def set_listing(self, **settings: Any) -> ListingSettings:
+        """Replace the list order and mid-listing mutation (unnamed: default); ValueError."""
+        chosen = faults.Listing.from_dict(settings)
+        self.listing_hook.configure(chosen)
+        return chosen
+
+    @property
+    def listing(self) -> ListingSettings:
+        """The list order and mid-listing mutation in force."""
+        return self.listing_hook.listing
+
     @property
     def wsgi_app(self) -> Sandbox:
         """The WSGI callable (the sandbox itself)."""
@@ -187,6 +202,7 @@ class Sandbox:
                 self.limiter.clear()
         if faults:
             self.injector.configure(type(self.injector.faults)())
+            self.listing_hook.configure(type(self.listing_hook.listing)())
 
     def dump(self) -> dict[str, Any]:
         """Every stored object as JSON (the seed format of docs/sandbox.md)."""
@@ -280,9 +296,21 @@ class Sandbox:
             with self._stats_lock:
                 self._events[f"injected_{early}"] += 1
             raise web.ApiError(early, f"Injected fault: the sandbox answered {early}.")
+        order = self.listing_hook.listing.order
         response = route.handler(
-            web.Call(request=request, params=params, app=app, store=self.store, shop=self.shop)
+            web.Call(
+                request=request,
+                params=params,
+                app=app,
+                store=self.store,
+                shop=self.shop,
+                order=order,
+            )
         )
+        if route.listing and response.status == 200 and not _FILTERS & set(request.query):
+            count = self.listing_hook.fire(route.listing, web.page_params(request)[0])
+            if count is not None:
+                self._mutate(app, count, order)
         drop = route.write and response.status < 300 and self.injector.drop()
         held = 0.0 if drop else self.injector.slow()
         if held:
@@ -290,6 +318,37 @@ class Sandbox:
                 self._events["slow"] += 1
             time.sleep(held)
         return response, drop
+
+    def _mutate(self, app: str, count: int, order: str) -> None:
+        """Run the mid-listing mutation's requests as ``app``, after the page was built."""
+        prefix = web.ADMIN_PREFIX.replace("{shop}", quote(self.shop.identifier, safe=""))
+        for spec in self.listing_hook.listing.requests:
+            method = str(spec["method"]).upper()
+            path = prefix + "/" + quote(_numbered(spec["path"], count).lstrip("/"), safe="/")
+            body = spec.get("body")
+            raw = b"" if body is None else web.dumps(_numbered(body, count)).encode()
+            request = web.Request(
+                method=method,
+                path=path,
+                query={},
+                headers={"content-type": "application/json"},
+                body=raw,
+                base_url="http://sandbox.internal",
+                raw_path=path,
+            )
+            matched = self.router.match(method, path)
+            outcome = "listing_mutation_failed"
+            if isinstance(matched, tuple):
+                route, params = matched
+                params.pop("shop", None)
+                call = web.Call(request, params, app, self.store, self.shop, order)
+                try:
+                    route.handler(call)
+                    outcome = "listing_mutations"
+                except web.ApiError:
+                    pass
+            with self._stats_lock:
+                self._events[outcome] += 1
 
     def _shop_names(self, storefront_call: bool) -> tuple[str, ...]:
         if storefront_call:
@@ -299,6 +358,21 @@ class Sandbox:
     def _too_many(self, wait: float) -> web.ApiError:
         headers = {"Retry-After": str(max(1, math.ceil(wait)))} if self.retry_after else {}
         return web.ApiError(429, "API rate limit exceeded", headers=headers)
+
+
+#: Query parameters that make a list call a lookup rather than a listing: no mutation follows.
+_FILTERS = frozenset({"include_all_apps", "external_ids", "filter_expression", "name", "status"})
+
+
+def _numbered(value: Any, count: int) -> Any:
+    """``value`` with ``{n}`` in every string replaced by the trigger count."""
+    if isinstance(value, str):
+        return value.replace("{n}", str(count))
+    if isinstance(value, list):
+        return [_numbered(item, count) for item in value]
+    if isinstance(value, dict):
+        return {key: _numbered(item, count) for key, item in value.items()}
+    return value
 
 
 class _Truncated:

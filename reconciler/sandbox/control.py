@@ -9,6 +9,7 @@ Endpoints (JSON in, JSON out, no envelope):
 - ``GET /__sandbox__/stats`` — ``Sandbox.stats()``
 - ``POST /__sandbox__/reset`` — optional body ``{"data": bool, "stats": bool, "faults": bool}``
 - ``GET|PUT /__sandbox__/faults`` — read, or replace with the given settings (others off)
+- ``GET|PUT /__sandbox__/listing`` — list order and the mid-listing mutation (``faults.Listing``)
 - ``PUT /__sandbox__/rate`` — ``{"rate": number|null, "burst": int, "retry_after": bool}``
 - ``POST /__sandbox__/tokens`` — ``{"token", "app", "scopes"?}`` (default: every scope)
 - ``GET /__sandbox__/dump`` and ``POST /__sandbox__/load`` — the seed/dump format
@@ -62,6 +63,14 @@ def _dispatch(sandbox: Sandbox, request: web.Request) -> web.Response:
         except ValueError as exc:
             raise web.ApiError(400, str(exc)) from exc
         return web.Response(200, chosen.to_dict())
+    if (method, name) == ("GET", "listing"):
+        return web.Response(200, sandbox.listing.to_dict())
+    if (method, name) == ("PUT", "listing"):
+        try:
+            listing = sandbox.set_listing(**request.json_object())
+        except ValueError as exc:
+            raise web.ApiError(400, str(exc)) from exc
+        return web.Response(200, listing.to_dict())
     if (method, name) == ("PUT", "rate"):
         return _set_rate(sandbox, request.json_object())
     if (method, name) == ("POST", "tokens"):

@@ -132,7 +132,7 @@ def list_codes(call: web.Call) -> web.Response:
     name = call.request.query.get("name", "").lower()
     with call.store.transaction() as conn:
         rows = conn.execute("SELECT body FROM discount_codes ORDER BY id").fetchall()
-    codes = [json.loads(row[0]) for row in rows]
+    codes = sorted((json.loads(row[0]) for row in rows), key=lambda c: call.order_key(c["id"]))
     codes = [
         c
         for c in codes
@@ -246,7 +246,7 @@ def routes() -> list[web.Route]:
     r, w = "read_discount_codes", "write_discount_codes"
     base = "P/discount_codes"
     return [
-        web.Route("GET", base, r, list_codes),
+        web.Route("GET", base, r, list_codes, listing="discount_codes"),
         web.Route("POST", base, w, create_codes, write=True),
         web.Route("GET", f"{base}/rulesets/{{ruleset_id:int}}", r, get_code),
         web.Route("GET", f"{base}/{{id:int}}", r, get_code),

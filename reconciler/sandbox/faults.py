@@ -14,14 +14,21 @@ Order of effects on an API request (control calls never see faults):
    answer (a cut connection over a socket, ``ConnectionResetError`` in process);
 6. ``p_slow`` is the chance the answer is held for ``slow_ms`` first (after the commit, so a
    client that times out has still changed the shop, as with Bold).
+
+``Listing`` is the other knob, deterministic rather than dice: the order lists are served in
+(``id``, or ``hashed`` — a fixed scramble of the ids, so a new object lands anywhere, as on a
+server that orders by something else), and a *mid-listing mutation*: after serving page K of an
+unfiltered listing, run a few API requests as the listing caller's app, so the pages after K see
+a different shop than the pages before (a torn read, exactly reproducible).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import random
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -135,3 +142,100 @@ class Injector:
         with self._lock:
             hit = f.p_slow >= 1 or self._random.random() < f.p_slow
         return f.slow_ms / 1000 if hit else 0.0
+
+
+#: The listings a mid-listing mutation can follow (the names of their ``data`` keys).
+LISTINGS = ("rulesets", "order_conditions", "discount_codes")
+#: List orders: ``id`` (creation order) or ``hashed`` (a fixed scramble of the ids).
+ORDERS = ("id", "hashed")
+_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE"})
+
+
+@dataclass(frozen=True)
+class Listing:
+    """How lists are served, and the shop change to make in the middle of one."""
+
+    order: str = "id"
+    """``id`` or ``hashed``: the order of every list (rulesets, order conditions, codes)."""
+    mutate: str | None = None
+    """The listing whose page ``after_page`` triggers the requests (None: never)."""
+    after_page: int = 1
+    """The page number after which the requests run (page numbers as asked by the client)."""
+    times: int = 1
+    """How many listings trigger them (0: every one)."""
+    requests: tuple[dict[str, Any], ...] = field(default_factory=tuple)
+    """``{"method", "path", "body"?}``, ``path`` relative to ``P/``; ``{n}``: the trigger count."""
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Listing:
+        """Build from JSON; ValueError names an unknown or ill-typed setting."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"unknown listing setting {unknown[0]!r}; known: {', '.join(known)}")
+        order = data.get("order", "id")
+        if order not in ORDERS:
+            raise ValueError(f"order must be one of {', '.join(ORDERS)}")
+        mutate = data.get("mutate")
+        if mutate is not None and mutate not in LISTINGS:
+            raise ValueError(f"mutate must be null or one of {', '.join(LISTINGS)}")
+        for name in ("after_page", "times"):
+            value = data.get(name, 1)
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int)
+                or value < (name == "after_page")
+            ):
+                raise ValueError(f"{name} must be a whole number >= {int(name == 'after_page')}")
+        requests = data.get("requests", ())
+        if not isinstance(requests, list | tuple):
+            raise ValueError("requests must be a list")
+        for request in requests:
+            if (
+                not isinstance(request, dict)
+                or str(request.get("method", "")).upper() not in _METHODS
+                or not isinstance(request.get("path"), str)
+                or set(request) - {"method", "path", "body"}
+            ):
+                raise ValueError(
+                    'each request must be {"method": GET|POST|PUT|PATCH|DELETE, "path": str, '
+                    '"body"?: JSON}'
+                )
+        return cls(
+            order=order,
+            mutate=mutate,
+            after_page=data.get("after_page", 1),
+            times=data.get("times", 1),
+            requests=tuple(json.loads(json.dumps(r)) for r in requests),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The settings as JSON."""
+        out = dataclasses.asdict(self)
+        out["requests"] = [dict(r) for r in self.requests]
+        return out
+
+
+class ListingHook:
+    """Decides, thread-safely, whether a served page triggers the mid-listing mutation."""
+
+    def __init__(self, listing: Listing | None = None) -> None:
+        self._lock = threading.Lock()
+        self.configure(listing or Listing())
+
+    def configure(self, listing: Listing) -> None:
+        """Replace the settings and restart the trigger count."""
+        with self._lock:
+            self.listing = listing
+            self.triggered = 0
+
+    def fire(self, name: str, page: int) -> int | None:
+        """The trigger count (1, 2, …) when serving ``page`` of listing ``name`` triggers."""
+        chosen = self.listing
+        if chosen.mutate != name or page != chosen.after_page or not chosen.requests:
+            return None
+        with self._lock:
+            if chosen.times and self.triggered >= chosen.times:
+                return None
+            self.triggered += 1
+            return self.triggered

@@ -72,7 +72,7 @@ def list_conditions(call: web.Call) -> web.Response:
     with call.store.transaction() as conn:
         total = conn.execute("SELECT COUNT(*) FROM order_conditions").fetchone()[0]
         rows = conn.execute(
-            "SELECT body FROM order_conditions ORDER BY seq LIMIT ? OFFSET ?",
+            f"SELECT body FROM order_conditions ORDER BY {call.order_by('seq')} LIMIT ? OFFSET ?",
             (limit, (page - 1) * limit),
         ).fetchall()
     items = [json.loads(row[0]) for row in rows]
@@ -261,7 +261,7 @@ def routes() -> list[web.Route]:
     r, w = "read_price_order_conditions", "write_price_order_conditions"
     base = "P/order_conditions"
     return [
-        web.Route("GET", base, r, list_conditions),
+        web.Route("GET", base, r, list_conditions, listing="order_conditions"),
         web.Route("POST", base, w, create_condition, write=True),
         web.Route("GET", f"{base}/fields", r, list_fields),
         web.Route("POST", f"{base}/field_sets", w, add_field_sets, write=True),

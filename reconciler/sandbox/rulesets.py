@@ -171,7 +171,7 @@ def list_rulesets(call: web.Call) -> web.Response:
         # deep pages of a 10,000-ruleset shop stay as cheap as the first.
         rows = conn.execute(
             f"SELECT body FROM rulesets WHERE id IN (SELECT id FROM rulesets WHERE {sql_where} "
-            "ORDER BY id LIMIT ? OFFSET ?) ORDER BY id",
+            f"ORDER BY {call.order_by('id')} LIMIT ? OFFSET ?) ORDER BY {call.order_by('id')}",
             [*args, limit, (page - 1) * limit],
         ).fetchall()
     bodies = [row[0] for row in rows]
@@ -350,7 +350,7 @@ def routes() -> list[web.Route]:
     """The ruleset rows of the route table (static segments before parameters)."""
     r, w = "read_price_rulesets", "write_price_rulesets"
     out = [
-        web.Route("GET", "P/rulesets", r, list_rulesets),
+        web.Route("GET", "P/rulesets", r, list_rulesets, listing="rulesets"),
         web.Route("POST", "P/rulesets", w, create_ruleset, write=True),
         web.Route("POST", "P/rulesets/activate", w, activate_all, write=True),
         web.Route("POST", "P/rulesets/deactivate", w, deactivate_all, write=True),

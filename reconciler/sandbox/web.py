@@ -234,6 +234,22 @@ class Call:
     """The caller's app ("" on storefront routes, which take no token)."""
     store: Store
     shop: Shop
+    order: str = "id"
+    """How lists are ordered: ``id`` or ``hashed`` (see ``faults.Listing``)."""
+
+    def order_by(self, column: str) -> str:
+        """An SQL ``ORDER BY`` expression over an integer id column, in this call's order."""
+        if self.order == "hashed":
+            return f"(({column} * {_SCRAMBLE}) % 4294967296), {column}"
+        return column
+
+    def order_key(self, ident: int) -> tuple[int, int]:
+        """The Python sort key matching ``order_by`` for one id."""
+        return ((ident * _SCRAMBLE) % 4294967296 if self.order == "hashed" else 0, ident)
+
+
+#: Knuth's multiplicative hash: a fixed scramble of ids into 32 bits, the same in SQL and Python.
+_SCRAMBLE = 2654435761
 
 
 Handler = Callable[[Call], Response]
@@ -248,6 +264,8 @@ class Route:
     scope: str | None
     handler: Handler
     write: bool = False
+    listing: str = ""
+    """For a list route: the listing's name (what a mid-listing mutation follows)."""
     pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from reconciler import errors
-from tests.client.conftest import MakeClient, envelope
+from tests.client.conftest import MakeClient, P, envelope
 
 
 def paged(
@@ -176,3 +176,127 @@ def test_without_a_total_the_count_is_unknown_not_read_in_full(make_client: Make
     bold, server = make_client(lambda r: envelope({"rulesets": [{"id": 1, "external_id": "a"}]}))
     assert bold.count_rulesets_all_apps() is None
     assert len(server.requests) == 1
+
+
+def test_pages_that_disagree_on_the_total_are_read_again(make_client: MakeClient) -> None:
+    # An add and a delete between pages 1 and 2 would keep the count right; a delete alone
+    # moves the total the later pages report, and that alone is enough to read again.
+    served = {"n": 0}
+    steady = paged(150)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        served["n"] += 1
+        if served["n"] == 2:
+            items = [{"id": n} for n in range(102, 151)]
+            return envelope(
+                {"rulesets": items}, pagination={"total": 149, "total_pages": 2, "per_page": 100}
+            )
+        return steady(request)
+
+    bold, server = make_client(handler, concurrency=1)
+    listing = bold.read_list("list_rulesets", "rulesets")
+    assert [r["id"] for r in listing.items] == list(range(1, 151))
+    assert (listing.reads, listing.pages, len(server.requests)) == (2, 2, 4)
+
+
+def test_a_list_that_tears_on_every_read_stops_with_shop_changing(make_client: MakeClient) -> None:
+    reads = {"n": 0}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        page = int(request.url.params["page"])
+        if page == 1:
+            reads["n"] += 1  # each read, one more object slides onto page 2 than before
+        start = 101 - reads["n"]
+        ids = range(1, 101) if page == 1 else range(start, start + 50)
+        return envelope(
+            {"rulesets": [{"id": n} for n in ids]},
+            pagination={"total": 150, "total_pages": 2, "per_page": 100},
+        )
+
+    bold, server = make_client(handler, concurrency=1)
+    with pytest.raises(errors.ShopChanging) as caught:
+        bold.list_rulesets()
+    assert str(caught.value) == (
+        "the shop changed while it was being read 3 times; try again when it is quiet (last "
+        "change seen: /price_rules/rules/v2/shops/zp3oafdor9/rulesets: ids 98, 99, 100 on two "
+        "pages)"
+    )
+    assert caught.value.exit_code == 1
+    assert len(server.requests) == 6
+
+
+def test_a_servers_own_paging_quirk_is_taken_as_it_is_once_seen_twice(
+    make_client: MakeClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A total that never matches (it counts something the list does not show), the same on
+    # two reads over the same objects: not a shop in motion, and no reason to refuse a plan.
+    def handler(request: httpx.Request) -> httpx.Response:
+        page = int(request.url.params["page"])
+        ids = range(1, 101) if page == 1 else range(101, 141)
+        return envelope(
+            {"rulesets": [{"id": n} for n in ids]},
+            pagination={"total": 145, "total_pages": 2, "per_page": 100},
+        )
+
+    bold, server = make_client(handler, concurrency=1)
+    listing = bold.read_rulesets()
+    assert [r["id"] for r in listing.items] == list(range(1, 141))
+    assert (listing.reads, len(server.requests)) == (2, 4)
+    assert caplog.messages[-1] == (
+        "/price_rules/rules/v2/shops/zp3oafdor9/rulesets: 140 objects read where the list says "
+        "145, twice the same: taking the list as the server gives it"
+    )
+
+
+def test_the_first_pages_date_is_when_the_read_started(make_client: MakeClient) -> None:
+    inner = paged(150)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        response = inner(request)
+        response.headers["Date"] = f"Tue, 01 Dec 2026 08:00:0{request.url.params['page']} GMT"
+        return response
+
+    bold, _ = make_client(handler)
+    listing = bold.read_rulesets()
+    assert listing.started is not None
+    assert listing.started.isoformat() == "2026-12-01T08:00:01+00:00"
+    assert listing.pages == 2
+
+
+def test_rulesets_are_found_by_external_id_a_hundred_a_call(make_client: MakeClient) -> None:
+    objects = {f"rs-{n}": {"id": n, "external_id": f"rs-{n}"} for n in range(1, 301)}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        wanted = request.url.params["external_ids"].split(",")
+        found = [objects[eid] for eid in wanted if eid in objects]
+        return envelope(
+            {"rulesets": found},
+            pagination={"total": len(found), "total_pages": 1, "per_page": 100},
+        )
+
+    bold, server = make_client(handler)
+    asked = [f"rs-{n}" for n in range(1, 251)] + ["gone-1", "gone-2"]
+    found = bold.find_rulesets(asked)
+    assert sorted(r["id"] for r in found) == list(range(1, 251))
+    assert [len(r.url.params["external_ids"].split(",")) for r in server.requests] == [100, 100, 52]
+
+
+def test_a_server_that_ignores_external_ids_is_asked_by_path(make_client: MakeClient) -> None:
+    listed = paged(3)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if "/rulesets/external/" in request.url.path:
+            eid = request.url.path.rsplit("/", 1)[1]
+            if eid == "rs-2":
+                return envelope({"ruleset": {"id": 2, "external_id": "rs-2"}})
+            return httpx.Response(404, json={"message": "No ruleset.", "code": "02-4", "type": "x"})
+        return listed(request)  # every ruleset, whatever was asked for
+
+    bold, server = make_client(handler)
+    assert bold.find_rulesets(["rs-2", "rs-9", "a,b"]) == [{"id": 2, "external_id": "rs-2"}]
+    assert sorted(server.paths()) == [
+        f"GET {P}/rulesets",
+        f"GET {P}/rulesets/external/a,b",
+        f"GET {P}/rulesets/external/rs-2",
+        f"GET {P}/rulesets/external/rs-9",
+    ]
