@@ -98,6 +98,9 @@ class Ownership:
     """Order condition groups (by ``name``) owned, so their members can be deleted."""
     discount_code_prefixes: tuple[str, ...] = ()
     """Discount codes owned when their name starts with one of these."""
+    record: str = "default"
+    """This project's name in the shop: its ownership record and apply lock are
+    ``boldrules.ownership.<record>`` and ``boldrules.lock.<record>`` (docs/ownership.md)."""
 
 
 @dataclass(frozen=True)
@@ -261,6 +264,7 @@ def _build_project(
         ownership=Ownership(
             order_condition_names=tuple(ownership.get("order_conditions", ())),
             discount_code_prefixes=tuple(ownership.get("discount_code_prefixes", ())),
+            record=ownership.get("record", Ownership.record),
         ),
         routes=dict(data.get("routes", {})),
         manifest_origins=origins,

@@ -19,6 +19,8 @@ The tree::
     │   ├── ConnectionFailed                     no answer at all (refused, reset, timed out)
     │   └── AmbiguousWrite                       a write whose outcome is unknown: read back first
     ├── PlanFileInvalid                 exit 1   a saved plan unreadable, or for another shop
+    ├── RecordUnreadable                exit 1   an ownership record written by a newer boldrules
+    ├── LockHeld                        exit 9   another run holds the shop's apply lock
     ├── UnsafePlan                      exit 4   refused by a safety rule
     ├── StalePlan                       exit 6   live objects moved since the saved plan was made
     ├── ApplyFailed                     exit 5   some calls failed for good; carries the report
@@ -237,6 +239,16 @@ class AmbiguousWrite(ApiError):
 
 class PlanFileInvalid(BoldrulesError):
     """A saved plan is unreadable, of an unknown format version, or for another target or shop."""
+
+
+class RecordUnreadable(BoldrulesError):
+    """The shop's ownership record has a format this version does not know (docs/ownership.md)."""
+
+
+class LockHeld(BoldrulesError):
+    """Another run holds the shop's apply lock; the message names the holder and its times."""
+
+    exit_code = 9
 
 
 class UnsafePlan(BoldrulesError):

@@ -9,6 +9,7 @@ later prove the shop has not moved. Reading and writing the saved-plan file is t
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import fnmatch
 import functools
@@ -19,7 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reconciler import __version__, config, diff, errors, model, state
+from reconciler import __version__, config, diff, errors, lock, model, state
+from reconciler import ownership as ownership_module
 
 #: Version of the saved-plan and ``--format json`` document; bump on incompatible change.
 FORMAT_VERSION = 1
@@ -101,6 +103,21 @@ class Plan:
     notes: tuple[str, ...] = ()
     created_at: str = ""
     tool_version: str = __version__
+    #: The project's ownership record now and after this plan (None: not known, as for a plan
+    #: rebuilt from an old saved plan before the record is read).
+    record: ownership_module.RecordPlan | None = None
+    #: The apply lock when some run holds it (``plan`` says so; it never takes it).
+    lock_holder: lock.Holder | None = None
+
+    @property
+    def bookkeeping(self) -> tuple[str, ...]:
+        """Lines about boldrules' own objects in the shop: the record, the lock (not changes)."""
+        lines = []
+        if self.record is not None and self.record.note():
+            lines.append(self.record.note())
+        if self.lock_holder is not None:
+            lines.append(lock_line(self.lock_holder, created_at=self.created_at))
+        return tuple(lines)
 
     @property
     def partial(self) -> bool:
@@ -135,41 +152,85 @@ class Plan:
 # --- building a plan ------------------------------------------------------------------------
 
 
+#: Why an owned object that no manifest declares any more is deleted, by what made it ours.
+GONE = "gone from the manifests"
+RECORDED = "no longer declared; recorded as managed by this project"
+BY_GROUP_SETTING = "no longer declared; its group is listed in ownership.order_conditions"
+BY_PREFIX_SETTING = (
+    "no longer declared; its name starts with an ownership.discount_code_prefixes entry"
+)
+
+
 def owned(
     live: Iterable[model.Resource],
     *,
     desired_keys: set[model.Key],
     ownership: config.Ownership,
-) -> tuple[list[model.Resource], Counter[str]]:
-    """Split live objects into ours and a tally of what was left alone, by reason.
+    recorded: Iterable[model.Key] = (),
+    others: Mapping[str, Iterable[model.Key]] | None = None,
+) -> tuple[list[model.Resource], Counter[str], dict[ownership_module.Match, str]]:
+    """Split live objects into ours, a tally of what was left alone, and why each is ours.
 
-    Rulesets: every one the token lists (the listing is the app's own). Order conditions: the
-    groups the manifests name or the project file lists. Discount codes: the codes the
-    manifests name or whose name starts with a listed prefix.
+    An object a manifest declares is ours. Of the rest, an object another project's ownership
+    record lists is that project's and left alone; otherwise rulesets are ours when the token
+    lists them (the listing is the app's own); order conditions and discount codes when this
+    project's record lists them (it managed them before), when their group is declared or
+    listed in ``ownership.order_conditions``, or when their name starts with a listed prefix.
+    The reasons (``match`` → why) are what a plan shows beside a delete.
     """
+    desired = {k.match for k in desired_keys}
     groups = {k.ident[0] for k in desired_keys if k.kind is model.Kind.ORDER_CONDITION}
-    groups |= set(ownership.order_condition_names)
-    codes = {k.match for k in desired_keys if k.kind is model.Kind.DISCOUNT_CODE}
+    listed_groups = set(ownership.order_condition_names)
     prefixes = tuple(p.casefold() for p in ownership.discount_code_prefixes)
+    mine_recorded = {k.match for k in recorded}
+    claimed = {k.match: name for name, keys in sorted((others or {}).items()) for k in keys}
     mine: list[model.Resource] = []
+    reasons: dict[ownership_module.Match, str] = {}
     foreign_groups: set[str] = set()
     left: Counter[str] = Counter()
     for resource in live:
         key = resource.key
-        if key.kind is model.Kind.ORDER_CONDITION and key.ident[0] not in groups:
+        if key.match in desired:
+            mine.append(resource)
+            continue
+        if key.match in claimed:
+            left[f"{key.kind.label}s recorded by project {claimed[key.match]!r}"] += 1
+            continue
+        if key.kind is model.Kind.RULESET:
+            reason = GONE
+        elif key.match in mine_recorded:
+            reason = RECORDED
+        elif key.kind is model.Kind.ORDER_CONDITION and key.ident[0] in groups:
+            reason = GONE
+        elif key.kind is model.Kind.ORDER_CONDITION and key.ident[0] in listed_groups:
+            reason = BY_GROUP_SETTING
+        elif key.kind is model.Kind.ORDER_CONDITION:
             foreign_groups.add(key.ident[0])
             continue
-        if (
-            key.kind is model.Kind.DISCOUNT_CODE
-            and key.match not in codes
-            and not key.ident[0].casefold().startswith(prefixes)
-        ):
+        elif key.ident[0].casefold().startswith(prefixes):
+            reason = BY_PREFIX_SETTING
+        else:
             left["discount codes not managed here"] += 1
             continue
+        reasons[key.match] = reason
         mine.append(resource)
     if foreign_groups:
         left["order condition groups not managed here"] = len(foreign_groups)
-    return mine, left
+    return mine, left, reasons
+
+
+def lock_line(holder: lock.Holder, *, created_at: str) -> str:
+    """The line a plan shows while a run holds the apply lock."""
+    now = _instant(created_at)
+    if now is not None and holder.expired(now):
+        return (
+            f"Apply lock {lock.lock_id(holder.project)}: left by {holder.describe()} (expired; "
+            "the next apply takes it over)."
+        )
+    return (
+        f"Apply lock {lock.lock_id(holder.project)}: held by {holder.describe()}: an apply is "
+        "running, and this plan may be out of date when it ends."
+    )
 
 
 def order_changes(changes: Iterable[model.Change]) -> list[model.Change]:
@@ -306,11 +367,40 @@ def plan_changes(
     """Desired against owned live state → an ordered, safety-evaluated, fingerprinted Plan."""
     filters = filters or Filters()
     desired_keys = {r.key for r in desired}
-    mine, left = owned(live.resources, desired_keys=desired_keys, ownership=project.ownership)
+    name = project.ownership.record
+    records = ownership_module.read_records(live.reserved)
+    current = records.get(name)
+    others = {
+        other: record.members
+        for other, record in records.items()
+        if other != name and isinstance(record, ownership_module.Record)
+    }
+    recorded = current.members if isinstance(current, ownership_module.Record) else frozenset()
+    mine, left, reasons = owned(
+        live.resources,
+        desired_keys=desired_keys,
+        ownership=project.ownership,
+        recorded=recorded,
+        others=others,
+    )
     if live.foreign_rulesets:
         left["rulesets of other apps (not visible to this token)"] = live.foreign_rulesets
-    changes = [c for c in diff.diff_resources(desired, mine) if filters.admits(c.key)]
+    changes = [
+        dataclasses.replace(c, reason=reasons.get(c.key.match, GONE))
+        if isinstance(c, model.Delete)
+        else c
+        for c in diff.diff_resources(desired, mine)
+        if filters.admits(c.key)
+    ]
     ordered = order_changes(changes)
+    record = record_plan(
+        name,
+        current,
+        desired_keys=desired_keys,
+        live=live.resources,
+        others=others,
+        deletes=[c.key for c in ordered if isinstance(c, model.Delete)],
+    )
     live_by_key = {r.key.match: r for r in mine}
     fingerprints: dict[str, str | None] = {}
     for change in ordered:
@@ -331,6 +421,41 @@ def plan_changes(
         filters=filters,
         created_at=moment.isoformat().replace("+00:00", "Z"),
         notes=notes,
+        record=record,
+        lock_holder=lock.held_locks(live.reserved).get(name),
+    )
+
+
+def record_plan(
+    name: str,
+    current: ownership_module.Record | ownership_module.Damaged | None,
+    *,
+    desired_keys: Iterable[model.Key],
+    live: Iterable[model.Resource],
+    others: Mapping[str, Iterable[model.Key]],
+    deletes: Iterable[model.Key],
+) -> ownership_module.RecordPlan:
+    """What the project's record lists now and after the plan (see ``RecordPlan``).
+
+    Members no manifest declares any more are forgotten when they are gone from the shop or
+    another project's record lists them (it took them over); the rest stay until deleted.
+    """
+    declared = frozenset(desired_keys)
+    if not isinstance(current, ownership_module.Record):
+        damaged = current.reason if isinstance(current, ownership_module.Damaged) else ""
+        return ownership_module.RecordPlan(
+            name, None, declared, deletes=frozenset(deletes), damaged=damaged
+        )
+    present = {r.key.match for r in live}
+    wanted = {k.match for k in declared}
+    claimed = {k.match for keys in others.values() for k in keys}
+    dropped = frozenset(
+        k
+        for k in current.members
+        if k.match not in wanted and (k.match not in present or k.match in claimed)
+    )
+    return ownership_module.RecordPlan(
+        name, current.members, declared, dropped=dropped, deletes=frozenset(deletes)
     )
 
 
@@ -397,6 +522,8 @@ def change_json(change: model.Change) -> dict[str, Any]:
         data["fields"] = [f.as_json() for f in change.fields]
     if isinstance(change, model.Delete | model.Update):
         data["live_fingerprint"] = change.live.fingerprint()
+    if isinstance(change, model.Delete) and change.reason:
+        data["reason"] = change.reason
     return data
 
 
@@ -418,6 +545,21 @@ def plan_json(plan: Plan) -> dict[str, Any]:
         "notes": list(plan.notes),
         "changes": [change_json(c) for c in plan.changes],
         "fingerprints": dict(plan.fingerprints),
+        "ownership": plan.record.as_json() if plan.record is not None else None,
+        "lock": lock_json(plan.lock_holder),
+    }
+
+
+def lock_json(holder: lock.Holder | None) -> dict[str, Any] | None:
+    """The apply lock as a plan document shows it (null when nobody holds it)."""
+    if holder is None:
+        return None
+    return {
+        "record": lock.lock_id(holder.project),
+        "holder": holder.holder,
+        "started_at": ownership_module.stamp(holder.started_at) if holder.started_at else None,
+        "expires_at": ownership_module.stamp(holder.expires_at) if holder.expires_at else None,
+        "damaged": holder.damaged,
     }
 
 
@@ -429,6 +571,7 @@ class SavedChange:
     action: model.Action
     desired: model.Resource | None
     live_fingerprint: str | None
+    reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -496,4 +639,17 @@ def _saved_change(data: Mapping[str, Any]) -> SavedChange:
     action = data["action"]
     if action not in ("create", "update", "delete"):
         raise ValueError(f"action {action!r}")
-    return SavedChange(key, action, desired, data.get("live_fingerprint"))
+    return SavedChange(
+        key, action, desired, data.get("live_fingerprint"), str(data.get("reason", ""))
+    )
+
+
+def saved_declared(saved: SavedPlan) -> frozenset[model.Key] | None:
+    """The keys a saved plan's manifests declared (None for a plan made before records)."""
+    section = saved.document.get("ownership")
+    if not isinstance(section, Mapping) or not isinstance(section.get("declared"), list):
+        return None
+    try:
+        return frozenset(ownership_module.member_key(item) for item in section["declared"])
+    except ValueError as exc:
+        raise errors.PlanFileInvalid(f"{saved.path}: damaged ownership section ({exc})") from None

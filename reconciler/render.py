@@ -132,9 +132,8 @@ def blocks(plan_: plan.Plan, *, show_codes: bool = True) -> Iterator[Block]:
         elif isinstance(change, model.Update):
             yield Block("update", name, tuple(field_line(f) for f in change.fields))
         else:
-            yield Block(
-                "delete", f"{name} ({summary_note(change.live)}; gone from the manifests)", ()
-            )
+            why = change.reason or plan.GONE
+            yield Block("delete", f"{name} ({summary_note(change.live)}; {why})", ())
 
 
 # --- text -----------------------------------------------------------------------------------
@@ -164,6 +163,7 @@ def render_text(plan_: plan.Plan, *, color: bool = False) -> str:
     if plan_.changes:
         lines.append("")
     lines.extend(f"Note: {note}" for note in plan_.notes)
+    lines.extend(plan_.bookkeeping)
     extra = left_alone_line(plan_)
     if extra:
         lines.append(extra)
@@ -242,6 +242,7 @@ def markdown_context(plan_: plan.Plan, *, show_codes: bool) -> dict[str, Any]:
         "hidden": 0,
         "left_alone": left_alone_line(plan_),
         "notes": list(plan_.notes),
+        "bookkeeping": list(plan_.bookkeeping),
         "safety": safety_lines(plan_),
         "safety_ok": plan_.safety.ok,
         "partial": plan_.partial,

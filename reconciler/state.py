@@ -309,6 +309,9 @@ class LiveState:
     #: Rulesets of other apps this token does not own (discount codes' own rulesets not counted).
     foreign_rulesets: int | None
     shop: str
+    #: This app's bookkeeping rulesets (external ids under ``model.RESERVED_PREFIX``: ownership
+    #: records, apply locks), kept apart so that nothing plans, diffs or exports them.
+    reserved: tuple[model.Resource, ...] = ()
 
 
 def fetch_live(client: client_module.BoldClient) -> LiveState:
@@ -321,16 +324,18 @@ def fetch_live(client: client_module.BoldClient) -> LiveState:
         conditions = pool.submit(client.list_order_conditions)
         codes = pool.submit(client.list_discount_codes)
         all_apps = pool.submit(client.count_rulesets_all_apps)
-        own = [ruleset_resource(r) for r in rulesets.result()]
+        listed = [ruleset_resource(r) for r in rulesets.result()]
+        own = [r for r in listed if not model.is_reserved(r.key.ident[0])]
+        reserved = tuple(r for r in listed if model.is_reserved(r.key.ident[0]))
         code_list = [discount_code_resource(d) for d in codes.result()]
         resources = [*own, *(order_condition_resource(c) for c in conditions.result()), *code_list]
         # Each discount code is backed by a ruleset of Bold's discount-code app (contract §5.5);
         # those are the codes themselves, not other apps' rulesets, so they are not counted.
         backing = {r.handles["ruleset_id"] for r in code_list if "ruleset_id" in r.handles}
         everyone = all_apps.result()
-        foreign = None if everyone is None else max(0, everyone - len(own) - len(backing))
+        foreign = None if everyone is None else max(0, everyone - len(listed) - len(backing))
     resources.sort(key=lambda r: r.key.sort_key)
-    return LiveState(tuple(resources), foreign, client.shop_identifier)
+    return LiveState(tuple(resources), foreign, client.shop_identifier, reserved)
 
 
 def read_one(client: client_module.BoldClient, key: model.Key) -> model.Resource | None:

@@ -25,6 +25,7 @@ Target sandbox (shop sandbox-shop, API version 2022-10-14)
 + discount code SPRING15 (PRICE_ADJUST_PERCENT -15, pricing/discount-codes.yaml:4:13)
 + discount code SPRING15-NEWSLETTER (PRICE_ADJUST_PERCENT -15, pricing/discount-codes.yaml:4:23)
 
+Ownership record boldrules.ownership.default will be created, listing 7 objects (not a pricing change).
 Safety: 0 deletes and 0 updates of 0 managed objects (0% / 0%): within limits.
 Plan: 7 to create, 0 to update, 0 to delete.
 """
