@@ -387,11 +387,10 @@ def _ruleset_problems(documents: list[_Document]) -> Iterator[errors.Problem]:
         if external_id is not None and model.is_reserved(external_id):
             yield _problem(
                 document,
-                path,
+                (*path, "external_id"),
                 f"external ids starting with {model.RESERVED_PREFIX!r} are reserved for "
                 "boldrules' own bookkeeping in the shop (ownership record, apply lock): "
                 "choose another external_id",
-                at=(*path, "external_id"),
             )
         elif external_id is not None:
             if external_id in seen:
