@@ -184,7 +184,7 @@ def test_two_applies_at_once_the_second_exits_9_and_the_first_converges(
     second = boldrules(root, "apply", "--yes")
     out2, err2 = second.communicate(timeout=60)
     sandbox.set_faults(latency_ms=0)
-    out1, err1 = first.communicate(timeout=120)
+    _, err1 = first.communicate(timeout=120)
     assert first.returncode == 0, err1
     assert second.returncode == 9, err2
     assert out2 == ""
@@ -208,11 +208,11 @@ def test_an_interrupted_apply_releases_the_lock(
     assert locks(sandbox) == ["boldrules.lock.default"]
     process.send_signal(getattr(signal, signal_name))
     sandbox.set_faults(latency_ms=0)
-    out, err = process.communicate(timeout=30)
+    _, err = process.communicate(timeout=30)
     assert process.returncode == 5, err
     assert f"Stopped by {signal_name}" in err
     assert "Traceback" not in err
     assert locks(sandbox) == []
     again = boldrules(root, "apply", "--yes")
-    out, err = again.communicate(timeout=60)
+    _, err = again.communicate(timeout=60)
     assert again.returncode == 0, err
