@@ -3,6 +3,7 @@ longer declared; what people or other projects made is never touched (docs/owner
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -282,3 +283,19 @@ def test_bookkeeping_rulesets_are_never_planned_changed_or_exported(
     written = "".join(p.read_text() for p in (project / "exported").rglob("*.yaml"))
     assert "a-vip" in written
     assert "boldrules." not in written
+
+
+def test_export_writes_what_the_record_lists_and_plans_back_to_no_changes(
+    run: Run, project: Path, shop: Any
+) -> None:
+    assert run("apply", "--yes").exit_code == 0
+    hand_made_code(shop, "STAFF5")
+    exported = run("export", "--out", "exported")
+    assert exported.exit_code == 0, exported.stderr
+    assert "Wrote 3 files to " in exported.stderr
+    assert "Left out, not owned by this project: 1 discount code." in exported.stderr
+    written = "".join(p.read_text() for p in (project / "exported").rglob("*.yaml"))
+    assert "WELCOME10" in written and "FRIENDS10" in written and "STAFF5" not in written
+    shutil.rmtree(project / "pricing")
+    (project / "exported").rename(project / "pricing")
+    assert run("plan").stdout.splitlines()[-1] == "No changes."
