@@ -249,6 +249,19 @@ class ApplyLock:
             self.started_at = now
             try:
                 created = self.client.create_ruleset(self._body(now))
+            except errors.PermissionDenied as exc:
+                raise errors.PermissionDenied(
+                    method=exc.method,
+                    path=exc.path,
+                    status=exc.status,
+                    api_message=exc.api_message,
+                    code=exc.code,
+                    detail=(
+                        "apply keeps its lock and the ownership record as rulesets of the "
+                        "token's app, so the token needs the write_price_rulesets scope "
+                        "(docs/ownership.md)"
+                    ),
+                ) from None
             except errors.Conflict:
                 current = read_lock(self.client, self.project)
                 if current is None:

@@ -237,3 +237,19 @@ def test_created_objects_are_recorded_and_deleted_ones_forgotten_when_other_call
         # NEW1 was created and is recorded; the deletes happened and left the record; the
         # ruleset that failed stays recorded as declared (the next apply creates it).
         assert recorded(bold) == {"NEW1", "broken"}
+
+
+def test_a_token_that_cannot_write_rulesets_is_told_why_apply_needs_it(sandbox: Any) -> None:
+    scopes = ["read_price_rulesets", "read_discount_codes", "write_discount_codes"]
+    sandbox.add_token("codes-only-token", app="boldrules-test", scopes=scopes)
+    with (
+        make_bold_client(sandbox, "codes-only-token") as bold,
+        pytest.raises(errors.PermissionDenied) as refused,
+    ):
+        make_lock(bold, FakeClock(), "alice").acquire()
+    assert refused.value.exit_code == 7
+    assert str(refused.value).endswith(
+        "— apply keeps its lock and the ownership record as rulesets of the token's app, so the "
+        "token needs the write_price_rulesets scope (docs/ownership.md)"
+    )
+    assert "codes-only-token" not in str(refused.value)

@@ -299,3 +299,22 @@ def test_export_writes_what_the_record_lists_and_plans_back_to_no_changes(
     shutil.rmtree(project / "pricing")
     (project / "exported").rename(project / "pricing")
     assert run("plan").stdout.splitlines()[-1] == "No changes."
+
+
+def test_a_saved_plan_deletes_recorded_codes_and_updates_the_record(
+    run: Run, project: Path, shop: Any
+) -> None:
+    assert run("apply", "--yes").exit_code == 0
+    (project / "pricing" / "codes.yaml").unlink()
+    saved = project / "plan.json"
+    planned = run("plan", "--out", str(saved))
+    assert "Plan: 0 to create, 0 to update, 2 to delete." in planned.stdout
+    applied = run("apply", str(saved), "--yes", "--allow-delete")
+    assert applied.exit_code == 0, applied.stderr
+    assert (
+        "- discount code FRIENDS10 (PRICE_ADJUST_PERCENT -10; no longer declared; recorded as "
+        "managed by this project)"
+    ) in applied.stdout.splitlines()
+    assert "Ownership record boldrules.ownership.default now lists 2 objects." in applied.stderr
+    assert codes_in(shop) == []
+    assert run("plan", "--detailed-exitcode").exit_code == 0
