@@ -406,7 +406,7 @@ def show_lines(record: Record | Damaged | None, project: str) -> Iterator[str]:
     """``boldrules ownership show``: the record, its members by kind."""
     eid = record_id(project)
     if record is None:
-        yield f"No ownership record {eid} in this shop: the next apply creates it."
+        yield f"No ownership record {eid} in this shop: the next apply of {project!r} makes it."
         return
     if isinstance(record, Damaged):
         yield f"Ownership record {eid} is damaged: {record.reason}."

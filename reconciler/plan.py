@@ -1,7 +1,9 @@
 """The plan: ownership, dependency order, safety rules, checksum and the saved-plan file.
 
 ``plan_changes`` is pure: desired resources and live state in, a ``Plan`` out. It decides which
-live objects are ours to change (design.md, "Ownership"), orders changes so that an order
+live objects are ours to change (design.md, "Ownership"; with the ownership records read from
+the shop, docs/ownership.md) and says why each delete is ours, works out what the project's
+record lists after the plan, notes a held apply lock, orders changes so that an order
 condition exists before a ruleset refers to it and is deleted after, evaluates the project's
 safety limits, and fingerprints every live object a change touches so that a saved plan can
 later prove the shop has not moved. Reading and writing the saved-plan file is the only I/O.

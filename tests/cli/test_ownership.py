@@ -161,6 +161,11 @@ def test_the_first_apply_after_upgrading_records_what_the_manifests_name(
         "Safety: 0 deletes and 0 updates of 4 managed objects (0% / 0%): within limits.",
         "No changes.",
     ]
+    markdown = run("plan", "--format", "markdown")
+    assert (
+        "Ownership record boldrules.ownership.default will be created, listing 4 objects (not a "
+        "pricing change).\n"
+    ) in markdown.stdout
     applied = run("apply", "--yes")
     assert applied.exit_code == 0, applied.stderr
     assert applied.stderr == "Ownership record boldrules.ownership.default now lists 4 objects.\n"
