@@ -244,7 +244,7 @@ class ApplyLock:
 
     def _try_create(self) -> Holder | None:
         """Create the lock: None when it is ours now, else who holds it."""
-        while True:
+        for _ in range(MAX_TAKEOVERS * 3):
             now = self.clock()
             self.started_at = now
             try:
@@ -280,6 +280,10 @@ class ApplyLock:
                 ruleset_id = current.ruleset_id if current and current.token == self.token else None
             self.ruleset_id = int(ruleset_id) if ruleset_id is not None else None
             return None
+        raise errors.LockHeld(
+            f"the apply lock {self.external_id} keeps appearing and disappearing as this run "
+            "tries to take it: another run is looping on it; try again later"
+        )
 
     # ------------------------------------------------------------------ holding
 

@@ -411,7 +411,7 @@ def plan_changes(
     managed = Counter(r.key.kind for r in mine)
     safety = evaluate_safety(ordered, managed=managed, rules=project.safety)
     moment = (now or dt.datetime.now(dt.UTC)).replace(microsecond=0)
-    notes = tuple(review_notes(ordered, now=moment))
+    notes = (*review_notes(ordered, now=moment), *shared_notes(desired_keys, others))
     return Plan(
         target=target.name,
         shop=live.shop,
@@ -426,6 +426,19 @@ def plan_changes(
         record=record,
         lock_holder=lock.held_locks(live.reserved).get(name),
     )
+
+
+def shared_notes(
+    desired_keys: Iterable[model.Key], others: Mapping[str, Iterable[model.Key]]
+) -> Iterator[str]:
+    """Objects this project declares that another project's record lists too."""
+    claims = {k.match: name for name, keys in sorted(others.items()) for k in keys}
+    for key in sorted(desired_keys, key=lambda k: k.sort_key):
+        if key.match in claims:
+            yield (
+                f"{key.describe()} is also recorded by project {claims[key.match]!r}: both "
+                "projects change it now; declare it in one of them only (docs/ownership.md)."
+            )
 
 
 def record_plan(

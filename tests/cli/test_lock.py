@@ -4,6 +4,7 @@ lock is taken over, `unlock` breaks one, and every way an apply ends releases it
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import pty
 import shutil
@@ -12,9 +13,11 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 
 from reconciler import lock
@@ -58,6 +61,13 @@ def test_plan_never_takes_the_lock_but_says_an_apply_is_running(run: Run, shop: 
         "and this plan may be out of date when it ends."
     ) in result.stdout.splitlines()
     assert lock.read_lock(shop, "default") == holder
+    document = json.loads(run("plan", "--format", "json").stdout)
+    schema = json.loads(
+        resources.files("reconciler.schemas").joinpath("plan.schema.json").read_text()
+    )
+    jsonschema.validate(document, schema)
+    assert document["lock"]["holder"] == "alice@ci-runner"
+    assert document["ownership"]["action"] == "create"
 
 
 def test_an_expired_lock_is_taken_over_with_a_line_saying_so(run: Run, shop: Any) -> None:

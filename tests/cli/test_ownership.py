@@ -323,3 +323,17 @@ def test_a_saved_plan_deletes_recorded_codes_and_updates_the_record(
     assert "Ownership record boldrules.ownership.default now lists 2 objects." in applied.stderr
     assert codes_in(shop) == []
     assert run("plan", "--detailed-exitcode").exit_code == 0
+
+
+def test_an_object_two_projects_declare_is_pointed_out(
+    tmp_path: Path, shop_file: Path, run: Run
+) -> None:
+    other = make_project(
+        tmp_path / "b", shop_file, name="b", codes="WELCOME10", group="B2B", record="wholesale"
+    )
+    assert run("apply", "--yes").exit_code == 0
+    planned = runner_for(other)("plan")
+    assert (
+        "Note: discount code WELCOME10 is also recorded by project 'default': both projects "
+        "change it now; declare it in one of them only (docs/ownership.md)."
+    ) in planned.stdout.splitlines()
