@@ -328,9 +328,9 @@ def held(
     """Hold ``lock`` for the block: taken first, renewed in the background, released last.
 
     Released however the block ends: an error, Ctrl-C, or SIGTERM (turned into ``Interrupted``
-    once the lock is gone). Losing the lock sets ``stop``, so an apply stops between calls.
+    once the lock is gone; caught from before the lock is taken, so a stop while taking it
+    leaves nothing behind). Losing the lock sets ``stop``, so an apply stops between calls.
     """
-    lock.acquire(timeout=timeout)
     finished = threading.Event()
 
     def renew() -> None:
@@ -348,7 +348,6 @@ def held(
                 log.warning("could not renew the apply lock: %s", exc)
 
     renewer = threading.Thread(target=renew, name="lock-renewal", daemon=True)
-    renewer.start()
     previous: Any = None
     main = threading.current_thread() is threading.main_thread()
     if main:
@@ -358,6 +357,8 @@ def held(
 
         previous = signal.signal(signal.SIGTERM, terminate)
     try:
+        lock.acquire(timeout=timeout)
+        renewer.start()
         yield lock
     except _Terminated as exc:
         raise errors.Interrupted(errors.ApplyReport(), str(exc)) from None
@@ -365,7 +366,8 @@ def held(
         if main:
             signal.signal(signal.SIGTERM, previous)
         finished.set()
-        renewer.join(timeout=5)
+        if renewer.is_alive():
+            renewer.join(timeout=5)
         try:
             lock.release()
         except errors.ApiError as exc:

@@ -170,6 +170,7 @@ def owned(
     ownership: config.Ownership,
     recorded: Iterable[model.Key] = (),
     others: Mapping[str, Iterable[model.Key]] | None = None,
+    unreadable: Iterable[str] = (),
 ) -> tuple[list[model.Resource], Counter[str], dict[ownership_module.Match, str]]:
     """Split live objects into ours, a tally of what was left alone, and why each is ours.
 
@@ -178,8 +179,11 @@ def owned(
     lists them (the listing is the app's own); order conditions and discount codes when this
     project's record lists them (it managed them before), when their group is declared or
     listed in ``ownership.order_conditions``, or when their name starts with a listed prefix.
-    The reasons (``match`` → why) are what a plan shows beside a delete.
+    The reasons (``match`` → why) are what a plan shows beside a delete. While another
+    project's record is ``unreadable`` (damaged), a ruleset neither declared nor recorded here
+    may be that project's, so it is left alone rather than deleted.
     """
+    unknown = ", ".join(repr(name) for name in sorted(unreadable))
     desired = {k.match for k in desired_keys}
     groups = {k.ident[0] for k in desired_keys if k.kind is model.Kind.ORDER_CONDITION}
     listed_groups = set(ownership.order_condition_names)
@@ -197,6 +201,9 @@ def owned(
             continue
         if key.match in claimed:
             left[f"{key.kind.label}s recorded by project {claimed[key.match]!r}"] += 1
+            continue
+        if key.kind is model.Kind.RULESET and unknown and key.match not in mine_recorded:
+            left[f"rulesets perhaps of project {unknown} (its ownership record is damaged)"] += 1
             continue
         if key.kind is model.Kind.RULESET:
             reason = GONE
@@ -384,6 +391,11 @@ def plan_changes(
         ownership=project.ownership,
         recorded=recorded,
         others=others,
+        unreadable=[
+            other
+            for other, record in records.items()
+            if other != name and isinstance(record, ownership_module.Damaged)
+        ],
     )
     if live.foreign_rulesets:
         left["rulesets of other apps (not visible to this token)"] = live.foreign_rulesets

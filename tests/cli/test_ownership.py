@@ -337,3 +337,21 @@ def test_an_object_two_projects_declare_is_pointed_out(
         "Note: discount code WELCOME10 is also recorded by project 'default': both projects "
         "change it now; declare it in one of them only (docs/ownership.md)."
     ) in planned.stdout.splitlines()
+
+
+def test_while_another_projects_record_is_damaged_unrecorded_rulesets_are_left_alone(
+    tmp_path: Path, shop_file: Path, project: Path, run: Run, shop: Any
+) -> None:
+    other = make_project(
+        tmp_path / "b", shop_file, name="b", codes="B2B20", group="B2B", record="wholesale"
+    )
+    assert runner_for(other)("apply", "--yes").exit_code == 0
+    damaged = shop.get_ruleset(ownership.record_id("wholesale"))
+    damaged["rules"] = damaged["rules"][:1]
+    shop.upsert_ruleset(ownership.record_id("wholesale"), damaged)
+    planned = run("plan")
+    assert (
+        "Left alone: 1 discount codes not managed here; 1 order condition groups not managed "
+        "here; 1 rulesets perhaps of project 'wholesale' (its ownership record is damaged)."
+    ) in planned.stdout.splitlines()
+    assert "b-vip" not in planned.stdout
