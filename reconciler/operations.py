@@ -161,16 +161,6 @@ class Operations(abc.ABC):
         response = self.request("create_ruleset", json=body, read_back=read_back)
         return _object(response, "ruleset")
 
-    def replace_ruleset_by_id(self, id: int, ruleset: Mapping[str, Any]) -> dict[str, Any]:
-        """Replace the ruleset with this server id (PUT by id: ``NotFound`` when it is gone)."""
-        body = _wrap("ruleset", ruleset)
-        response = self.request("replace_ruleset_by_id", path_params={"id": id}, json=body)
-        return _object(response, "ruleset")
-
-    def delete_ruleset_by_id(self, id: int) -> None:
-        """Delete the ruleset with this server id; one already gone counts as deleted."""
-        self._delete("delete_ruleset_by_id", {"id": id})
-
     def patch_ruleset(self, external_id: str, ruleset: Mapping[str, Any]) -> dict[str, Any]:
         """Replace or append the given rules (and dates), leaving other rules as they are."""
         body = _wrap("ruleset", ruleset)
@@ -182,6 +172,30 @@ class Operations(abc.ABC):
     def delete_ruleset(self, external_id: str) -> None:
         """Delete one of this app's rulesets; one already gone counts as deleted."""
         self._delete("delete_ruleset", {"external_id": external_id})
+
+    def replace_ruleset_by_id(self, id: int | str, ruleset: Mapping[str, Any]) -> dict[str, Any]:
+        """Replace one of this app's rulesets by server id, rules included (PUT: retried safely).
+
+        The way to give a ruleset an external id it lacks: PATCH cannot change top-level
+        fields other than the dates (contract §6).
+        """
+        body = _wrap("ruleset", ruleset)
+        response = self.request("replace_ruleset_by_id", path_params={"id": id}, json=body)
+        return _object(response, "ruleset")
+
+    def patch_ruleset_by_id(self, id: int | str, ruleset: Mapping[str, Any]) -> dict[str, Any]:
+        """PATCH by server id: replace the given rules (matched by rule ``id`` first)."""
+        body = _wrap("ruleset", ruleset)
+        response = self.request("patch_ruleset_by_id", path_params={"id": id}, json=body)
+        return _object(response, "ruleset")
+
+    def delete_ruleset_by_id(self, id: int | str) -> None:
+        """Delete one of this app's rulesets by server id; one already gone counts as deleted."""
+        self._delete("delete_ruleset_by_id", {"id": id})
+
+    def delete_rules_by_id(self, id: int | str, rule_ids: list[int]) -> None:
+        """Delete rules of a ruleset addressed by its server id, in one call."""
+        self._delete("delete_rules_by_id", {"id": id}, {"rule_ids": list(rule_ids)})
 
     def delete_rules(self, external_id: str, rule_ids: list[int]) -> None:
         """Delete rules of a ruleset by their ids, in one call."""
