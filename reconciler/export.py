@@ -56,16 +56,13 @@ def select(
     )
     chosen: list[model.Resource] = list(rulesets)
     for resource in live.resources:
-        kind, ident = resource.key.kind, resource.key.ident
-        if kind is model.Kind.RULESET:
+        if resource.key.kind is not model.Kind.RULESET and resource.key.match in recorded:
+            chosen.append(resource)
             continue
-        if (
-            resource.key.match in recorded
-            or (kind is model.Kind.ORDER_CONDITION and ident[0] in groups)
-            or (
-                kind is model.Kind.DISCOUNT_CODE
-                and (all_codes or ident[0].casefold().startswith(prefixes))
-            )
+        kind, ident = resource.key.kind, resource.key.ident
+        if (kind is model.Kind.ORDER_CONDITION and ident[0] in groups) or (
+            kind is model.Kind.DISCOUNT_CODE
+            and (all_codes or ident[0].casefold().startswith(prefixes))
         ):
             chosen.append(resource)
     return sorted(chosen, key=lambda r: r.key.sort_key)

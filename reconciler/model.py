@@ -55,17 +55,6 @@ SET_FIELDS = frozenset(
 )
 
 
-#: Ruleset external ids starting with this are boldrules' own bookkeeping objects in the shop
-#: (the ownership record, the apply lock: docs/ownership.md). They are never managed, planned,
-#: exported or declared in manifests.
-RESERVED_PREFIX = "boldrules."
-
-
-def is_reserved(external_id: str) -> bool:
-    """True for a ruleset external id reserved for boldrules' bookkeeping."""
-    return external_id.startswith(RESERVED_PREFIX)
-
-
 @dataclass(frozen=True)
 class Key:
     """An object's identity (contract §7.1).
@@ -245,3 +234,14 @@ class Delete:
 
 
 Change = Create | Update | Delete
+
+
+#: Ruleset external ids starting with this are boldrules' own bookkeeping objects in the shop
+#: (the ownership record, the apply lock: docs/ownership.md). They are never managed, planned,
+#: exported or declared in manifests.
+RESERVED_PREFIX = "boldrules."
+
+
+def is_reserved(external_id: str) -> bool:
+    """True for a ruleset external id reserved for boldrules' bookkeeping."""
+    return external_id.startswith(RESERVED_PREFIX)

@@ -13,6 +13,7 @@ not talk HTTP itself (``client.py``).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import json
@@ -324,18 +325,29 @@ def fetch_live(client: client_module.BoldClient) -> LiveState:
         conditions = pool.submit(client.list_order_conditions)
         codes = pool.submit(client.list_discount_codes)
         all_apps = pool.submit(client.count_rulesets_all_apps)
-        listed = [ruleset_resource(r) for r in rulesets.result()]
-        own = [r for r in listed if not model.is_reserved(r.key.ident[0])]
-        reserved = tuple(r for r in listed if model.is_reserved(r.key.ident[0]))
+        own = [ruleset_resource(r) for r in rulesets.result()]
         code_list = [discount_code_resource(d) for d in codes.result()]
         resources = [*own, *(order_condition_resource(c) for c in conditions.result()), *code_list]
         # Each discount code is backed by a ruleset of Bold's discount-code app (contract §5.5);
         # those are the codes themselves, not other apps' rulesets, so they are not counted.
         backing = {r.handles["ruleset_id"] for r in code_list if "ruleset_id" in r.handles}
         everyone = all_apps.result()
-        foreign = None if everyone is None else max(0, everyone - len(listed) - len(backing))
+        foreign = None if everyone is None else max(0, everyone - len(own) - len(backing))
     resources.sort(key=lambda r: r.key.sort_key)
-    return LiveState(tuple(resources), foreign, client.shop_identifier, reserved)
+    return _apart(LiveState(tuple(resources), foreign, client.shop_identifier))
+
+
+def _apart(live: LiveState) -> LiveState:
+    """The app's bookkeeping rulesets (``model.RESERVED_PREFIX``) moved out of ``resources``."""
+    reserved = tuple(
+        r
+        for r in live.resources
+        if r.key.kind is model.Kind.RULESET and model.is_reserved(r.key.ident[0])
+    )
+    if not reserved:
+        return live
+    kept = tuple(r for r in live.resources if not any(r is b for b in reserved))
+    return dataclasses.replace(live, resources=kept, reserved=reserved)
 
 
 def read_one(client: client_module.BoldClient, key: model.Key) -> model.Resource | None:
