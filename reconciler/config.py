@@ -94,13 +94,13 @@ class Safety:
 class Ownership:
     """Live objects a plan owns even when no manifest names them."""
 
-    record: str = "default"
-    """This project's name in the shop: its ownership record and apply lock are
-    ``boldrules.ownership.<record>`` and ``boldrules.lock.<record>`` (docs/ownership.md)."""
     order_condition_names: tuple[str, ...] = ()
     """Order condition groups (by ``name``) owned, so their members can be deleted."""
     discount_code_prefixes: tuple[str, ...] = ()
     """Discount codes owned when their name starts with one of these."""
+    record: str = "default"
+    """This project's name in the shop: its ownership record and apply lock are
+    ``boldrules.ownership.<record>`` and ``boldrules.lock.<record>`` (docs/ownership.md)."""
 
 
 @dataclass(frozen=True)
@@ -262,9 +262,9 @@ def _build_project(
             ),
         ),
         ownership=Ownership(
-            record=ownership.get("record", Ownership.record),
             order_condition_names=tuple(ownership.get("order_conditions", ())),
             discount_code_prefixes=tuple(ownership.get("discount_code_prefixes", ())),
+            record=ownership.get("record", Ownership.record),
         ),
         routes=dict(data.get("routes", {})),
         manifest_origins=origins,
