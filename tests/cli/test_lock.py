@@ -52,6 +52,14 @@ def test_a_second_apply_exits_9_naming_the_holder_and_changes_nothing(run: Run, 
     assert [r["external_id"] for r in shop.list_rulesets()] == ["boldrules.lock.default"]
 
 
+def test_lock_timeout_waits_and_then_gives_up_naming_the_holder(run: Run, shop: Any) -> None:
+    holder = take_lock(shop, "alice@ci-runner")
+    result = run("apply", "--yes", "--lock-timeout", "0.2")
+    assert result.exit_code == 9
+    assert f": {holder.describe()}. Wait for it to finish" in result.stderr
+    assert run("apply", "--yes", "--lock-timeout", "-1").exit_code == 1  # a usage error
+
+
 def test_plan_never_takes_the_lock_but_says_an_apply_is_running(run: Run, shop: Any) -> None:
     holder = take_lock(shop, "alice@ci-runner")
     result = run("plan", "--detailed-exitcode")
