@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import logging
 import signal
 import threading
 import time
@@ -24,8 +25,10 @@ from typing import Any, TextIO
 
 from reconciler import calls as calls_module
 from reconciler import client as client_module
-from reconciler import config, diff, errors, model, plan, state
+from reconciler import config, diff, errors, model, ownership, plan, state
 from reconciler.calls import Call
+
+log = logging.getLogger(__name__)
 
 # --- running --------------------------------------------------------------------------------
 
@@ -49,12 +52,16 @@ class Progress:
         self.stream = stream
         self.ledger = ledger
         self.count = 0
+        #: Every object a call finished with ok (the ownership record drops deleted ones).
+        self.succeeded: set[model.Key] = set()
         self._lock = threading.Lock()
 
     def record(self, outcome: Outcome) -> None:
         """Print and log one finished (or skipped) call."""
         with self._lock:
             self.count += 1
+            if outcome.status == "ok":
+                self.succeeded.update(outcome.call.keys)
             if self.stream is not None:
                 text = f"[{self.count}/{self.total}] {outcome.call.label()} … {outcome.status}"
                 if outcome.status != "skipped":
@@ -247,7 +254,7 @@ def changes_from_saved(
             if update is not None:
                 changes.append(update)
         elif saved_change.action == "delete" and now is not None:
-            changes.append(model.Delete(now))
+            changes.append(model.Delete(now, reason=saved_change.reason))
     if moved:
         raise errors.StalePlan(moved)
     return plan.order_changes(changes)
@@ -287,7 +294,81 @@ def check_saved_plan(
         left_alone=dict(saved.document.get("left_alone", {})),
         safety=plan.evaluate_safety(changes, managed=managed, rules=project.safety),
         created_at=str(saved.document.get("created_at", "")),
+        record=saved_record(client, saved, changes, project=project.ownership.record),
     )
+
+
+def saved_record(
+    client: client_module.BoldClient,
+    saved: plan.SavedPlan,
+    changes: Sequence[model.Change],
+    *,
+    project: str,
+) -> ownership.RecordPlan:
+    """The record a saved plan leads to, from the record as it is now (read under the lock).
+
+    A plan saved before boldrules kept records does not list what its manifests declared; its
+    creates and updates stand in for them (the next full plan records the rest).
+    """
+    current = ownership.read_record(client, project)
+    declared = plan.saved_declared(saved)
+    if declared is None:
+        declared = frozenset(c.key for c in changes if not isinstance(c, model.Delete))
+    deletes = frozenset(c.key for c in changes if isinstance(c, model.Delete))
+    if not isinstance(current, ownership.Record):
+        damaged = current.reason if isinstance(current, ownership.Damaged) else ""
+        return ownership.RecordPlan(project, None, declared, deletes=deletes, damaged=damaged)
+    return ownership.RecordPlan(project, current.members, declared, deletes=deletes)
+
+
+# --- the ownership record around the calls ---------------------------------------------------
+
+
+def write_record(client: client_module.BoldClient, record: ownership.RecordPlan) -> int | None:
+    """Bring the record to what the plan leads to, when it differs; how many it lists, or None."""
+    if not record.action:
+        return None
+    final = record.final
+    ownership.write(client, record.project, final)
+    return len(final)
+
+
+def execute_recorded(
+    client: client_module.BoldClient,
+    result: plan.Plan,
+    *,
+    progress: Progress | None = None,
+    stop: threading.Event | None = None,
+) -> tuple[errors.ApplyReport, int | None]:
+    """Run the plan's calls, keeping the ownership record true around them (ApplySet-style).
+
+    Before the first call the record lists every declared object as well as every member it
+    had, so an object this run creates is recorded even if the run dies before it ends. After
+    the calls, whatever happened, members whose delete succeeded leave it. Returns the report
+    and how many objects the record lists if it was written.
+    """
+    progress = progress or Progress(stream=None, ledger=None)
+    record = result.record
+    if record is None:
+        return execute(client, result.changes, progress=progress, stop=stop), None
+    written: frozenset[model.Key] | None = None
+    if record.before is None or ownership.differs(record.before, record.intended()):
+        written = record.intended()
+        ownership.write(client, record.project, written)
+    in_shop = written if written is not None else record.before or frozenset()
+    try:
+        report = execute(client, result.changes, progress=progress, stop=stop)
+    finally:
+        after = record.after(progress.succeeded)
+        if ownership.differs(in_shop, after):
+            try:
+                ownership.write(client, record.project, after)
+                written = after
+            except errors.ApiError as exc:
+                # The record keeps the superset: members already deleted are forgotten by the
+                # next plan (they are gone), so nothing is lost but one call's worth of tidiness.
+                log.warning("could not update the ownership record %s: %s", record.external_id, exc)
+    return report, len(written) if written is not None else None
 
 
 def _movement(saved_change: plan.SavedChange, now: model.Resource | None) -> str:

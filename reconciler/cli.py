@@ -2,7 +2,8 @@
 
 Each command parses its options, calls one library function, prints, and returns an exit code
 (design.md): 0 ok; 1 error; 2 changes pending (``--detailed-exitcode``); 3 invalid manifests;
-4 refused by a safety rule; 5 apply partly failed; 6 stale plan; 7 authentication.
+4 refused by a safety rule; 5 apply partly failed; 6 stale plan; 7 authentication; 9 another
+run holds the apply lock.
 
 ``Boldrules.invoke`` is the single error boundary: an ``errors.BoldrulesError`` becomes
 ``error: <message>`` on stderr and its exit code; anything else is a bug and says so in one line
@@ -20,6 +21,7 @@ import json
 import logging
 import os
 import sys
+import threading
 import traceback
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -35,8 +37,10 @@ from reconciler import (
     config,
     errors,
     export,
+    lock,
     manifest,
     model,
+    ownership,
     plan,
     redact,
     render,
@@ -479,6 +483,14 @@ def _interactive() -> bool:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Append one JSON line per API call to this file.",
 )
+@click.option(
+    "--lock-timeout",
+    type=click.FloatRange(min=0),
+    default=0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Wait this long for another run's apply lock before giving up (exit 9).",
+)
 @filter_options
 @click.pass_context
 def apply_command(
@@ -489,6 +501,7 @@ def apply_command(
     force: bool,
     allow_delete: bool,
     ledger: Path | None,
+    lock_timeout: float,
     only: tuple[str, ...],
     exclude: tuple[str, ...],
 ) -> int:
@@ -508,26 +521,55 @@ def apply_command(
         target_name = saved.target
     target = project.target(target_name)
     desired = _desired(project, target) if saved is None else []
-    with _open_client(project, target) as bold:
+    stop = threading.Event()
+    with (
+        _open_client(project, target) as bold,
+        lock.held(
+            lock.ApplyLock(bold, project.ownership.record, notify=_warn),
+            timeout=lock_timeout,
+            stop=stop,
+        ) as held,
+    ):
+        # Planned only once the lock is held: a saved plan's staleness check and a fresh plan
+        # both read the shop as no other apply can change it any more.
         if saved is not None:
             result = apply.check_saved_plan(bold, saved, project=project, target=target)
         else:
             filters = plan.Filters(only=only, exclude=exclude)
             result = make_plan(project, target, bold, filters, desired)
+        if result.lock_holder is not None and result.lock_holder.token == held.token:
+            result = dataclasses.replace(result, lock_holder=None)  # our own lock
         _show(render.render_text(result, color=_colour()), quiet=options.quiet)
         if result.empty:
+            if result.record is not None:
+                _recorded(result.record, apply.write_record(bold, result.record), options)
             return OK
         result.check_safety(force=force)
         _confirm(result, yes=yes, allow_delete=allow_delete)
         stream = None if options.quiet else sys.stderr
         with apply.open_ledger(ledger) as ledger_file:
             progress = apply.Progress(stream=stream, ledger=ledger_file)
-            report = apply.execute(bold, result.changes, progress=progress)
+            report, listed = apply.execute_recorded(bold, result, progress=progress, stop=stop)
+    if result.record is not None:
+        _recorded(result.record, listed, options)
     click.echo(
         f"Apply complete: {report.done} call{'s' if report.done != 1 else ''} succeeded.",
         err=True,
     )
     return OK
+
+
+def _warn(text: str) -> None:
+    click.echo(text, err=True)
+
+
+def _recorded(record: ownership.RecordPlan, listed: int | None, options: Settings) -> None:
+    if listed is not None and not options.quiet:
+        click.echo(
+            f"Ownership record {record.external_id} now lists {listed} "
+            f"object{'s' if listed != 1 else ''}.",
+            err=True,
+        )
 
 
 def _confirm(result: plan.Plan, *, yes: bool, allow_delete: bool) -> None:
@@ -660,6 +702,108 @@ def schema_command(ctx: click.Context, out: Path) -> int:
             f"{', '.join(texts)}.",
             err=True,
         )
+    return OK
+
+
+# --------------------------------------------------------------------------------------------
+# unlock and ownership: boldrules' own objects in the shop (docs/ownership.md)
+# --------------------------------------------------------------------------------------------
+
+
+@main.command("unlock")
+@project_option
+@target_option
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@click.pass_context
+def unlock_command(ctx: click.Context, target_name: str | None, yes: bool) -> int:
+    """Break the apply lock a crashed or stuck run left behind (asks first)."""
+    options = settings(ctx)
+    project = config.load_project(options.directory)
+    target = project.target(target_name)
+    name = project.ownership.record
+    with _open_client(project, target) as bold:
+        holder = lock.read_lock(bold, name)
+        if holder is None:
+            click.echo(
+                f"No apply lock {lock.lock_id(name)} on shop {bold.shop_identifier} "
+                f"(target {target.name}): nothing to unlock."
+            )
+            return OK
+        state_text = (
+            "it has expired"
+            if holder.expired(lock.utc_now())
+            else "it has not expired: that run may still be applying"
+        )
+        click.echo(
+            f"The apply lock {lock.lock_id(name)} on shop {bold.shop_identifier} is held by "
+            f"{holder.describe()}; {state_text}."
+        )
+        if not yes:
+            if not _interactive():
+                raise errors.UnsafePlan(
+                    [
+                        "Refusing to break the apply lock without confirmation: no terminal to "
+                        "ask on. Re-run with --yes once you are sure that run is gone."
+                    ]
+                )
+            question = "Break it? Only if that run is gone: two applies at once corrupt prices"
+            if not click.confirm(question, default=False, err=True):
+                raise click.Abort()
+        lock.break_lock(bold, holder)
+    click.echo(f"Broke the apply lock {lock.lock_id(name)}.")
+    return OK
+
+
+@main.group("ownership")
+def ownership_group() -> None:
+    """The ownership record: what this project manages in the shop (docs/ownership.md)."""
+
+
+@ownership_group.command("show")
+@project_option
+@target_option
+@click.option(
+    "--project",
+    "record_name",
+    metavar="NAME",
+    help="Show another project's record (default: this project's ownership.record).",
+)
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="json for tools.",
+)
+@click.pass_context
+def ownership_show(
+    ctx: click.Context, target_name: str | None, record_name: str | None, output: str
+) -> int:
+    """Print the ownership record: every object this project manages, as the shop holds it."""
+    options = settings(ctx)
+    project = config.load_project(options.directory)
+    target = project.target(target_name)
+    name = record_name or project.ownership.record
+    with _open_client(project, target) as bold:
+        record = ownership.read_record(bold, name)
+    if output == "json":
+        document: dict[str, Any] = {
+            "record": ownership.record_id(name),
+            "exists": record is not None,
+            "damaged": record.reason if isinstance(record, ownership.Damaged) else "",
+        }
+        if isinstance(record, ownership.Record):
+            document.update(
+                updated_at=record.updated_at,
+                updated_by=record.updated_by,
+                tool_version=record.tool_version,
+                members=[ownership.member_json(k) for k in ownership.ordered(record.members)],
+            )
+        click.echo(json.dumps(document, indent=2, ensure_ascii=False))
+    else:
+        for line in ownership.show_lines(record, name):
+            click.echo(line)
     return OK
 
 

@@ -106,6 +106,9 @@ class Ownership:
     """The app's rulesets without an ``external_id``: ``adopt`` (export names them for adoption;
     plan leaves the rest alone and lists them), ``ignore`` (export leaves them out; plan leaves
     them alone quietly) or ``delete`` (plan deletes those no manifest adopts, by id)."""
+    record: str = "default"
+    """This project's name in the shop: its ownership record and apply lock are
+    ``boldrules.ownership.<record>`` and ``boldrules.lock.<record>`` (docs/ownership.md)."""
 
 
 @dataclass(frozen=True)
@@ -427,6 +430,7 @@ def _build_project(
             order_condition_names=tuple(ownership.get("order_conditions", ())),
             discount_code_prefixes=tuple(ownership.get("discount_code_prefixes", ())),
             unnamed_rulesets=str(ownership.get("unnamed_rulesets", Ownership.unnamed_rulesets)),
+            record=ownership.get("record", Ownership.record),
         ),
         routes=dict(data.get("routes", {})),
         manifest_origins=origins,

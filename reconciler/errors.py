@@ -21,6 +21,8 @@ The tree::
     │   └── AmbiguousWrite                       a write whose outcome is unknown: read back first
     ├── ShopChanging                    exit 1   the shop changed under every read of it
     ├── PlanFileInvalid                 exit 1   plan file unreadable, unwritable, another shop's
+    ├── RecordUnreadable                exit 1   an ownership record written by a newer boldrules
+    ├── LockHeld                        exit 9   another run holds the shop's apply lock
     ├── UnsafePlan                      exit 4   refused by a safety rule
     ├── StalePlan                       exit 6   live objects moved since the saved plan was made
     ├── ApplyFailed                     exit 5   some calls failed for good; carries the report
@@ -268,6 +270,16 @@ class ShopChanging(BoldrulesError):
 
 class PlanFileInvalid(BoldrulesError):
     """A saved plan is unreadable or unwritable, of an unknown format, or for another shop."""
+
+
+class RecordUnreadable(BoldrulesError):
+    """The shop's ownership record has a format this version does not know (docs/ownership.md)."""
+
+
+class LockHeld(BoldrulesError):
+    """Another run holds the shop's apply lock; the message names the holder and its times."""
+
+    exit_code = 9
 
 
 class UnsafePlan(BoldrulesError):

@@ -4,7 +4,8 @@ Export writes what the shop holds in the manifest format, leaving out every fiel
 its default so the files read like hand-written ones. It writes the objects boldrules would own
 if the files were adopted: the token's own rulesets, the order condition groups those rulesets
 refer to or the project lists, and the discount codes the project's prefixes select (all of
-them with ``all_codes``). Files are written to a fresh folder and never over existing ones unless
+them with ``all_codes``), and whatever the project's ownership record lists; never boldrules'
+own bookkeeping rulesets. Files are written to a fresh folder and never over existing ones unless
 asked; nothing here talks to the shop (the caller passes the live state in).
 
 Live objects without an identity are named here (``name_unnamed``): a ruleset without an
@@ -28,6 +29,7 @@ from typing import Any
 import yaml
 
 from reconciler import config, errors, model, state
+from reconciler import ownership as ownership_module
 
 HEADER = (
     "# Exported by `boldrules export` from shop {shop}. Rulesets and rules that had no\n"
@@ -71,8 +73,16 @@ def select(
                 if condition.get("type") == "ORDER_CONDITION" and condition.get("name"):
                     groups.add(str(condition["name"]))
     prefixes = tuple(p.casefold() for p in ownership.discount_code_prefixes)
+    # What this project's ownership record lists is this project's, as for a plan.
+    record = ownership_module.read_records(live.reserved).get(ownership.record)
+    recorded = (
+        {k.match for k in record.members} if isinstance(record, ownership_module.Record) else set()
+    )
     chosen: list[model.Resource] = list(rulesets)
     for resource in live.resources:
+        if resource.key.kind is not model.Kind.RULESET and resource.key.match in recorded:
+            chosen.append(resource)
+            continue
         kind, ident = resource.key.kind, resource.key.ident
         if (kind is model.Kind.ORDER_CONDITION and ident[0] in groups) or (
             kind is model.Kind.DISCOUNT_CODE

@@ -431,7 +431,15 @@ def _ruleset_problems(documents: list[_Document]) -> Iterator[errors.Problem]:
     for document, index, ruleset in _items(documents, "rulesets"):
         external_id = _text(ruleset.get("external_id"))
         path: PathParts = ("rulesets", index)
-        if external_id is not None:
+        if external_id is not None and model.is_reserved(external_id):
+            yield _problem(
+                document,
+                (*path, "external_id"),
+                f"external ids starting with {model.RESERVED_PREFIX!r} are reserved for "
+                "boldrules' own bookkeeping in the shop (ownership record, apply lock): "
+                "choose another external_id",
+            )
+        elif external_id is not None:
             if external_id in seen:
                 yield _problem(
                     document,

@@ -262,9 +262,10 @@ class Update:
 
 @dataclass(frozen=True)
 class Delete:
-    """An owned live object the manifests no longer declare."""
+    """An owned live object the manifests no longer declare; ``reason`` says why it is ours."""
 
     live: Resource
+    reason: str = ""
     action: Action = field(default="delete", init=False)
 
     @property
@@ -274,3 +275,14 @@ class Delete:
 
 
 Change = Create | Update | Delete
+
+
+#: Ruleset external ids starting with this are boldrules' own bookkeeping objects in the shop
+#: (the ownership record, the apply lock: docs/ownership.md). They are never managed, planned,
+#: exported or declared in manifests.
+RESERVED_PREFIX = "boldrules."
+
+
+def is_reserved(external_id: str) -> bool:
+    """True for a ruleset external id reserved for boldrules' bookkeeping."""
+    return external_id.startswith(RESERVED_PREFIX)

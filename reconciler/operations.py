@@ -202,6 +202,17 @@ class Operations(abc.ABC):
         )
         return _object(response, "ruleset")
 
+    def create_ruleset(self, ruleset: Mapping[str, Any]) -> dict[str, Any]:
+        """Create a ruleset (POST): ``Conflict`` when its external id is taken in this app.
+
+        Only the apply lock uses it, for that 409: the one atomic test-and-set the API offers.
+        An unknown outcome raises ``AmbiguousWrite``; the caller reads back.
+        """
+        body = _wrap("ruleset", ruleset)
+        read_back = {"route": "create_ruleset", "external_id": body["ruleset"].get("external_id")}
+        response = self.request("create_ruleset", json=body, read_back=read_back)
+        return _object(response, "ruleset")
+
     def patch_ruleset(self, external_id: str, ruleset: Mapping[str, Any]) -> dict[str, Any]:
         """Replace or append the given rules (and dates), leaving other rules as they are."""
         body = _wrap("ruleset", ruleset)

@@ -1,7 +1,9 @@
 """The plan: ownership, dependency order, safety rules, checksum and the saved-plan file.
 
 ``plan_changes`` is pure: desired resources and live state in, a ``Plan`` out. It decides which
-live objects are ours to change (design.md, "Ownership"), orders changes so that an order
+live objects are ours to change (design.md, "Ownership"; with the ownership records read from
+the shop, docs/ownership.md) and says why each delete is ours, works out what the project's
+record lists after the plan, notes a held apply lock, orders changes so that an order
 condition exists before a ruleset refers to it and is deleted after, evaluates the project's
 safety limits, and fingerprints every live object a change touches so that a saved plan can
 later prove the shop has not moved. Reading and writing the saved-plan file is the only I/O.
@@ -9,6 +11,7 @@ later prove the shop has not moved. Reading and writing the saved-plan file is t
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import fnmatch
 import functools
@@ -20,7 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reconciler import __version__, config, diff, errors, model, state
+from reconciler import __version__, config, diff, errors, lock, model, state
+from reconciler import ownership as ownership_module
 
 #: Version of the saved-plan and ``--format json`` document; bump on incompatible change.
 FORMAT_VERSION = 1
@@ -102,6 +106,21 @@ class Plan:
     notes: tuple[str, ...] = ()
     created_at: str = ""
     tool_version: str = __version__
+    #: The project's ownership record now and after this plan (None: not known, as for a plan
+    #: rebuilt from an old saved plan before the record is read).
+    record: ownership_module.RecordPlan | None = None
+    #: The apply lock when some run holds it (``plan`` says so; it never takes it).
+    lock_holder: lock.Holder | None = None
+
+    @property
+    def bookkeeping(self) -> tuple[str, ...]:
+        """Lines about boldrules' own objects in the shop: the record, the lock (not changes)."""
+        lines = []
+        if self.record is not None and self.record.note():
+            lines.append(self.record.note())
+        if self.lock_holder is not None:
+            lines.append(lock_line(self.lock_holder, created_at=self.created_at))
+        return tuple(lines)
 
     @property
     def partial(self) -> bool:
@@ -139,27 +158,49 @@ class Plan:
 #: What ``left_alone`` calls rulesets without an external id that nothing adopts.
 UNNAMED_LEFT_ALONE = "rulesets without external_id (see ownership.unnamed_rulesets)"
 
+#: Why an owned object that no manifest declares any more is deleted, by what made it ours.
+GONE = "gone from the manifests"
+RECORDED = "no longer declared; recorded as managed by this project"
+BY_GROUP_SETTING = "no longer declared; its group is listed in ownership.order_conditions"
+BY_PREFIX_SETTING = (
+    "no longer declared; its name starts with an ownership.discount_code_prefixes entry"
+)
+
 
 def owned(
     live: Iterable[model.Resource],
     *,
     desired_keys: set[model.Key],
     ownership: config.Ownership,
+    recorded: Iterable[model.Key] = (),
+    others: Mapping[str, Iterable[model.Key]] | None = None,
+    unreadable: Iterable[str] = (),
     adopted_ids: frozenset[Any] = frozenset(),
-) -> tuple[list[model.Resource], Counter[str]]:
-    """Split live objects into ours and a tally of what was left alone, by reason.
+) -> tuple[list[model.Resource], Counter[str], dict[ownership_module.Match, str]]:
+    """Split live objects into ours, a tally of what was left alone, and why each is ours.
 
-    Rulesets: every one the token lists (the listing is the app's own), except those without an
-    external id, which are ours only when a manifest adopts them (``adopted_ids``) or
-    ``ownership.unnamed_rulesets`` is ``delete``. Order conditions: the groups the manifests
-    name or the project file lists. Discount codes: the codes the manifests name or whose name
-    starts with a listed prefix.
+    An object a manifest declares is ours. Of the rest, an object another project's ownership
+    record lists is that project's and left alone; otherwise rulesets are ours when the token
+    lists them (the listing is the app's own); order conditions and discount codes when this
+    project's record lists them (it managed them before), when their group is declared or
+    listed in ``ownership.order_conditions``, or when their name starts with a listed prefix.
+    The reasons (``match`` → why) are what a plan shows beside a delete. While another
+    project's record is ``unreadable`` (damaged), a ruleset neither declared nor recorded here
+    may be that project's, so it is left alone rather than deleted.
+
+    Objects keyed by their server id: a ruleset without an external id is ours only when a
+    manifest adopts it (``adopted_ids``) or ``ownership.unnamed_rulesets`` is ``delete``; an
+    extra copy of a code is ours when the code it copies is (the renderer says why it goes).
     """
+    unknown = ", ".join(repr(name) for name in sorted(unreadable))
+    desired = {k.match for k in desired_keys}
     groups = {k.ident[0] for k in desired_keys if k.kind is model.Kind.ORDER_CONDITION}
-    groups |= set(ownership.order_condition_names)
-    codes = {k.match for k in desired_keys if k.kind is model.Kind.DISCOUNT_CODE}
+    listed_groups = set(ownership.order_condition_names)
     prefixes = tuple(p.casefold() for p in ownership.discount_code_prefixes)
+    mine_recorded = {k.match for k in recorded}
+    claimed = {k.match: name for name, keys in sorted((others or {}).items()) for k in keys}
     mine: list[model.Resource] = []
+    reasons: dict[ownership_module.Match, str] = {}
     foreign_groups: set[str] = set()
     left: Counter[str] = Counter()
     for resource in live:
@@ -172,20 +213,64 @@ def owned(
         ):
             left[UNNAMED_LEFT_ALONE] += 1
             continue
-        if key.kind is model.Kind.ORDER_CONDITION and key.ident[0] not in groups:
+        if key.kind is model.Kind.RULESET and key.server_id is not None:
+            mine.append(resource)
+            continue
+        if key.server_id is not None:
+            copied = model.Key(key.kind, key.ident[:-1]).match
+            if (
+                copied in desired
+                or copied in mine_recorded
+                or key.ident[0].casefold().startswith(prefixes)
+            ):
+                mine.append(resource)
+            else:
+                left[f"{key.kind.label}s not managed here"] += 1
+            continue
+        if key.match in desired:
+            mine.append(resource)
+            continue
+        if key.match in claimed:
+            left[f"{key.kind.label}s recorded by project {claimed[key.match]!r}"] += 1
+            continue
+        if key.kind is model.Kind.RULESET and unknown and key.match not in mine_recorded:
+            left[f"rulesets perhaps of project {unknown} (its ownership record is damaged)"] += 1
+            continue
+        if key.kind is model.Kind.RULESET:
+            reason = GONE
+        elif key.match in mine_recorded:
+            reason = RECORDED
+        elif key.kind is model.Kind.ORDER_CONDITION and key.ident[0] in groups:
+            reason = GONE
+        elif key.kind is model.Kind.ORDER_CONDITION and key.ident[0] in listed_groups:
+            reason = BY_GROUP_SETTING
+        elif key.kind is model.Kind.ORDER_CONDITION:
             foreign_groups.add(key.ident[0])
             continue
-        if (
-            key.kind is model.Kind.DISCOUNT_CODE
-            and key.match not in codes
-            and not key.ident[0].casefold().startswith(prefixes)
-        ):
+        elif key.ident[0].casefold().startswith(prefixes):
+            reason = BY_PREFIX_SETTING
+        else:
             left["discount codes not managed here"] += 1
             continue
+        reasons[key.match] = reason
         mine.append(resource)
     if foreign_groups:
         left["order condition groups not managed here"] = len(foreign_groups)
-    return mine, left
+    return mine, left, reasons
+
+
+def lock_line(holder: lock.Holder, *, created_at: str) -> str:
+    """The line a plan shows while a run holds the apply lock."""
+    now = _instant(created_at)
+    if now is not None and holder.expired(now):
+        return (
+            f"Apply lock {lock.lock_id(holder.project)}: left by {holder.describe()} (expired; "
+            "the next apply takes it over)."
+        )
+    return (
+        f"Apply lock {lock.lock_id(holder.project)}: held by {holder.describe()}: an apply is "
+        "running, and this plan may be out of date when it ends."
+    )
 
 
 def decisive_keys(
@@ -198,7 +283,7 @@ def decisive_keys(
     """The keys a plan of ``desired`` on ``live`` would create or delete: what it takes the
     listing's word for (absent, or present), which ``state.fetch_live`` confirms."""
     filters = filters or Filters()
-    mine, _ = owned(
+    mine, _, _ = owned(
         live.resources, desired_keys={r.key for r in desired}, ownership=project.ownership
     )
     have = {r.key.match for r in mine}
@@ -350,18 +435,46 @@ def plan_changes(
         for r in desired
         if diff.adoption(r).get("shop") == live.shop and diff.adoption(r).get("id") is not None
     )
-    mine, left = owned(
+    name = project.ownership.record
+    records = ownership_module.read_records(live.reserved)
+    current = records.get(name)
+    others = {
+        other: record.members
+        for other, record in records.items()
+        if other != name and isinstance(record, ownership_module.Record)
+    }
+    recorded = current.members if isinstance(current, ownership_module.Record) else frozenset()
+    mine, left, reasons = owned(
         live.resources,
         desired_keys=desired_keys,
         ownership=project.ownership,
+        recorded=recorded,
+        others=others,
+        unreadable=[
+            other
+            for other, record in records.items()
+            if other != name and isinstance(record, ownership_module.Damaged)
+        ],
         adopted_ids=adopted,
     )
     if live.foreign_rulesets:
         left["rulesets of other apps (not visible to this token)"] = live.foreign_rulesets
     changes = [
-        c for c in diff.diff_resources(desired, mine, shop=live.shop) if filters.admits(c.key)
+        dataclasses.replace(c, reason=reasons.get(c.key.match, GONE))
+        if isinstance(c, model.Delete) and c.key.server_id is None
+        else c
+        for c in diff.diff_resources(desired, mine, shop=live.shop)
+        if filters.admits(c.key)
     ]
     ordered = order_changes(changes)
+    record = record_plan(
+        name,
+        current,
+        desired_keys=desired_keys,
+        live=live.resources,
+        others=others,
+        deletes=[c.key for c in ordered if isinstance(c, model.Delete)],
+    )
     fingerprints: dict[str, str | None] = {}
     for change in ordered:
         have = None if isinstance(change, model.Create) else change.live
@@ -369,7 +482,7 @@ def plan_changes(
     managed = Counter(r.key.kind for r in mine)
     safety = evaluate_safety(ordered, managed=managed, rules=project.safety)
     moment = (now or dt.datetime.now(dt.UTC)).replace(microsecond=0)
-    notes = tuple(review_notes(ordered, now=moment))
+    notes = (*review_notes(ordered, now=moment), *shared_notes(desired_keys, others))
     if project.ownership.unnamed_rulesets == "adopt":
         notes += tuple(unnamed_notes(live.resources, mine))
     return Plan(
@@ -383,6 +496,54 @@ def plan_changes(
         filters=filters,
         created_at=moment.isoformat().replace("+00:00", "Z"),
         notes=notes,
+        record=record,
+        lock_holder=lock.held_locks(live.reserved).get(name),
+    )
+
+
+def shared_notes(
+    desired_keys: Iterable[model.Key], others: Mapping[str, Iterable[model.Key]]
+) -> Iterator[str]:
+    """Objects this project declares that another project's record lists too."""
+    claims = {k.match: name for name, keys in sorted(others.items()) for k in keys}
+    for key in sorted(desired_keys, key=lambda k: k.sort_key):
+        if key.match in claims:
+            yield (
+                f"{key.describe()} is also recorded by project {claims[key.match]!r}: both "
+                "projects change it now; declare it in one of them only (docs/ownership.md)."
+            )
+
+
+def record_plan(
+    name: str,
+    current: ownership_module.Record | ownership_module.Damaged | None,
+    *,
+    desired_keys: Iterable[model.Key],
+    live: Iterable[model.Resource],
+    others: Mapping[str, Iterable[model.Key]],
+    deletes: Iterable[model.Key],
+) -> ownership_module.RecordPlan:
+    """What the project's record lists now and after the plan (see ``RecordPlan``).
+
+    Members no manifest declares any more are forgotten when they are gone from the shop or
+    another project's record lists them (it took them over); the rest stay until deleted.
+    """
+    declared = frozenset(desired_keys)
+    if not isinstance(current, ownership_module.Record):
+        damaged = current.reason if isinstance(current, ownership_module.Damaged) else ""
+        return ownership_module.RecordPlan(
+            name, None, declared, deletes=frozenset(deletes), damaged=damaged
+        )
+    present = {r.key.match for r in live}
+    wanted = {k.match for k in declared}
+    claimed = {k.match for keys in others.values() for k in keys}
+    dropped = frozenset(
+        k
+        for k in current.members
+        if k.match not in wanted and (k.match not in present or k.match in claimed)
+    )
+    return ownership_module.RecordPlan(
+        name, current.members, declared, dropped=dropped, deletes=frozenset(deletes)
     )
 
 
@@ -479,6 +640,8 @@ def change_json(change: model.Change) -> dict[str, Any]:
         data["live_fingerprint"] = change.live.fingerprint()
         if change.live.key != change.key:  # an adoption: the live object has another key
             data["live_key"] = change.live.key.as_json()
+    if isinstance(change, model.Delete) and change.reason:
+        data["reason"] = change.reason
     return data
 
 
@@ -500,6 +663,21 @@ def plan_json(plan: Plan) -> dict[str, Any]:
         "notes": list(plan.notes),
         "changes": [change_json(c) for c in plan.changes],
         "fingerprints": dict(plan.fingerprints),
+        "ownership": plan.record.as_json() if plan.record is not None else None,
+        "lock": lock_json(plan.lock_holder),
+    }
+
+
+def lock_json(holder: lock.Holder | None) -> dict[str, Any] | None:
+    """The apply lock as a plan document shows it (null when nobody holds it)."""
+    if holder is None:
+        return None
+    return {
+        "record": lock.lock_id(holder.project),
+        "holder": holder.holder,
+        "started_at": ownership_module.stamp(holder.started_at) if holder.started_at else None,
+        "expires_at": ownership_module.stamp(holder.expires_at) if holder.expires_at else None,
+        "damaged": holder.damaged,
     }
 
 
@@ -513,6 +691,7 @@ class SavedChange:
     live_fingerprint: str | None
     #: The live object's key when it differs from ``key`` (a ruleset adopted by id).
     live_key: model.Key | None = None
+    reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -607,4 +786,22 @@ def _saved_change(data: Mapping[str, Any]) -> SavedChange:
     if action not in ("create", "update", "delete"):
         raise ValueError(f"action {action!r}")
     live_key = model.Key.from_json(data["live_key"]) if "live_key" in data else None
-    return SavedChange(key, action, desired, data.get("live_fingerprint"), live_key)
+    return SavedChange(
+        key,
+        action,
+        desired,
+        data.get("live_fingerprint"),
+        live_key=live_key,
+        reason=str(data.get("reason", "")),
+    )
+
+
+def saved_declared(saved: SavedPlan) -> frozenset[model.Key] | None:
+    """The keys a saved plan's manifests declared (None for a plan made before records)."""
+    section = saved.document.get("ownership")
+    if not isinstance(section, Mapping) or not isinstance(section.get("declared"), list):
+        return None
+    try:
+        return frozenset(ownership_module.member_key(item) for item in section["declared"])
+    except ValueError as exc:
+        raise errors.PlanFileInvalid(f"{saved.path}: damaged ownership section ({exc})") from None

@@ -137,7 +137,7 @@ def blocks(plan_: plan.Plan, *, show_codes: bool = True) -> Iterator[Block]:
                 name += f" (adopts {show_key(change.live.key, show_codes=show_codes)})"
             yield Block("update", name, tuple(field_line(f) for f in change.fields))
         else:
-            why = _why_gone(change, show_codes=show_codes)
+            why = change.reason or _why_gone(change, show_codes=show_codes)
             yield Block("delete", f"{name} ({summary_note(change.live)}; {why})", ())
 
 
@@ -145,7 +145,7 @@ def _why_gone(change: model.Delete, *, show_codes: bool) -> str:
     """Why an owned live object is to be deleted."""
     key = change.key
     if key.server_id is None:
-        return "gone from the manifests"
+        return plan.GONE
     if key.kind is model.Kind.RULESET:
         return "no manifest adopts it; ownership.unnamed_rulesets: delete"
     return f"a duplicate of {key.ident[0] if show_codes else mask_code(key.ident[0])}"
@@ -178,6 +178,7 @@ def render_text(plan_: plan.Plan, *, color: bool = False) -> str:
     if plan_.changes:
         lines.append("")
     lines.extend(f"Note: {note}" for note in plan_.notes)
+    lines.extend(plan_.bookkeeping)
     extra = left_alone_line(plan_)
     if extra:
         lines.append(extra)
@@ -256,6 +257,7 @@ def markdown_context(plan_: plan.Plan, *, show_codes: bool) -> dict[str, Any]:
         "hidden": 0,
         "left_alone": left_alone_line(plan_),
         "notes": list(plan_.notes),
+        "bookkeeping": list(plan_.bookkeeping),
         "safety": safety_lines(plan_),
         "safety_ok": plan_.safety.ok,
         "partial": plan_.partial,

@@ -14,6 +14,7 @@ ownership or order (``plan.py``) and does not talk HTTP itself (``client.py``).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import json
@@ -369,6 +370,9 @@ class LiveState:
     #: Rulesets of other apps this token does not own (discount codes' own rulesets not counted).
     foreign_rulesets: int | None
     shop: str
+    #: This app's bookkeeping rulesets (external ids under ``model.RESERVED_PREFIX``: ownership
+    #: records, apply locks), kept apart so that nothing plans, diffs or exports them.
+    reserved: tuple[model.Resource, ...] = ()
 
 
 #: Rounds of reading a shop that seems to change under ``fetch_live`` before it gives up.
@@ -453,7 +457,7 @@ def _live_state(
     backing = {r.handles["ruleset_id"] for r in code_list if "ruleset_id" in r.handles}
     foreign = None if everyone is None else max(0, everyone - len(own) - len(backing))
     resources.sort(key=lambda r: r.key.sort_key)
-    return LiveState(tuple(resources), foreign, shop)
+    return _apart(LiveState(tuple(resources), foreign, shop))
 
 
 def _fresh_objects(
@@ -575,6 +579,19 @@ def distinct_codes(codes: Iterable[model.Resource]) -> list[model.Resource]:
         kept[code.key.match] = code
         out.append(code)
     return out
+
+
+def _apart(live: LiveState) -> LiveState:
+    """The app's bookkeeping rulesets (``model.RESERVED_PREFIX``) moved out of ``resources``."""
+    reserved = tuple(
+        r
+        for r in live.resources
+        if r.key.kind is model.Kind.RULESET and model.is_reserved(r.key.ident[0])
+    )
+    if not reserved:
+        return live
+    kept = tuple(r for r in live.resources if not any(r is b for b in reserved))
+    return dataclasses.replace(live, resources=kept, reserved=reserved)
 
 
 def read_one(client: client_module.BoldClient, key: model.Key) -> model.Resource | None:

@@ -61,7 +61,9 @@ class Served:
         return response.json() if response.content else None
 
     def rulesets(self, token: str = APP_TOKEN) -> list[dict[str, Any]]:
-        return list(self.call("GET", "/rulesets?limit=100", token=token)["data"]["rulesets"])
+        """The app's rulesets, less boldrules' own bookkeeping (ownership record, lock)."""
+        listed = self.call("GET", "/rulesets?limit=100", token=token)["data"]["rulesets"]
+        return [r for r in listed if not str(r.get("external_id") or "").startswith("boldrules.")]
 
     def boldrules(self, *args: str) -> Result:
         return CliRunner().invoke(

@@ -25,6 +25,7 @@ Target sandbox (shop sandbox-shop, API version 2022-10-14)
 + discount code SPRING15 (PRICE_ADJUST_PERCENT -15, pricing/discount-codes.yaml:4:13)
 + discount code SPRING15-NEWSLETTER (PRICE_ADJUST_PERCENT -15, pricing/discount-codes.yaml:4:23)
 
+Ownership record boldrules.ownership.default will be created, listing 7 objects (not a pricing change).
 Safety: 0 deletes and 0 updates of 0 managed objects (0% / 0%): within limits.
 Plan: 7 to create, 0 to update, 0 to delete.
 """
@@ -295,8 +296,16 @@ def test_export_plans_back_to_no_changes(run: Run, project: Path, shop: Any, spl
     assert again.exit_code == 1 and "--force" in again.stderr
 
 
-def test_export_says_what_it_left_out(run: Run, project: Path) -> None:
+def test_export_says_what_it_left_out(run: Run, project: Path, shop: Any) -> None:
     run("apply", "--yes")
+    # Codes made by hand: neither declared, nor recorded by an apply, nor matched by a prefix.
+    shop.create_discount_codes(
+        {
+            "codes": ["STAFF5", "FRIENDS5"],
+            "action": {"type": "PRICE_ADJUST_PERCENT", "value": -5},
+            "product_selection": {"type": "PRODUCTS_ALL"},
+        }
+    )
     (project / "boldrules.yaml").write_text(
         (project / "boldrules.yaml")
         .read_text()
@@ -304,6 +313,7 @@ def test_export_says_what_it_left_out(run: Run, project: Path) -> None:
     )
     result = run("export", "--out", "exported")
     assert result.exit_code == 0
-    assert "Wrote 2 files to" in result.stderr
-    assert ": 2 order conditions, 3 rulesets, 0 discount codes." in result.stderr
+    assert "Wrote 3 files to" in result.stderr
+    # The SPRING codes are exported all the same: the ownership record lists them.
+    assert ": 2 order conditions, 3 rulesets, 2 discount codes." in result.stderr
     assert "Left out, not owned by this project: 2 discount codes." in result.stderr
