@@ -222,7 +222,8 @@ class Engine:
         instant = cart.at or at
         if instant is None:
             raise inputs.PricingInputError(
-                f"{cart.name or 'cart'}: no instant to price at (give the cart an `at`)"
+                f"{f'cart {cart.name}' if cart.name else 'cart'}: no instant to price at "
+                "(give the cart an `at`)"
             )
         when = inputs.parse_instant(instant)
         assert when is not None
