@@ -1,10 +1,11 @@
 """Conditions (pricing-engine.md §4): does one condition hold for one line of one cart?
 
-``judge`` answers ``HOLDS``, ``FAILS`` or ``ASSUMED`` (a condition only checkout can judge,
-which the storefront engine takes as met and a preview must list). ``Situation`` carries what
-conditions look at beyond the line: the customer, the discount code, the order-condition map and
-the cart's quantity totals. ``order_condition_map`` builds that map from the shop's order
-conditions and the shipping address.
+``compile_test`` turns a condition into a fast test, decided once per rule when an engine is
+built; it answers None for a condition only checkout can judge (``CHECKOUT_ONLY``), which the
+storefront engine takes as met and a preview must list as assumed. ``Situation`` carries what
+conditions look at beyond the rule: the line, the customer, the discount code, the
+order-condition map and the cart's quantity totals. ``order_condition_map`` builds that map from
+the shop's order conditions and the shipping address.
 """
 
 from __future__ import annotations
@@ -12,37 +13,14 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any
 
 from reconciler.pricing import inputs
-
-HOLDS: Final = 1
-FAILS: Final = 0
-ASSUMED: Final = 2
 
 #: Conditions the storefront engine takes as met because checkout evaluates them (§4).
 CHECKOUT_ONLY = frozenset(
     {"CART_SUBTOTAL_MIN", "QTY_ON_CART", "CUSTOMER_COUNTRY", "SHIPPING_RATE_RANGE", "CURRENCY"}
 )
-#: Conditions false on a single-product price call, judged in a cart (§4 "cart context only").
-CART_CONTEXT_ONLY = frozenset(
-    {"QTY_BY_LINE", "QTY_BY_PRODUCT", "QTY_BY_MIX_AND_MATCH", "DISCOUNT_CODE"}
-)
-#: Every condition type the evaluator judges (anything else fails:
-#: ``assumptions.ASSUME_UNKNOWN_CONDITION_FAILS``).
-KNOWN = (
-    CHECKOUT_ONLY
-    | CART_CONTEXT_ONLY
-    | {
-        "CUSTOMER_GROUP",
-        "CUSTOMER_IN_ANY_GROUP_FROM_LIST",
-        "CUSTOMER_PROVINCE",
-        "QTY_BY_VARIANT",
-        "LINE_ITEM_PROPERTY",
-        "ORDER_CONDITION",
-    }
-)
-
 OPERATORS: Mapping[str, Callable[[Any, Any], bool]] = {
     "=": operator.eq,
     "!=": operator.ne,
@@ -64,29 +42,6 @@ def _as_number(value: object) -> float | None:
         except ValueError:
             return None
     return None
-
-
-def compare(left: object, op: str, right: object) -> bool:
-    """``left op right``: numbers as numbers (§4); otherwise strings, for ``=``/``!=`` only
-    (``assumptions.ASSUME_NON_NUMERIC_ORDERING_FALSE``)."""
-    test = OPERATORS.get(op)
-    if test is None:
-        return False
-    a, b = _as_number(left), _as_number(right)
-    if a is not None and b is not None:
-        return test(a, b)
-    if op in ("=", "!="):
-        return test(str(left), str(right))
-    return False
-
-
-def _membership(member: bool, op: str) -> int:
-    # assumptions.ASSUME_MEMBERSHIP_OPERATORS_EQ_NE
-    if op == "=":
-        return HOLDS if member else FAILS
-    if op == "!=":
-        return FAILS if member else HOLDS
-    return FAILS
 
 
 def order_condition_map(
@@ -124,51 +79,103 @@ class Situation:
     mix_and_match: Callable[[int], int]  # ruleset position → quantity its selection matches
 
 
-def judge(condition: inputs.Condition, where: Situation, ruleset: int) -> int:
-    """``HOLDS``, ``FAILS`` or ``ASSUMED`` for ``condition`` of a rule of ruleset ``ruleset``."""
+#: A compiled condition: does it hold for this line (``Situation``) and ruleset position?
+Test = Callable[[Situation, int], bool]
+
+
+def _never(where: Situation, ruleset: int) -> bool:
+    return False
+
+
+def _comparator(op: str, value: object) -> Callable[[object], bool]:
+    """``fact op value`` as a one-argument test, with ``compare``'s rules, decided up front."""
+    test = OPERATORS.get(op)
+    if test is None or value is None:
+        return lambda fact: False
+    number = _as_number(value)
+    text = str(value)
+
+    def check(fact: object) -> bool:
+        if fact is None:  # assumptions.ASSUME_ABSENT_FACT_FAILS
+            return False
+        if number is not None:
+            kind = type(fact)
+            if kind is int or kind is float:
+                return test(fact, number)
+            as_number = _as_number(fact)
+            if as_number is not None:
+                return test(as_number, number)
+        if op == "=":
+            return str(fact) == text
+        if op == "!=":
+            return str(fact) != text
+        return False  # assumptions.ASSUME_NON_NUMERIC_ORDERING_FALSE
+
+    return check
+
+
+def compile_test(condition: inputs.Condition) -> Test | None:
+    """``condition`` as a fast test; None for a checkout-only one (always met, and assumed)."""
     kind = condition.type
     op = condition.operator
     value = condition.value
     if kind in CHECKOUT_ONLY:
-        return ASSUMED
-    if kind in CART_CONTEXT_ONLY and not where.cart_context:
-        return FAILS
+        return None
     if kind == "CUSTOMER_GROUP":
         if value is None:
-            member = not where.tags
-        else:
-            # assumptions.ASSUME_TAGS_CASE_SENSITIVE
-            member = str(value) == "default" or str(value) in where.tags
-        return _membership(member, op)
+            return _membership(lambda w, r: not w.tags, op)
+        if str(value) == "default":
+            return _membership(lambda w, r: True, op)
+        tag = str(value)  # assumptions.ASSUME_TAGS_CASE_SENSITIVE
+        return _membership(lambda w, r: tag in w.tags, op)
     if kind == "CUSTOMER_IN_ANY_GROUP_FROM_LIST":
-        wanted: Iterable[str] = condition.list
-        if not condition.list and isinstance(value, str):
-            wanted = (part.strip() for part in value.split(","))
-        return _membership(not where.tags.isdisjoint(wanted), op)
+        wanted = frozenset(condition.list)
+        if not wanted and isinstance(value, str):
+            wanted = frozenset(part.strip() for part in value.split(","))
+        return _membership(lambda w, r: not w.tags.isdisjoint(wanted), op)
     if kind == "DISCOUNT_CODE":
-        code = where.discount_code
-        member = code is not None and value is not None and code == str(value).lower()
-        return _membership(member, op)
-    # From here on, a comparison of one fact; an absent fact fails
-    # (assumptions.ASSUME_ABSENT_FACT_FAILS).
-    fact: object
+        code = None if value is None else str(value).lower()
+        member = _membership(lambda w, r: code is not None and w.discount_code == code, op)
+        # cart context only: false on a single-product call, whatever the operator
+        return lambda w, r: w.cart_context and member(w, r)
+    name = condition.name
+    number = _as_number(value)
+    test = OPERATORS.get(op)
+    if kind in _QUANTITIES and test is not None and number is not None:
+        # The short path of the hottest tests: a quantity (always an int) against a number.
+        if kind == "QTY_BY_VARIANT":
+            return lambda w, r: test(w.variant_quantity, number)
+        if kind == "QTY_BY_LINE":
+            return lambda w, r: w.cart_context and test(w.line.quantity, number)
+        if kind == "QTY_BY_PRODUCT":
+            return lambda w, r: w.cart_context and test(w.product_quantity, number)
+    check = _comparator(op, value)
     if kind == "QTY_BY_LINE":
-        fact = where.line.quantity
-    elif kind == "QTY_BY_VARIANT":
-        fact = where.variant_quantity
-    elif kind == "QTY_BY_PRODUCT":
-        fact = where.product_quantity
-    elif kind == "QTY_BY_MIX_AND_MATCH":
+        return lambda w, r: w.cart_context and check(w.line.quantity)
+    if kind == "QTY_BY_VARIANT":
+        return lambda w, r: check(w.variant_quantity)
+    if kind == "QTY_BY_PRODUCT":
+        return lambda w, r: w.cart_context and check(w.product_quantity)
+    if kind == "QTY_BY_MIX_AND_MATCH":
         # assumptions.ASSUME_MIX_AND_MATCH_LABEL_UNUSED
-        fact = where.mix_and_match(ruleset)
-    elif kind == "CUSTOMER_PROVINCE":
-        fact = where.province
-    elif kind == "LINE_ITEM_PROPERTY":
-        fact = where.line.properties.get(condition.name) if condition.name is not None else None
-    elif kind == "ORDER_CONDITION":
-        fact = where.order_conditions.get(condition.name) if condition.name is not None else None
-    else:
-        return FAILS  # assumptions.ASSUME_UNKNOWN_CONDITION_FAILS
-    if fact is None or value is None:
-        return FAILS
-    return HOLDS if compare(fact, op, value) else FAILS
+        return lambda w, r: w.cart_context and check(w.mix_and_match(r))
+    if kind == "CUSTOMER_PROVINCE":
+        return lambda w, r: check(w.province)
+    if kind == "LINE_ITEM_PROPERTY" and name is not None:
+        return lambda w, r: check(w.line.properties.get(name))
+    if kind == "ORDER_CONDITION" and name is not None:
+        return lambda w, r: check(w.order_conditions.get(name))
+    return _never  # assumptions.ASSUME_UNKNOWN_CONDITION_FAILS
+
+
+_QUANTITIES = frozenset({"QTY_BY_VARIANT", "QTY_BY_LINE", "QTY_BY_PRODUCT"})
+
+
+def _membership(member: Test, op: str) -> Test:
+    """A test of membership under ``=`` (as is) or ``!=`` (negated); any other operator fails
+    (assumptions.ASSUME_MEMBERSHIP_OPERATORS_EQ_NE)."""
+    if op == "=":
+        return member
+    if op == "!=":
+        return lambda w, r: not member(w, r)
+    return _never

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 from reconciler.pricing import actions, assumptions, conditions, inputs, results, selection
 
@@ -54,36 +54,55 @@ def why_never_prices(rule: inputs.Rule) -> str | None:
 
 @dataclass(slots=True)
 class _Rule:
-    """A rule ready to price: where it sits and everything the choice compares."""
+    """A rule ready to price: where it sits, its compiled conditions and actions, and everything
+    the choice compares."""
 
     position: int  # its ruleset's position in the engine's list
+    index: int  # its position in its ruleset
     layer: int
     priority: float
     stack_order: float
     app: str
     ruleset_priority: float
     tie: tuple[float, bool, int, int, int]
+    tests: tuple[conditions.Test, ...]  # the conditions the evaluator judges
+    assumed: tuple[inputs.Condition, ...]  # the checkout-only ones, met when the rest hold
+    apply: actions.Apply
+    ruleset: inputs.Ruleset
     rule: inputs.Rule
-    ref: results.RuleRef
     discount_code: str | None
+    ref: results.RuleRef | None = None  # built when first needed
+
+    def source(self) -> results.RuleRef:
+        if self.ref is None:
+            ruleset, rule = self.ruleset, self.rule
+            self.ref = results.RuleRef(
+                app=ruleset.app,
+                ruleset=ruleset.external_id,
+                rule=rule.external_id,
+                type=rule.type,
+                public_name=ruleset.public_name,
+                ruleset_id=ruleset.id,
+                rule_id=rule.id,
+            )
+        return self.ref
+
+    def holds(self, where: conditions.Situation) -> bool:
+        """All the judged conditions hold (§4: AND; none at all always holds)."""
+        position = self.position
+        return all(test(where, position) for test in self.tests)
 
 
 @dataclass(slots=True)
 class _Ruleset:
-    active: bool
-    start: float
-    expiry: float
-    line_rules: list[_Rule]  # layers 0-3, in rule order
-    cart_rules: list[_Rule]  # layer 4
+    discounts: tuple[_Rule, ...]  # layer 2, in rule order: nearly every rule of a shop
+    others: tuple[_Rule, ...]  # layers 0, 1 and 3, in rule order
+    cart_rules: tuple[_Rule, ...]  # layer 4
 
 
-@dataclass(slots=True)
-class _Candidate:
-    rule: _Rule
-    price: int
-    taken: list[tuple[actions.LimitKey, int]]
-    assumed: tuple[inputs.Condition, ...]
-    deferred: list[inputs.Action]
+#: A rule whose conditions held, with the price its actions give:
+#: (price, the rule, the limited units it would take, the actions left to checkout).
+_Candidate = tuple[int, _Rule, Sequence[tuple[actions.LimitKey, int]], tuple[inputs.Action, ...]]
 
 
 def _code_of(rule: inputs.Rule) -> str | None:
@@ -95,7 +114,16 @@ def _code_of(rule: inputs.Rule) -> str | None:
     return None
 
 
-def _compile(position: int, ruleset: inputs.Ruleset) -> _Ruleset:
+@dataclass
+class _Shared:
+    """Compiled conditions and actions shared by the rules that state the same ones."""
+
+    tests: dict[inputs.Condition, conditions.Test | None] = field(default_factory=dict)
+    applies: dict[tuple[inputs.Action, ...], actions.Apply] = field(default_factory=dict)
+
+
+def _compile(position: int, ruleset: inputs.Ruleset, shared: _Shared) -> _Ruleset:
+    """``ruleset`` ready to price."""
     # assumptions.ASSUME_TIES_BY_PRIORITY_ID_ORDER: rulesets without an id after those with one.
     tie_head = (float(ruleset.priority), ruleset.id is None, ruleset.id or 0, position)
     line_rules: list[_Rule] = []
@@ -104,75 +132,99 @@ def _compile(position: int, ruleset: inputs.Ruleset) -> _Ruleset:
         if why_never_prices(rule) is not None:
             continue
         layer = LAYERS[rule.type]
+        tests = []
+        assumed = []
+        for condition in rule.conditions:
+            if condition in shared.tests:
+                test = shared.tests[condition]
+            else:
+                test = shared.tests[condition] = conditions.compile_test(condition)
+            if test is None:
+                assumed.append(condition)
+            else:
+                tests.append(test)
+        tie = (*tie_head, index)
         compiled = _Rule(
-            position=position,
-            layer=layer,
-            priority=float(rule.priority),
+            position,
+            index,
+            layer,
+            float(rule.priority),
             # assumptions.ASSUME_MISSING_STACK_ORDER_IS_ZERO
-            stack_order=float(rule.stack_order or 0),
-            app=ruleset.app,
-            ruleset_priority=float(ruleset.priority),
-            tie=(*tie_head, index),
-            rule=rule,
-            ref=results.RuleRef(
-                app=ruleset.app,
-                ruleset=ruleset.external_id,
-                rule=rule.external_id,
-                type=rule.type,
-                public_name=ruleset.public_name,
-                ruleset_id=ruleset.id,
-                rule_id=rule.id,
-            ),
-            discount_code=_code_of(rule),
+            float(rule.stack_order or 0),
+            ruleset.app,
+            float(ruleset.priority),
+            tie,
+            tuple(tests),
+            tuple(assumed),
+            actions.compile_actions(rule, tie, shared.applies),
+            ruleset,
+            rule,
+            _code_of(rule),
         )
         (cart_rules if layer == 4 else line_rules).append(compiled)
     return _Ruleset(
-        active=ruleset.active,
-        start=ruleset.start_date.timestamp() if ruleset.start_date else -math.inf,
-        expiry=ruleset.expiry_date.timestamp() if ruleset.expiry_date else math.inf,
-        line_rules=line_rules,
-        cart_rules=cart_rules,
+        tuple(r for r in line_rules if r.layer == 2),
+        tuple(r for r in line_rules if r.layer != 2),
+        tuple(cart_rules),
     )
 
 
-def _live(ruleset: _Ruleset, at: float) -> bool:
-    """§2.1: active, and ``at`` within [start, expiry)."""
-    if not ruleset.active:
-        return False
+def _window(ruleset: inputs.Ruleset) -> tuple[float, float] | None:
+    """When a dated ruleset prices, as POSIX instants; None when it has no dates."""
+    if ruleset.start_date is None and ruleset.expiry_date is None:
+        return None
+    start = ruleset.start_date.timestamp() if ruleset.start_date else -math.inf
+    expiry = ruleset.expiry_date.timestamp() if ruleset.expiry_date else math.inf
+    return (start, expiry)
+
+
+def _live(window: tuple[float, float], at: float) -> bool:
+    """§2.1: ``at`` within [start, expiry)."""
+    start, expiry = window
     inclusive = assumptions.ASSUME_START_INCLUSIVE
-    started = ruleset.start <= at if inclusive else ruleset.start < at
+    started = start <= at if inclusive else start < at
     if assumptions.ASSUME_EXPIRY_EXCLUSIVE:
-        return started and at < ruleset.expiry
-    return started and at <= ruleset.expiry  # pragma: no cover
+        return started and at < expiry
+    return started and at <= expiry  # pragma: no cover
 
 
-def _check(rule: _Rule, where: conditions.Situation) -> tuple[inputs.Condition, ...] | None:
-    """None when a condition fails; else the conditions assumed met (all must hold, §4)."""
-    assumed: list[inputs.Condition] = []
-    for condition in rule.rule.conditions:
-        verdict = conditions.judge(condition, where, rule.position)
-        if verdict == conditions.FAILS:
-            return None
-        if verdict == conditions.ASSUMED:
-            assumed.append(condition)
-    return tuple(assumed)
+def _compete(
+    rules: Sequence[_Rule],
+    price: int,
+    unit: actions.Unit,
+    where: conditions.Situation,
+    used: Mapping[actions.LimitKey, int],
+) -> _Candidate | None:
+    """The competitive choice (§3) among ``rules`` applied to copies of ``price``.
 
-
-def _choose(candidates: list[_Candidate]) -> _Candidate:
-    """The competitive choice (§3): per (app, ruleset priority) the lowest price; per app the
-    lowest ruleset priority; across apps the lowest price. Ties: the first by ``tie``."""
-    groups: dict[tuple[str, float], _Candidate] = {}
-    for c in candidates:
-        key = (c.rule.app, c.rule.ruleset_priority)
-        best = groups.get(key)
-        if best is None or (c.price, c.rule.tie) < (best.price, best.rule.tie):
-            groups[key] = c
-    per_app: dict[str, _Candidate] = {}
-    for (app, priority), c in groups.items():
-        best = per_app.get(app)
-        if best is None or priority < best.rule.ruleset_priority:
-            per_app[app] = c
-    return min(per_app.values(), key=lambda c: (c.price, c.rule.tie))
+    Candidates are the rules whose conditions hold and whose price stays at 0 or above. Per
+    app, the lowest ruleset priority wins, then in that group the lowest price: the least
+    (ruleset priority, price, tie). Across apps, the lowest price: the least (price, tie).
+    Ties go by ``tie`` (assumptions.ASSUME_TIES_BY_PRIORITY_ID_ORDER). Written for speed: it
+    runs for nearly every rule of every line.
+    """
+    best: dict[str, _Candidate] = {}
+    for rule in rules:
+        for test in rule.tests:
+            if not test(where, rule.position):
+                break
+        else:
+            new, taken, deferred = rule.apply(price, unit, used)
+            if new < 0:  # §3: a candidate below 0 is dropped
+                continue
+            held = best.get(rule.app)
+            if held is not None:
+                other = held[1]
+                if rule.ruleset_priority > other.ruleset_priority:
+                    continue
+                if rule.ruleset_priority == other.ruleset_priority and (
+                    new > held[0] or (new == held[0] and rule.tie > other.tie)
+                ):
+                    continue
+            best[rule.app] = (new, rule, taken, deferred)
+    if len(best) <= 1:
+        return next(iter(best.values()), None)
+    return min(best.values(), key=lambda c: (c[0], c[1].tie))
 
 
 class Engine:
@@ -182,11 +234,42 @@ class Engine:
         self,
         rulesets: Iterable[inputs.Ruleset],
         order_conditions: Iterable[inputs.OrderCondition] = (),
+        *,
+        reuse: Engine | None = None,
     ) -> None:
+        """Index ``rulesets``; each is compiled when a line first finds it a candidate.
+
+        ``reuse``: an engine over mostly the same rulesets (the live side of a plan, when this
+        one is the planned side) whose compiled rulesets are taken over where the very same
+        ``Ruleset`` object sits at the same position.
+        """
         self.rulesets: tuple[inputs.Ruleset, ...] = tuple(rulesets)
         self.order_conditions: tuple[inputs.OrderCondition, ...] = tuple(order_conditions)
-        self._compiled = [_compile(p, rs) for p, rs in enumerate(self.rulesets)]
-        self._index = selection.SelectionIndex([rs.product_selection for rs in self.rulesets])
+        self._shared: _Shared = reuse._shared if reuse is not None else _Shared()
+        self._reuse = reuse
+        self._compiled: list[_Ruleset | None] = [None] * len(self.rulesets)
+        self._windows = [_window(rs) for rs in self.rulesets]
+        # An inactive ruleset is never a candidate (§2.1): it stays out of the index.
+        self._index = selection.SelectionIndex(
+            [rs.product_selection if rs.active else None for rs in self.rulesets]
+        )
+
+    def _ruleset(self, position: int) -> _Ruleset:
+        """The ruleset at ``position``, compiled (once, and shared with ``reuse`` if the same)."""
+        compiled = self._compiled[position]
+        if compiled is None:
+            ruleset = self.rulesets[position]
+            other = self._reuse
+            if (
+                other is not None
+                and position < len(other.rulesets)
+                and other.rulesets[position] is ruleset
+            ):
+                compiled = other._ruleset(position)
+            else:
+                compiled = _compile(position, ruleset, self._shared)
+            self._compiled[position] = compiled
+        return compiled
 
     def never_prices(self) -> list[tuple[results.RuleRef, str]]:
         """Every rule the engine refuses, with the reason (for lint and previews)."""
@@ -206,6 +289,18 @@ class Engine:
                     )
                     found.append((ref, reason))
         return found
+
+    def candidates(self, item: inputs.LineItem, at: dt.datetime) -> list[inputs.Ruleset]:
+        """The rulesets live at ``at`` whose selection picks ``item`` (§2.1-2), in list order."""
+        return [self.rulesets[p] for p in self._candidates(item, at.timestamp())]
+
+    def _candidates(self, item: inputs.LineItem, moment: float) -> list[int]:
+        windows = self._windows
+        return [
+            p
+            for p in self._index.candidates(item)
+            if (window := windows[p]) is None or _live(window, moment)
+        ]
 
     def price(
         self,
@@ -244,11 +339,7 @@ class Engine:
             variant_qty[variant] = variant_qty.get(variant, 0) + item.quantity
             product_qty[product] = product_qty.get(product, 0) + item.quantity
 
-        compiled = self._compiled
-        candidates = [
-            [p for p in self._index.candidates(item) if _live(compiled[p], moment)]
-            for item in items
-        ]
+        candidates = [self._candidates(item, moment) for item in items]
         candidate_sets: list[frozenset[int]] = []
         mix: dict[int, int] = {}
 
@@ -298,66 +389,50 @@ class Engine:
         used: dict[actions.LimitKey, int],
     ) -> results.LinePrice:
         by_layer: list[list[_Rule]] = [[], [], [], []]
+        discounts = by_layer[2]
         compiled = self._compiled
         for position in candidates:
-            for rule in compiled[position].line_rules:
+            entry = compiled[position] or self._ruleset(position)
+            discounts.extend(entry.discounts)
+            for rule in entry.others:
                 by_layer[rule.layer].append(rule)
         price = item.price
         applied: set[int] = set()
         steps: list[results.Step] = []
         for layer, layer_rules in enumerate(by_layer):
-            # §2.3, assumptions.ASSUME_APPLIED_CHECKED_PER_LAYER
-            rules = [r for r in layer_rules if r.position not in applied]
-            if not rules:
+            if not layer_rules:
                 continue
-            if layer not in NO_PRIORITY_FILTER:
+            # §2.3, assumptions.ASSUME_APPLIED_CHECKED_PER_LAYER
+            rules = (
+                [r for r in layer_rules if r.position not in applied] if applied else layer_rules
+            )
+            if layer not in NO_PRIORITY_FILTER and rules:
                 # §3: before conditions: a failing priority-0 rule still shuts out priority 1.
                 top = min(r.priority for r in rules)
                 rules = [r for r in rules if r.priority == top]
             if layer in COMPETITIVE:
-                found: list[_Candidate] = []
-                for rule in rules:
-                    assumed = _check(rule, where)
-                    if assumed is None:
-                        continue
-                    new, taken, deferred = actions.apply(rule.rule, rule.tie, price, unit, used)
-                    if new >= 0:  # §3: a candidate below 0 is dropped
-                        found.append(_Candidate(rule, new, taken, assumed, deferred))
-                if not found:
+                best = _compete(rules, price, unit, where, used)
+                if best is None:
                     continue
-                best = _choose(found)
-                steps.append(self._step(best, price))
-                price = best.price
-                applied.add(best.rule.position)
-                _commit(used, best.taken)
+                steps.append(_step(best, price))
+                price = best[0]
+                applied.add(best[1].position)
+                _commit(used, best[2])
             else:
-                newly: set[int] = set()
+                newly: list[int] = []
                 # Stable sort: equal stack orders keep ruleset then rule order (§8).
-                for rule in sorted(rules, key=_stack_order):
-                    assumed = _check(rule, where)
-                    if assumed is None:
+                for rule in sorted(rules, key=_stack_order) if len(rules) > 1 else rules:
+                    if rule.tests and not rule.holds(where):
                         continue
-                    new, taken, deferred = actions.apply(rule.rule, rule.tie, price, unit, used)
+                    new, taken, deferred = rule.apply(price, unit, used)
                     if new < 0:  # assumptions.ASSUME_STACKED_BELOW_ZERO_SKIPPED
                         continue
-                    steps.append(self._step(_Candidate(rule, new, taken, assumed, deferred), price))
+                    steps.append(_step((new, rule, taken, deferred), price))
                     price = new
-                    newly.add(rule.position)
+                    newly.append(rule.position)
                     _commit(used, taken)
-                applied |= newly
+                applied.update(newly)
         return results.LinePrice(index, item, price, tuple(steps))
-
-    @staticmethod
-    def _step(chosen: _Candidate, before: int) -> results.Step:
-        return results.Step(
-            layer=chosen.rule.layer,
-            source=chosen.rule.ref,
-            before=before,
-            after=chosen.price,
-            assumed=chosen.assumed,
-            at_checkout=tuple(chosen.deferred),
-            discount_code=chosen.rule.discount_code,
-        )
 
     def _cart_level(
         self,
@@ -371,21 +446,18 @@ class Engine:
         lines_of: dict[int, list[int]] = {}
         for line, found in enumerate(candidates):
             for position in found:
-                if compiled[position].cart_rules:
+                if (compiled[position] or self._ruleset(position)).cart_rules:
                     lines_of.setdefault(position, []).append(line)
         if not lines_of:
             return ()
-        held: list[tuple[_Rule, tuple[inputs.Condition, ...]]] = []
+        held: list[_Rule] = []
         for position in sorted(lines_of):
-            for rule in compiled[position].cart_rules:
-                for line in lines_of[position]:
-                    assumed = _check(rule, situations[line])
-                    if assumed is not None:
-                        held.append((rule, assumed))
-                        break
+            for rule in self._ruleset(position).cart_rules:
+                if any(rule.holds(situations[line]) for line in lines_of[position]):
+                    held.append(rule)
         total = subtotal
         steps: list[results.Step] = []
-        for rule, assumed in sorted(held, key=lambda pair: pair[0].stack_order):
+        for rule in sorted(held, key=_stack_order):
             before = total
             deferred = []
             for action in rule.rule.actions:
@@ -393,14 +465,31 @@ class Engine:
                     total = actions.apply_to_subtotal(action, total)
                 elif action.type in actions.AT_CHECKOUT:
                     deferred.append(action)
-            steps.append(results.Step(4, rule.ref, before, total, assumed, tuple(deferred)))
+            steps.append(
+                results.Step(4, rule.source(), before, total, rule.assumed, tuple(deferred))
+            )
         return tuple(steps)
+
+
+def _step(chosen: _Candidate, before: int) -> results.Step:
+    price, rule, _, deferred = chosen
+    return results.Step(
+        layer=rule.layer,
+        source=rule.source(),
+        before=before,
+        after=price,
+        assumed=rule.assumed,
+        at_checkout=deferred,
+        discount_code=rule.discount_code,
+    )
 
 
 def _stack_order(rule: _Rule) -> float:
     return rule.stack_order
 
 
-def _commit(used: dict[actions.LimitKey, int], taken: list[tuple[actions.LimitKey, int]]) -> None:
+def _commit(
+    used: dict[actions.LimitKey, int], taken: Sequence[tuple[actions.LimitKey, int]]
+) -> None:
     for key, n in taken:
         used[key] = used.get(key, 0) + n

@@ -25,33 +25,38 @@ class PricingInputError(ValueError):
     """An input the evaluator cannot read; the message names the object and field."""
 
 
-def _where(path: str, name: str) -> str:
-    return f"{path}.{name}" if path else name
+def _nested(prefix: str, error: PricingInputError) -> PricingInputError:
+    """``error`` (about a field of a part) re-said from the whole: ``rules[gold].`` + its text.
+
+    Paths are built only when something is wrong, so reading 10,000 good rulesets stays cheap.
+    """
+    return PricingInputError(f"{prefix}{error}")
 
 
-def _number(data: Mapping[str, Any], name: str, path: str, default: float | None = None) -> Any:
+def _number(data: Mapping[str, Any], name: str, default: float | None = None) -> Any:
     value = data.get(name)
     if value is None:
         return default
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        if isinstance(value, str):
-            try:
-                number = float(value)
-            except ValueError:
-                pass
-            else:
-                return int(number) if number.is_integer() else number
-        raise PricingInputError(f"{_where(path, name)}: expected a number, got {value!r}")
-    return value
+    kind = type(value)
+    if kind is int or kind is float:
+        return value
+    if kind is not bool and isinstance(value, int | float):
+        return value
+    if isinstance(value, str):
+        try:
+            number = float(value)
+        except ValueError:
+            pass
+        else:
+            return int(number) if number.is_integer() else number
+    raise PricingInputError(f"{name}: expected a number, got {value!r}")
 
 
-def _integer(data: Mapping[str, Any], name: str, path: str, default: int | None = None) -> Any:
-    value = _number(data, name, path, default)
-    if value is None:
-        return None
-    if isinstance(value, float):
+def _integer(data: Mapping[str, Any], name: str, default: int | None = None) -> Any:
+    value = _number(data, name, default)
+    if type(value) is float:
         if not value.is_integer():
-            raise PricingInputError(f"{_where(path, name)}: expected whole cents, got {value!r}")
+            raise PricingInputError(f"{name}: expected whole cents, got {value!r}")
         return int(value)
     return value
 
@@ -61,18 +66,20 @@ def _text(data: Mapping[str, Any], name: str) -> str | None:
     return None if value is None else str(value)
 
 
-def _strings(value: Any, path: str) -> tuple[str, ...]:
+def _strings(value: Any, name: str) -> tuple[str, ...]:
     """A list of strings (or one comma-separated string, as storefronts send tags)."""
     if value is None:
         return ()
+    if type(value) is list:
+        return tuple(str(item) for item in value if item is not None)
     if isinstance(value, str):
         return tuple(part.strip() for part in value.split(",") if part.strip())
     if isinstance(value, Iterable) and not isinstance(value, Mapping):
         return tuple(str(item) for item in value if item is not None)
-    raise PricingInputError(f"{path}: expected a list of strings, got {value!r}")
+    raise PricingInputError(f"{name}: expected a list of strings, got {value!r}")
 
 
-def parse_instant(value: Any, path: str = "at") -> dt.datetime | None:
+def parse_instant(value: Any, name: str = "at") -> dt.datetime | None:
     """An RFC 3339 string or a datetime → an aware UTC datetime (naive ones are taken as UTC)."""
     if value is None or value == "":
         return None
@@ -80,46 +87,27 @@ def parse_instant(value: Any, path: str = "at") -> dt.datetime | None:
         instant = value
     elif isinstance(value, str):
         try:
-            instant = dt.datetime.fromisoformat(value.strip().replace("z", "Z"))
+            instant = dt.datetime.fromisoformat(value.strip())
         except ValueError:
-            raise PricingInputError(f"{path}: not an RFC 3339 date-time: {value!r}") from None
+            raise PricingInputError(f"{name}: not an RFC 3339 date-time: {value!r}") from None
     else:
-        raise PricingInputError(f"{path}: not an RFC 3339 date-time: {value!r}")
+        raise PricingInputError(f"{name}: not an RFC 3339 date-time: {value!r}")
     if instant.tzinfo is None:
         instant = instant.replace(tzinfo=dt.UTC)
     return instant.astimezone(dt.UTC)
 
 
-def _mapping(value: Any, path: str) -> Mapping[str, Any]:
+def _mapping(value: Any, name: str) -> Mapping[str, Any]:
+    if type(value) is dict:  # the common case, without an abstract-class check
+        return value
     if value is None:
         return {}
     if not isinstance(value, Mapping):
-        raise PricingInputError(f"{path}: expected an object, got {value!r}")
+        raise PricingInputError(f"{name}: expected an object, got {value!r}")
     return value
 
 
 # --- rulesets -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ProductSelection:
-    """Which lines a ruleset prices (§2.2): a type and, for searches, the named facts."""
-
-    type: str
-    sku_ids: frozenset[str] = frozenset()
-    product_ids: frozenset[str] = frozenset()
-    variant_ids: frozenset[str] = frozenset()
-    collection_ids: frozenset[str] = frozenset()
-    vendors: frozenset[str] = frozenset()
-    titles: frozenset[str] = frozenset()
-    product_types: frozenset[str] = frozenset()
-
-    @classmethod
-    def from_api(cls, data: Mapping[str, Any] | None, path: str = "product_selection") -> Self:
-        data = _mapping(data, path)
-        lists = {name: frozenset(_strings(data.get(name), _where(path, name))) for name in FILTERS}
-        return cls(type=str(data.get("type") or ""), **lists)
-
 
 #: The search filters of a product selection, in the API's names (contract §5.3).
 FILTERS = (
@@ -131,9 +119,35 @@ FILTERS = (
     "titles",
     "product_types",
 )
+_FILTER_NAMES = frozenset(FILTERS)
+_NO_IDS: frozenset[str] = frozenset()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
+class ProductSelection:
+    """Which lines a ruleset prices (§2.2): a type and, for searches, the named facts."""
+
+    type: str
+    sku_ids: frozenset[str] = _NO_IDS
+    product_ids: frozenset[str] = _NO_IDS
+    variant_ids: frozenset[str] = _NO_IDS
+    collection_ids: frozenset[str] = _NO_IDS
+    vendors: frozenset[str] = _NO_IDS
+    titles: frozenset[str] = _NO_IDS
+    product_types: frozenset[str] = _NO_IDS
+
+    @classmethod
+    def from_api(cls, data: Mapping[str, Any] | None) -> Self:
+        data = _mapping(data, "product_selection")
+        lists = {
+            name: frozenset(_strings(value, name))
+            for name, value in data.items()
+            if name in _FILTER_NAMES and value is not None
+        }
+        return cls(type=str(data.get("type") or ""), **lists)
+
+
+@dataclass(frozen=True, slots=True)
 class Condition:
     """One condition of a rule (§4); which fields matter depends on ``type``."""
 
@@ -145,18 +159,18 @@ class Condition:
     list: tuple[str, ...] = ()
 
     @classmethod
-    def from_api(cls, data: Mapping[str, Any], path: str = "condition") -> Self:
-        data = _mapping(data, path)
+    def from_api(cls, data: Mapping[str, Any]) -> Self:
+        data = _mapping(data, "condition")
         value = data.get("value")
-        if isinstance(value, Mapping | list):
-            raise PricingInputError(f"{_where(path, 'value')}: expected a scalar, got {value!r}")
-        return cls(
-            type=str(data.get("type") or ""),
-            value=value,
-            operator=str(data.get("operator") or "="),
-            name=_text(data, "name"),
-            label=_text(data, "label"),
-            list=_strings(data.get("list"), _where(path, "list")),
+        if value is not None and not isinstance(value, str | int | float):
+            raise PricingInputError(f"value: expected a scalar, got {value!r}")
+        return cls(  # positional: 10,000 rulesets are read per plan side
+            str(data.get("type") or ""),
+            value,
+            str(data.get("operator") or "="),
+            _text(data, "name"),
+            _text(data, "label"),
+            _strings(data.get("list"), "list"),
         )
 
     def describe(self) -> str:
@@ -169,7 +183,7 @@ class Condition:
         return f"{subject} {self.operator} {self.value}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Action:
     """One action of a rule (§5)."""
 
@@ -181,15 +195,17 @@ class Action:
     case_size: int | None = None
 
     @classmethod
-    def from_api(cls, data: Mapping[str, Any], path: str = "action") -> Self:
-        data = _mapping(data, path)
+    def from_api(cls, data: Mapping[str, Any]) -> Self:
+        data = _mapping(data, "action")
+        if len(data) <= 2 and "limit_scope" not in data:  # the common {type, value}
+            return cls(str(data.get("type") or ""), _number(data, "value"))
         return cls(
             type=str(data.get("type") or ""),
-            value=_number(data, "value", path),
-            limit=_integer(data, "limit", path),
+            value=_number(data, "value"),
+            limit=_integer(data, "limit"),
             limit_scope=str(data.get("limit_scope") or "variant"),
-            case_price=_number(data, "case_price", path),
-            case_size=_integer(data, "case_size", path),
+            case_price=_number(data, "case_price"),
+            case_size=_integer(data, "case_size"),
         )
 
     def describe(self) -> str:
@@ -197,7 +213,23 @@ class Action:
         return self.type if self.value is None else f"{self.type} {self.value}"
 
 
-@dataclass(frozen=True)
+def _parts(kind: type[Condition] | type[Action], items: Any, name: str) -> tuple[Any, ...]:
+    if not items:
+        return ()
+    if type(items) is not list and (
+        isinstance(items, str | Mapping) or not isinstance(items, Iterable)
+    ):
+        raise PricingInputError(f"{name}: expected a list, got {items!r}")
+    out = []
+    for i, item in enumerate(items):
+        try:
+            out.append(kind.from_api(item))
+        except PricingInputError as exc:
+            raise _nested(f"{name}[{i}].", exc) from None
+    return tuple(out)
+
+
+@dataclass(frozen=True, slots=True)
 class Rule:
     """A rule of a ruleset: its layer comes from ``type`` (§3)."""
 
@@ -210,28 +242,41 @@ class Rule:
     stack_order: int | float | None = None
 
     @classmethod
-    def from_api(
-        cls, data: Mapping[str, Any], path: str = "rule", external_id: str | None = None
-    ) -> Self:
-        data = _mapping(data, path)
-        conditions = data.get("conditions") or []
-        actions = data.get("actions") or []
+    def from_api(cls, data: Mapping[str, Any], external_id: str | None = None) -> Self:
+        data = _mapping(data, "rule")
         return cls(
-            type=str(data.get("type") or ""),
-            conditions=tuple(
-                Condition.from_api(c, f"{path}.conditions[{i}]") for i, c in enumerate(conditions)
-            ),
-            actions=tuple(
-                Action.from_api(a, f"{path}.actions[{i}]") for i, a in enumerate(actions)
-            ),
-            external_id=external_id if external_id is not None else _text(data, "external_id"),
-            id=_integer(data, "id", path),
-            priority=_number(data, "priority", path, 0),
-            stack_order=_number(data, "stack_order", path),
+            str(data.get("type") or ""),
+            _parts(Condition, data.get("conditions"), "conditions"),
+            _parts(Action, data.get("actions"), "actions"),
+            external_id if external_id is not None else _text(data, "external_id"),
+            _integer(data, "id"),
+            _number(data, "priority", 0),
+            _number(data, "stack_order"),
         )
 
 
-@dataclass(frozen=True)
+def _rules(raw: Any) -> tuple[Rule, ...]:
+    """A list of rules, or the normalised form's mapping external id → rule."""
+    if not raw:
+        return ()
+    pairs: Iterable[tuple[Any, Any]]
+    if isinstance(raw, Mapping):
+        pairs = ((key, rule) for key, rule in raw.items())
+    elif isinstance(raw, list | tuple):
+        pairs = ((None, rule) for rule in raw)
+    else:
+        raise PricingInputError(f"rules: expected a list, got {raw!r}")
+    out = []
+    for i, (key, rule) in enumerate(pairs):
+        try:
+            out.append(Rule.from_api(rule, None if key is None else str(key)))
+        except PricingInputError as exc:
+            named = key if key is not None else (_text(rule, "external_id") or i)
+            raise _nested(f"rules[{named}].", exc) from None
+    return tuple(out)
+
+
+@dataclass(frozen=True, slots=True)
 class Ruleset:
     """A ruleset of some app (§1), with its rules in the order given."""
 
@@ -257,33 +302,23 @@ class Ruleset:
         what the body says.
         """
         data = _mapping(data, "ruleset")
-        path = f"ruleset {data.get('external_id') or data.get('id') or ''}".rstrip()
-        raw_rules = data.get("rules") or []
-        if isinstance(raw_rules, Mapping):
-            rules = tuple(
-                Rule.from_api(r, f"{path} > rules[{k}]", external_id=str(k))
-                for k, r in raw_rules.items()
+        try:
+            active = data.get("active")
+            return cls(
+                app if app is not None else str(data.get("app") or ""),
+                _selection(data.get("product_selection")),
+                _rules(data.get("rules")),
+                _text(data, "external_id"),
+                id if id is not None else _integer(data, "id"),
+                str(data.get("public_name") or ""),
+                _number(data, "priority", 0),
+                True if active is None else bool(active),
+                parse_instant(data.get("start_date"), "start_date"),
+                parse_instant(data.get("expiry_date"), "expiry_date"),
             )
-        else:
-            rules = tuple(
-                Rule.from_api(r, f"{path} > rules[{r.get('external_id') or i}]")
-                for i, r in enumerate(raw_rules)
-            )
-        active = data.get("active")
-        return cls(
-            app=app if app is not None else str(data.get("app") or ""),
-            product_selection=ProductSelection.from_api(
-                data.get("product_selection"), f"{path} > product_selection"
-            ),
-            rules=rules,
-            external_id=_text(data, "external_id"),
-            id=id if id is not None else _integer(data, "id", path),
-            public_name=str(data.get("public_name") or ""),
-            priority=_number(data, "priority", path, 0),
-            active=True if active is None else bool(active),
-            start_date=parse_instant(data.get("start_date"), f"{path} > start_date"),
-            expiry_date=parse_instant(data.get("expiry_date"), f"{path} > expiry_date"),
-        )
+        except PricingInputError as exc:
+            name = data.get("external_id") or data.get("id") or ""
+            raise _nested(f"ruleset {name} > ".replace("  ", " "), exc) from None
 
     @classmethod
     def from_discount_code(
@@ -298,36 +333,44 @@ class Ruleset:
         """
         data = _mapping(data, "discount_code")
         code = str(data.get("code") or "")
-        path = f"discount code {code}"
-        conditions = [
-            Condition(type="DISCOUNT_CODE", value=code),
-            *(
-                Condition.from_api(c, f"{path} > conditions[{i}]")
-                for i, c in enumerate(data.get("conditions") or [])
-            ),
-        ]
-        action = Action.from_api(_mapping(data.get("action"), f"{path} > action"), f"{path}")
-        rule = Rule(
-            type="DISCOUNT_CODE",
-            conditions=tuple(conditions),
-            actions=(action,),
-            external_id="discount-code",
-        )
-        return cls(
-            app=app,
-            product_selection=ProductSelection.from_api(
-                data.get("product_selection"), f"{path} > product_selection"
-            ),
-            rules=(rule,),
-            external_id=f"discount-code-{code}",
-            id=id if id is not None else _integer(data, "ruleset_id", path),
-            public_name=code,
-            start_date=parse_instant(data.get("start_date"), f"{path} > start_date"),
-            expiry_date=parse_instant(data.get("expiry_date"), f"{path} > expiry_date"),
-        )
+        try:
+            conditions = (
+                Condition(type="DISCOUNT_CODE", value=code),
+                *_parts(Condition, data.get("conditions"), "conditions"),
+            )
+            raw_action = _mapping(data.get("action"), "action")
+            try:
+                action = Action.from_api(raw_action)
+            except PricingInputError as exc:
+                raise _nested("action.", exc) from None
+            rule = Rule(
+                type="DISCOUNT_CODE",
+                conditions=conditions,
+                actions=(action,),
+                external_id="discount-code",
+            )
+            return cls(
+                app=app,
+                product_selection=_selection(data.get("product_selection")),
+                rules=(rule,),
+                external_id=f"discount-code-{code}",
+                id=id if id is not None else _integer(data, "ruleset_id"),
+                public_name=code,
+                start_date=parse_instant(data.get("start_date"), "start_date"),
+                expiry_date=parse_instant(data.get("expiry_date"), "expiry_date"),
+            )
+        except PricingInputError as exc:
+            raise _nested(f"discount code {code} > ", exc) from None
 
 
-@dataclass(frozen=True)
+def _selection(data: Any) -> ProductSelection:
+    try:
+        return ProductSelection.from_api(data)
+    except PricingInputError as exc:
+        raise _nested("product_selection.", exc) from None
+
+
+@dataclass(frozen=True, slots=True)
 class OrderCondition:
     """A shop's order condition (contract §5.4): (name, value) holds when the shipping address
     matches every field of at least one field set."""
@@ -339,10 +382,14 @@ class OrderCondition:
     @classmethod
     def from_api(cls, data: Mapping[str, Any]) -> Self:
         data = _mapping(data, "order_condition")
-        path = f"order condition {data.get('name')}={data.get('value')}"
         sets = []
         for i, fs in enumerate(data.get("field_sets") or []):
-            fs = _mapping(fs, f"{path} > field_sets[{i}]")
+            try:
+                fs = _mapping(fs, f"field_sets[{i}]")
+            except PricingInputError as exc:
+                raise _nested(
+                    f"order condition {data.get('name')}={data.get('value')} > ", exc
+                ) from None
             sets.append({str(k): str(v) for k, v in fs.items() if k != "id" and v is not None})
         return cls(
             name=str(data.get("name") or ""),
@@ -354,7 +401,11 @@ class OrderCondition:
 # --- carts --------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+#: The shipping fields an order condition's field set may test (contract §5.4).
+SHIPPING_FIELDS = ("country", "country_code", "province", "province_code", "postal_code")
+
+
+@dataclass(frozen=True, slots=True)
 class Shipping:
     """The customer's shipping address, in the fields order conditions test."""
 
@@ -365,8 +416,8 @@ class Shipping:
     postal_code: str | None = None
 
     @classmethod
-    def from_api(cls, data: Mapping[str, Any] | None, path: str = "shipping") -> Self:
-        data = _mapping(data, path)
+    def from_api(cls, data: Mapping[str, Any] | None) -> Self:
+        data = _mapping(data, "shipping")
         return cls(**{name: _text(data, name) for name in SHIPPING_FIELDS})
 
     def field(self, name: str) -> str | None:
@@ -378,11 +429,7 @@ class Shipping:
         return value
 
 
-#: The shipping fields an order condition's field set may test (contract §5.4).
-SHIPPING_FIELDS = ("country", "country_code", "province", "province_code", "postal_code")
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Customer:
     """Who buys: tags (customer groups), province, shipping address."""
 
@@ -391,16 +438,20 @@ class Customer:
     shipping: Shipping = field(default_factory=Shipping)
 
     @classmethod
-    def from_api(cls, data: Mapping[str, Any] | None, path: str = "customer") -> Self:
-        data = _mapping(data, path)
+    def from_api(cls, data: Mapping[str, Any] | None) -> Self:
+        data = _mapping(data, "customer")
+        try:
+            shipping = Shipping.from_api(data.get("shipping"))
+        except PricingInputError as exc:
+            raise _nested("shipping.", exc) from None
         return cls(
-            tags=frozenset(_strings(data.get("tags"), _where(path, "tags"))),
+            tags=frozenset(_strings(data.get("tags"), "tags")),
             province=_text(data, "province"),
-            shipping=Shipping.from_api(data.get("shipping"), _where(path, "shipping")),
+            shipping=shipping,
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LineItem:
     """One cart line: the item's ids and price, and the catalogue facts selections test."""
 
@@ -416,24 +467,22 @@ class LineItem:
     properties: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
-    def from_api(cls, data: Mapping[str, Any], path: str = "item") -> Self:
-        data = _mapping(data, path)
-        price = _integer(data, "price", path)
+    def from_api(cls, data: Mapping[str, Any]) -> Self:
+        data = _mapping(data, "item")
+        price = _integer(data, "price")
         if price is None or price < 0:
-            raise PricingInputError(f"{_where(path, 'price')}: expected cents ≥ 0, got {price!r}")
-        quantity = _integer(data, "quantity", path, 1)
+            raise PricingInputError(f"price: expected cents ≥ 0, got {price!r}")
+        quantity = _integer(data, "quantity", 1)
         if quantity < 1:
-            raise PricingInputError(f"{_where(path, 'quantity')}: expected ≥ 1, got {quantity!r}")
-        properties = _mapping(data.get("properties"), _where(path, "properties"))
+            raise PricingInputError(f"quantity: expected ≥ 1, got {quantity!r}")
+        properties = _mapping(data.get("properties"), "properties")
         return cls(
             price=price,
             quantity=quantity,
             sku=_text(data, "sku"),
             product_id=_text(data, "product_id"),
             variant_id=_text(data, "variant_id"),
-            collection_ids=frozenset(
-                _strings(data.get("collection_ids"), _where(path, "collection_ids"))
-            ),
+            collection_ids=frozenset(_strings(data.get("collection_ids"), "collection_ids")),
             vendor=_text(data, "vendor"),
             title=_text(data, "title"),
             product_type=_text(data, "product_type"),
@@ -441,7 +490,7 @@ class LineItem:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Cart:
     """Lines, a customer, an optional discount code and an optional instant to price at."""
 
@@ -452,17 +501,29 @@ class Cart:
     name: str | None = None
 
     @classmethod
-    def from_api(cls, data: Mapping[str, Any], path: str = "") -> Self:
-        data = _mapping(data, path or "cart")
+    def from_api(cls, data: Mapping[str, Any]) -> Self:
+        """A cart ``{name?, at?, customer?, discount_code?, items}``; errors name the cart."""
+        data = _mapping(data, "cart")
         name = _text(data, "name")
-        path = path or (f"cart {name}" if name else "cart")
-        items = data.get("items") or []
+        where = f"cart {name} > " if name else "cart > "
+        try:
+            customer = Customer.from_api(data.get("customer"))
+        except PricingInputError as exc:
+            raise _nested(f"{where}customer.", exc) from None
+        items = []
+        for i, item in enumerate(data.get("items") or []):
+            try:
+                items.append(LineItem.from_api(item))
+            except PricingInputError as exc:
+                raise _nested(f"{where}items[{i}].", exc) from None
+        try:
+            at = parse_instant(data.get("at"), "at")
+        except PricingInputError as exc:
+            raise _nested(where, exc) from None
         return cls(
-            items=tuple(
-                LineItem.from_api(item, f"{path} > items[{i}]") for i, item in enumerate(items)
-            ),
-            customer=Customer.from_api(data.get("customer"), f"{path} > customer"),
+            items=tuple(items),
+            customer=customer,
             discount_code=_text(data, "discount_code") or None,
-            at=parse_instant(data.get("at"), f"{path} > at"),
+            at=at,
             name=name,
         )

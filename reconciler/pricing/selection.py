@@ -67,12 +67,15 @@ def matches(selection: inputs.ProductSelection, line: inputs.LineItem) -> bool:
 class SelectionIndex:
     """Positions of rulesets filed by what their selections name."""
 
-    def __init__(self, selections: Sequence[inputs.ProductSelection]) -> None:
+    def __init__(self, selections: Sequence[inputs.ProductSelection | None]) -> None:
+        """File each selection by its position; a None (an inactive ruleset) is left out."""
         self._all: list[int] = []
         self._except: list[int] = []
         self._search: dict[Key, list[int]] = {}
         self._excluded: dict[Key, list[int]] = {}
         for position, selection in enumerate(selections):
+            if selection is None:
+                continue
             if selection.type in ALL_TYPES:
                 self._all.append(position)
             elif selection.type in SEARCH_TYPES:
