@@ -144,6 +144,7 @@ def _apply(
             if value is None:
                 continue
             adjusted = _adjust(_LIMITED[kind], price, value)
+            # assumptions.ASSUME_LIMITS_PER_RULE_ACTION
             key: LimitKey = (rule_key, i, _scope_key(action.limit_scope, unit))
             if action.limit is None:
                 n = quantity

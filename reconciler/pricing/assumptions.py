@@ -91,3 +91,12 @@ ASSUME_CASE_SIZE_POSITIVE: Final = True
 #: [I] §5: a discount code's ``limits`` (uses per shop or customer) and ``restrict_by_emails``
 #: are checkout's business: the preview assumes the code is usable.
 ASSUME_DISCOUNT_CODE_USABLE: Final = True
+
+# --- §8 what else is unknown ------------------------------------------------------------------
+
+#: [I] §8: prices are in the shop's currency and stay there: the evaluator converts nothing (the
+#: storefront floors ``price × rate`` for other currencies, after pricing).
+ASSUME_NO_CURRENCY_CONVERSION: Final = True
+#: [I] §1, §8: Bold's server engine prices as its storefront script does, and the catalogue facts
+#: a search selection tests (collections, vendor, title, type) are the cart line's, as given.
+ASSUME_SERVER_IS_STOREFRONT_ENGINE: Final = True

@@ -6,7 +6,9 @@ by their selection, not yet applied), then layers 0-3 in order, each from the pr
 left: the rule-priority filter (layers 0, 1, 3), then either the competitive choice (0, 2: per
 app and ruleset priority the lowest price, inside one app the lowest ruleset priority, across apps
 the lowest price) or stacking by ``stack_order`` (1, 3). Layer 4 then takes cart-level discounts
-off the subtotal. No I/O; every [I] choice is a constant of ``assumptions``.
+off the subtotal. No I/O; every [I] choice is a constant of ``assumptions``, the broadest two
+being ``ASSUME_SERVER_IS_STOREFRONT_ENGINE`` and ``ASSUME_NO_CURRENCY_CONVERSION`` (prices in,
+prices out, in the shop's currency).
 """
 
 from __future__ import annotations
@@ -118,7 +120,7 @@ def _code_of(rule: inputs.Rule) -> str | None:
 class _Shared:
     """Compiled conditions and actions shared by the rules that state the same ones."""
 
-    tests: dict[inputs.Condition, conditions.Test | None] = field(default_factory=dict)
+    tests: dict[tuple[inputs.Condition, type], conditions.Test | None] = field(default_factory=dict)
     applies: dict[tuple[inputs.Action, ...], actions.Apply] = field(default_factory=dict)
 
 
@@ -135,10 +137,12 @@ def _compile(position: int, ruleset: inputs.Ruleset, shared: _Shared) -> _Rulese
         tests = []
         assumed = []
         for condition in rule.conditions:
-            if condition in shared.tests:
-                test = shared.tests[condition]
+            # keyed with the value's type too: True == 1 for dict keys, not for str()
+            key = (condition, type(condition.value))
+            if key in shared.tests:
+                test = shared.tests[key]
             else:
-                test = shared.tests[condition] = conditions.compile_test(condition)
+                test = shared.tests[key] = conditions.compile_test(condition)
             if test is None:
                 assumed.append(condition)
             else:
