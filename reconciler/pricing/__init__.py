@@ -12,30 +12,30 @@ The package does no I/O and imports nothing else of ``reconciler``: the sandbox 
 as Bold's server runs Bold's engine (the import contracts in pyproject.toml hold it there).
 Every assumption where the spec is silent is a constant of ``pricing.assumptions``.
 
-Modules: ``inputs`` (the input dataclasses, ``from_api`` constructors), ``selection`` (product
-selections and their index), ``conditions``, ``actions``, ``jsmath`` (JavaScript rounding),
-``engine`` (layers and the competitive choice), ``results`` (what it answers).
+Modules: ``inputs`` (rulesets and order conditions) and ``carts`` (carts, lines, customers),
+each with ``from_api`` constructors over ``reading``'s parsers; ``selection`` (product selections
+and their index), ``conditions``, ``actions``, ``jsmath`` (JavaScript rounding), ``rules`` (rules
+compiled for pricing), ``engine`` (candidates, layers, the competitive choice), ``results`` (what
+it answers), ``assumptions`` (every [I] choice, named).
 """
 
 from __future__ import annotations
 
-from reconciler.pricing.engine import LAYERS, Engine, why_never_prices
+from reconciler.pricing.carts import Cart, Customer, LineItem, Shipping
+from reconciler.pricing.engine import Engine
 from reconciler.pricing.inputs import (
     DISCOUNT_CODE_APP,
     Action,
-    Cart,
     Condition,
-    Customer,
-    LineItem,
     OrderCondition,
-    PricingInputError,
     ProductSelection,
     Rule,
     Ruleset,
-    Shipping,
 )
 from reconciler.pricing.jsmath import js_round
+from reconciler.pricing.reading import PricingInputError
 from reconciler.pricing.results import CartPrice, LinePrice, RuleRef, Step
+from reconciler.pricing.rules import LAYERS, why_never_prices
 
 __all__ = [
     "DISCOUNT_CODE_APP",

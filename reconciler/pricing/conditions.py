@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.pricing import inputs
+from reconciler.pricing import carts, inputs
 
 #: Conditions the storefront engine takes as met because checkout evaluates them (§4).
 CHECKOUT_ONLY = frozenset(
@@ -45,7 +45,7 @@ def _as_number(value: object) -> float | None:
 
 
 def order_condition_map(
-    conditions: Iterable[inputs.OrderCondition], shipping: inputs.Shipping
+    conditions: Iterable[inputs.OrderCondition], shipping: carts.Shipping
 ) -> dict[str, str]:
     """Name → value of the order conditions the address satisfies (§4 ``ORDER_CONDITION``).
 
@@ -68,7 +68,7 @@ def order_condition_map(
 class Situation:
     """Everything beyond a rule that its conditions may read, for one line of one cart."""
 
-    line: inputs.LineItem
+    line: carts.LineItem
     cart_context: bool
     tags: frozenset[str]
     province: str | None

@@ -1,12 +1,12 @@
 """The evaluator (pricing-engine.md §2-§5): rulesets and a cart in, each line's price and why out.
 
-``Engine`` compiles the rulesets once (layers, ties, dates, the selection index) and prices any
-number of carts against them. For each line: the candidate rulesets (live at the instant, picked
-by their selection, not yet applied), then layers 0-3 in order, each from the price the previous
-left: the rule-priority filter (layers 0, 1, 3), then either the competitive choice (0, 2: per
-app and ruleset priority the lowest price, inside one app the lowest ruleset priority, across apps
-the lowest price) or stacking by ``stack_order`` (1, 3). Layer 4 then takes cart-level discounts
-off the subtotal. No I/O; every [I] choice is a constant of ``assumptions``, the broadest two
+``Engine`` indexes the rulesets once, compiles each (``rules``) when a line first needs it, and
+prices any number of carts against them. For each line: the candidate rulesets (live at the
+instant, picked by their selection, not yet applied), then layers 0-3 in order, each from the
+price the previous left: the rule-priority filter (layers 0, 1, 3), then either the competitive
+choice (0, 2: per app and ruleset priority the lowest price, inside one app the lowest ruleset
+priority, across apps the lowest price) or stacking by ``stack_order`` (1, 3). Layer 4 then
+takes cart-level discounts off the subtotal. No I/O; every [I] choice is a constant of ``assumptions``, the broadest two
 being ``ASSUME_SERVER_IS_STOREFRONT_ENGINE`` and ``ASSUME_NO_CURRENCY_CONVERSION`` (prices in,
 prices out, in the shop's currency).
 """
@@ -16,161 +16,30 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 
-from reconciler.pricing import actions, assumptions, conditions, inputs, results, selection
+from reconciler.pricing import (
+    actions,
+    assumptions,
+    carts,
+    conditions,
+    inputs,
+    reading,
+    results,
+    rules,
+    selection,
+)
 
-#: Each rule type's layer (§3). Other types (condition names used as rule types) never price.
-LAYERS: dict[str, int] = {
-    "BASE_PRICE": 0,
-    "DISCOUNTABLE_ADDITION": 1,
-    "DISCOUNT": 2,
-    "DISCOUNT_CODE": 2,
-    "ADDITION": 3,
-    "STACKABLE_DISCOUNT": 3,
-    "ROUNDING": 3,
-    "DISPLAY": 3,
-    "SETTING": 3,
-    "CART_LEVEL_DISCOUNT": 4,
-}
 #: Layers decided by the competitive choice; the others stack.
 COMPETITIVE = frozenset({0, 2})
 #: Layers without the rule-priority filter.
 NO_PRIORITY_FILTER = frozenset({2, 4})
-#: Rule types the engine refuses when they carry a ``stack_order`` (§3).
-NO_STACK_ORDER = frozenset({"DISCOUNT", "DISCOUNT_CODE"})
-
-
-def why_never_prices(rule: inputs.Rule) -> str | None:
-    """Why the engine refuses ``rule`` (§3), or None when it can price."""
-    if rule.type not in LAYERS:
-        return (
-            f"rule type {rule.type} is not one the engine prices with "
-            "(a condition name as a rule type never prices: use a DISCOUNT rule with the condition)"
-        )
-    # assumptions.ASSUME_ZERO_STACK_ORDER_IS_ABSENT: the API fills stack_order 0 on every rule.
-    if rule.type in NO_STACK_ORDER and rule.stack_order not in (None, 0):
-        return f"a {rule.type} rule must not carry stack_order (not a field of a Discount)"
-    return None
-
-
-@dataclass(slots=True)
-class _Rule:
-    """A rule ready to price: where it sits, its compiled conditions and actions, and everything
-    the choice compares."""
-
-    position: int  # its ruleset's position in the engine's list
-    index: int  # its position in its ruleset
-    layer: int
-    priority: float
-    stack_order: float
-    app: str
-    ruleset_priority: float
-    tie: tuple[float, bool, int, int, int]
-    tests: tuple[conditions.Test, ...]  # the conditions the evaluator judges
-    assumed: tuple[inputs.Condition, ...]  # the checkout-only ones, met when the rest hold
-    apply: actions.Apply
-    ruleset: inputs.Ruleset
-    rule: inputs.Rule
-    discount_code: str | None
-    ref: results.RuleRef | None = None  # built when first needed
-
-    def source(self) -> results.RuleRef:
-        if self.ref is None:
-            ruleset, rule = self.ruleset, self.rule
-            self.ref = results.RuleRef(
-                app=ruleset.app,
-                ruleset=ruleset.external_id,
-                rule=rule.external_id,
-                type=rule.type,
-                public_name=ruleset.public_name,
-                ruleset_id=ruleset.id,
-                rule_id=rule.id,
-            )
-        return self.ref
-
-    def holds(self, where: conditions.Situation) -> bool:
-        """All the judged conditions hold (§4: AND; none at all always holds)."""
-        position = self.position
-        return all(test(where, position) for test in self.tests)
-
-
-@dataclass(slots=True)
-class _Ruleset:
-    discounts: tuple[_Rule, ...]  # layer 2, in rule order: nearly every rule of a shop
-    others: tuple[_Rule, ...]  # layers 0, 1 and 3, in rule order
-    cart_rules: tuple[_Rule, ...]  # layer 4
 
 
 #: A rule whose conditions held, with the price its actions give:
 #: (price, the rule, the limited units it would take, the actions left to checkout).
-_Candidate = tuple[int, _Rule, Sequence[tuple[actions.LimitKey, int]], tuple[inputs.Action, ...]]
-
-
-def _code_of(rule: inputs.Rule) -> str | None:
-    if rule.type != "DISCOUNT_CODE":
-        return None
-    for condition in rule.conditions:
-        if condition.type == "DISCOUNT_CODE" and condition.value is not None:
-            return str(condition.value)
-    return None
-
-
-@dataclass
-class _Shared:
-    """Compiled conditions and actions shared by the rules that state the same ones."""
-
-    tests: dict[tuple[inputs.Condition, type], conditions.Test | None] = field(default_factory=dict)
-    applies: dict[tuple[inputs.Action, ...], actions.Apply] = field(default_factory=dict)
-
-
-def _compile(position: int, ruleset: inputs.Ruleset, shared: _Shared) -> _Ruleset:
-    """``ruleset`` ready to price."""
-    # assumptions.ASSUME_TIES_BY_PRIORITY_ID_ORDER: rulesets without an id after those with one.
-    tie_head = (float(ruleset.priority), ruleset.id is None, ruleset.id or 0, position)
-    line_rules: list[_Rule] = []
-    cart_rules: list[_Rule] = []
-    for index, rule in enumerate(ruleset.rules):
-        if why_never_prices(rule) is not None:
-            continue
-        layer = LAYERS[rule.type]
-        tests = []
-        assumed = []
-        for condition in rule.conditions:
-            # keyed with the value's type too: True == 1 for dict keys, not for str()
-            key = (condition, type(condition.value))
-            if key in shared.tests:
-                test = shared.tests[key]
-            else:
-                test = shared.tests[key] = conditions.compile_test(condition)
-            if test is None:
-                assumed.append(condition)
-            else:
-                tests.append(test)
-        tie = (*tie_head, index)
-        compiled = _Rule(
-            position,
-            index,
-            layer,
-            float(rule.priority),
-            # assumptions.ASSUME_MISSING_STACK_ORDER_IS_ZERO
-            float(rule.stack_order or 0),
-            ruleset.app,
-            float(ruleset.priority),
-            tie,
-            tuple(tests),
-            tuple(assumed),
-            actions.compile_actions(rule, tie, shared.applies),
-            ruleset,
-            rule,
-            _code_of(rule),
-        )
-        (cart_rules if layer == 4 else line_rules).append(compiled)
-    return _Ruleset(
-        tuple(r for r in line_rules if r.layer == 2),
-        tuple(r for r in line_rules if r.layer != 2),
-        tuple(cart_rules),
-    )
+_Candidate = tuple[
+    int, rules.Compiled, Sequence[tuple[actions.LimitKey, int]], tuple[inputs.Action, ...]
+]
 
 
 def _window(ruleset: inputs.Ruleset) -> tuple[float, float] | None:
@@ -193,13 +62,13 @@ def _live(window: tuple[float, float], at: float) -> bool:
 
 
 def _compete(
-    rules: Sequence[_Rule],
+    contenders: Sequence[rules.Compiled],
     price: int,
     unit: actions.Unit,
     where: conditions.Situation,
     used: Mapping[actions.LimitKey, int],
 ) -> _Candidate | None:
-    """The competitive choice (§3) among ``rules`` applied to copies of ``price``.
+    """The competitive choice (§3) among ``contenders`` applied to copies of ``price``.
 
     Candidates are the rules whose conditions hold and whose price stays at 0 or above. Per
     app, the lowest ruleset priority wins, then in that group the lowest price: the least
@@ -208,7 +77,7 @@ def _compete(
     runs for nearly every rule of every line.
     """
     best: dict[str, _Candidate] = {}
-    for rule in rules:
+    for rule in contenders:
         for test in rule.tests:
             if not test(where, rule.position):
                 break
@@ -249,16 +118,16 @@ class Engine:
         """
         self.rulesets: tuple[inputs.Ruleset, ...] = tuple(rulesets)
         self.order_conditions: tuple[inputs.OrderCondition, ...] = tuple(order_conditions)
-        self._shared: _Shared = reuse._shared if reuse is not None else _Shared()
+        self._shared: rules.Shared = reuse._shared if reuse is not None else rules.Shared()
         self._reuse = reuse
-        self._compiled: list[_Ruleset | None] = [None] * len(self.rulesets)
+        self._compiled: list[rules.CompiledRuleset | None] = [None] * len(self.rulesets)
         self._windows = [_window(rs) for rs in self.rulesets]
         # An inactive ruleset is never a candidate (§2.1): it stays out of the index.
         self._index = selection.SelectionIndex(
             [rs.product_selection if rs.active else None for rs in self.rulesets]
         )
 
-    def _ruleset(self, position: int) -> _Ruleset:
+    def _ruleset(self, position: int) -> rules.CompiledRuleset:
         """The ruleset at ``position``, compiled (once, and shared with ``reuse`` if the same)."""
         compiled = self._compiled[position]
         if compiled is None:
@@ -271,7 +140,7 @@ class Engine:
             ):
                 compiled = other._ruleset(position)
             else:
-                compiled = _compile(position, ruleset, self._shared)
+                compiled = rules.compile_ruleset(position, ruleset, self._shared)
             self._compiled[position] = compiled
         return compiled
 
@@ -280,7 +149,7 @@ class Engine:
         found = []
         for ruleset in self.rulesets:
             for rule in ruleset.rules:
-                reason = why_never_prices(rule)
+                reason = rules.why_never_prices(rule)
                 if reason is not None:
                     ref = results.RuleRef(
                         ruleset.app,
@@ -294,11 +163,11 @@ class Engine:
                     found.append((ref, reason))
         return found
 
-    def candidates(self, item: inputs.LineItem, at: dt.datetime) -> list[inputs.Ruleset]:
+    def candidates(self, item: carts.LineItem, at: dt.datetime) -> list[inputs.Ruleset]:
         """The rulesets live at ``at`` whose selection picks ``item`` (§2.1-2), in list order."""
         return [self.rulesets[p] for p in self._candidates(item, at.timestamp())]
 
-    def _candidates(self, item: inputs.LineItem, moment: float) -> list[int]:
+    def _candidates(self, item: carts.LineItem, moment: float) -> list[int]:
         windows = self._windows
         return [
             p
@@ -308,7 +177,7 @@ class Engine:
 
     def price(
         self,
-        cart: inputs.Cart,
+        cart: carts.Cart,
         *,
         at: dt.datetime | None = None,
         cart_context: bool = True,
@@ -320,11 +189,11 @@ class Engine:
         """
         instant = cart.at or at
         if instant is None:
-            raise inputs.PricingInputError(
+            raise reading.PricingInputError(
                 f"{f'cart {cart.name}' if cart.name else 'cart'}: no instant to price at "
                 "(give the cart an `at`)"
             )
-        when = inputs.parse_instant(instant)
+        when = reading.parse_instant(instant)
         assert when is not None
         moment = when.timestamp()
         items = cart.items
@@ -386,13 +255,13 @@ class Engine:
     def _price_line(
         self,
         index: int,
-        item: inputs.LineItem,
+        item: carts.LineItem,
         unit: actions.Unit,
         candidates: Sequence[int],
         where: conditions.Situation,
         used: dict[actions.LimitKey, int],
     ) -> results.LinePrice:
-        by_layer: list[list[_Rule]] = [[], [], [], []]
+        by_layer: list[list[rules.Compiled]] = [[], [], [], []]
         discounts = by_layer[2]
         compiled = self._compiled
         for position in candidates:
@@ -407,15 +276,15 @@ class Engine:
             if not layer_rules:
                 continue
             # §2.3, assumptions.ASSUME_APPLIED_CHECKED_PER_LAYER
-            rules = (
+            contenders = (
                 [r for r in layer_rules if r.position not in applied] if applied else layer_rules
             )
-            if layer not in NO_PRIORITY_FILTER and rules:
+            if layer not in NO_PRIORITY_FILTER and contenders:
                 # §3: before conditions: a failing priority-0 rule still shuts out priority 1.
-                top = min(r.priority for r in rules)
-                rules = [r for r in rules if r.priority == top]
+                top = min(r.priority for r in contenders)
+                contenders = [r for r in contenders if r.priority == top]
             if layer in COMPETITIVE:
-                best = _compete(rules, price, unit, where, used)
+                best = _compete(contenders, price, unit, where, used)
                 if best is None:
                     continue
                 steps.append(_step(best, price))
@@ -425,7 +294,8 @@ class Engine:
             else:
                 newly: list[int] = []
                 # Stable sort: equal stack orders keep ruleset then rule order (§8).
-                for rule in sorted(rules, key=_stack_order) if len(rules) > 1 else rules:
+                stacking = sorted(contenders, key=_stack_order)
+                for rule in stacking:
                     if rule.tests and not rule.holds(where):
                         continue
                     new, taken, deferred = rule.apply(price, unit, used)
@@ -454,7 +324,7 @@ class Engine:
                     lines_of.setdefault(position, []).append(line)
         if not lines_of:
             return ()
-        held: list[_Rule] = []
+        held: list[rules.Compiled] = []
         for position in sorted(lines_of):
             for rule in self._ruleset(position).cart_rules:
                 if any(rule.holds(situations[line]) for line in lines_of[position]):
@@ -488,7 +358,7 @@ def _step(chosen: _Candidate, before: int) -> results.Step:
     )
 
 
-def _stack_order(rule: _Rule) -> float:
+def _stack_order(rule: rules.Compiled) -> float:
     return rule.stack_order
 
 

@@ -1,110 +1,36 @@
-"""The evaluator's inputs: plain frozen dataclasses, and their constructors from plain dicts.
+"""The evaluator's inputs about the shop: rulesets (rules, conditions, actions, product
+selections) and order conditions, as plain frozen dataclasses with constructors from plain dicts.
 
 Every ``from_api`` takes a mapping in the API's (and the manifest's) field names, as live JSON,
 a normalised manifest body or the sandbox's stored JSON has them, ignores fields it does not
-read, and raises ``PricingInputError`` naming the field when one it reads is unusable. Ids
-become strings (pricing-engine.md §2: ids compare as strings); instants become aware UTC
-datetimes. This module does no I/O and imports nothing else of reconciler.
+read, and raises ``reading.PricingInputError`` naming the field when one it reads is unusable.
+Ids become strings (pricing-engine.md §2: ids compare as strings); instants become aware UTC
+datetimes. The cart side is ``carts``. No I/O.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Self
+
+from reconciler.pricing.reading import (
+    PricingInputError,
+    integer,
+    mapping,
+    nested,
+    number,
+    parse_instant,
+    strings,
+    text,
+)
 
 #: The app that owns the rulesets backing discount codes (contract §5.5; the sandbox's name).
 DISCOUNT_CODE_APP = "bold-discount-codes"
 
 #: A condition's or action's value as the API carries it.
 Scalar = str | int | float | bool | None
-
-
-class PricingInputError(ValueError):
-    """An input the evaluator cannot read; the message names the object and field."""
-
-
-def _nested(prefix: str, error: PricingInputError) -> PricingInputError:
-    """``error`` (about a field of a part) re-said from the whole: ``rules[gold].`` + its text.
-
-    Paths are built only when something is wrong, so reading 10,000 good rulesets stays cheap.
-    """
-    return PricingInputError(f"{prefix}{error}")
-
-
-def _number(data: Mapping[str, Any], name: str, default: float | None = None) -> Any:
-    value = data.get(name)
-    if value is None:
-        return default
-    kind = type(value)
-    if kind is int or kind is float:
-        return value
-    if kind is not bool and isinstance(value, int | float):
-        return value
-    if isinstance(value, str):
-        try:
-            number = float(value)
-        except ValueError:
-            pass
-        else:
-            return int(number) if number.is_integer() else number
-    raise PricingInputError(f"{name}: expected a number, got {value!r}")
-
-
-def _integer(data: Mapping[str, Any], name: str, default: int | None = None) -> Any:
-    value = _number(data, name, default)
-    if type(value) is float:
-        if not value.is_integer():
-            raise PricingInputError(f"{name}: expected whole cents, got {value!r}")
-        return int(value)
-    return value
-
-
-def _text(data: Mapping[str, Any], name: str) -> str | None:
-    value = data.get(name)
-    return None if value is None else str(value)
-
-
-def _strings(value: Any, name: str) -> tuple[str, ...]:
-    """A list of strings (or one comma-separated string, as storefronts send tags)."""
-    if value is None:
-        return ()
-    if type(value) is list:
-        return tuple(str(item) for item in value if item is not None)
-    if isinstance(value, str):
-        return tuple(part.strip() for part in value.split(",") if part.strip())
-    if isinstance(value, Iterable) and not isinstance(value, Mapping):
-        return tuple(str(item) for item in value if item is not None)
-    raise PricingInputError(f"{name}: expected a list of strings, got {value!r}")
-
-
-def parse_instant(value: Any, name: str = "at") -> dt.datetime | None:
-    """An RFC 3339 string or a datetime → an aware UTC datetime (naive ones are taken as UTC)."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, dt.datetime):
-        instant = value
-    elif isinstance(value, str):
-        try:
-            instant = dt.datetime.fromisoformat(value.strip())
-        except ValueError:
-            raise PricingInputError(f"{name}: not an RFC 3339 date-time: {value!r}") from None
-    else:
-        raise PricingInputError(f"{name}: not an RFC 3339 date-time: {value!r}")
-    if instant.tzinfo is None:
-        instant = instant.replace(tzinfo=dt.UTC)
-    return instant.astimezone(dt.UTC)
-
-
-def _mapping(value: Any, name: str) -> Mapping[str, Any]:
-    if type(value) is dict:  # the common case, without an abstract-class check
-        return value
-    if value is None:
-        return {}
-    if not isinstance(value, Mapping):
-        raise PricingInputError(f"{name}: expected an object, got {value!r}")
-    return value
 
 
 # --- rulesets -----------------------------------------------------------------------------------
@@ -138,9 +64,9 @@ class ProductSelection:
 
     @classmethod
     def from_api(cls, data: Mapping[str, Any] | None) -> Self:
-        data = _mapping(data, "product_selection")
+        data = mapping(data, "product_selection")
         lists = {
-            name: frozenset(_strings(value, name))
+            name: frozenset(strings(value, name))
             for name, value in data.items()
             if name in _FILTER_NAMES and value is not None
         }
@@ -160,7 +86,7 @@ class Condition:
 
     @classmethod
     def from_api(cls, data: Mapping[str, Any]) -> Self:
-        data = _mapping(data, "condition")
+        data = mapping(data, "condition")
         value = data.get("value")
         if value is not None and not isinstance(value, str | int | float):
             raise PricingInputError(f"value: expected a scalar, got {value!r}")
@@ -168,9 +94,9 @@ class Condition:
             str(data.get("type") or ""),
             value,
             str(data.get("operator") or "="),
-            _text(data, "name"),
-            _text(data, "label"),
-            _strings(data.get("list"), "list"),
+            text(data, "name"),
+            text(data, "label"),
+            strings(data.get("list"), "list"),
         )
 
     def describe(self) -> str:
@@ -196,16 +122,16 @@ class Action:
 
     @classmethod
     def from_api(cls, data: Mapping[str, Any]) -> Self:
-        data = _mapping(data, "action")
+        data = mapping(data, "action")
         if len(data) <= 2 and "limit_scope" not in data:  # the common {type, value}
-            return cls(str(data.get("type") or ""), _number(data, "value"))
+            return cls(str(data.get("type") or ""), number(data, "value"))
         return cls(
             type=str(data.get("type") or ""),
-            value=_number(data, "value"),
-            limit=_integer(data, "limit"),
+            value=number(data, "value"),
+            limit=integer(data, "limit"),
             limit_scope=str(data.get("limit_scope") or "variant"),
-            case_price=_number(data, "case_price"),
-            case_size=_integer(data, "case_size"),
+            case_price=number(data, "case_price"),
+            case_size=integer(data, "case_size"),
         )
 
     def describe(self) -> str:
@@ -225,7 +151,7 @@ def _parts(kind: type[Condition] | type[Action], items: Any, name: str) -> tuple
         try:
             out.append(kind.from_api(item))
         except PricingInputError as exc:
-            raise _nested(f"{name}[{i}].", exc) from None
+            raise nested(f"{name}[{i}].", exc) from None
     return tuple(out)
 
 
@@ -243,15 +169,15 @@ class Rule:
 
     @classmethod
     def from_api(cls, data: Mapping[str, Any], external_id: str | None = None) -> Self:
-        data = _mapping(data, "rule")
+        data = mapping(data, "rule")
         return cls(
             str(data.get("type") or ""),
             _parts(Condition, data.get("conditions"), "conditions"),
             _parts(Action, data.get("actions"), "actions"),
-            external_id if external_id is not None else _text(data, "external_id"),
-            _integer(data, "id"),
-            _number(data, "priority", 0),
-            _number(data, "stack_order"),
+            external_id if external_id is not None else text(data, "external_id"),
+            integer(data, "id"),
+            number(data, "priority", 0),
+            number(data, "stack_order"),
         )
 
 
@@ -271,8 +197,8 @@ def _rules(raw: Any) -> tuple[Rule, ...]:
         try:
             out.append(Rule.from_api(rule, None if key is None else str(key)))
         except PricingInputError as exc:
-            named = key if key is not None else (_text(rule, "external_id") or i)
-            raise _nested(f"rules[{named}].", exc) from None
+            named = key if key is not None else (text(rule, "external_id") or i)
+            raise nested(f"rules[{named}].", exc) from None
     return tuple(out)
 
 
@@ -301,24 +227,24 @@ class Ruleset:
         ``app`` (and ``id``, for a normalised body whose server id sits in its handles) override
         what the body says.
         """
-        data = _mapping(data, "ruleset")
+        data = mapping(data, "ruleset")
         try:
             active = data.get("active")
             return cls(
                 app if app is not None else str(data.get("app") or ""),
                 _selection(data.get("product_selection")),
                 _rules(data.get("rules")),
-                _text(data, "external_id"),
-                id if id is not None else _integer(data, "id"),
+                text(data, "external_id"),
+                id if id is not None else integer(data, "id"),
                 str(data.get("public_name") or ""),
-                _number(data, "priority", 0),
+                number(data, "priority", 0),
                 True if active is None else bool(active),
                 parse_instant(data.get("start_date"), "start_date"),
                 parse_instant(data.get("expiry_date"), "expiry_date"),
             )
         except PricingInputError as exc:
             name = data.get("external_id") or data.get("id") or ""
-            raise _nested(f"ruleset {name} > ".replace("  ", " "), exc) from None
+            raise nested(f"ruleset {name} > ".replace("  ", " "), exc) from None
 
     @classmethod
     def from_discount_code(
@@ -331,18 +257,18 @@ class Ruleset:
         Its ``limits`` and ``restrict_by_emails`` are left to checkout
         (``assumptions.ASSUME_DISCOUNT_CODE_USABLE``).
         """
-        data = _mapping(data, "discount_code")
+        data = mapping(data, "discount_code")
         code = str(data.get("code") or "")
         try:
             conditions = (
                 Condition(type="DISCOUNT_CODE", value=code),
                 *_parts(Condition, data.get("conditions"), "conditions"),
             )
-            raw_action = _mapping(data.get("action"), "action")
+            raw_action = mapping(data.get("action"), "action")
             try:
                 action = Action.from_api(raw_action)
             except PricingInputError as exc:
-                raise _nested("action.", exc) from None
+                raise nested("action.", exc) from None
             rule = Rule(
                 type="DISCOUNT_CODE",
                 conditions=conditions,
@@ -354,20 +280,20 @@ class Ruleset:
                 product_selection=_selection(data.get("product_selection")),
                 rules=(rule,),
                 external_id=f"discount-code-{code}",
-                id=id if id is not None else _integer(data, "ruleset_id"),
+                id=id if id is not None else integer(data, "ruleset_id"),
                 public_name=code,
                 start_date=parse_instant(data.get("start_date"), "start_date"),
                 expiry_date=parse_instant(data.get("expiry_date"), "expiry_date"),
             )
         except PricingInputError as exc:
-            raise _nested(f"discount code {code} > ", exc) from None
+            raise nested(f"discount code {code} > ", exc) from None
 
 
 def _selection(data: Any) -> ProductSelection:
     try:
         return ProductSelection.from_api(data)
     except PricingInputError as exc:
-        raise _nested("product_selection.", exc) from None
+        raise nested("product_selection.", exc) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -381,13 +307,13 @@ class OrderCondition:
 
     @classmethod
     def from_api(cls, data: Mapping[str, Any]) -> Self:
-        data = _mapping(data, "order_condition")
+        data = mapping(data, "order_condition")
         sets = []
         for i, fs in enumerate(data.get("field_sets") or []):
             try:
-                fs = _mapping(fs, f"field_sets[{i}]")
+                fs = mapping(fs, f"field_sets[{i}]")
             except PricingInputError as exc:
-                raise _nested(
+                raise nested(
                     f"order condition {data.get('name')}={data.get('value')} > ", exc
                 ) from None
             sets.append({str(k): str(v) for k, v in fs.items() if k != "id" and v is not None})
@@ -395,135 +321,4 @@ class OrderCondition:
             name=str(data.get("name") or ""),
             value=str(data.get("value") or ""),
             field_sets=tuple(sets),
-        )
-
-
-# --- carts --------------------------------------------------------------------------------------
-
-
-#: The shipping fields an order condition's field set may test (contract §5.4).
-SHIPPING_FIELDS = ("country", "country_code", "province", "province_code", "postal_code")
-
-
-@dataclass(frozen=True, slots=True)
-class Shipping:
-    """The customer's shipping address, in the fields order conditions test."""
-
-    country: str | None = None
-    country_code: str | None = None
-    province: str | None = None
-    province_code: str | None = None
-    postal_code: str | None = None
-
-    @classmethod
-    def from_api(cls, data: Mapping[str, Any] | None) -> Self:
-        data = _mapping(data, "shipping")
-        return cls(**{name: _text(data, name) for name in SHIPPING_FIELDS})
-
-    def field(self, name: str) -> str | None:
-        """The value of an order-condition field name (``customer.shipping.country_code``)."""
-        prefix = "customer.shipping."
-        if not name.startswith(prefix) or name[len(prefix) :] not in SHIPPING_FIELDS:
-            return None
-        value: str | None = getattr(self, name[len(prefix) :])
-        return value
-
-
-@dataclass(frozen=True, slots=True)
-class Customer:
-    """Who buys: tags (customer groups), province, shipping address."""
-
-    tags: frozenset[str] = frozenset()
-    province: str | None = None
-    shipping: Shipping = field(default_factory=Shipping)
-
-    @classmethod
-    def from_api(cls, data: Mapping[str, Any] | None) -> Self:
-        data = _mapping(data, "customer")
-        try:
-            shipping = Shipping.from_api(data.get("shipping"))
-        except PricingInputError as exc:
-            raise _nested("shipping.", exc) from None
-        return cls(
-            tags=frozenset(_strings(data.get("tags"), "tags")),
-            province=_text(data, "province"),
-            shipping=shipping,
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class LineItem:
-    """One cart line: the item's ids and price, and the catalogue facts selections test."""
-
-    price: int
-    quantity: int = 1
-    sku: str | None = None
-    product_id: str | None = None
-    variant_id: str | None = None
-    collection_ids: frozenset[str] = frozenset()
-    vendor: str | None = None
-    title: str | None = None
-    product_type: str | None = None
-    properties: Mapping[str, str] = field(default_factory=dict)
-
-    @classmethod
-    def from_api(cls, data: Mapping[str, Any]) -> Self:
-        data = _mapping(data, "item")
-        price = _integer(data, "price")
-        if price is None or price < 0:
-            raise PricingInputError(f"price: expected cents ≥ 0, got {price!r}")
-        quantity = _integer(data, "quantity", 1)
-        if quantity < 1:
-            raise PricingInputError(f"quantity: expected ≥ 1, got {quantity!r}")
-        properties = _mapping(data.get("properties"), "properties")
-        return cls(
-            price=price,
-            quantity=quantity,
-            sku=_text(data, "sku"),
-            product_id=_text(data, "product_id"),
-            variant_id=_text(data, "variant_id"),
-            collection_ids=frozenset(_strings(data.get("collection_ids"), "collection_ids")),
-            vendor=_text(data, "vendor"),
-            title=_text(data, "title"),
-            product_type=_text(data, "product_type"),
-            properties={str(k): str(v) for k, v in properties.items() if v is not None},
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class Cart:
-    """Lines, a customer, an optional discount code and an optional instant to price at."""
-
-    items: tuple[LineItem, ...]
-    customer: Customer = field(default_factory=Customer)
-    discount_code: str | None = None
-    at: dt.datetime | None = None
-    name: str | None = None
-
-    @classmethod
-    def from_api(cls, data: Mapping[str, Any]) -> Self:
-        """A cart ``{name?, at?, customer?, discount_code?, items}``; errors name the cart."""
-        data = _mapping(data, "cart")
-        name = _text(data, "name")
-        where = f"cart {name} > " if name else "cart > "
-        try:
-            customer = Customer.from_api(data.get("customer"))
-        except PricingInputError as exc:
-            raise _nested(f"{where}customer.", exc) from None
-        items = []
-        for i, item in enumerate(data.get("items") or []):
-            try:
-                items.append(LineItem.from_api(item))
-            except PricingInputError as exc:
-                raise _nested(f"{where}items[{i}].", exc) from None
-        try:
-            at = parse_instant(data.get("at"), "at")
-        except PricingInputError as exc:
-            raise _nested(where, exc) from None
-        return cls(
-            items=tuple(items),
-            customer=customer,
-            discount_code=_text(data, "discount_code") or None,
-            at=at,
-            name=name,
         )

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.pricing import inputs
+from reconciler.pricing import carts, inputs
 
 #: The layer whose winner is "the" discount of a line (§3): ``DISCOUNT`` / ``DISCOUNT_CODE``.
 DISCOUNT_LAYER = 2
@@ -86,7 +86,7 @@ class LinePrice:
     """One cart line priced: the final unit price, the line total, and every step taken."""
 
     index: int
-    item: inputs.LineItem
+    item: carts.LineItem
     unit_price: int
     steps: tuple[Step, ...]
 

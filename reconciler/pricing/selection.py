@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from reconciler.pricing import inputs
+from reconciler.pricing import carts, inputs
 
 ALL_TYPES = frozenset({"PRODUCTS_ALL", "SHOPIFY_PRODUCTS_ALL"})
 SEARCH_TYPES = frozenset({"PRODUCT_SEARCH", "PRODUCTS_SEARCH", "SHOPIFY_PRODUCT_SEARCH"})
@@ -20,7 +20,7 @@ EXCEPT_TYPES = frozenset({"PRODUCTS_EXCEPT"})
 Key = tuple[str, str]
 
 
-def line_keys(line: inputs.LineItem) -> Iterator[Key]:
+def line_keys(line: carts.LineItem) -> Iterator[Key]:
     """The (filter, value) pairs a selection may name to pick ``line``.
 
     Ids compare as strings (§2.2 [E]); a product id names every variant of it; the catalogue
@@ -49,11 +49,11 @@ def selection_keys(selection: inputs.ProductSelection) -> Iterator[Key]:
             yield (name, value)
 
 
-def _names(selection: inputs.ProductSelection, line: inputs.LineItem) -> bool:
+def _names(selection: inputs.ProductSelection, line: carts.LineItem) -> bool:
     return any(value in getattr(selection, name) for name, value in line_keys(line))
 
 
-def matches(selection: inputs.ProductSelection, line: inputs.LineItem) -> bool:
+def matches(selection: inputs.ProductSelection, line: carts.LineItem) -> bool:
     """Does ``selection`` pick ``line``? (§2.2)"""
     if selection.type in ALL_TYPES:
         return True
@@ -86,7 +86,7 @@ class SelectionIndex:
                 for key in set(selection_keys(selection)):
                     self._excluded.setdefault(key, []).append(position)
 
-    def candidates(self, line: inputs.LineItem) -> list[int]:
+    def candidates(self, line: carts.LineItem) -> list[int]:
         """Positions of the rulesets whose selection picks ``line``, ascending."""
         found: set[int] = set()
         excluded: set[int] = set()
