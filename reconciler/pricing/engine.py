@@ -6,9 +6,9 @@ instant, picked by their selection, not yet applied), then layers 0-3 in order, 
 price the previous left: the rule-priority filter (layers 0, 1, 3), then either the competitive
 choice (0, 2: per app and ruleset priority the lowest price, inside one app the lowest ruleset
 priority, across apps the lowest price) or stacking by ``stack_order`` (1, 3). Layer 4 then
-takes cart-level discounts off the subtotal. No I/O; every [I] choice is a constant of ``assumptions``, the broadest two
-being ``ASSUME_SERVER_IS_STOREFRONT_ENGINE`` and ``ASSUME_NO_CURRENCY_CONVERSION`` (prices in,
-prices out, in the shop's currency).
+takes cart-level discounts off the subtotal. No I/O; every [I] choice is a constant of
+``assumptions``, the broadest two being ``ASSUME_SERVER_IS_STOREFRONT_ENGINE`` and
+``ASSUME_NO_CURRENCY_CONVERSION`` (prices in, prices out, in the shop's currency).
 """
 
 from __future__ import annotations
