@@ -121,9 +121,9 @@ def compile_ruleset(position: int, ruleset: inputs.Ruleset, shared: Shared) -> C
         for condition in rule.conditions:
             # keyed with the value's type too: True == 1 for dict keys, not for str()
             key = (condition, type(condition.value))
-            if key in shared.tests:
+            try:
                 test = shared.tests[key]
-            else:
+            except KeyError:  # the first rule stating this condition
                 test = shared.tests[key] = conditions.compile_test(condition)
             if test is None:
                 assumed.append(condition)
