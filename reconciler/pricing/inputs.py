@@ -248,17 +248,24 @@ class Ruleset:
 
     @classmethod
     def from_discount_code(
-        cls, data: Mapping[str, Any], *, app: str = DISCOUNT_CODE_APP, id: int | None = None
+        cls,
+        data: Mapping[str, Any],
+        *,
+        code: str | None = None,
+        app: str = DISCOUNT_CODE_APP,
+        id: int | None = None,
     ) -> Self:
         """The ruleset Bold stands a discount code on (contract §5.5): one ``DISCOUNT_CODE`` rule
         whose conditions are ``DISCOUNT_CODE = code`` and the code's own, its action the code's.
 
-        ``data`` is one code as the API returns it (``code``) or as planned (``code`` given).
+        ``data`` is one code as the API returns it (with ``code``), or a planned configuration
+        (a normalised body, whose code is its identity, or a manifest entry, one call per name
+        of its ``codes``) with ``code`` given.
         Its ``limits`` and ``restrict_by_emails`` are left to checkout
         (``assumptions.ASSUME_DISCOUNT_CODE_USABLE``).
         """
         data = mapping(data, "discount_code")
-        code = str(data.get("code") or "")
+        code = code if code is not None else str(data.get("code") or "")
         try:
             conditions = (
                 Condition(type="DISCOUNT_CODE", value=code),

@@ -230,6 +230,19 @@ def test_a_discount_code_needs_its_code_and_conditions(
     assert price_with_code(**kwargs).unit_price == expected
 
 
+def test_a_planned_code_names_itself() -> None:
+    # a manifest entry states `codes`; the normalised body keeps the code in its identity only
+    planned = {key: value for key, value in SPRING.items() if key != "code"} | {
+        "codes": ["SPRING15", "EASTER"]
+    }
+    engine = pricing.Engine(
+        [pricing.Ruleset.from_discount_code(planned, code=code) for code in planned["codes"]]
+    )
+    body = {"items": [ITEM], "customer": {"tags": ["silver"]}, "discount_code": "easter"}
+    priced = engine.price(pricing.Cart.from_api(body), at=AT).lines[0]
+    assert (priced.unit_price, priced.discount_code) == (850, "EASTER")
+
+
 def test_a_code_competes_with_other_apps_discounts_for_the_best_price() -> None:
     better = ruleset("sale", rule("twenty", actions=[pct(-20)]))
     worse = ruleset("sale", rule("ten", actions=[pct(-10)]))
