@@ -96,7 +96,9 @@ def naive(shop: list[dict[str, Any]], cart: dict[str, Any]) -> list[tuple[int, s
                     k: min(v, key=lambda c: (c[0], tie(c))) for k, v in groups.items()
                 }  # 2.
                 per_app = {}
-                for (app, prio), c in sorted(best_of_group.items(), key=lambda kv: kv[0][1]):  # 3.
+                for (app, _priority), c in sorted(
+                    best_of_group.items(), key=lambda kv: kv[0][1]
+                ):  # 3.
                     per_app.setdefault(app, c)
                 new, rs, _ = min(per_app.values(), key=lambda c: (c[0], tie(c)))  # 4.
                 price = new
