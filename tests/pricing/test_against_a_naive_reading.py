@@ -3,8 +3,8 @@
 The reference below follows pricing-engine.md §2-§5 step by step, as plainly as it can be
 written: scan every ruleset, group candidates as §3 lists the steps, sort and take the first.
 Hypothesis draws shops of several apps, priorities, stack orders, rule types (refused ones
-too), conditions and actions, and carts; the engine must give the same unit price and the
-same layer-2 winner for every line.
+too), conditions and actions (limited ones too, whose units only an applied rule uses up), and
+carts; the engine must give the same unit price and the same layer-2 winner for every line.
 """
 
 from __future__ import annotations
@@ -39,22 +39,39 @@ def holds(condition: dict[str, Any], line: dict[str, Any], cart: dict[str, Any])
     return quantity >= condition["value"]  # QTY_BY_VARIANT >=
 
 
-def act(actions: list[dict[str, Any]], price: int) -> int:
-    for action in actions:
+def act(
+    actions: list[dict[str, Any]],
+    price: int,
+    line: dict[str, Any],
+    used: dict[Any, int],
+    rule_key: Any,
+) -> tuple[int, list[tuple[Any, int]]]:
+    """The actions on one unit; limited units counted per rule, action and variant."""
+    taken = []
+    for n, action in enumerate(actions):
         kind, value = action["type"], action["value"]
-        if kind == "PRICE_ADJUST_PERCENT":
-            price = price + js_round(price * value / 100)
-        elif kind == "PRICE_ADJUST_RELATIVE":
-            price = price + value
-        elif kind == "PRICE_ADJUST_ABSOLUTE":
-            price = value
-        elif kind == "CHARM_PRICE" and price >= 100:
-            price = price // 100 * 100 + value
-    return price
+        base = kind.removesuffix("_WITH_LIMIT")
+        if base == "PRICE_ADJUST_PERCENT":
+            adjusted = price + js_round(price * value / 100)
+        elif base == "PRICE_ADJUST_RELATIVE":
+            adjusted = price + value
+        elif base == "PRICE_ADJUST_ABSOLUTE":
+            adjusted = value
+        elif kind == "CHARM_PRICE":
+            adjusted = price // 100 * 100 + value if price >= 100 else price
+        if kind.endswith("_WITH_LIMIT"):
+            key = (rule_key, n, line["variant_id"])
+            units = min(line["quantity"], max(0, action["limit"] - used.get(key, 0)))
+            taken.append((key, units))
+            q = line["quantity"]
+            adjusted = js_round((adjusted * units + price * (q - units)) / q)
+        price = adjusted
+    return price, taken
 
 
 def naive(shop: list[dict[str, Any]], cart: dict[str, Any]) -> list[tuple[int, str | None]]:
     out = []
+    used: dict[Any, int] = {}
     for line in cart["items"]:
         price = line["price"]
         picked = [
@@ -83,9 +100,9 @@ def naive(shop: list[dict[str, Any]], cart: dict[str, Any]) -> list[tuple[int, s
                 found = []
                 for rs, i, r in rules:
                     if all(holds(c, line, cart) for c in r["conditions"]):
-                        new = act(r["actions"], price)
+                        new, taken = act(r["actions"], price, line, used, (rs["external_id"], i))
                         if new >= 0:
-                            found.append((new, rs, i))
+                            found.append((new, rs, i, taken))
                 if not found:
                     continue
                 tie = lambda c: (c[1]["priority"], c[1]["id"], c[2])  # noqa: E731
@@ -100,19 +117,23 @@ def naive(shop: list[dict[str, Any]], cart: dict[str, Any]) -> list[tuple[int, s
                     best_of_group.items(), key=lambda kv: kv[0][1]
                 ):  # 3.
                     per_app.setdefault(app, c)
-                new, rs, _ = min(per_app.values(), key=lambda c: (c[0], tie(c)))  # 4.
+                new, rs, _, taken = min(per_app.values(), key=lambda c: (c[0], tie(c)))  # 4.
+                for key, units in taken:  # only the winner uses up its limited units
+                    used[key] = used.get(key, 0) + units
                 price = new
                 applied.add(rs["external_id"])
                 if layer == 2:
                     winner = rs["external_id"]
             else:
                 newly = []
-                for rs, _, r in sorted(rules, key=lambda x: x[2].get("stack_order", 0)):
+                for rs, i, r in sorted(rules, key=lambda x: x[2].get("stack_order", 0)):
                     if all(holds(c, line, cart) for c in r["conditions"]):
-                        new = act(r["actions"], price)
+                        new, taken = act(r["actions"], price, line, used, (rs["external_id"], i))
                         if new >= 0:
                             price = new
                             newly.append(rs["external_id"])
+                            for key, units in taken:
+                                used[key] = used.get(key, 0) + units
                 applied.update(newly)
         out.append((price, winner))
     return out
@@ -131,6 +152,16 @@ ACTION = st.one_of(
     st.builds(lambda v: {"type": "PRICE_ADJUST_RELATIVE", "value": v}, st.integers(-1500, 500)),
     st.builds(lambda v: {"type": "PRICE_ADJUST_ABSOLUTE", "value": v}, st.integers(0, 3000)),
     st.builds(lambda v: {"type": "CHARM_PRICE", "value": v}, st.sampled_from([0, 95, 99])),
+    st.builds(
+        lambda v, limit: {"type": "PRICE_ADJUST_PERCENT_WITH_LIMIT", "value": v, "limit": limit},
+        st.integers(-100, 0),
+        st.integers(0, 3),
+    ),
+    st.builds(
+        lambda v, limit: {"type": "PRICE_ADJUST_ABSOLUTE_WITH_LIMIT", "value": v, "limit": limit},
+        st.integers(0, 3000),
+        st.integers(0, 3),
+    ),
 )
 RULE = st.fixed_dictionaries(
     {
