@@ -20,8 +20,10 @@ update discount code                                  PUT discount_codes/{id}
 delete discount code                                  DELETE discount_codes/{id}
 ====================================================  =========================================
 
-A POST whose outcome is unknown (``AmbiguousWrite``) is read back and finished, never repeated
-blindly. This module builds calls; it does not run them (``apply.py`` does) and decides nothing
+Any write whose outcome is unknown (``AmbiguousWrite``: a POST that got no answer, or any write
+answered 2xx with a body that cannot be read) is read back and finished, never repeated blindly;
+deletes read back inside ``operations`` (a 404 counts as done only when a read confirms it).
+This module builds calls; it does not run them (``apply.py`` does) and decides nothing
 about what should change (the plan's job).
 """
 
@@ -91,20 +93,24 @@ def ruleset_calls(change: model.Change) -> list[Call]:
     key = change.key
     eid = key.ident[0]
     if isinstance(change, model.Create):
-        body = state.ruleset_to_api(change.desired.body)
         return [
             Call(
                 change,
                 "create",
                 "upsert_ruleset",
-                lambda c: _void(c.upsert_ruleset(eid, body)),
+                functools.partial(_upsert_ruleset, change.desired),
                 _phase(change),
             )
         ]
     if isinstance(change, model.Delete):
+        ruleset_id = change.live.handles.get("id")
         return [
             Call(
-                change, "delete", "delete_ruleset", lambda c: c.delete_ruleset(eid), _phase(change)
+                change,
+                "delete",
+                "delete_ruleset",
+                lambda c: c.delete_ruleset(eid, id=ruleset_id),
+                _phase(change),
             )
         ]
     desired, live = change.desired.body, change.live.body
@@ -127,24 +133,50 @@ def ruleset_calls(change: model.Change) -> list[Call]:
             name for name, needed in (("patch_ruleset", patch), ("delete_rules", ids)) if needed
         ]
 
+        def patched(live: model.Resource) -> bool:
+            return all(live.body["rules"].get(r) == want_rules[r] for r in touched) and all(
+                live.body.get(k) == desired[k] for k in top_changed
+            )
+
         def run(client: client_module.BoldClient) -> None:
             # One call object, so the bulk delete never races the PATCH on the same ruleset.
             if patch is not None:
-                client.patch_ruleset(eid, patch)
+                _settle(
+                    client,
+                    lambda: _void(client.patch_ruleset(eid, patch)),
+                    lambda: _ruleset_is(client, eid, patched),
+                )
             if ids:
                 client.delete_rules(eid, ids)
 
         return [Call(change, "update", "+".join(operations), run, _phase(change))]
-    body = state.ruleset_to_api(desired)
     return [
         Call(
             change,
             "update",
             "upsert_ruleset",
-            lambda c: _void(c.upsert_ruleset(eid, body)),
+            functools.partial(_upsert_ruleset, change.desired),
             _phase(change),
         )
     ]
+
+
+def _upsert_ruleset(desired: model.Resource, client: client_module.BoldClient) -> None:
+    eid = desired.key.ident[0]
+    body = state.ruleset_to_api(desired.body)
+    _settle(
+        client,
+        lambda: _void(client.upsert_ruleset(eid, body)),
+        lambda: _ruleset_is(client, eid, lambda live: live.fingerprint() == desired.fingerprint()),
+    )
+
+
+def _ruleset_is(
+    client: client_module.BoldClient, eid: str, check: Callable[[model.Resource], bool]
+) -> bool:
+    """Read a ruleset back: does it exist and pass ``check``?"""
+    found = client.get_ruleset(eid)
+    return found is not None and check(state.ruleset_resource(found))
 
 
 def _unnamed_id(rule_ids: Mapping[str, Any], rule: str) -> int | None:
@@ -191,13 +223,12 @@ def order_condition_calls(change: model.Change) -> list[Call]:
         or any(k not in ids_by_set for k in gone_keys)
     ):
         # Anything beyond field sets, or a field set without a known id: restate it whole.
-        body = state.order_condition_to_api(desired)
         return [
             Call(
                 change,
                 "update",
                 "replace_order_condition",
-                lambda c: _void(c.replace_order_condition(name, value, body)),
+                functools.partial(_replace_order_condition, change.desired),
                 _phase(change),
             )
         ]
@@ -215,6 +246,20 @@ def order_condition_calls(change: model.Change) -> list[Call]:
     return [Call(change, "update", "+".join(operations), run, _phase(change))]
 
 
+def _replace_order_condition(desired: model.Resource, client: client_module.BoldClient) -> None:
+    name, value = desired.key.ident
+    body = state.order_condition_to_api(desired.body)
+
+    def settled() -> bool:
+        found = client.get_order_condition(name, value)
+        return (
+            found is not None
+            and state.order_condition_resource(found).fingerprint() == desired.fingerprint()
+        )
+
+    _settle(client, lambda: _void(client.replace_order_condition(name, value, body)), settled)
+
+
 def discount_code_calls(changes: Sequence[model.Change]) -> list[Call]:
     """Creates sharing one configuration become one POST; updates and deletes one call each."""
     calls: list[Call] = []
@@ -224,14 +269,12 @@ def discount_code_calls(changes: Sequence[model.Change]) -> list[Call]:
             groups.setdefault(change.desired.fingerprint(), []).append(change)
         elif isinstance(change, model.Update):
             code_id = change.live.handles["id"]
-            # No ``code``: the contract reserves it for renames, and identity never changes here.
-            body = state.discount_code_to_api(change.desired.body)
             calls.append(
                 Call(
                     change,
                     "update",
                     "update_discount_code",
-                    functools.partial(_update_code, code_id, body),
+                    functools.partial(_update_code, code_id, change.desired),
                     _phase(change),
                 )
             )
@@ -242,7 +285,7 @@ def discount_code_calls(changes: Sequence[model.Change]) -> list[Call]:
                     change,
                     "delete",
                     "delete_discount_code",
-                    functools.partial(_delete_code, code_id),
+                    functools.partial(_delete_code, code_id, change.key.ident[0]),
                     _phase(change),
                 )
             )
@@ -262,12 +305,22 @@ def discount_code_calls(changes: Sequence[model.Change]) -> list[Call]:
     return calls
 
 
-def _update_code(code_id: int, body: Mapping[str, Any], client: client_module.BoldClient) -> None:
-    client.update_discount_code(code_id, body)
+def _update_code(code_id: int, desired: model.Resource, client: client_module.BoldClient) -> None:
+    # No ``code``: the contract reserves it for renames, and identity never changes here.
+    body = state.discount_code_to_api(desired.body)
+
+    def settled() -> bool:
+        found = client.get_discount_code(code_id)
+        return (
+            found is not None
+            and state.discount_code_resource(found).fingerprint() == desired.fingerprint()
+        )
+
+    _settle(client, lambda: _void(client.update_discount_code(code_id, body)), settled)
 
 
-def _delete_code(code_id: int, client: client_module.BoldClient) -> None:
-    client.delete_discount_code(code_id)
+def _delete_code(code_id: int, code: str, client: client_module.BoldClient) -> None:
+    client.delete_discount_code(code_id, code=code)
 
 
 def calls_for(changes: Sequence[model.Change]) -> list[Call]:
@@ -312,8 +365,10 @@ def _void(_: Any) -> None:
 AMBIGUOUS_ATTEMPTS = 6
 
 
-def _settle(send: Callable[[], None], settled: Callable[[], bool]) -> None:
-    """Send a non-idempotent write; whenever its outcome is unknown, read back before resending.
+def _settle(
+    client: client_module.BoldClient, send: Callable[[], None], settled: Callable[[], bool]
+) -> None:
+    """Send a write; whenever its outcome is unknown, read back before resending.
 
     ``settled`` reads the shop and answers whether the write (or what is left of it) is done;
     it also narrows what the next ``send`` carries. Never resends what already exists.
@@ -323,6 +378,7 @@ def _settle(send: Callable[[], None], settled: Callable[[], bool]) -> None:
             send()
             return
         except errors.AmbiguousWrite:
+            client.annotate("outcome unknown: read back")
             if settled():
                 return
     send()
@@ -340,7 +396,7 @@ def _create_order_condition(client: client_module.BoldClient, desired: model.Res
             client.replace_order_condition(name, value, body)
         return True
 
-    _settle(lambda: _void(client.create_order_condition(body)), settled)
+    _settle(client, lambda: _void(client.create_order_condition(body)), settled)
 
 
 def _add_field_sets(
@@ -357,7 +413,7 @@ def _add_field_sets(
         pending[:] = [fs for fs in pending if model.canonical_json(fs) not in present]
         return not pending
 
-    _settle(lambda: _void(client.add_field_sets(name, value, pending)), settled)
+    _settle(client, lambda: _void(client.add_field_sets(name, value, pending)), settled)
 
 
 def _create_discount_codes(
@@ -370,6 +426,7 @@ def _create_discount_codes(
         return not pending
 
     _settle(
+        client,
         lambda: _void(
             client.create_discount_codes(state.discount_code_to_api(desired, codes=pending))
         ),

@@ -19,7 +19,17 @@ Retry rules, in one place:
   so ``errors.AmbiguousWrite`` is raised at once, carrying ``read_back``.
 * A connection that was never made (refused, connect timeout) is retried for every method:
   nothing was sent.
-* Everything else (400, 401, 403, 404, 409, 422, ...) is final.
+* A 2xx whose body is not a JSON object (empty, cut short, an HTML page): a GET is retried like
+  a 5xx (reads are safe to repeat), and ends in ``errors.BadResponse`` saying what was wrong with
+  the body (empty, truncated JSON at byte N, not an object); a write raises
+  ``errors.AmbiguousWrite`` at once (the server said yes, but what it did cannot be read from the
+  answer), so the caller reads back. A DELETE's empty body is its documented success.
+* Everything else (400, 401, 403, 404, 409, 422, ...) is final; a 403 names the scope the route
+  needs (``routes.SCOPES``).
+
+Every retry except a 429's is announced as it happens, one WARNING line on the
+``reconciler.client`` logger (what, why, when the next attempt goes), so a run against an
+unreachable API is never silent; a 429 is pacing, not trouble, and is logged at INFO.
 
 Retries are capped per call by ``max_retry_seconds`` of total time, by ``max_attempts`` attempts
 for 5xx and connection failures, and separately by ``max_rate_limited`` retries after a 429: a
@@ -30,6 +40,7 @@ on a healthy server.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import difflib
 import email.utils
 import json
@@ -71,6 +82,7 @@ SANDBOX_BASE_URL = "http://sandbox.invalid"
 _MAX_PAGES = 10_000  # a server that never stops paging is broken; stop rather than spin
 _BODY_LOG_LIMIT = 2000
 _IDEMPOTENT = frozenset({"GET", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
+_READS = frozenset({"GET", "HEAD", "OPTIONS"})
 _SECRET_KEY = re.compile(r"token|secret|password|authorization|api[_-]?key", re.IGNORECASE)
 _HEADER_SAFE = re.compile(r"[!-~]+")  # visible ASCII: anything else breaks or leaks in a header
 _VERSION_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -191,6 +203,8 @@ class Exchange:
     attempts: int
     finished_at: str
     error: str = ""
+    #: Why a failed status was not a failure of the call (``annotate``): "not there", say.
+    note: str = ""
 
 
 class _Recorder:
@@ -434,6 +448,12 @@ class BoldClient(operations.Operations):
         finally:
             stack.remove(seen)
 
+    def annotate(self, note: str) -> None:
+        """Attach ``note`` to the call this thread finished last (the ledger shows it)."""
+        for seen in self._observers.__dict__.get("stack") or ():
+            if seen:
+                seen[-1] = dataclasses.replace(seen[-1], note=note)
+
     def _notify(
         self,
         route: str,
@@ -499,7 +519,7 @@ class BoldClient(operations.Operations):
                     or spent + delay > self.max_retry_seconds
                 ):
                     self._fail(route, method, where, started, retry.final)
-                log.debug("%s %s: %s; retrying in %.2f s", method, where, retry.final, delay)
+                self._announce(retry, method, where, delay, attempt, refusals)
                 self._sleep(delay)
                 continue
             except errors.ApiError as exc:
@@ -519,6 +539,38 @@ class BoldClient(operations.Operations):
             if body is not None:
                 log.debug("%s %s response body: %s", method, where, self._redacted(body))
             return ApiResponse(method, path, response.status_code, body, attempt, elapsed_ms)
+
+    def _announce(
+        self,
+        retry: _Retry,
+        method: str,
+        where: str,
+        delay: float,
+        attempt: int,
+        refusals: Counter[bool],
+    ) -> None:
+        """One line per retry: what is retried, why, and when the next attempt goes."""
+        final = retry.final
+        if retry.rate_limited:
+            why = "429 rate limited"
+            budget = self.max_rate_limited + 1
+            level = logging.INFO  # pacing, not trouble: counted in the stats, not shouted
+        else:
+            status = final.status if final.status is not None else "no answer"
+            why = f"{status}" + (f": {final.api_message}" if final.api_message else "")
+            why += f" ({final.detail})" if final.detail else ""
+            budget = self.max_attempts
+            level = logging.WARNING
+        log.log(
+            level,
+            "%s %s: %s; attempt %d of %d in %.1f s",
+            method,
+            where.partition("?")[0] if level == logging.WARNING else where,
+            why,
+            refusals[retry.rate_limited] + 1,
+            budget,
+            delay,
+        )
 
     def _fail(
         self, route: str, method: str, where: str, started: float, exc: errors.ApiError
@@ -582,7 +634,16 @@ class BoldClient(operations.Operations):
                 detail=f"redirected to {target.host}{target.path}; check the target's api_url",
             )
         if status >= 400:
-            raise self._error(_STATUS_ERRORS.get(status, errors.ApiError), response, common)
+            extra = {"scope": routes.SCOPES.get(route, "")} if status == 403 else {}
+            raise self._error(_STATUS_ERRORS.get(status, errors.ApiError), response, common, extra)
+        problem = _body_problem(method, response)
+        if problem is not None:
+            if method in _READS:
+                # A read is safe to repeat: a body cut short by a proxy or a hiccup usually
+                # comes whole the next time.
+                error = errors.BadResponse(**common, status=status, detail=problem)
+                raise _Retry(error, self._backoff(attempt))
+            raise self._ambiguous(route, read_back, common, response, None, problem=problem)
         return response
 
     def _backoff(self, attempt: int) -> float:
@@ -606,20 +667,15 @@ class BoldClient(operations.Operations):
 
     def _parse(self, method: str, path: str, response: httpx.Response, attempt: int) -> Any:
         if not response.content.strip():
-            return None  # 204, or a 200 with no body: both mean done (contract §3)
-        try:
-            return response.json()
-        except ValueError as exc:
-            raise errors.BadResponse(
-                method=method,
-                path=path,
-                status=response.status_code,
-                attempts=attempt,
-                detail=f"expected JSON, got {_content_type(response)}",
-            ) from exc
+            return None  # a DELETE's 204, or its 200 with no body: both mean done (contract §3)
+        return response.json()  # ``_body_problem`` has found it to be a JSON object
 
     def _error(
-        self, kind: type[errors.ApiError], response: httpx.Response, common: dict[str, Any]
+        self,
+        kind: type[errors.ApiError],
+        response: httpx.Response,
+        common: dict[str, Any],
+        extra: Mapping[str, Any] | None = None,
     ) -> errors.ApiError:
         try:
             body = response.json()
@@ -645,10 +701,16 @@ class BoldClient(operations.Operations):
             api_message=self._scrub(str(body.get("message", ""))),
             code=str(body.get("code", "")),
             field_errors=field_errors,
+            **(extra or {}),
         )
 
     def _no_response(self, exc: httpx.HTTPError, common: dict[str, Any]) -> errors.ApiError:
-        error = errors.ConnectionFailed(**common, status=None, detail=self._scrub(_describe(exc)))
+        detail = self._scrub(_describe(exc))
+        if isinstance(exc, _NOT_SENT) and self.base_url != SANDBOX_BASE_URL:
+            url = httpx.URL(self.base_url)
+            where = f"{url.host}:{url.port}" if url.port else url.host
+            detail = f"could not connect to {where} ({detail})"
+        error = errors.ConnectionFailed(**common, status=None, detail=detail)
         error.__cause__ = exc  # kept for when this ends up raised after the last retry
         return error
 
@@ -659,8 +721,15 @@ class BoldClient(operations.Operations):
         common: dict[str, Any],
         response: httpx.Response | None,
         exc: httpx.HTTPError | None,
+        *,
+        problem: str = "",
     ) -> errors.AmbiguousWrite:
-        what = self._scrub(_describe(exc)) if exc is not None else "the server failed mid-write"
+        if exc is not None:
+            what = self._scrub(_describe(exc))
+        elif problem:
+            what = f"the server said yes but {problem}"
+        else:
+            what = "the server failed mid-write"
         return errors.AmbiguousWrite(
             **common,
             status=response.status_code if response is not None else None,
@@ -829,6 +898,44 @@ def _retry_after(response: httpx.Response) -> float | None:
 
 def _first(value: float | None, fallback: float) -> float:
     return fallback if value is None else value
+
+
+def _body_problem(method: str, response: httpx.Response) -> str | None:
+    """What is wrong with a 2xx answer's body, or None when it is what the contract promises.
+
+    Every success carries a JSON object (contract §3), except a DELETE's, which may be empty.
+    """
+    content = response.content
+    if not content.strip():
+        if method == "DELETE":
+            return None
+        return "the answer's body was empty"
+    try:
+        body = json.loads(content)
+    except UnicodeDecodeError:
+        return f"the answer's body was not UTF-8 text ({_content_type(response)})"
+    except json.JSONDecodeError as exc:
+        at = len(exc.doc[: exc.pos].encode("utf-8"))
+        if exc.doc[exc.pos :].strip() == "":
+            return f"the answer's body was truncated JSON: it stops at byte {at} of {len(content)}"
+        if exc.pos == 0 or not exc.doc.lstrip().startswith(("{", "[")):
+            return f"the answer's body was not JSON ({_content_type(response)})"
+        return f"the answer's body was invalid JSON at byte {at} ({exc.msg})"
+    if not isinstance(body, dict):
+        return f"the answer's body was a JSON {_json_kind(body)}, not an object"
+    return None
+
+
+def _json_kind(value: Any) -> str:
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, bool):
+        return "boolean"
+    if value is None:
+        return "null"
+    return "number"
 
 
 def _content_type(response: httpx.Response) -> str:

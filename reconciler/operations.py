@@ -9,7 +9,7 @@ goes through ``request``, ``list_all`` or ``_path``, which the client implements
 from __future__ import annotations
 
 import abc
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,6 +67,10 @@ class Operations(abc.ABC):
     def _path(self, route: str, path_params: Mapping[str, str | int]) -> str:
         """The URL path of a route with its parameters filled in."""
 
+    @abc.abstractmethod
+    def annotate(self, note: str) -> None:
+        """Say why the call just finished did not fail although its status says so."""
+
     # ---------------------------------------------------------------- typed reads
 
     def shop_info(self) -> dict[str, Any]:
@@ -104,9 +108,22 @@ class Operations(abc.ABC):
             return total
         return None
 
+    def list_rulesets_of_all_apps(self) -> list[dict[str, Any]]:
+        """Every app's rulesets (``include_all_apps=true``): never used to plan a change.
+
+        Only for telling a user that the rulesets a plan would create already exist under
+        another app (``state.fetch_live`` decides when that read is worth it). Contract §7.4:
+        nothing read here may ever become an update or a delete.
+        """
+        return self.list_all("list_rulesets", "rulesets", params={"include_all_apps": "true"})
+
     def get_ruleset(self, external_id: str) -> dict[str, Any] | None:
         """One of this app's rulesets by external id, or None."""
         return self._get_one("get_ruleset", "ruleset", {"external_id": external_id})
+
+    def get_ruleset_by_id(self, id: int | str) -> dict[str, Any] | None:
+        """One of this app's rulesets by its server id, or None."""
+        return self._get_one("get_ruleset_by_id", "ruleset", {"id": id})
 
     def list_order_conditions(self) -> list[dict[str, Any]]:
         """Every order condition of the shop, with its field sets (``deep=true``)."""
@@ -137,6 +154,7 @@ class Operations(abc.ABC):
         try:
             response = self.request(route, path_params=path_params)
         except errors.NotFound:
+            self.annotate("not there")
             return None
         return _object(response, key)
 
@@ -158,13 +176,54 @@ class Operations(abc.ABC):
         )
         return _object(response, "ruleset")
 
-    def delete_ruleset(self, external_id: str) -> None:
-        """Delete one of this app's rulesets; one already gone counts as deleted."""
-        self._delete("delete_ruleset", {"external_id": external_id})
+    def delete_ruleset(self, external_id: str, *, id: int | str | None = None) -> None:
+        """Delete one of this app's rulesets; a 404 counts as deleted once a read confirms it.
+
+        The read goes by server ``id`` when known (another path than the DELETE's, so a wrong
+        external id or route cannot confirm itself), else by external id.
+        """
+
+        def gone() -> bool:
+            if id is not None:
+                return self.get_ruleset_by_id(id) is None
+            return self.get_ruleset(external_id) is None
+
+        self._delete("delete_ruleset", {"external_id": external_id}, gone=gone, what="ruleset")
 
     def delete_rules(self, external_id: str, rule_ids: list[int]) -> None:
-        """Delete rules of a ruleset by their ids, in one call."""
-        self._delete("delete_rules", {"external_id": external_id}, {"rule_ids": list(rule_ids)})
+        """Delete rules of a ruleset by their ids, in one call.
+
+        The API deletes nothing when one id is unknown (404): the ruleset is read back, and the
+        ids still there are sent once more; a 404 with every id still there is a failure.
+        """
+        wanted = [int(i) for i in rule_ids]
+        remaining: list[int] = []
+
+        def gone() -> bool:
+            found = self.get_ruleset(external_id)
+            there = {r.get("id") for r in (found or {}).get("rules") or [] if isinstance(r, dict)}
+            remaining[:] = [i for i in wanted if i in there]
+            return not remaining
+
+        try:
+            self._delete(
+                "delete_rules",
+                {"external_id": external_id},
+                {"rule_ids": wanted},
+                gone=gone,
+                what="rules",
+            )
+        except errors.NotDeleted:
+            if not remaining or len(remaining) == len(wanted):
+                raise
+            # Some were deleted by someone else meanwhile: delete the rest.
+            self._delete(
+                "delete_rules",
+                {"external_id": external_id},
+                {"rule_ids": remaining},
+                gone=gone,
+                what="rules",
+            )
 
     def create_order_condition(self, body: Mapping[str, Any]) -> dict[str, Any]:
         """Create an order condition (POST: an unknown outcome raises ``AmbiguousWrite``)."""
@@ -186,8 +245,13 @@ class Operations(abc.ABC):
         return _object(response, "order_condition")
 
     def delete_order_condition(self, name: str, value: str) -> None:
-        """Delete one order condition; one already gone counts as deleted."""
-        self._delete("delete_order_condition", {"name": name, "value": value})
+        """Delete one order condition; a 404 counts as deleted once a read confirms it."""
+        self._delete(
+            "delete_order_condition",
+            {"name": name, "value": value},
+            gone=lambda: self.get_order_condition(name, value) is None,
+            what="order condition",
+        )
 
     def add_field_sets(
         self, name: str, value: str, field_sets: list[dict[str, Any]]
@@ -203,8 +267,15 @@ class Operations(abc.ABC):
 
     def delete_field_sets(self, name: str, value: str, field_set_ids: list[int]) -> None:
         """Delete field sets of an order condition by id, in one call."""
-        body = {"name": name, "value": value, "field_set_ids": list(field_set_ids)}
-        self._delete("delete_field_sets", {}, body)
+        wanted = [int(i) for i in field_set_ids]
+
+        def gone() -> bool:
+            found = self.get_order_condition(name, value)
+            there = {fs.get("id") for fs in (found or {}).get("field_sets") or []}
+            return not there & set(wanted)
+
+        body = {"name": name, "value": value, "field_set_ids": wanted}
+        self._delete("delete_field_sets", {}, body, gone=gone, what="field sets")
 
     def create_discount_codes(self, body: Mapping[str, Any]) -> list[dict[str, Any]]:
         """Create one discount code per name in ``codes`` (POST: may raise ``AmbiguousWrite``)."""
@@ -224,16 +295,61 @@ class Operations(abc.ABC):
         )
         return _object(response, "discount_code")
 
-    def delete_discount_code(self, id: int | str) -> None:
-        """Delete a discount code; one already gone counts as deleted."""
-        self._delete("delete_discount_code", {"id": id})
+    def delete_discount_code(self, id: int | str, *, code: str | None = None) -> None:
+        """Delete a discount code; a 404 counts as deleted once a read confirms it.
 
-    def _delete(self, route: str, path_params: Mapping[str, str | int], body: Any = None) -> None:
-        # A DELETE retried after a dropped response meets 404: the first attempt did the work.
-        try:
-            self.request(route, path_params=path_params, json=body)
-        except errors.NotFound:
-            return
+        With ``code`` the read lists codes by that name (another path than the DELETE's);
+        without, it gets the code by id.
+        """
+
+        def gone() -> bool:
+            if code is None:
+                return self.get_discount_code(id) is None
+            wanted = code.casefold()
+            listed = self.list_discount_codes(name=code)
+            return not any(str(d.get("code", "")).casefold() == wanted for d in listed)
+
+        self._delete("delete_discount_code", {"id": id}, gone=gone, what="discount code")
+
+    def _delete(
+        self,
+        route: str,
+        path_params: Mapping[str, str | int],
+        body: Any = None,
+        *,
+        gone: Callable[[], bool],
+        what: str,
+    ) -> None:
+        """Send a DELETE; believe a 404 ("already gone") only when ``gone`` reads it so.
+
+        A DELETE retried after a dropped answer meets 404 because the first attempt did the
+        work; a DELETE on a wrong path meets 404 too, and then the object is still there.
+        """
+        for resend in (True, False):
+            try:
+                self.request(route, path_params=path_params, json=body)
+                return
+            except errors.AmbiguousWrite:
+                # A 2xx whose body cannot be read: read back; if it is still there, once more.
+                self.annotate("outcome unknown: read back")
+                if gone():
+                    return
+                if not resend:
+                    raise
+            except errors.NotFound as exc:
+                self.annotate("404: read back to check it is gone")
+                if gone():
+                    return
+                raise errors.NotDeleted(
+                    method=exc.method,
+                    path=exc.path,
+                    status=exc.status,
+                    api_message=exc.api_message,
+                    code=exc.code,
+                    attempts=exc.attempts,
+                    detail=f"yet the {what} is still there when read back: nothing was deleted "
+                    f"(check routes: {route} in boldrules.yaml, or how the object is identified)",
+                ) from exc
 
 
 def _wrap(key: str, body: Mapping[str, Any]) -> dict[str, Any]:
