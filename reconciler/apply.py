@@ -338,7 +338,13 @@ def check_saved_plan(
         changes=tuple(changes),
         fingerprints={str(c.key): c.live_fingerprint for c in saved.changes},
         left_alone=dict(saved.document.get("left_alone", {})),
-        safety=plan.evaluate_safety(changes, managed=managed, rules=project.safety),
+        safety=plan.evaluate_safety(
+            changes,
+            managed=managed,
+            rules=project.safety,
+            # What the plan found under other apps still holds: a saved plan cannot dodge it.
+            claimed_by_other_apps=saved.document.get("safety", {}).get("claimed_by_other_apps", []),
+        ),
         created_at=str(saved.document.get("created_at", "")),
     )
 

@@ -2,7 +2,8 @@
 
 Each command parses its options, calls one library function, prints, and returns an exit code
 (design.md): 0 ok; 1 error; 2 changes pending (``--detailed-exitcode``); 3 invalid manifests;
-4 refused by a safety rule; 5 apply partly failed; 6 stale plan; 7 authentication.
+4 refused by a safety rule; 5 apply partly failed; 6 stale plan; 7 authentication or permission
+refused; 8 the API could not be reached.
 
 ``Boldrules.invoke`` is the single error boundary: an ``errors.BoldrulesError`` becomes
 ``error: <message>`` on stderr and its exit code; anything else is a bug and says so in one line
@@ -258,7 +259,8 @@ def make_plan(
     desired: list[model.Resource],
 ) -> plan.Plan:
     """Desired objects and the shop's live state → a Plan."""
-    live = state.fetch_live(bold)
+    expected = [r.key.ident[0] for r in desired if r.key.kind is model.Kind.RULESET]
+    live = state.fetch_live(bold, expected_rulesets=expected)
     return plan.plan_changes(desired, live, target=target, project=project, filters=filters)
 
 
@@ -267,7 +269,14 @@ def _colour() -> bool:
 
 
 def filter_options(command: Any) -> Any:
-    """``--only`` / ``--exclude``, shared by plan and apply."""
+    """``--only``, ``--exclude`` and ``--create-alongside-other-apps``: plan and apply both."""
+    command = click.option(
+        "--create-alongside-other-apps",
+        "alongside_other_apps",
+        is_flag=True,
+        help="Create rulesets even where another app of the shop has the same external ids "
+        "(by default refused: the token is probably another app's).",
+    )(command)
     command = click.option(
         "--exclude",
         multiple=True,
@@ -334,6 +343,7 @@ def plan_command(
     all_targets: bool,
     only: tuple[str, ...],
     exclude: tuple[str, ...],
+    alongside_other_apps: bool,
 ) -> int:
     """Compare the manifests with the shop and print what would change (writes nothing to it)."""
     options = settings(ctx)
@@ -352,6 +362,7 @@ def plan_command(
             show_codes,
             force,
             quiet=options.quiet,
+            alongside_other_apps=alongside_other_apps,
         )
     result = _plan_one(project, target_name, filters)
     text = render.render(result, output, color=_colour(), template=template, show_codes=show_codes)
@@ -359,7 +370,7 @@ def plan_command(
     if out is not None:
         plan.write_plan(result, out)
         click.echo(f"Saved the plan to {out} (checksum {result.checksum[:12]}).", err=True)
-    result.check_safety(force=force)
+    result.check_safety(force=force, alongside_other_apps=alongside_other_apps)
     if detailed_exitcode and not result.empty:
         return PENDING
     return OK
@@ -384,6 +395,7 @@ def _plan_all(
     force: bool,
     *,
     quiet: bool,
+    alongside_other_apps: bool = False,
 ) -> int:
     """Every target at once, each paced by its own client; one combined report."""
     names = sorted(project.targets)
@@ -411,7 +423,7 @@ def _plan_all(
     unsafe: list[str] = []
     for name, result in plans.items():
         try:
-            result.check_safety(force=force)
+            result.check_safety(force=force, alongside_other_apps=alongside_other_apps)
         except errors.UnsafePlan as exc:
             unsafe.extend(f"target {name}: {reason}" for reason in exc.reasons)
     if failures:
@@ -456,6 +468,7 @@ def apply_command(
     ledger: Path | None,
     only: tuple[str, ...],
     exclude: tuple[str, ...],
+    alongside_other_apps: bool,
 ) -> int:
     """Converge the shop to the manifests, or apply a saved plan after checking it is not stale."""
     options = settings(ctx)
@@ -482,7 +495,7 @@ def apply_command(
         _show(render.render_text(result, color=_colour()), quiet=options.quiet)
         if result.empty:
             return OK
-        result.check_safety(force=force)
+        result.check_safety(force=force, alongside_other_apps=alongside_other_apps)
         _confirm(result, yes=yes, allow_delete=allow_delete)
         stream = None if options.quiet else sys.stderr
         with apply.open_ledger(ledger) as ledger_file:

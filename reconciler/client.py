@@ -84,7 +84,6 @@ _BODY_LOG_LIMIT = 2000
 _IDEMPOTENT = frozenset({"GET", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
 _READS = frozenset({"GET", "HEAD", "OPTIONS"})
 _SECRET_KEY = re.compile(r"token|secret|password|authorization|api[_-]?key", re.IGNORECASE)
-_HEADER_SAFE = re.compile(r"[!-~]+")  # visible ASCII: anything else breaks or leaks in a header
 _VERSION_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 # Failures where the request never left this machine: safe to retry even for POST.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
@@ -299,13 +298,11 @@ class BoldClient(operations.Operations):
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
     ) -> None:
-        token = token.strip()
-        if not _HEADER_SAFE.fullmatch(token):
+        token = token.strip()  # surrounding whitespace is never part of a bearer token
+        problem = errors.token_problem(token)
+        if problem:
             # Deliberately vague: naming the bad character would start to print the token.
-            raise errors.ConfigError(
-                "the API token is empty or contains spaces, line breaks or non-ASCII characters; "
-                "check how it was exported"
-            )
+            raise errors.TokenInvalid(problem)
         if concurrency < 1 or max_attempts < 1 or timeout <= 0:
             raise errors.ConfigError(
                 f"concurrency and max_attempts must be >= 1 and timeout > 0 "
@@ -378,11 +375,6 @@ class BoldClient(operations.Operations):
             return client
         if not target.api_url:
             raise errors.ConfigError(f"target {target.name!r} has neither sandbox: nor api_url:")
-        if not _HEADER_SAFE.fullmatch(token.strip()):
-            raise errors.ConfigError(
-                f"target {target.name!r}: the token in ${target.token_env} is empty or contains "
-                "spaces, line breaks or non-ASCII characters; check how it was exported"
-            )
         try:
             return cls(
                 base_url=target.api_url,
@@ -390,6 +382,8 @@ class BoldClient(operations.Operations):
                 shop_identifier=target.shop_identifier,
                 **common,
             )
+        except errors.TokenInvalid:
+            raise
         except errors.ConfigError as exc:
             raise errors.ConfigError(f"target {target.name!r}: {exc}") from None
 

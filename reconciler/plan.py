@@ -63,11 +63,30 @@ class SafetyReport:
     hard_violations: tuple[str, ...] = ()
     #: Managed live objects by kind (``{"ruleset": 40, ...}``); percent limits apply per kind.
     managed_by_kind: Mapping[str, int] = field(default_factory=dict)
+    #: Rulesets the plan would create that already exist under another app (external ids).
+    claimed_by_other_apps: tuple[str, ...] = ()
+
+    @property
+    def other_apps_violation(self) -> str:
+        """The refusal for ``claimed_by_other_apps`` ("" when there are none)."""
+        claimed = self.claimed_by_other_apps
+        if not claimed:
+            return ""
+        names = ", ".join(claimed[:3]) + (
+            f" and {len(claimed) - 3} more" if len(claimed) > 3 else ""
+        )
+        return (
+            f"Refusing to create {_count(len(claimed), 'ruleset')} that already exist under "
+            f"another app of this shop ({names}): the token probably belongs to a different app "
+            "than the one that created them, so it can neither see nor change them. Use that "
+            "app's token; or, to create them under this token's app anyway (both apps' rulesets "
+            "would then price the same products), re-run with --create-alongside-other-apps."
+        )
 
     @property
     def ok(self) -> bool:
         """True when no limit is broken."""
-        return not self.violations and not self.hard_violations
+        return not self.violations and not self.hard_violations and not self.claimed_by_other_apps
 
     def as_json(self) -> dict[str, Any]:
         """The evaluation as JSON."""
@@ -80,6 +99,7 @@ class SafetyReport:
             "update_percent": round(self.update_percent, 1),
             "violations": list(self.violations),
             "hard_violations": list(self.hard_violations),
+            "claimed_by_other_apps": list(self.claimed_by_other_apps),
         }
 
 
@@ -123,9 +143,15 @@ class Plan:
         """sha256 of the canonical JSON of the changes: what a reviewer approved."""
         return model.fingerprint([change_json(c) for c in self.changes])
 
-    def check_safety(self, *, force: bool = False) -> None:
-        """Raise UnsafePlan unless every limit holds (``force`` lifts all but protection)."""
+    def check_safety(self, *, force: bool = False, alongside_other_apps: bool = False) -> None:
+        """Raise UnsafePlan unless every limit holds (``force`` lifts all but protection).
+
+        Creating rulesets whose external ids another app holds is lifted only by
+        ``alongside_other_apps`` (``--create-alongside-other-apps``), never by ``force``.
+        """
         reasons = list(self.safety.hard_violations)
+        if not alongside_other_apps and self.safety.other_apps_violation:
+            reasons.append(self.safety.other_apps_violation)
         if not force:
             reasons += self.safety.violations
         if reasons:
@@ -193,7 +219,11 @@ PERCENT_OFF_ACTIONS = frozenset({"PRICE_ADJUST_PERCENT", "CART_ADJUST_PERCENT"})
 
 
 def evaluate_safety(
-    changes: Sequence[model.Change], *, managed: Mapping[model.Kind, int], rules: config.Safety
+    changes: Sequence[model.Change],
+    *,
+    managed: Mapping[model.Kind, int],
+    rules: config.Safety,
+    claimed_by_other_apps: Iterable[str] = (),
 ) -> SafetyReport:
     """Measure the plan against the project's limits; name each broken one with its figures.
 
@@ -246,6 +276,16 @@ def evaluate_safety(
         violations=tuple(violations),
         hard_violations=tuple(hard),
         managed_by_kind={k.value: n for k, n in managed.items() if n},
+        claimed_by_other_apps=tuple(
+            sorted(
+                set(claimed_by_other_apps)
+                & {
+                    c.key.ident[0]
+                    for c in changes
+                    if isinstance(c, model.Create) and c.key.kind is model.Kind.RULESET
+                }
+            )
+        ),
     )
 
 
@@ -317,7 +357,12 @@ def plan_changes(
         have = live_by_key.get(change.key.match)
         fingerprints[str(change.key)] = have.fingerprint() if have is not None else None
     managed = Counter(r.key.kind for r in mine)
-    safety = evaluate_safety(ordered, managed=managed, rules=project.safety)
+    safety = evaluate_safety(
+        ordered,
+        managed=managed,
+        rules=project.safety,
+        claimed_by_other_apps=live.claimed_by_other_apps,
+    )
     moment = (now or dt.datetime.now(dt.UTC)).replace(microsecond=0)
     notes = tuple(review_notes(ordered, now=moment))
     return Plan(

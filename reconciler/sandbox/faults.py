@@ -13,7 +13,12 @@ Order of effects on an API request (control calls never see faults):
 5. for a successful write, ``drop_after_commit`` is the chance the client never gets a complete
    answer (a cut connection over a socket, ``ConnectionResetError`` in process);
 6. ``p_slow`` is the chance the answer is held for ``slow_ms`` first (after the commit, so a
-   client that times out has still changed the shop, as with Bold).
+   client that times out has still changed the shop, as with Bold);
+7. for a successful answer, ``truncated_body`` is the chance its JSON arrives cut in half and
+   ``empty_body`` the chance it arrives with no body at all, both with the status kept and a
+   matching ``Content-Length`` (a broken proxy or server, not the network), on the answers
+   ``body_faults_on`` names (``all``, ``reads`` = GET, ``writes``), at most
+   ``body_faults_limit`` times (0: no limit) after the settings are made.
 """
 
 from __future__ import annotations
@@ -49,6 +54,14 @@ class Faults:
     """How long a slow answer is held (0: never slow)."""
     p_slow: float = 1.0
     """Chance an answer is slow when slow_ms is set."""
+    truncated_body: float = 0.0
+    """Chance a successful answer's JSON body is cut in half (status and length consistent)."""
+    empty_body: float = 0.0
+    """Chance a successful answer comes with an empty body (status kept)."""
+    body_faults_on: str = "all"
+    """Which answers truncated_body and empty_body may spoil: all, reads (GET) or writes."""
+    body_faults_limit: int = 0
+    """Spoil at most this many answers (0: no limit); with a chance of 1, exactly the next N."""
     seed: int | None = None
     """Seed for the dice, for reproducible runs."""
 
@@ -59,11 +72,16 @@ class Faults:
         for key, value in data.items():
             if key not in known:
                 raise ValueError(f"unknown fault setting {key!r}; known: {', '.join(known)}")
-            if key == "seed":
+            if key == "body_faults_on":
+                if value not in _BODY_TARGETS:
+                    raise ValueError(f"body_faults_on must be one of {', '.join(_BODY_TARGETS)}")
+            elif key == "seed":
                 if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
                     raise ValueError("seed must be an integer or null")
             elif isinstance(value, bool) or not isinstance(value, int | float):
                 raise ValueError(f"{key} must be a number")
+            elif key == "body_faults_limit" and not isinstance(value, int):
+                raise ValueError("body_faults_limit must be a whole number")
             elif value < 0 or ((key.startswith("p") or key in _PROBABILITIES) and value > 1):
                 raise ValueError(f"{key} must be between 0 and 1" if value >= 0 else f"{key} < 0")
         faults = cls(**data)
@@ -76,7 +94,8 @@ class Faults:
         return dataclasses.asdict(self)
 
 
-_PROBABILITIES = frozenset({"burst429", "drop_after_commit"})
+_PROBABILITIES = frozenset({"burst429", "drop_after_commit", "truncated_body", "empty_body"})
+_BODY_TARGETS = ("all", "reads", "writes")
 
 
 class Injector:
@@ -93,6 +112,7 @@ class Injector:
             self._random = random.Random(faults.seed)
             self._burst_left = 0
             self.bursts_started = 0
+            self._bodies_spoiled = 0
 
     def delay(self) -> float:
         """Seconds to sleep before handling."""
@@ -135,3 +155,19 @@ class Injector:
         with self._lock:
             hit = f.p_slow >= 1 or self._random.random() < f.p_slow
         return f.slow_ms / 1000 if hit else 0.0
+
+    def spoil_body(self, *, write: bool) -> str | None:
+        """``"truncated"`` or ``"empty"``: spoil this successful answer's body; None: keep it."""
+        f = self.faults
+        if not f.truncated_body and not f.empty_body:
+            return None
+        if f.body_faults_on == ("reads" if write else "writes"):
+            return None
+        with self._lock:
+            if f.body_faults_limit and self._bodies_spoiled >= f.body_faults_limit:
+                return None
+            for kind, chance in (("truncated", f.truncated_body), ("empty", f.empty_body)):
+                if chance and (chance >= 1 or self._random.random() < chance):
+                    self._bodies_spoiled += 1
+                    return kind
+        return None
