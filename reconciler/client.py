@@ -910,8 +910,9 @@ def _body_problem(method: str, response: httpx.Response) -> str | None:
         return f"the answer's body was not UTF-8 text ({_content_type(response)})"
     except json.JSONDecodeError as exc:
         at = len(exc.doc[: exc.pos].encode("utf-8"))
-        if exc.doc[exc.pos :].strip() == "":
-            return f"the answer's body was truncated JSON: it stops at byte {at} of {len(content)}"
+        if exc.doc[exc.pos :].strip() == "" or exc.msg.startswith("Unterminated string"):
+            # The document is fine up to where it ends: a body cut short.
+            return f"the answer's body was truncated JSON (it breaks off at byte {len(content)})"
         if exc.pos == 0 or not exc.doc.lstrip().startswith(("{", "[")):
             return f"the answer's body was not JSON ({_content_type(response)})"
         return f"the answer's body was invalid JSON at byte {at} ({exc.msg})"

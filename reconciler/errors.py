@@ -231,7 +231,7 @@ class PermissionDenied(ApiError):
 
     def __init__(self, *, scope: str = "", **kwargs: Any) -> None:
         self.scope = scope
-        if scope:
+        if scope and scope not in str(kwargs.get("api_message", "")):
             kwargs.setdefault("detail", f"this call needs the {scope} scope")
         super().__init__(**kwargs)
 

@@ -92,8 +92,8 @@ def test_malformed_json_is_a_bad_response(make_client: MakeClient) -> None:
     with pytest.raises(errors.BadResponse) as caught:
         bold.list_rulesets()
     assert str(caught.value) == (
-        f"GET {P}/rulesets → 200 — the answer's body was truncated JSON: it stops at byte 23 "
-        "of 23 (after 6 attempts)"
+        f"GET {P}/rulesets → 200 — the answer's body was truncated JSON (it breaks off at byte "
+        "23) (after 6 attempts)"
     )
 
 
