@@ -372,7 +372,7 @@ class ApplyStopped(BoldrulesError):
         self.exit_code = cause.exit_code
         if isinstance(cause, PermissionDenied):
             needs = f"the {cause.scope} scope" if cause.scope else "the scope this call needs"
-            head = f"Apply stopped at a refused write: {cause}."
+            head = f"Apply stopped at a refused write: {str(cause).rstrip('.')}."
             advice = (
                 f"The token lacks {needs}: give it to the token's app in Bold (or use a token "
                 "that has it), then run apply again."

@@ -200,7 +200,7 @@ def test_a_read_only_token_meets_one_403_and_apply_exits_7(
     assert statuses(sandbox, "PUT") == {"403": 1}  # the scout, and nothing after it
     assert result.stderr.splitlines()[-3:] == [
         f"error: Apply stopped at a refused write: PUT {P}/rulesets/external/r00 → 403: This "
-        "token lacks the write_price_rulesets scope for this call..",
+        "token lacks the write_price_rulesets scope for this call.",
         "The token lacks the write_price_rulesets scope: give it to the token's app in Bold (or "
         "use a token that has it), then run apply again. It converges from where this run "
         "stopped.",
