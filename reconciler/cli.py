@@ -119,11 +119,22 @@ def main(ctx: click.Context, directory: Path, verbose: int, quiet: bool) -> None
     """Keep a Bold Commerce shop's price rules in git: validate, plan, apply, export."""
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
     logging.basicConfig(level=logging.ERROR if quiet else level, format="%(message)s")
+    for handler in logging.getLogger().handlers:
+        if type(handler) is logging.StreamHandler:  # basicConfig's own, not a test's capture
+            handler.setFormatter(_LevelPrefix())
     # Our client logs every call once, redacted; httpx's own lines would repeat them unredacted
     # (full URLs) and httpcore's are wire noise.
     for noisy in ("httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     ctx.obj = Settings(directory=directory, verbose=verbose, quiet=quiet)
+
+
+class _LevelPrefix(logging.Formatter):
+    """``warning: …`` for warnings (a retry said as it happens), the bare message otherwise."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        return f"warning: {text}" if record.levelno == logging.WARNING else text
 
 
 def settings(ctx: click.Context) -> Settings:

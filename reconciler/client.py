@@ -320,6 +320,7 @@ class BoldClient(operations.Operations):
         self._token = token
         self._shop_identifier = shop_identifier
         self._shop_lock = threading.Lock()
+        self._shop_failure: errors.ApiError | None = None
         self._clock = clock
         self._sleep = sleep
         self._rng = rng or random.Random()
@@ -417,8 +418,16 @@ class BoldClient(operations.Operations):
     def shop_identifier(self) -> str:
         """The shop this client manages; asked of ``GET /shops/v1/info`` once if not given."""
         with self._shop_lock:
+            if self._shop_failure is not None:
+                # Threads that queued behind a failed ask get its answer, not six more attempts.
+                raise self._shop_failure
             if self._shop_identifier is None:
-                ident = self.shop_info().get("shop_identifier")
+                try:
+                    info = self.shop_info()
+                except errors.ApiError as exc:
+                    self._shop_failure = exc
+                    raise
+                ident = info.get("shop_identifier")
                 if not isinstance(ident, str | int) or isinstance(ident, bool) or not str(ident):
                     raise errors.BadResponse(
                         method="GET",
@@ -559,7 +568,7 @@ class BoldClient(operations.Operations):
             level,
             "%s %s: %s; attempt %d of %d in %.1f s",
             method,
-            where.partition("?")[0] if level == logging.WARNING else where,
+            where,
             why,
             refusals[retry.rate_limited] + 1,
             budget,

@@ -346,7 +346,8 @@ def test_an_unreachable_api_url_is_exit_8_with_each_retry_said() -> None:
     assert len(messages) == 5
     assert all(
         m.startswith(
-            f"WARNING GET {P}/rulesets: no answer (could not connect to 127.0.0.1:9 (ConnectError"
+            f"WARNING GET {P}/rulesets?limit=100&page=1: no answer (could not connect to "
+            "127.0.0.1:9 (ConnectError"
         )
         for m in messages
     )

@@ -80,7 +80,7 @@ def test_info_logs_one_line_per_call(
     bold.list_rulesets()
     assert [(r.levelno, r.getMessage()) for r in caplog.records] == [
         # The retry is announced as it happens, visible without -v.
-        (logging.WARNING, f"GET {P}/rulesets: 503: busy; attempt 2 of 6 in 0.0 s"),
+        (logging.WARNING, f"GET {P}/rulesets?limit=100&page=1: 503: busy; attempt 2 of 6 in 0.0 s"),
         (logging.INFO, f"GET {P}/rulesets?limit=100&page=1 → 200 in 84 ms, 1 retries"),
     ]
 
