@@ -359,6 +359,9 @@ class BoldClient(operations.Operations):
             "routes": routes,
         }
         token = target.token()  # raises TokenMissing naming the variable
+        problem = errors.token_problem(token.strip())
+        if problem:
+            raise errors.TokenInvalid(problem, target=target.name, variable=target.token_env)
         if target.sandbox is not None:
             from reconciler import sandbox  # only sandbox targets pay for importing the server
 
