@@ -513,7 +513,9 @@ class BoldClient(operations.Operations):
         while True:
             attempt += 1
             try:
-                response = self._attempt(method, path, params, json, attempt, route, read_back)
+                response, body = self._attempt(
+                    method, path, params, json, attempt, route, read_back
+                )
             except _Retry as retry:
                 delay = retry.delay
                 spent = self._clock() - started
@@ -541,7 +543,6 @@ class BoldClient(operations.Operations):
                 elapsed_ms,
                 attempt - 1,
             )
-            body = self._parse(method, path, response, attempt)
             if body is not None:
                 log.debug("%s %s response body: %s", method, where, self._redacted(body))
             return ApiResponse(method, path, response.status_code, body, attempt, elapsed_ms)
@@ -598,8 +599,8 @@ class BoldClient(operations.Operations):
         attempt: int,
         route: str,
         read_back: Mapping[str, Any] | None,
-    ) -> httpx.Response:
-        """One HTTP request; raise ``_Retry`` if it may be retried, ``ApiError`` if final."""
+    ) -> tuple[httpx.Response, Any]:
+        """One HTTP request and its parsed body (None: none); raise ``_Retry`` or ``ApiError``."""
         idempotent = method in _IDEMPOTENT
         common: dict[str, Any] = {"method": method, "path": path, "attempts": attempt}
         with self._slots:
@@ -642,7 +643,7 @@ class BoldClient(operations.Operations):
         if status >= 400:
             extra = {"scope": routes.SCOPES.get(route, "")} if status == 403 else {}
             raise self._error(_STATUS_ERRORS.get(status, errors.ApiError), response, common, extra)
-        problem = _body_problem(method, response)
+        body, problem = _read_body(method, response)
         if problem is not None:
             if method in _READS:
                 # A read is safe to repeat: a body cut short by a proxy or a hiccup usually
@@ -650,7 +651,7 @@ class BoldClient(operations.Operations):
                 error = errors.BadResponse(**common, status=status, detail=problem)
                 raise _Retry(error, self._backoff(attempt))
             raise self._ambiguous(route, read_back, common, response, None, problem=problem)
-        return response
+        return response, body
 
     def _backoff(self, attempt: int) -> float:
         """1 s after the first failure, then full jitter over an exponentially growing cap."""
@@ -670,11 +671,6 @@ class BoldClient(operations.Operations):
             raise ValueError(f"route {route} needs path parameters {sorted(missing)}")
         # safe="": external ids and condition names may hold "/", spaces or "?".
         return template.format_map({key: quote(value, safe="") for key, value in values.items()})
-
-    def _parse(self, method: str, path: str, response: httpx.Response, attempt: int) -> Any:
-        if not response.content.strip():
-            return None  # a DELETE's 204, or its 200 with no body: both mean done (contract §3)
-        return response.json()  # ``_body_problem`` has found it to be a JSON object
 
     def _error(
         self,
@@ -906,31 +902,33 @@ def _first(value: float | None, fallback: float) -> float:
     return fallback if value is None else value
 
 
-def _body_problem(method: str, response: httpx.Response) -> str | None:
-    """What is wrong with a 2xx answer's body, or None when it is what the contract promises.
+def _read_body(method: str, response: httpx.Response) -> tuple[Any, str | None]:
+    """A 2xx answer's parsed body, and what is wrong with it (None: what the contract promises).
 
-    Every success carries a JSON object (contract §3), except a DELETE's, which may be empty.
+    Every success carries a JSON object (contract §3), except a DELETE's, which may be empty
+    (204, or 200 with no body: both mean done). Parsed once, here.
     """
     content = response.content
     if not content.strip():
-        if method == "DELETE":
-            return None
-        return "the answer's body was empty"
+        return None, None if method == "DELETE" else "the answer's body was empty"
     try:
         body = json.loads(content)
     except UnicodeDecodeError:
-        return f"the answer's body was not UTF-8 text ({_content_type(response)})"
+        return None, f"the answer's body was not UTF-8 text ({_content_type(response)})"
     except json.JSONDecodeError as exc:
         at = len(exc.doc[: exc.pos].encode("utf-8"))
         if exc.doc[exc.pos :].strip() == "" or exc.msg.startswith("Unterminated string"):
             # The document is fine up to where it ends: a body cut short.
-            return f"the answer's body was truncated JSON (it breaks off at byte {len(content)})"
+            return (
+                None,
+                f"the answer's body was truncated JSON (it breaks off at byte {len(content)})",
+            )
         if exc.pos == 0 or not exc.doc.lstrip().startswith(("{", "[")):
-            return f"the answer's body was not JSON ({_content_type(response)})"
-        return f"the answer's body was invalid JSON at byte {at} ({exc.msg})"
+            return None, f"the answer's body was not JSON ({_content_type(response)})"
+        return None, f"the answer's body was invalid JSON at byte {at} ({exc.msg})"
     if not isinstance(body, dict):
-        return f"the answer's body was a JSON {_json_kind(body)}, not an object"
-    return None
+        return None, f"the answer's body was a JSON {_json_kind(body)}, not an object"
+    return body, None
 
 
 def _json_kind(value: Any) -> str:
