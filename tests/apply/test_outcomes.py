@@ -399,6 +399,11 @@ def test_a_token_of_another_app_is_refused_with_what_happened_and_how_to_go_on(
     assert "Plan: 12 to create, 0 to update, 0 to delete." in result.stdout
     assert boldrules(root, "plan", "--force").exit_code == 4  # --force does not lift it
     assert boldrules(root, "apply", "--yes").exit_code == 4
+    saved = str(tmp_path / "plan.json")
+    assert boldrules(root, "plan", "--out", saved).exit_code == 4
+    from_file = boldrules(root, "apply", saved, "--yes")  # a saved plan cannot dodge it
+    assert from_file.exit_code == 4
+    assert from_file.stderr.splitlines()[-1].startswith("error: Refusing to create 12 rulesets")
     on_purpose = boldrules(root, "apply", "--yes", "--create-alongside-other-apps")
     assert on_purpose.exit_code == 0, on_purpose.stderr
     assert boldrules(root, "plan").stdout.splitlines()[-1] == "No changes."
