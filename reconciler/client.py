@@ -527,7 +527,7 @@ class BoldClient(operations.Operations):
                     or spent + delay > self.max_retry_seconds
                 ):
                     self._fail(route, method, where, started, retry.final)
-                self._announce(retry, method, where, delay, attempt, refusals)
+                self._announce(retry, method, where, delay, refusals)
                 self._sleep(delay)
                 continue
             except errors.ApiError as exc:
@@ -553,7 +553,6 @@ class BoldClient(operations.Operations):
         method: str,
         where: str,
         delay: float,
-        attempt: int,
         refusals: Counter[bool],
     ) -> None:
         """One line per retry: what is retried, why, and when the next attempt goes."""
