@@ -237,7 +237,7 @@ def _run(client: client_module.BoldClient, call: Call) -> Outcome:
     started = time.monotonic()
     with client.observe() as exchanges:
         try:
-            call.run(client)
+            calls_module.run_settled(client, call)
         except errors.ApiError as exc:
             return Outcome(call, "failed", _ms(started), str(exc), tuple(exchanges), exc)
     return Outcome(call, "ok", _ms(started), exchanges=tuple(exchanges))

@@ -20,10 +20,8 @@ update discount code                                  PUT discount_codes/{id}
 delete discount code                                  DELETE discount_codes/{id}
 ====================================================  =========================================
 
-Any write whose outcome is unknown (``AmbiguousWrite``: a POST that got no answer, or any write
-answered 2xx with a body that cannot be read) is read back and finished, never repeated blindly;
-deletes read back inside ``operations`` (a 404 counts as done only when a read confirms it).
-This module builds calls; it does not run them (``apply.py`` does) and decides nothing
+A POST whose outcome is unknown (``AmbiguousWrite``) is read back and finished, never repeated
+blindly. This module builds calls; it does not run them (``apply.py`` does) and decides nothing
 about what should change (the plan's job).
 """
 
@@ -93,24 +91,20 @@ def ruleset_calls(change: model.Change) -> list[Call]:
     key = change.key
     eid = key.ident[0]
     if isinstance(change, model.Create):
+        body = state.ruleset_to_api(change.desired.body)
         return [
             Call(
                 change,
                 "create",
                 "upsert_ruleset",
-                functools.partial(_upsert_ruleset, change.desired),
+                lambda c: _void(c.upsert_ruleset(eid, body)),
                 _phase(change),
             )
         ]
     if isinstance(change, model.Delete):
-        ruleset_id = change.live.handles.get("id")
         return [
             Call(
-                change,
-                "delete",
-                "delete_ruleset",
-                lambda c: c.delete_ruleset(eid, id=ruleset_id),
-                _phase(change),
+                change, "delete", "delete_ruleset", lambda c: c.delete_ruleset(eid), _phase(change)
             )
         ]
     desired, live = change.desired.body, change.live.body
@@ -133,50 +127,24 @@ def ruleset_calls(change: model.Change) -> list[Call]:
             name for name, needed in (("patch_ruleset", patch), ("delete_rules", ids)) if needed
         ]
 
-        def patched(live: model.Resource) -> bool:
-            return all(live.body["rules"].get(r) == want_rules[r] for r in touched) and all(
-                live.body.get(k) == desired[k] for k in top_changed
-            )
-
         def run(client: client_module.BoldClient) -> None:
             # One call object, so the bulk delete never races the PATCH on the same ruleset.
             if patch is not None:
-                _settle(
-                    client,
-                    lambda: _void(client.patch_ruleset(eid, patch)),
-                    lambda: _ruleset_is(client, eid, patched),
-                )
+                client.patch_ruleset(eid, patch)
             if ids:
                 client.delete_rules(eid, ids)
 
         return [Call(change, "update", "+".join(operations), run, _phase(change))]
+    body = state.ruleset_to_api(desired)
     return [
         Call(
             change,
             "update",
             "upsert_ruleset",
-            functools.partial(_upsert_ruleset, change.desired),
+            lambda c: _void(c.upsert_ruleset(eid, body)),
             _phase(change),
         )
     ]
-
-
-def _upsert_ruleset(desired: model.Resource, client: client_module.BoldClient) -> None:
-    eid = desired.key.ident[0]
-    body = state.ruleset_to_api(desired.body)
-    _settle(
-        client,
-        lambda: _void(client.upsert_ruleset(eid, body)),
-        lambda: _ruleset_is(client, eid, lambda live: live.fingerprint() == desired.fingerprint()),
-    )
-
-
-def _ruleset_is(
-    client: client_module.BoldClient, eid: str, check: Callable[[model.Resource], bool]
-) -> bool:
-    """Read a ruleset back: does it exist and pass ``check``?"""
-    found = client.get_ruleset(eid)
-    return found is not None and check(state.ruleset_resource(found))
 
 
 def _unnamed_id(rule_ids: Mapping[str, Any], rule: str) -> int | None:
@@ -223,12 +191,13 @@ def order_condition_calls(change: model.Change) -> list[Call]:
         or any(k not in ids_by_set for k in gone_keys)
     ):
         # Anything beyond field sets, or a field set without a known id: restate it whole.
+        body = state.order_condition_to_api(desired)
         return [
             Call(
                 change,
                 "update",
                 "replace_order_condition",
-                functools.partial(_replace_order_condition, change.desired),
+                lambda c: _void(c.replace_order_condition(name, value, body)),
                 _phase(change),
             )
         ]
@@ -246,20 +215,6 @@ def order_condition_calls(change: model.Change) -> list[Call]:
     return [Call(change, "update", "+".join(operations), run, _phase(change))]
 
 
-def _replace_order_condition(desired: model.Resource, client: client_module.BoldClient) -> None:
-    name, value = desired.key.ident
-    body = state.order_condition_to_api(desired.body)
-
-    def settled() -> bool:
-        found = client.get_order_condition(name, value)
-        return (
-            found is not None
-            and state.order_condition_resource(found).fingerprint() == desired.fingerprint()
-        )
-
-    _settle(client, lambda: _void(client.replace_order_condition(name, value, body)), settled)
-
-
 def discount_code_calls(changes: Sequence[model.Change]) -> list[Call]:
     """Creates sharing one configuration become one POST; updates and deletes one call each."""
     calls: list[Call] = []
@@ -269,12 +224,14 @@ def discount_code_calls(changes: Sequence[model.Change]) -> list[Call]:
             groups.setdefault(change.desired.fingerprint(), []).append(change)
         elif isinstance(change, model.Update):
             code_id = change.live.handles["id"]
+            # No ``code``: the contract reserves it for renames, and identity never changes here.
+            body = state.discount_code_to_api(change.desired.body)
             calls.append(
                 Call(
                     change,
                     "update",
                     "update_discount_code",
-                    functools.partial(_update_code, code_id, change.desired),
+                    functools.partial(_update_code, code_id, body),
                     _phase(change),
                 )
             )
@@ -285,7 +242,7 @@ def discount_code_calls(changes: Sequence[model.Change]) -> list[Call]:
                     change,
                     "delete",
                     "delete_discount_code",
-                    functools.partial(_delete_code, code_id, change.key.ident[0]),
+                    functools.partial(_delete_code, code_id),
                     _phase(change),
                 )
             )
@@ -305,22 +262,12 @@ def discount_code_calls(changes: Sequence[model.Change]) -> list[Call]:
     return calls
 
 
-def _update_code(code_id: int, desired: model.Resource, client: client_module.BoldClient) -> None:
-    # No ``code``: the contract reserves it for renames, and identity never changes here.
-    body = state.discount_code_to_api(desired.body)
-
-    def settled() -> bool:
-        found = client.get_discount_code(code_id)
-        return (
-            found is not None
-            and state.discount_code_resource(found).fingerprint() == desired.fingerprint()
-        )
-
-    _settle(client, lambda: _void(client.update_discount_code(code_id, body)), settled)
+def _update_code(code_id: int, body: Mapping[str, Any], client: client_module.BoldClient) -> None:
+    client.update_discount_code(code_id, body)
 
 
-def _delete_code(code_id: int, code: str, client: client_module.BoldClient) -> None:
-    client.delete_discount_code(code_id, code=code)
+def _delete_code(code_id: int, client: client_module.BoldClient) -> None:
+    client.delete_discount_code(code_id)
 
 
 def calls_for(changes: Sequence[model.Change]) -> list[Call]:
@@ -363,6 +310,40 @@ def _void(_: Any) -> None:
 
 #: How many times a create whose outcome stayed unknown is read back and tried again.
 AMBIGUOUS_ATTEMPTS = 6
+#: How many times a whole call whose outcome stayed unknown is read back and run again.
+SETTLE_RUNS = 3
+
+
+def run_settled(client: client_module.BoldClient, call: Call) -> None:
+    """Run one call; whenever a write's outcome is unknown, read its objects back first.
+
+    Any write can end in ``AmbiguousWrite``: a POST that got no answer, or any write answered
+    2xx with a body that cannot be read. The objects the call changes are then read back by
+    identity: already as the plan wants them (or gone, for a delete) — done; otherwise the call
+    runs again, its writes being idempotent restatements (PUT, PATCH by external id, DELETE) or
+    creates that settle themselves (``_settle`` narrows them to what is still missing). This
+    covers every call of the mapping without each knowing how to read itself back.
+    """
+    for _ in range(SETTLE_RUNS - 1):
+        try:
+            call.run(client)
+            return
+        except errors.AmbiguousWrite:
+            client.annotate("outcome unknown: read back")
+            if _converged(client, call):
+                return
+    call.run(client)
+
+
+def _converged(client: client_module.BoldClient, call: Call) -> bool:
+    """Whether every object ``call`` changes now reads as its change wants it."""
+    change = call.change
+    want = None if isinstance(change, model.Delete) else change.desired.fingerprint()
+    for key in call.keys:
+        now = state.read_one(client, key)
+        if (now.fingerprint() if now is not None else None) != want:
+            return False
+    return True
 
 
 def _settle(

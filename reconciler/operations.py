@@ -121,10 +121,6 @@ class Operations(abc.ABC):
         """One of this app's rulesets by external id, or None."""
         return self._get_one("get_ruleset", "ruleset", {"external_id": external_id})
 
-    def get_ruleset_by_id(self, id: int | str) -> dict[str, Any] | None:
-        """One of this app's rulesets by its server id, or None."""
-        return self._get_one("get_ruleset_by_id", "ruleset", {"id": id})
-
     def list_order_conditions(self) -> list[dict[str, Any]]:
         """Every order condition of the shop, with its field sets (``deep=true``)."""
         return self.list_all("list_order_conditions", "order_conditions", params={"deep": "true"})
@@ -176,19 +172,14 @@ class Operations(abc.ABC):
         )
         return _object(response, "ruleset")
 
-    def delete_ruleset(self, external_id: str, *, id: int | str | None = None) -> None:
-        """Delete one of this app's rulesets; a 404 counts as deleted once a read confirms it.
-
-        The read goes by server ``id`` when known (another path than the DELETE's, so a wrong
-        external id or route cannot confirm itself), else by external id.
-        """
-
-        def gone() -> bool:
-            if id is not None:
-                return self.get_ruleset_by_id(id) is None
-            return self.get_ruleset(external_id) is None
-
-        self._delete("delete_ruleset", {"external_id": external_id}, gone=gone, what="ruleset")
+    def delete_ruleset(self, external_id: str) -> None:
+        """Delete one of this app's rulesets; a 404 counts as deleted once a read confirms it."""
+        self._delete(
+            "delete_ruleset",
+            {"external_id": external_id},
+            gone=lambda: self.get_ruleset(external_id) is None,
+            what="ruleset",
+        )
 
     def delete_rules(self, external_id: str, rule_ids: list[int]) -> None:
         """Delete rules of a ruleset by their ids, in one call.
@@ -295,21 +286,14 @@ class Operations(abc.ABC):
         )
         return _object(response, "discount_code")
 
-    def delete_discount_code(self, id: int | str, *, code: str | None = None) -> None:
-        """Delete a discount code; a 404 counts as deleted once a read confirms it.
-
-        With ``code`` the read lists codes by that name (another path than the DELETE's);
-        without, it gets the code by id.
-        """
-
-        def gone() -> bool:
-            if code is None:
-                return self.get_discount_code(id) is None
-            wanted = code.casefold()
-            listed = self.list_discount_codes(name=code)
-            return not any(str(d.get("code", "")).casefold() == wanted for d in listed)
-
-        self._delete("delete_discount_code", {"id": id}, gone=gone, what="discount code")
+    def delete_discount_code(self, id: int | str) -> None:
+        """Delete a discount code; a 404 counts as deleted once a read confirms it."""
+        self._delete(
+            "delete_discount_code",
+            {"id": id},
+            gone=lambda: self.get_discount_code(id) is None,
+            what="discount code",
+        )
 
     def _delete(
         self,
