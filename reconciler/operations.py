@@ -9,6 +9,7 @@ goes through ``request``, ``list_all`` or ``_path``, which the client implements
 from __future__ import annotations
 
 import abc
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -174,12 +175,7 @@ class Operations(abc.ABC):
 
     def delete_ruleset(self, external_id: str) -> None:
         """Delete one of this app's rulesets; a 404 counts as deleted once a read confirms it."""
-        self._delete(
-            "delete_ruleset",
-            {"external_id": external_id},
-            gone=lambda: self.get_ruleset(external_id) is None,
-            what="ruleset",
-        )
+        self._delete("delete_ruleset", {"external_id": external_id})
 
     def delete_rules(self, external_id: str, rule_ids: list[int]) -> None:
         """Delete rules of a ruleset by their ids, in one call.
@@ -237,12 +233,7 @@ class Operations(abc.ABC):
 
     def delete_order_condition(self, name: str, value: str) -> None:
         """Delete one order condition; a 404 counts as deleted once a read confirms it."""
-        self._delete(
-            "delete_order_condition",
-            {"name": name, "value": value},
-            gone=lambda: self.get_order_condition(name, value) is None,
-            what="order condition",
-        )
+        self._delete("delete_order_condition", {"name": name, "value": value})
 
     def add_field_sets(
         self, name: str, value: str, field_sets: list[dict[str, Any]]
@@ -288,12 +279,7 @@ class Operations(abc.ABC):
 
     def delete_discount_code(self, id: int | str) -> None:
         """Delete a discount code; a 404 counts as deleted once a read confirms it."""
-        self._delete(
-            "delete_discount_code",
-            {"id": id},
-            gone=lambda: self.get_discount_code(id) is None,
-            what="discount code",
-        )
+        self._delete("delete_discount_code", {"id": id})
 
     def _delete(
         self,
@@ -301,14 +287,19 @@ class Operations(abc.ABC):
         path_params: Mapping[str, str | int],
         body: Any = None,
         *,
-        gone: Callable[[], bool],
-        what: str,
+        gone: Callable[[], bool] | None = None,
+        what: str = "",
     ) -> None:
         """Send a DELETE; believe a 404 ("already gone") only when ``gone`` reads it so.
 
         A DELETE retried after a dropped answer meets 404 because the first attempt did the
         work; a DELETE on a wrong path meets 404 too, and then the object is still there.
+        Without ``gone``, the object is read back by the GET of ``READ_BACK`` (the same
+        identity or id); a DELETE with no such read keeps its 404 as a failure.
         """
+        if gone is None and route in READ_BACK:
+            read, what = READ_BACK[route]
+            gone = functools.partial(self._absent, read, path_params)
         for resend in (True, False):
             try:
                 self.request(route, path_params=path_params, json=body)
@@ -316,11 +307,13 @@ class Operations(abc.ABC):
             except errors.AmbiguousWrite:
                 # A 2xx whose body cannot be read: read back; if it is still there, once more.
                 self.annotate("outcome unknown: read back")
-                if gone():
+                if gone is not None and gone():
                     return
                 if not resend:
                     raise
             except errors.NotFound as exc:
+                if gone is None:
+                    raise
                 self.annotate("404: read back to check it is gone")
                 if gone():
                     return
@@ -334,6 +327,25 @@ class Operations(abc.ABC):
                     detail=f"yet the {what} is still there when read back: nothing was deleted "
                     f"(check routes: {route} in boldrules.yaml, or how the object is identified)",
                 ) from exc
+
+    def _absent(self, route: str, path_params: Mapping[str, str | int]) -> bool:
+        """Whether a GET of ``route`` answers 404 (the object is not there)."""
+        try:
+            self.request(route, path_params=path_params)
+        except errors.NotFound:
+            self.annotate("not there")
+            return True
+        return False
+
+
+#: A DELETE route → the GET that reads the same object back (the same identity or id), and
+#: what the object is called in messages: how a 404 to the DELETE is confirmed as "gone".
+READ_BACK: Mapping[str, tuple[str, str]] = {
+    "delete_ruleset": ("get_ruleset", "ruleset"),
+    "delete_ruleset_by_id": ("get_ruleset_by_id", "ruleset"),
+    "delete_order_condition": ("get_order_condition", "order condition"),
+    "delete_discount_code": ("get_discount_code", "discount code"),
+}
 
 
 def _wrap(key: str, body: Mapping[str, Any]) -> dict[str, Any]:
