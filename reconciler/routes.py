@@ -98,10 +98,6 @@ ROUTES: Mapping[str, tuple[str, str]] = MappingProxyType(
     }
 )
 
-#: Routes that reach every app's rulesets at once (contract §7.4): listed for completeness so an
-#: override can name them, but the client refuses to send them.
-NEVER_CALLED: frozenset[str] = frozenset({"activate_all_rulesets", "deactivate_all_rulesets"})
-
 _R, _W = "read_price_rulesets", "write_price_rulesets"
 _OR, _OW = "read_price_order_conditions", "write_price_order_conditions"
 _DR, _DW = "read_discount_codes", "write_discount_codes"
@@ -175,3 +171,7 @@ SCOPES: Mapping[str, str] = MappingProxyType(
         for name in names
     }
 )
+
+#: Routes that reach every app's rulesets at once (contract §7.4): listed for completeness so an
+#: override can name them, but the client refuses to send them.
+NEVER_CALLED: frozenset[str] = frozenset({"activate_all_rulesets", "deactivate_all_rulesets"})
