@@ -17,6 +17,7 @@ to stdout; logs and errors go to stderr. The token is never printed.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import logging
 import os
@@ -270,8 +271,7 @@ def make_plan(
     desired: list[model.Resource],
 ) -> plan.Plan:
     """Desired objects and the shop's live state → a Plan."""
-    expected = [r.key.ident[0] for r in desired if r.key.kind is model.Kind.RULESET]
-    live = state.fetch_live(bold, expected_rulesets=expected)
+    live = state.fetch_live(bold)
     return plan.plan_changes(desired, live, target=target, project=project, filters=filters)
 
 
@@ -392,7 +392,10 @@ def _plan_one(project: config.Project, name: str | None, filters: plan.Filters) 
     target = project.target(name)
     desired = _desired(project, target)
     with _open_client(project, target) as bold:
-        return make_plan(project, target, bold, filters, desired)
+        result = make_plan(project, target, bold, filters, desired)
+        return plan.with_other_apps(
+            result, desired, find=functools.partial(state.rulesets_of_other_apps, bold)
+        )
 
 
 def _plan_all(
@@ -503,6 +506,9 @@ def apply_command(
         else:
             filters = plan.Filters(only=only, exclude=exclude)
             result = make_plan(project, target, bold, filters, desired)
+            result = plan.with_other_apps(
+                result, desired, find=functools.partial(state.rulesets_of_other_apps, bold)
+            )
         _show(render.render_text(result, color=_colour()), quiet=options.quiet)
         if result.empty:
             return OK

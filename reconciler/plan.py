@@ -9,12 +9,13 @@ later prove the shop has not moved. Reading and writing the saved-plan file is t
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import fnmatch
 import functools
 import json
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -348,7 +349,7 @@ def plan_changes(
     desired_keys = {r.key for r in desired}
     mine, left = owned(live.resources, desired_keys=desired_keys, ownership=project.ownership)
     if live.foreign_rulesets:
-        left["rulesets of other apps (not visible to this token)"] = live.foreign_rulesets
+        left[OTHER_APPS] = live.foreign_rulesets
     changes = [c for c in diff.diff_resources(desired, mine) if filters.admits(c.key)]
     ordered = order_changes(changes)
     live_by_key = {r.key.match: r for r in mine}
@@ -357,12 +358,7 @@ def plan_changes(
         have = live_by_key.get(change.key.match)
         fingerprints[str(change.key)] = have.fingerprint() if have is not None else None
     managed = Counter(r.key.kind for r in mine)
-    safety = evaluate_safety(
-        ordered,
-        managed=managed,
-        rules=project.safety,
-        claimed_by_other_apps=live.claimed_by_other_apps,
-    )
+    safety = evaluate_safety(ordered, managed=managed, rules=project.safety)
     moment = (now or dt.datetime.now(dt.UTC)).replace(microsecond=0)
     notes = tuple(review_notes(ordered, now=moment))
     return Plan(
@@ -377,6 +373,40 @@ def plan_changes(
         created_at=moment.isoformat().replace("+00:00", "Z"),
         notes=notes,
     )
+
+
+#: The ``left_alone`` reason under which other apps' rulesets are counted.
+OTHER_APPS = "rulesets of other apps (not visible to this token)"
+
+
+def with_other_apps(
+    result: Plan,
+    desired: Sequence[model.Resource],
+    *,
+    find: Callable[[list[str]], Iterable[str]],
+) -> Plan:
+    """The plan, with the rulesets it would create that another app already holds (if any).
+
+    Rulesets belong to the app whose token created them, so a token of another app than the
+    one that manages the shop sees none of them and plans to create them all again. When most
+    of the manifests' rulesets are planned as new and other apps do hold rulesets, ``find``
+    (one listing of every app's rulesets) is asked which of the new ones another app holds;
+    they become a safety refusal that only ``--create-alongside-other-apps`` lifts. Otherwise
+    ``find`` is never called: the usual plan costs no extra read.
+    """
+    wanted = {r.key.ident[0] for r in desired if r.key.kind is model.Kind.RULESET}
+    new = [
+        c.key.ident[0]
+        for c in result.changes
+        if isinstance(c, model.Create) and c.key.kind is model.Kind.RULESET
+    ]
+    if not new or 2 * len(new) <= len(wanted) or not result.left_alone.get(OTHER_APPS):
+        return result
+    claimed = tuple(sorted(set(find(new)) & set(new)))
+    if not claimed:
+        return result
+    safety = dataclasses.replace(result.safety, claimed_by_other_apps=claimed)
+    return dataclasses.replace(result, safety=safety)
 
 
 def review_notes(changes: Iterable[model.Change], *, now: dt.datetime) -> Iterator[str]:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from importlib import resources
@@ -309,24 +309,12 @@ class LiveState:
     #: Rulesets of other apps this token does not own (discount codes' own rulesets not counted).
     foreign_rulesets: int | None
     shop: str
-    #: External ids the caller expected among its own rulesets that only other apps have: the
-    #: sign of a token of another app (see ``fetch_live``). Never a source of changes.
-    claimed_by_other_apps: tuple[str, ...] = ()
 
 
-def fetch_live(
-    client: client_module.BoldClient, *, expected_rulesets: Collection[str] = ()
-) -> LiveState:
+def fetch_live(client: client_module.BoldClient) -> LiveState:
     """Read the shop with list calls only: own rulesets, order conditions, discount codes.
 
     The three listings run side by side; the client paces them under one rate limit.
-
-    ``expected_rulesets`` (the manifests' ruleset external ids) lets it notice a token of
-    another app than the one that manages the shop: when most of them are missing from the
-    token's own listing and other apps do have rulesets, every app's rulesets are listed once
-    (``include_all_apps``) and the expected ids found there are ``claimed_by_other_apps``.
-    That listing is never read otherwise, and nothing read from it becomes a change
-    (contract §7.4: never plan a delete from it).
     """
     with ThreadPoolExecutor(max_workers=4, thread_name_prefix="fetch") as pool:
         rulesets = pool.submit(client.list_rulesets)
@@ -342,20 +330,7 @@ def fetch_live(
         everyone = all_apps.result()
         foreign = None if everyone is None else max(0, everyone - len(own) - len(backing))
     resources.sort(key=lambda r: r.key.sort_key)
-    claimed: tuple[str, ...] = ()
-    missing = set(expected_rulesets) - {r.key.ident[0] for r in own}
-    if missing and 2 * len(missing) > len(set(expected_rulesets)) and foreign != 0:
-        own_ids = {r.handles.get("id") for r in own} | backing
-        claimed = tuple(
-            sorted(
-                {
-                    str(r["external_id"])
-                    for r in client.list_rulesets_of_all_apps()
-                    if r.get("id") not in own_ids and str(r.get("external_id")) in missing
-                }
-            )
-        )
-    return LiveState(tuple(resources), foreign, client.shop_identifier, claimed)
+    return LiveState(tuple(resources), foreign, client.shop_identifier)
 
 
 def read_one(client: client_module.BoldClient, key: model.Key) -> model.Resource | None:
@@ -372,3 +347,18 @@ def read_one(client: client_module.BoldClient, key: model.Key) -> model.Resource
         if model.discount_code_key(str(d.get("code", ""))).match == key.match
     ]
     return discount_code_resource(found[0]) if found else None
+
+
+def rulesets_of_other_apps(
+    client: client_module.BoldClient, external_ids: Iterable[str]
+) -> list[str]:
+    """Which of ``external_ids`` (rulesets this app lacks) other apps' rulesets carry.
+
+    One listing of every app's rulesets (``include_all_apps``): only to tell a user that a plan
+    would create rulesets another app already holds, never to plan a change or a delete
+    (contract §7.4). The ids asked about are absent from this app's own listing, so any ruleset
+    found carrying one is another app's.
+    """
+    wanted = set(external_ids)
+    found = {str(r.get("external_id")) for r in client.list_rulesets_of_all_apps()}
+    return sorted(found & wanted)

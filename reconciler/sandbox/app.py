@@ -291,11 +291,6 @@ class Sandbox:
             web.Call(request=request, params=params, app=app, store=self.store, shop=self.shop)
         )
         drop = route.write and response.status < 300 and self.injector.drop()
-        held = 0.0 if drop else self.injector.slow()
-        if held:
-            with self._stats_lock:
-                self._events["slow"] += 1
-            time.sleep(held)
         if not drop and response.status < 300:
             spoil = self.injector.spoil_body(write=route.write)
             if spoil is not None:
@@ -304,6 +299,11 @@ class Sandbox:
                 response = web.Response(response.status, raw=cut, headers=response.headers)
                 with self._stats_lock:
                     self._events[f"{spoil}_body"] += 1
+        held = 0.0 if drop else self.injector.slow()
+        if held:
+            with self._stats_lock:
+                self._events["slow"] += 1
+            time.sleep(held)
         return response, drop
 
     def _shop_names(self, storefront_call: bool) -> tuple[str, ...]:

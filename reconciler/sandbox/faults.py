@@ -11,14 +11,13 @@ Order of effects on an API request (control calls never see faults):
 3. ``p500``, ``p502``, ``p503`` are chances of answering that status without doing anything;
 4. the request is handled (and committed);
 5. for a successful write, ``drop_after_commit`` is the chance the client never gets a complete
-   answer (a cut connection over a socket, ``ConnectionResetError`` in process);
+   answer (a cut connection over a socket, ``ConnectionResetError`` in process); any other
+   successful answer may be spoiled instead: ``truncated_body`` / ``empty_body`` are the chances
+   its JSON arrives cut in half / with no body, status kept and ``Content-Length`` matching (a
+   broken proxy or server, not the network), on the answers ``body_faults_on`` names, at most
+   ``body_faults_limit`` times (see ``Injector.spoil_body``);
 6. ``p_slow`` is the chance the answer is held for ``slow_ms`` first (after the commit, so a
-   client that times out has still changed the shop, as with Bold);
-7. for a successful answer, ``truncated_body`` is the chance its JSON arrives cut in half and
-   ``empty_body`` the chance it arrives with no body at all, both with the status kept and a
-   matching ``Content-Length`` (a broken proxy or server, not the network), on the answers
-   ``body_faults_on`` names (``all``, ``reads`` = GET, ``writes``), at most
-   ``body_faults_limit`` times (0: no limit) after the settings are made.
+   client that times out has still changed the shop, as with Bold).
 """
 
 from __future__ import annotations
@@ -147,15 +146,6 @@ class Injector:
         with self._lock:
             return self._random.random() < chance
 
-    def slow(self) -> float:
-        """Seconds to hold the answer back (0: answer now)."""
-        f = self.faults
-        if not f.slow_ms:
-            return 0.0
-        with self._lock:
-            hit = f.p_slow >= 1 or self._random.random() < f.p_slow
-        return f.slow_ms / 1000 if hit else 0.0
-
     def spoil_body(self, *, write: bool) -> str | None:
         """``"truncated"`` or ``"empty"``: spoil this successful answer's body; None: keep it."""
         f = self.faults
@@ -171,3 +161,12 @@ class Injector:
                     self._bodies_spoiled += 1
                     return kind
         return None
+
+    def slow(self) -> float:
+        """Seconds to hold the answer back (0: answer now)."""
+        f = self.faults
+        if not f.slow_ms:
+            return 0.0
+        with self._lock:
+            hit = f.p_slow >= 1 or self._random.random() < f.p_slow
+        return f.slow_ms / 1000 if hit else 0.0

@@ -7,6 +7,7 @@ mind mid-run where a test needs that), or served on 127.0.0.1 behind the real co
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import logging
@@ -431,6 +432,7 @@ class Counting(httpx.BaseTransport):
 )
 def test_the_all_apps_listing_is_read_only_when_most_rulesets_are_missing(
     sandbox: Sandbox,
+    tmp_path: Path,
     ours: list[str],
     theirs: list[str],
     expected: list[str],
@@ -442,11 +444,17 @@ def test_the_all_apps_listing_is_read_only_when_most_rulesets_are_missing(
             mine.upsert_ruleset(eid, state.ruleset_to_api(_ruleset(eid).body))
         for eid in theirs:
             other.upsert_ruleset(eid, state.ruleset_to_api(_ruleset(eid).body))
+    project = config.load_project(make_project(tmp_path / "p", EMBEDDED, *expected))
+    desired = [_ruleset(eid) for eid in expected]
     counting = Counting(sandbox)
     with over(counting) as bold:
-        live = state.fetch_live(bold, expected_rulesets=expected)
-    assert (counting.all_apps_pages, live.claimed_by_other_apps) == (pages, claimed)
-    assert sorted(r.key.ident[0] for r in live.resources) == ours  # never planned from it
+        live = state.fetch_live(bold)
+        first = plan.plan_changes(desired, live, target=project.target(None), project=project)
+        find = functools.partial(state.rulesets_of_other_apps, bold)
+        checked = plan.with_other_apps(first, desired, find=find)
+    assert (counting.all_apps_pages, checked.safety.claimed_by_other_apps) == (pages, claimed)
+    # Never a source of changes: the plan is the same, only refused when something is claimed.
+    assert checked.changes == first.changes
 
 
 # --- 5. a token with whitespace -------------------------------------------------------------
