@@ -17,7 +17,6 @@ to stdout; logs and errors go to stderr. The token is never printed.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import json
 import logging
 import os
@@ -393,9 +392,7 @@ def _plan_one(project: config.Project, name: str | None, filters: plan.Filters) 
     desired = _desired(project, target)
     with _open_client(project, target) as bold:
         result = make_plan(project, target, bold, filters, desired)
-        return plan.with_other_apps(
-            result, desired, find=functools.partial(state.rulesets_of_other_apps, bold)
-        )
+        return plan.with_other_apps(result, desired, find=bold.rulesets_of_other_apps)
 
 
 def _plan_all(
@@ -506,9 +503,7 @@ def apply_command(
         else:
             filters = plan.Filters(only=only, exclude=exclude)
             result = make_plan(project, target, bold, filters, desired)
-            result = plan.with_other_apps(
-                result, desired, find=functools.partial(state.rulesets_of_other_apps, bold)
-            )
+            result = plan.with_other_apps(result, desired, find=bold.rulesets_of_other_apps)
         _show(render.render_text(result, color=_colour()), quiet=options.quiet)
         if result.empty:
             return OK

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import abc
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -109,14 +109,16 @@ class Operations(abc.ABC):
             return total
         return None
 
-    def list_rulesets_of_all_apps(self) -> list[dict[str, Any]]:
-        """Every app's rulesets (``include_all_apps=true``): never used to plan a change.
+    def rulesets_of_other_apps(self, external_ids: Iterable[str]) -> list[str]:
+        """Which of ``external_ids`` (ids this app's own listing lacks) other apps' rulesets carry.
 
-        Only for telling a user that the rulesets a plan would create already exist under
-        another app (``state.fetch_live`` decides when that read is worth it). Contract §7.4:
-        nothing read here may ever become an update or a delete.
+        One listing of every app's rulesets (``include_all_apps``), only to tell a user that a
+        plan would create rulesets another app already holds (``plan.with_other_apps`` decides
+        when that is worth asking): never used to plan a change or a delete (contract §7.4).
         """
-        return self.list_all("list_rulesets", "rulesets", params={"include_all_apps": "true"})
+        wanted = set(external_ids)
+        listed = self.list_all("list_rulesets", "rulesets", params={"include_all_apps": "true"})
+        return sorted({str(r.get("external_id")) for r in listed} & wanted)
 
     def get_ruleset(self, external_id: str) -> dict[str, Any] | None:
         """One of this app's rulesets by external id, or None."""

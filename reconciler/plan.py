@@ -335,46 +335,6 @@ def _matching(key: model.Key, patterns: Iterable[str]) -> str:
     return next((p for p in patterns if fnmatch.fnmatchcase(text, p)), "")
 
 
-def plan_changes(
-    desired: Sequence[model.Resource],
-    live: state.LiveState,
-    *,
-    target: config.Target,
-    project: config.Project,
-    filters: Filters | None = None,
-    now: dt.datetime | None = None,
-) -> Plan:
-    """Desired against owned live state → an ordered, safety-evaluated, fingerprinted Plan."""
-    filters = filters or Filters()
-    desired_keys = {r.key for r in desired}
-    mine, left = owned(live.resources, desired_keys=desired_keys, ownership=project.ownership)
-    if live.foreign_rulesets:
-        left[OTHER_APPS] = live.foreign_rulesets
-    changes = [c for c in diff.diff_resources(desired, mine) if filters.admits(c.key)]
-    ordered = order_changes(changes)
-    live_by_key = {r.key.match: r for r in mine}
-    fingerprints: dict[str, str | None] = {}
-    for change in ordered:
-        have = live_by_key.get(change.key.match)
-        fingerprints[str(change.key)] = have.fingerprint() if have is not None else None
-    managed = Counter(r.key.kind for r in mine)
-    safety = evaluate_safety(ordered, managed=managed, rules=project.safety)
-    moment = (now or dt.datetime.now(dt.UTC)).replace(microsecond=0)
-    notes = tuple(review_notes(ordered, now=moment))
-    return Plan(
-        target=target.name,
-        shop=live.shop,
-        api_version=target.api_version,
-        changes=tuple(ordered),
-        fingerprints=fingerprints,
-        left_alone=dict(sorted(left.items())),
-        safety=safety,
-        filters=filters,
-        created_at=moment.isoformat().replace("+00:00", "Z"),
-        notes=notes,
-    )
-
-
 #: The ``left_alone`` reason under which other apps' rulesets are counted.
 OTHER_APPS = "rulesets of other apps (not visible to this token)"
 
@@ -407,6 +367,46 @@ def with_other_apps(
         return result
     safety = dataclasses.replace(result.safety, claimed_by_other_apps=claimed)
     return dataclasses.replace(result, safety=safety)
+
+
+def plan_changes(
+    desired: Sequence[model.Resource],
+    live: state.LiveState,
+    *,
+    target: config.Target,
+    project: config.Project,
+    filters: Filters | None = None,
+    now: dt.datetime | None = None,
+) -> Plan:
+    """Desired against owned live state → an ordered, safety-evaluated, fingerprinted Plan."""
+    filters = filters or Filters()
+    desired_keys = {r.key for r in desired}
+    mine, left = owned(live.resources, desired_keys=desired_keys, ownership=project.ownership)
+    if live.foreign_rulesets:
+        left["rulesets of other apps (not visible to this token)"] = live.foreign_rulesets
+    changes = [c for c in diff.diff_resources(desired, mine) if filters.admits(c.key)]
+    ordered = order_changes(changes)
+    live_by_key = {r.key.match: r for r in mine}
+    fingerprints: dict[str, str | None] = {}
+    for change in ordered:
+        have = live_by_key.get(change.key.match)
+        fingerprints[str(change.key)] = have.fingerprint() if have is not None else None
+    managed = Counter(r.key.kind for r in mine)
+    safety = evaluate_safety(ordered, managed=managed, rules=project.safety)
+    moment = (now or dt.datetime.now(dt.UTC)).replace(microsecond=0)
+    notes = tuple(review_notes(ordered, now=moment))
+    return Plan(
+        target=target.name,
+        shop=live.shop,
+        api_version=target.api_version,
+        changes=tuple(ordered),
+        fingerprints=fingerprints,
+        left_alone=dict(sorted(left.items())),
+        safety=safety,
+        filters=filters,
+        created_at=moment.isoformat().replace("+00:00", "Z"),
+        notes=notes,
+    )
 
 
 def review_notes(changes: Iterable[model.Change], *, now: dt.datetime) -> Iterator[str]:

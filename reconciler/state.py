@@ -347,18 +347,3 @@ def read_one(client: client_module.BoldClient, key: model.Key) -> model.Resource
         if model.discount_code_key(str(d.get("code", ""))).match == key.match
     ]
     return discount_code_resource(found[0]) if found else None
-
-
-def rulesets_of_other_apps(
-    client: client_module.BoldClient, external_ids: Iterable[str]
-) -> list[str]:
-    """Which of ``external_ids`` (rulesets this app lacks) other apps' rulesets carry.
-
-    One listing of every app's rulesets (``include_all_apps``): only to tell a user that a plan
-    would create rulesets another app already holds, never to plan a change or a delete
-    (contract §7.4). The ids asked about are absent from this app's own listing, so any ruleset
-    found carrying one is another app's.
-    """
-    wanted = set(external_ids)
-    found = {str(r.get("external_id")) for r in client.list_rulesets_of_all_apps()}
-    return sorted(found & wanted)

@@ -7,7 +7,6 @@ mind mid-run where a test needs that), or served on 127.0.0.1 behind the real co
 
 from __future__ import annotations
 
-import functools
 import io
 import json
 import logging
@@ -450,8 +449,7 @@ def test_the_all_apps_listing_is_read_only_when_most_rulesets_are_missing(
     with over(counting) as bold:
         live = state.fetch_live(bold)
         first = plan.plan_changes(desired, live, target=project.target(None), project=project)
-        find = functools.partial(state.rulesets_of_other_apps, bold)
-        checked = plan.with_other_apps(first, desired, find=find)
+        checked = plan.with_other_apps(first, desired, find=bold.rulesets_of_other_apps)
     assert (counting.all_apps_pages, checked.safety.claimed_by_other_apps) == (pages, claimed)
     # Never a source of changes: the plan is the same, only refused when something is claimed.
     assert checked.changes == first.changes
