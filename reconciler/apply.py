@@ -5,6 +5,19 @@ concurrently within a phase up to the client's limit (the client paces them). A 
 for good lets calls in flight finish, skips what depends on it and ends with ``ApplyFailed``;
 SIGINT/SIGTERM stop new calls the same way and end with ``Interrupted``. A saved plan is
 applied only after every object it touches is read again and found unmoved.
+
+Where nothing further can succeed, the run stops at the first sign: a 401 (the token was
+revoked), a 403 (the token lacks a write scope) or an API that cannot be reached after every
+retry. No new call starts, calls in flight finish, the rest are "not attempted", and the run
+ends with ``ApplyStopped`` (exit 7, or 8 for the network). The contract has no call that reveals
+a token's scopes without writing, so the first write of each kind (one scope each) is a scout
+sent alone: a token without ``write_price_rulesets`` meets exactly one 403, not one per call in
+flight.
+
+The terminal, the exit code and the ledger tell one story: every ledger line of a call carries
+that call's outcome as the progress line printed it (``ok``, ``failed``, ``skipped``, ``not
+attempted``), and a request whose status alone would mislead (a 404 that a read confirmed as
+"already gone", a POST whose lost answer was read back) carries a ``note`` saying so.
 """
 
 from __future__ import annotations
@@ -18,7 +31,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 from typing import Any, TextIO
@@ -38,10 +51,12 @@ class Outcome:
     """What became of one call."""
 
     call: Call
-    status: str  # ok / failed / skipped
+    status: str  # ok / failed / skipped / not attempted
     milliseconds: int = 0
     error: str = ""
     exchanges: Sequence[client_module.Exchange] = ()
+    #: The error itself when the call failed, so the run can tell a stop from a failure.
+    cause: errors.ApiError | None = None
 
 
 class Progress:
@@ -64,7 +79,7 @@ class Progress:
                 self.succeeded.update(outcome.call.keys)
             if self.stream is not None:
                 text = f"[{self.count}/{self.total}] {outcome.call.label()} … {outcome.status}"
-                if outcome.status != "skipped":
+                if outcome.status in ("ok", "failed"):
                     text += f" {outcome.milliseconds} ms"
                 if outcome.error:
                     text += f": {outcome.error}"
@@ -76,7 +91,11 @@ class Progress:
 
     @staticmethod
     def _entries(outcome: Outcome) -> Iterator[dict[str, Any]]:
-        """One ledger line per HTTP call (a skipped call gets one line with no request)."""
+        """One ledger line per HTTP call (a call never sent gets one line with no request).
+
+        ``outcome`` on every line is the call's, as its progress line said; ``status`` is the
+        request's own, with a ``note`` where the two seem to disagree.
+        """
         base = {
             "object": [str(k) for k in outcome.call.keys],
             "action": outcome.call.verb,
@@ -91,7 +110,6 @@ class Progress:
             }
             return
         for exchange in outcome.exchanges:
-            ok = exchange.status is not None and exchange.status < 400
             entry: dict[str, Any] = {
                 "time": exchange.finished_at,
                 **base,
@@ -101,9 +119,11 @@ class Progress:
                 "status": exchange.status,
                 "milliseconds": round(exchange.milliseconds),
                 "attempts": exchange.attempts,
-                "outcome": "ok" if ok else "failed",
+                "outcome": outcome.status,
             }
-            if not ok and exchange.error:
+            if exchange.note:
+                entry["note"] = exchange.note
+            if exchange.error:
                 entry["error"] = exchange.error
             yield entry
 
@@ -144,8 +164,7 @@ def execute(
     progress = progress or Progress(stream=None, ledger=None)
     progress.total = len(calls)
     stop = stop or threading.Event()
-    report = errors.ApplyReport()
-    failed_keys: set[model.Key] = set()
+    run = _Run(report=errors.ApplyReport(), progress=progress)
     with (
         stop_on_signals(stop) as received,
         ThreadPoolExecutor(
@@ -155,32 +174,79 @@ def execute(
         for phase in sorted({c.phase for c in calls}):
             running: dict[Future[Outcome], Call] = {}
             for call in (c for c in calls if c.phase == phase):
-                if stop.is_set() or call.after & failed_keys or call.change.key in failed_keys:
-                    outcome = Outcome(call, "skipped")
-                    failed_keys.update(call.keys)
-                    report.skipped += 1
-                    progress.record(outcome)
+                if stop.is_set() or run.halt is not None:
+                    run.record(Outcome(call, "not attempted"))
                     continue
-                # Keep no more than the client's limit queued, so a stop leaves little undone.
-                while len(running) >= client.concurrency:
-                    _collect(running, report, failed_keys, progress, block=True)
+                if call.after & run.failed_keys or call.change.key in run.failed_keys:
+                    run.record(Outcome(call, "skipped"))
+                    continue
+                scout = call.change.key.kind not in run.proven
+                # Keep no more than the client's limit queued, so a stop leaves little undone;
+                # a scout goes alone, so a token refused for this kind meets one refusal.
+                while running and (scout or len(running) >= client.concurrency):
+                    _collect(running, run)
+                if run.halt is not None:
+                    run.record(Outcome(call, "not attempted"))
+                    continue
                 running[pool.submit(_run, client, call)] = call
+                while scout and running:
+                    _collect(running, run)
             while running:
-                _collect(running, report, failed_keys, progress, block=True)
+                _collect(running, run)
+    report = run.report
+    if run.halt is not None:
+        raise errors.ApplyStopped(report, run.halt)
     if received:
         raise errors.Interrupted(report, received[0])
-    if report.failed or report.skipped:
+    if report.failed or report.skipped or report.not_attempted:
         raise errors.ApplyFailed(report)
     return report
+
+
+#: Failures after which no other call can succeed: the run stops at the first one.
+_STOPPERS = (errors.AuthenticationFailed, errors.PermissionDenied, errors.ConnectionFailed)
+
+
+@dataclass
+class _Run:
+    """What one ``execute`` knows as it goes: the report, what failed, what stopped it."""
+
+    report: errors.ApplyReport
+    progress: Progress
+    failed_keys: set[model.Key] = field(default_factory=set)
+    #: Kinds whose write scope a call has shown the token to hold.
+    proven: set[model.Kind] = field(default_factory=set)
+    #: The refusal or network failure that stopped the run, if any.
+    halt: errors.ApiError | None = None
+
+    def record(self, outcome: Outcome) -> None:
+        """Count and report one outcome."""
+        call = outcome.call
+        if outcome.status == "ok":
+            self.report.done += 1
+            self.proven.add(call.change.key.kind)
+        elif outcome.status == "failed":
+            self.report.failed += 1
+            self.report.failures.append(f"{call.label()}: {outcome.error}")
+            self.failed_keys.update(call.keys)
+            if isinstance(outcome.cause, _STOPPERS) and self.halt is None:
+                self.halt = outcome.cause
+        elif outcome.status == "skipped":
+            self.report.skipped += 1
+            self.failed_keys.update(call.keys)
+        else:
+            self.report.not_attempted += 1
+            self.failed_keys.update(call.keys)
+        self.progress.record(outcome)
 
 
 def _run(client: client_module.BoldClient, call: Call) -> Outcome:
     started = time.monotonic()
     with client.observe() as exchanges:
         try:
-            call.run(client)
+            calls_module.run_settled(client, call)
         except errors.ApiError as exc:
-            return Outcome(call, "failed", _ms(started), str(exc), tuple(exchanges))
+            return Outcome(call, "failed", _ms(started), str(exc), tuple(exchanges), exc)
     return Outcome(call, "ok", _ms(started), exchanges=tuple(exchanges))
 
 
@@ -188,25 +254,12 @@ def _ms(started: float) -> int:
     return int((time.monotonic() - started) * 1000)
 
 
-def _collect(
-    running: dict[Future[Outcome], Call],
-    report: errors.ApplyReport,
-    failed_keys: set[model.Key],
-    progress: Progress,
-    *,
-    block: bool,
-) -> None:
-    done, _ = wait(running, return_when=FIRST_COMPLETED, timeout=None if block else 0)
+def _collect(running: dict[Future[Outcome], Call], run: _Run) -> None:
+    """Wait for at least one running call to finish, and record every finished one."""
+    done, _ = wait(running, return_when=FIRST_COMPLETED)
     for future in done:
-        call = running.pop(future)
-        outcome = future.result()
-        if outcome.status == "ok":
-            report.done += 1
-        else:
-            report.failed += 1
-            report.failures.append(f"{call.label()}: {outcome.error}")
-            failed_keys.update(call.keys)
-        progress.record(outcome)
+        running.pop(future)
+        run.record(future.result())
 
 
 # --- saved plans ----------------------------------------------------------------------------
@@ -292,7 +345,13 @@ def check_saved_plan(
         changes=tuple(changes),
         fingerprints={str(c.key): c.live_fingerprint for c in saved.changes},
         left_alone=dict(saved.document.get("left_alone", {})),
-        safety=plan.evaluate_safety(changes, managed=managed, rules=project.safety),
+        safety=plan.evaluate_safety(
+            changes,
+            managed=managed,
+            rules=project.safety,
+            # What the plan found under other apps still holds: a saved plan cannot dodge it.
+            claimed_by_other_apps=saved.document.get("safety", {}).get("claimed_by_other_apps", []),
+        ),
         created_at=str(saved.document.get("created_at", "")),
         record=saved_record(client, saved, changes, project=project.ownership.record),
     )

@@ -365,10 +365,46 @@ def _void(_: Any) -> None:
 
 #: How many times a create whose outcome stayed unknown is read back and tried again.
 AMBIGUOUS_ATTEMPTS = 6
+#: How many times a whole call whose outcome stayed unknown is read back and run again.
+SETTLE_RUNS = 3
 
 
-def _settle(send: Callable[[], None], settled: Callable[[], bool]) -> None:
-    """Send a non-idempotent write; whenever its outcome is unknown, read back before resending.
+def run_settled(client: client_module.BoldClient, call: Call) -> None:
+    """Run one call; whenever a write's outcome is unknown, read its objects back first.
+
+    Any write can end in ``AmbiguousWrite``: a POST that got no answer, or any write answered
+    2xx with a body that cannot be read. The objects the call changes are then read back by
+    identity: already as the plan wants them (or gone, for a delete) — done; otherwise the call
+    runs again, its writes being idempotent restatements (PUT, PATCH by external id, DELETE) or
+    creates that settle themselves (``_settle`` narrows them to what is still missing). This
+    covers every call of the mapping without each knowing how to read itself back.
+    """
+    for _ in range(SETTLE_RUNS - 1):
+        try:
+            call.run(client)
+            return
+        except errors.AmbiguousWrite:
+            client.annotate("outcome unknown: read back")
+            if _converged(client, call):
+                return
+    call.run(client)
+
+
+def _converged(client: client_module.BoldClient, call: Call) -> bool:
+    """Whether every object ``call`` changes now reads as its change wants it."""
+    change = call.change
+    want = None if isinstance(change, model.Delete) else change.desired.fingerprint()
+    for key in call.keys:
+        now = state.read_one(client, key)
+        if (now.fingerprint() if now is not None else None) != want:
+            return False
+    return True
+
+
+def _settle(
+    client: client_module.BoldClient, send: Callable[[], None], settled: Callable[[], bool]
+) -> None:
+    """Send a write; whenever its outcome is unknown, read back before resending.
 
     ``settled`` reads the shop and answers whether the write (or what is left of it) is done;
     it also narrows what the next ``send`` carries. Never resends what already exists.
@@ -378,6 +414,7 @@ def _settle(send: Callable[[], None], settled: Callable[[], bool]) -> None:
             send()
             return
         except errors.AmbiguousWrite:
+            client.annotate("outcome unknown: read back")
             if settled():
                 return
     send()
@@ -395,7 +432,7 @@ def _create_order_condition(client: client_module.BoldClient, desired: model.Res
             client.replace_order_condition(name, value, body)
         return True
 
-    _settle(lambda: _void(client.create_order_condition(body)), settled)
+    _settle(client, lambda: _void(client.create_order_condition(body)), settled)
 
 
 def _add_field_sets(
@@ -412,7 +449,7 @@ def _add_field_sets(
         pending[:] = [fs for fs in pending if model.canonical_json(fs) not in present]
         return not pending
 
-    _settle(lambda: _void(client.add_field_sets(name, value, pending)), settled)
+    _settle(client, lambda: _void(client.add_field_sets(name, value, pending)), settled)
 
 
 def _create_discount_codes(
@@ -425,6 +462,7 @@ def _create_discount_codes(
         return not pending
 
     _settle(
+        client,
         lambda: _void(
             client.create_discount_codes(state.discount_code_to_api(desired, codes=pending))
         ),

@@ -2,8 +2,8 @@
 
 Each command parses its options, calls one library function, prints, and returns an exit code
 (design.md): 0 ok; 1 error; 2 changes pending (``--detailed-exitcode``); 3 invalid manifests;
-4 refused by a safety rule; 5 apply partly failed; 6 stale plan; 7 authentication; 9 another
-run holds the apply lock.
+4 refused by a safety rule; 5 apply partly failed; 6 stale plan; 7 authentication or permission
+refused; 8 the API could not be reached; 9 another run holds the apply lock.
 
 ``Boldrules.invoke`` is the single error boundary: an ``errors.BoldrulesError`` becomes
 ``error: <message>`` on stderr and its exit code; anything else is a bug and says so in one line
@@ -140,11 +140,22 @@ def main(ctx: click.Context, directory: Path, verbose: int, quiet: bool) -> None
     """Keep a Bold Commerce shop's price rules in git: validate, plan, apply, export."""
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
     logging.basicConfig(level=logging.ERROR if quiet else level, format="%(message)s")
+    for handler in logging.getLogger().handlers:
+        if type(handler) is logging.StreamHandler:  # basicConfig's own, not a test's capture
+            handler.setFormatter(_LevelPrefix())
     # Our client logs every call once, redacted; httpx's own lines would repeat them unredacted
     # (full URLs) and httpcore's are wire noise.
     for noisy in ("httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     ctx.obj = Settings(directory=directory, verbose=verbose, quiet=quiet)
+
+
+class _LevelPrefix(logging.Formatter):
+    """``warning: …`` for warnings (a retry said as it happens), the bare message otherwise."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        return f"warning: {text}" if record.levelno == logging.WARNING else text
 
 
 def settings(ctx: click.Context) -> Settings:
@@ -302,7 +313,14 @@ def _colour() -> bool:
 
 
 def filter_options(command: Any) -> Any:
-    """``--only`` / ``--exclude``, shared by plan and apply."""
+    """``--only``, ``--exclude`` and ``--create-alongside-other-apps``: plan and apply both."""
+    command = click.option(
+        "--create-alongside-other-apps",
+        "alongside_other_apps",
+        is_flag=True,
+        help="Create rulesets even where another app of the shop has the same external ids "
+        "(by default refused: the token is probably another app's).",
+    )(command)
     command = click.option(
         "--exclude",
         multiple=True,
@@ -371,6 +389,7 @@ def plan_command(
     all_targets: bool,
     only: tuple[str, ...],
     exclude: tuple[str, ...],
+    alongside_other_apps: bool,
 ) -> int:
     """Compare the manifests with the shop and print what would change (writes nothing to it)."""
     options = settings(ctx)
@@ -391,6 +410,7 @@ def plan_command(
             show_codes,
             force,
             quiet=options.quiet,
+            alongside_other_apps=alongside_other_apps,
         )
     result = _plan_one(project, target_name, filters)
     text = render.render(result, output, color=_colour(), template=template, show_codes=show_codes)
@@ -398,7 +418,7 @@ def plan_command(
     if out is not None:
         plan.write_plan(result, out)
         click.echo(f"Saved the plan to {out} (checksum {result.checksum[:12]}).", err=True)
-    result.check_safety(force=force)
+    result.check_safety(force=force, alongside_other_apps=alongside_other_apps)
     if detailed_exitcode and not result.empty:
         return PENDING
     return OK
@@ -409,7 +429,8 @@ def _plan_one(project: config.Project, name: str | None, filters: plan.Filters) 
     target = project.target(name)
     desired = _desired(project, target)
     with _open_client(project, target) as bold:
-        return make_plan(project, target, bold, filters, desired)
+        result = make_plan(project, target, bold, filters, desired)
+        return plan.with_other_apps(result, desired, find=bold.rulesets_of_other_apps)
 
 
 def _plan_all(
@@ -423,6 +444,7 @@ def _plan_all(
     force: bool,
     *,
     quiet: bool,
+    alongside_other_apps: bool = False,
 ) -> int:
     """Every target at once, each paced by its own client; one combined report."""
     names = sorted(project.targets)
@@ -450,7 +472,7 @@ def _plan_all(
     unsafe: list[str] = []
     for name, result in plans.items():
         try:
-            result.check_safety(force=force)
+            result.check_safety(force=force, alongside_other_apps=alongside_other_apps)
         except errors.UnsafePlan as exc:
             unsafe.extend(f"target {name}: {reason}" for reason in exc.reasons)
     if failures:
@@ -504,6 +526,7 @@ def apply_command(
     lock_timeout: float,
     only: tuple[str, ...],
     exclude: tuple[str, ...],
+    alongside_other_apps: bool,
 ) -> int:
     """Converge the shop to the manifests, or apply a saved plan after checking it is not stale."""
     options = settings(ctx)
@@ -537,6 +560,7 @@ def apply_command(
         else:
             filters = plan.Filters(only=only, exclude=exclude)
             result = make_plan(project, target, bold, filters, desired)
+            result = plan.with_other_apps(result, desired, find=bold.rulesets_of_other_apps)
         if result.lock_holder is not None and result.lock_holder.token == held.token:
             result = dataclasses.replace(result, lock_holder=None)  # our own lock
         _show(render.render_text(result, color=_colour()), quiet=options.quiet)
@@ -544,7 +568,7 @@ def apply_command(
             if result.record is not None:
                 _recorded(result.record, apply.write_record(bold, result.record), options)
             return OK
-        result.check_safety(force=force)
+        result.check_safety(force=force, alongside_other_apps=alongside_other_apps)
         _confirm(result, yes=yes, allow_delete=allow_delete)
         stream = None if options.quiet else sys.stderr
         with apply.open_ledger(ledger) as ledger_file:

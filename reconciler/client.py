@@ -20,7 +20,17 @@ Retry rules, in one place:
   so ``errors.AmbiguousWrite`` is raised at once, carrying ``read_back``.
 * A connection that was never made (refused, connect timeout) is retried for every method:
   nothing was sent.
-* Everything else (400, 401, 403, 404, 409, 422, ...) is final.
+* A 2xx whose body is not a JSON object (empty, cut short, an HTML page): a GET is retried like
+  a 5xx (reads are safe to repeat), and ends in ``errors.BadResponse`` saying what was wrong with
+  the body (empty, truncated JSON at byte N, not an object); a write raises
+  ``errors.AmbiguousWrite`` at once (the server said yes, but what it did cannot be read from the
+  answer), so the caller reads back. A DELETE's empty body is its documented success.
+* Everything else (400, 401, 403, 404, 409, 422, ...) is final; a 403 names the scope the route
+  needs (``routes.SCOPES``).
+
+Every retry except a 429's is announced as it happens, one WARNING line on the
+``reconciler.client`` logger (what, why, when the next attempt goes), so a run against an
+unreachable API is never silent; a 429 is pacing, not trouble, and is logged at INFO.
 
 Retries are capped per call by ``max_retry_seconds`` of total time, by ``max_attempts`` attempts
 for 5xx and connection failures, and separately by ``max_rate_limited`` retries after a 429: a
@@ -31,6 +41,7 @@ on a healthy server.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import email.utils
 import json
 import logging
@@ -71,8 +82,8 @@ SANDBOX_BASE_URL = "http://sandbox.invalid"
 
 _BODY_LOG_LIMIT = 2000
 _IDEMPOTENT = frozenset({"GET", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
+_READS = frozenset({"GET", "HEAD", "OPTIONS"})
 _SECRET_KEY = re.compile(r"token|secret|password|authorization|api[_-]?key", re.IGNORECASE)
-_HEADER_SAFE = re.compile(r"[!-~]+")  # visible ASCII: anything else breaks or leaks in a header
 # Failures where the request never left this machine: safe to retry even for POST.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 # Failures that retrying cannot fix (a bad URL scheme, an illegal header we built).
@@ -131,6 +142,8 @@ class Exchange:
     attempts: int
     finished_at: str
     error: str = ""
+    #: Why a failed status was not a failure of the call (``annotate``): "not there", say.
+    note: str = ""
 
 
 class _Recorder:
@@ -225,13 +238,11 @@ class BoldClient(operations.Operations):
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
     ) -> None:
-        token = token.strip()
-        if not _HEADER_SAFE.fullmatch(token):
+        token = token.strip()  # surrounding whitespace is never part of a bearer token
+        problem = errors.token_problem(token)
+        if problem:
             # Deliberately vague: naming the bad character would start to print the token.
-            raise errors.ConfigError(
-                "the API token is empty or contains spaces, line breaks or non-ASCII characters; "
-                "check how it was exported"
-            )
+            raise errors.TokenInvalid(problem)
         if concurrency < 1 or max_attempts < 1 or timeout <= 0:
             raise errors.ConfigError(
                 f"concurrency and max_attempts must be >= 1 and timeout > 0 "
@@ -249,6 +260,7 @@ class BoldClient(operations.Operations):
         self._token = token
         self._shop_identifier = shop_identifier
         self._shop_lock = threading.Lock()
+        self._shop_failure: errors.ApiError | None = None
         self._clock = clock
         self._sleep = sleep
         self._rng = rng or random.Random()
@@ -287,6 +299,9 @@ class BoldClient(operations.Operations):
             "routes": routes,
         }
         token = target.token()  # raises TokenMissing naming the variable
+        problem = errors.token_problem(token.strip())
+        if problem:
+            raise errors.TokenInvalid(problem, target=target.name, variable=target.token_env)
         if target.sandbox is not None:
             from reconciler import sandbox  # only sandbox targets pay for importing the server
 
@@ -304,11 +319,6 @@ class BoldClient(operations.Operations):
             return client
         if not target.api_url:
             raise errors.ConfigError(f"target {target.name!r} has neither sandbox: nor api_url:")
-        if not _HEADER_SAFE.fullmatch(token.strip()):
-            raise errors.ConfigError(
-                f"target {target.name!r}: the token in ${target.token_env} is empty or contains "
-                "spaces, line breaks or non-ASCII characters; check how it was exported"
-            )
         try:
             return cls(
                 base_url=target.api_url,
@@ -316,6 +326,8 @@ class BoldClient(operations.Operations):
                 shop_identifier=target.shop_identifier,
                 **common,
             )
+        except errors.TokenInvalid:
+            raise
         except errors.ConfigError as exc:
             raise errors.ConfigError(f"target {target.name!r}: {exc}") from None
 
@@ -349,8 +361,16 @@ class BoldClient(operations.Operations):
     def shop_identifier(self) -> str:
         """The shop this client manages; asked of ``GET /shops/v1/info`` once if not given."""
         with self._shop_lock:
+            if self._shop_failure is not None:
+                # Threads that queued behind a failed ask get its answer, not six more attempts.
+                raise self._shop_failure
             if self._shop_identifier is None:
-                ident = self.shop_info().get("shop_identifier")
+                try:
+                    info = self.shop_info()
+                except errors.ApiError as exc:
+                    self._shop_failure = exc
+                    raise
+                ident = info.get("shop_identifier")
                 if not isinstance(ident, str | int) or isinstance(ident, bool) or not str(ident):
                     raise errors.BadResponse(
                         method="GET",
@@ -373,6 +393,12 @@ class BoldClient(operations.Operations):
             yield seen
         finally:
             stack.remove(seen)
+
+    def annotate(self, note: str) -> None:
+        """Attach ``note`` to the call this thread finished last (the ledger shows it)."""
+        for seen in self._observers.__dict__.get("stack") or ():
+            if seen:
+                seen[-1] = dataclasses.replace(seen[-1], note=note)
 
     def _notify(
         self,
@@ -427,7 +453,9 @@ class BoldClient(operations.Operations):
         while True:
             attempt += 1
             try:
-                response = self._attempt(method, path, params, json, attempt, route, read_back)
+                response, body = self._attempt(
+                    method, path, params, json, attempt, route, read_back
+                )
             except _Retry as retry:
                 delay = retry.delay
                 spent = self._clock() - started
@@ -439,7 +467,7 @@ class BoldClient(operations.Operations):
                     or spent + delay > self.max_retry_seconds
                 ):
                     self._fail(route, method, where, started, retry.final)
-                log.debug("%s %s: %s; retrying in %.2f s", method, where, retry.final, delay)
+                self._announce(retry, method, where, delay, refusals)
                 self._sleep(delay)
                 continue
             except errors.ApiError as exc:
@@ -455,7 +483,6 @@ class BoldClient(operations.Operations):
                 elapsed_ms,
                 attempt - 1,
             )
-            body = self._parse(method, path, response, attempt)
             if body is not None:
                 log.debug("%s %s response body: %s", method, where, self._redacted(body))
             return ApiResponse(
@@ -467,6 +494,37 @@ class BoldClient(operations.Operations):
                 elapsed_ms,
                 date=response.headers.get("date"),
             )
+
+    def _announce(
+        self,
+        retry: _Retry,
+        method: str,
+        where: str,
+        delay: float,
+        refusals: Counter[bool],
+    ) -> None:
+        """One line per retry: what is retried, why, and when the next attempt goes."""
+        final = retry.final
+        if retry.rate_limited:
+            why = "429 rate limited"
+            budget = self.max_rate_limited + 1
+            level = logging.INFO  # pacing, not trouble: counted in the stats, not shouted
+        else:
+            status = final.status if final.status is not None else "no answer"
+            why = f"{status}" + (f": {final.api_message}" if final.api_message else "")
+            why += f" ({final.detail})" if final.detail else ""
+            budget = self.max_attempts
+            level = logging.WARNING
+        log.log(
+            level,
+            "%s %s: %s; attempt %d of %d in %.1f s",
+            method,
+            where,
+            why,
+            refusals[retry.rate_limited] + 1,
+            budget,
+            delay,
+        )
 
     def _fail(
         self, route: str, method: str, where: str, started: float, exc: errors.ApiError
@@ -488,8 +546,8 @@ class BoldClient(operations.Operations):
         attempt: int,
         route: str,
         read_back: Mapping[str, Any] | None,
-    ) -> httpx.Response:
-        """One HTTP request; raise ``_Retry`` if it may be retried, ``ApiError`` if final."""
+    ) -> tuple[httpx.Response, Any]:
+        """One HTTP request and its parsed body (None: none); raise ``_Retry`` or ``ApiError``."""
         idempotent = method in _IDEMPOTENT
         common: dict[str, Any] = {"method": method, "path": path, "attempts": attempt}
         with self._slots:
@@ -530,8 +588,17 @@ class BoldClient(operations.Operations):
                 detail=f"redirected to {target.host}{target.path}; check the target's api_url",
             )
         if status >= 400:
-            raise self._error(_STATUS_ERRORS.get(status, errors.ApiError), response, common)
-        return response
+            extra = {"scope": routes.SCOPES.get(route, "")} if status == 403 else {}
+            raise self._error(_STATUS_ERRORS.get(status, errors.ApiError), response, common, extra)
+        body, problem = _read_body(method, response)
+        if problem is not None:
+            if method in _READS:
+                # A read is safe to repeat: a body cut short by a proxy or a hiccup usually
+                # comes whole the next time.
+                error = errors.BadResponse(**common, status=status, detail=problem)
+                raise _Retry(error, self._backoff(attempt))
+            raise self._ambiguous(route, read_back, common, response, None, problem=problem)
+        return response, body
 
     def _backoff(self, attempt: int) -> float:
         """1 s after the first failure, then full jitter over an exponentially growing cap."""
@@ -563,22 +630,12 @@ class BoldClient(operations.Operations):
         # safe="": external ids and condition names may hold "/", spaces or "?".
         return template.format_map({key: quote(value, safe="") for key, value in values.items()})
 
-    def _parse(self, method: str, path: str, response: httpx.Response, attempt: int) -> Any:
-        if not response.content.strip():
-            return None  # 204, or a 200 with no body: both mean done (contract §3)
-        try:
-            return response.json()
-        except ValueError as exc:
-            raise errors.BadResponse(
-                method=method,
-                path=path,
-                status=response.status_code,
-                attempts=attempt,
-                detail=f"expected JSON, got {_content_type(response)}",
-            ) from exc
-
     def _error(
-        self, kind: type[errors.ApiError], response: httpx.Response, common: dict[str, Any]
+        self,
+        kind: type[errors.ApiError],
+        response: httpx.Response,
+        common: dict[str, Any],
+        extra: Mapping[str, Any] | None = None,
     ) -> errors.ApiError:
         try:
             body = response.json()
@@ -604,10 +661,16 @@ class BoldClient(operations.Operations):
             api_message=self._scrub(str(body.get("message", ""))),
             code=str(body.get("code", "")),
             field_errors=field_errors,
+            **(extra or {}),
         )
 
     def _no_response(self, exc: httpx.HTTPError, common: dict[str, Any]) -> errors.ApiError:
-        error = errors.ConnectionFailed(**common, status=None, detail=self._scrub(_describe(exc)))
+        detail = self._scrub(_describe(exc))
+        if isinstance(exc, _NOT_SENT) and self.base_url != SANDBOX_BASE_URL:
+            url = httpx.URL(self.base_url)
+            where = f"{url.host}:{url.port}" if url.port else url.host
+            detail = f"could not connect to {where} ({detail})"
+        error = errors.ConnectionFailed(**common, status=None, detail=detail)
         error.__cause__ = exc  # kept for when this ends up raised after the last retry
         return error
 
@@ -618,8 +681,15 @@ class BoldClient(operations.Operations):
         common: dict[str, Any],
         response: httpx.Response | None,
         exc: httpx.HTTPError | None,
+        *,
+        problem: str = "",
     ) -> errors.AmbiguousWrite:
-        what = self._scrub(_describe(exc)) if exc is not None else "the server failed mid-write"
+        if exc is not None:
+            what = self._scrub(_describe(exc))
+        elif problem:
+            what = f"the server said yes but {problem}"
+        else:
+            what = "the server failed mid-write"
         return errors.AmbiguousWrite(
             **common,
             status=response.status_code if response is not None else None,
@@ -754,6 +824,47 @@ def _retry_after(response: httpx.Response) -> float | None:
 
 def _first(value: float | None, fallback: float) -> float:
     return fallback if value is None else value
+
+
+def _read_body(method: str, response: httpx.Response) -> tuple[Any, str | None]:
+    """A 2xx answer's parsed body, and what is wrong with it (None: what the contract promises).
+
+    Every success carries a JSON object (contract §3), except a DELETE's, which may be empty
+    (204, or 200 with no body: both mean done). Parsed once, here.
+    """
+    content = response.content
+    if not content.strip():
+        return None, None if method == "DELETE" else "the answer's body was empty"
+    try:
+        body = json.loads(content)
+    except UnicodeDecodeError:
+        return None, f"the answer's body was not UTF-8 text ({_content_type(response)})"
+    except json.JSONDecodeError as exc:
+        at = len(exc.doc[: exc.pos].encode("utf-8"))
+        if exc.doc[exc.pos :].strip() == "" or exc.msg.startswith("Unterminated string"):
+            # The document is fine up to where it ends: a body cut short.
+            return (
+                None,
+                f"the answer's body was truncated JSON (it breaks off at byte {len(content)})",
+            )
+        if exc.pos == 0 or not exc.doc.lstrip().startswith(("{", "[")):
+            return None, f"the answer's body was not JSON ({_content_type(response)})"
+        return None, f"the answer's body was invalid JSON at byte {at} ({exc.msg})"
+    if not isinstance(body, dict):
+        return None, f"the answer's body was a JSON {_json_kind(body)}, not an object"
+    return body, None
+
+
+def _json_kind(value: Any) -> str:
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, bool):
+        return "boolean"
+    if value is None:
+        return "null"
+    return "number"
 
 
 def _content_type(response: httpx.Response) -> str:

@@ -72,9 +72,14 @@ class Target:
                 f"target {self.name!r} has no token_env: add `token_env: BOLD_API_TOKEN` to it "
                 "in boldrules.yaml"
             )
+        # Surrounding whitespace (the trailing newline of a file or a pasted secret) is never
+        # part of a bearer token (RFC 6750): dropped. Anything odd inside it is refused.
         value = os.environ.get(self.token_env, "").strip()
         if not value:
             raise errors.TokenMissing(self.name, self.token_env)
+        problem = errors.token_problem(value)
+        if problem:
+            raise errors.TokenInvalid(problem, target=self.name, variable=self.token_env)
         return value
 
 

@@ -5,18 +5,20 @@ The tree::
     BoldrulesError                      exit 1   anything we expected could go wrong
     ├── ConfigError                     exit 1   no project file, or an unknown target
     │   ├── ProjectFileInvalid          exit 3   boldrules.yaml breaks its schema
-    │   └── TokenMissing                exit 7   the target's token variable is unset or empty
+    │   ├── TokenMissing                exit 7   the target's token variable is unset or empty
+    │   └── TokenInvalid                exit 7   the token has whitespace or non-ASCII inside it
     ├── ManifestInvalid                 exit 3   one or more located Problems in the manifests
     ├── ApiError                        exit 1   Bold (or the sandbox) answered, or failed to
     │   ├── AuthenticationFailed        exit 7   401
-    │   ├── PermissionDenied            exit 7   403
+    │   ├── PermissionDenied            exit 7   403; ``scope`` names the scope the route needs
     │   ├── NotFound                             404
+    │   ├── NotDeleted                           a DELETE answered 404 yet a read finds the object
     │   ├── Conflict                             409
     │   ├── InvalidRequest                       400 / 422, with field errors
     │   ├── RateLimited                          429 still after every retry
     │   ├── ServerError                          5xx still after every retry
     │   ├── BadResponse                          a body that is not the JSON the contract promises
-    │   ├── ConnectionFailed                     no answer at all (refused, reset, timed out)
+    │   ├── ConnectionFailed            exit 8   no answer at all (refused, reset, timed out)
     │   ├── Unaddressable                        a path parameter empty or None: never sent
     │   └── AmbiguousWrite                       a write whose outcome is unknown: read back first
     ├── ShopChanging                    exit 1   the shop changed under every read of it
@@ -26,6 +28,8 @@ The tree::
     ├── UnsafePlan                      exit 4   refused by a safety rule
     ├── StalePlan                       exit 6   live objects moved since the saved plan was made
     ├── ApplyFailed                     exit 5   some calls failed for good; carries the report
+    ├── ApplyStopped                    exit 7/8 a 401/403 (7) or an unreachable API (8) stopped
+    │                                            an apply: nothing further could succeed
     └── Interrupted                     exit 5   SIGINT/SIGTERM stopped an apply between calls
 
 Only ``client.py`` catches httpx's exceptions, and it re-raises ours ``from`` them. Messages name
@@ -80,6 +84,40 @@ class TokenMissing(ConfigError):
         super().__init__(
             f"target {target!r} reads its token from ${variable}, which is not set: "
             f"export {variable}=<your Bold API token> (never put the token in a file)"
+        )
+
+
+def token_problem(token: str) -> str:
+    """What makes ``token`` unusable in an HTTP header, without quoting any of it ("": none)."""
+    if not token:
+        return "is empty"
+    if any(ch.isspace() for ch in token):
+        return "has whitespace (a space, tab or line break) inside it"
+    if any(not ("!" <= ch <= "~") for ch in token):
+        return "has non-ASCII or control characters in it"
+    return ""
+
+
+class TokenInvalid(ConfigError):
+    """The token has whitespace or non-ASCII characters inside it: no API would accept it.
+
+    Surrounding whitespace (a trailing newline from ``$(cat file)`` or a pasted secret) is
+    stripped before this check, since it can never be part of a bearer token (RFC 6750). The
+    message never quotes the token, not even the offending character's neighbours.
+    """
+
+    exit_code = 7
+
+    def __init__(self, problem: str, *, target: str | None = None, variable: str | None = None):
+        self.problem = problem
+        where = (
+            f"target {target!r}: the token in ${variable}"
+            if target and variable
+            else ("the API token")
+        )
+        super().__init__(
+            f"{where} {problem}: a token is one word of visible ASCII characters; check how it "
+            "was exported (two values pasted together, a line-wrapped copy?)"
         )
 
 
@@ -191,13 +229,28 @@ class AuthenticationFailed(ApiError):
 
 
 class PermissionDenied(ApiError):
-    """403: the token lacks the scope this call needs."""
+    """403: the token lacks the scope this call needs; ``scope`` names it (the routes table's)."""
 
     exit_code = 7
+
+    def __init__(self, *, scope: str = "", **kwargs: Any) -> None:
+        self.scope = scope
+        if scope and scope not in str(kwargs.get("api_message", "")):
+            kwargs.setdefault("detail", f"this call needs the {scope} scope")
+        super().__init__(**kwargs)
 
 
 class NotFound(ApiError):
     """404: no such id, external id, code or condition."""
+
+
+class NotDeleted(ApiError):
+    """A DELETE answered 404, yet reading the object back by its id or identity finds it.
+
+    "Already gone" is believed only when a read confirms it; otherwise the 404 came from a
+    wrong path (a route override, an identity the API does not know the object by) and nothing
+    was deleted.
+    """
 
 
 class Conflict(ApiError):
@@ -222,6 +275,8 @@ class BadResponse(ApiError):
 
 class ConnectionFailed(ApiError):
     """No response arrived: refused, reset or timed out, on every attempt allowed."""
+
+    exit_code = 8
 
 
 class Unaddressable(ApiError):
@@ -308,12 +363,26 @@ class StalePlan(BoldrulesError):
 
 @dataclass
 class ApplyReport:
-    """What an apply did: counts of done, failed and skipped calls, and each failure's message."""
+    """What an apply did: counts of done, failed, skipped and not attempted calls.
+
+    ``skipped`` calls depended on a call that failed; ``not_attempted`` ones were never started
+    because the run stopped (a signal, a refused token, an unreachable API).
+    """
 
     done: int = 0
     failed: int = 0
     skipped: int = 0
+    not_attempted: int = 0
     failures: list[str] = field(default_factory=list)
+
+    def tally(self) -> str:
+        """``3 done, 1 failed, 2 skipped, 40 not attempted`` (zero counts after failed left out)."""
+        parts = [f"{self.done} done", f"{self.failed} failed"]
+        if self.skipped:
+            parts.append(f"{self.skipped} skipped (they depended on a failure)")
+        if self.not_attempted:
+            parts.append(f"{self.not_attempted} not attempted")
+        return ", ".join(parts)
 
 
 class ApplyFailed(BoldrulesError):
@@ -324,14 +393,50 @@ class ApplyFailed(BoldrulesError):
     def __init__(self, report: ApplyReport) -> None:
         self.report = report
         lines = [
-            f"Apply partly failed: {report.done} done, {report.failed} failed, "
-            f"{report.skipped} skipped (they depended on a failure, or came after a stop).",
+            f"Apply partly failed: {report.tally()}.",
             *(f"  {failure}" for failure in report.failures[:10]),
         ]
         if len(report.failures) > 10:
             lines.append(f"  … and {len(report.failures) - 10} more (see the ledger or -v)")
         lines.append("Fix the cause and run apply again: it converges from where this run stopped.")
         super().__init__("\n".join(lines))
+
+
+class ApplyStopped(BoldrulesError):
+    """A refused token (401/403) or an unreachable API stopped an apply at the first sign.
+
+    Nothing further could succeed, so no new call was started; calls already in flight
+    finished. ``exit_code`` is the cause's: 7 for a refused token, 8 for an unreachable API.
+    """
+
+    def __init__(self, report: ApplyReport, cause: ApiError) -> None:
+        self.report = report
+        self.cause = cause
+        self.exit_code = cause.exit_code
+        if isinstance(cause, PermissionDenied):
+            needs = f"the {cause.scope} scope" if cause.scope else "the scope this call needs"
+            head = f"Apply stopped at a refused write: {str(cause).rstrip('.')}."
+            advice = (
+                f"The token lacks {needs}: give it to the token's app in Bold (or use a token "
+                "that has it), then run apply again."
+            )
+        elif isinstance(cause, AuthenticationFailed):
+            head = f"Apply stopped: the API no longer accepts the token ({cause})."
+            advice = (
+                "It was revoked or expired during the run: get a valid token and run apply again."
+            )
+        else:
+            head = f"Apply stopped: the API could not be reached ({cause})."
+            advice = "Check the network and the target's api_url, then run apply again."
+        super().__init__(
+            "\n".join(
+                [
+                    head,
+                    advice + " It converges from where this run stopped.",
+                    f"{report.tally()}.",
+                ]
+            )
+        )
 
 
 class Interrupted(BoldrulesError):
@@ -342,6 +447,5 @@ class Interrupted(BoldrulesError):
     def __init__(self, report: ApplyReport, signal_name: str) -> None:
         self.report = report
         super().__init__(
-            f"Stopped by {signal_name}: {report.done} done, {report.failed} failed, "
-            f"{report.skipped} not started. Run apply again to converge."
+            f"Stopped by {signal_name}: {report.tally()}. Run apply again to converge."
         )

@@ -9,7 +9,8 @@ goes through ``request``, ``list_all`` or ``_path``, which the client implements
 from __future__ import annotations
 
 import abc
-from collections.abc import Mapping
+import functools
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,6 +81,10 @@ class Operations(abc.ABC):
     def _path(self, route: str, path_params: Mapping[str, str | int]) -> str:
         """The URL path of a route with its parameters filled in."""
 
+    @abc.abstractmethod
+    def annotate(self, note: str) -> None:
+        """Say why the call just finished did not fail although its status says so."""
+
     # ---------------------------------------------------------------- typed reads
 
     def shop_info(self) -> dict[str, Any]:
@@ -144,6 +149,17 @@ class Operations(abc.ABC):
             return total
         return None
 
+    def rulesets_of_other_apps(self, external_ids: Iterable[str]) -> list[str]:
+        """Which of ``external_ids`` (ids this app's own listing lacks) other apps' rulesets carry.
+
+        One listing of every app's rulesets (``include_all_apps``), only to tell a user that a
+        plan would create rulesets another app already holds (``plan.with_other_apps`` decides
+        when that is worth asking): never used to plan a change or a delete (contract §7.4).
+        """
+        wanted = set(external_ids)
+        listed = self.list_all("list_rulesets", "rulesets", params={"include_all_apps": "true"})
+        return sorted({str(r.get("external_id")) for r in listed} & wanted)
+
     def get_ruleset(self, external_id: str) -> dict[str, Any] | None:
         """One of this app's rulesets by external id, or None."""
         return self._get_one("get_ruleset", "ruleset", {"external_id": external_id})
@@ -189,6 +205,7 @@ class Operations(abc.ABC):
         try:
             response = self.request(route, path_params=path_params)
         except errors.NotFound:
+            self.annotate("not there")
             return None
         return _object(response, key)
 
@@ -222,7 +239,7 @@ class Operations(abc.ABC):
         return _object(response, "ruleset")
 
     def delete_ruleset(self, external_id: str) -> None:
-        """Delete one of this app's rulesets; one already gone counts as deleted."""
+        """Delete one of this app's rulesets; a 404 counts as deleted once a read confirms it."""
         self._delete("delete_ruleset", {"external_id": external_id})
 
     def replace_ruleset_by_id(self, id: int | str, ruleset: Mapping[str, Any]) -> dict[str, Any]:
@@ -250,8 +267,39 @@ class Operations(abc.ABC):
         self._delete("delete_rules_by_id", {"id": id}, {"rule_ids": list(rule_ids)})
 
     def delete_rules(self, external_id: str, rule_ids: list[int]) -> None:
-        """Delete rules of a ruleset by their ids, in one call."""
-        self._delete("delete_rules", {"external_id": external_id}, {"rule_ids": list(rule_ids)})
+        """Delete rules of a ruleset by their ids, in one call.
+
+        The API deletes nothing when one id is unknown (404): the ruleset is read back, and the
+        ids still there are sent once more; a 404 with every id still there is a failure.
+        """
+        wanted = [int(i) for i in rule_ids]
+        remaining: list[int] = []
+
+        def gone() -> bool:
+            found = self.get_ruleset(external_id)
+            there = {r.get("id") for r in (found or {}).get("rules") or [] if isinstance(r, dict)}
+            remaining[:] = [i for i in wanted if i in there]
+            return not remaining
+
+        try:
+            self._delete(
+                "delete_rules",
+                {"external_id": external_id},
+                {"rule_ids": wanted},
+                gone=gone,
+                what="rules",
+            )
+        except errors.NotDeleted:
+            if not remaining or len(remaining) == len(wanted):
+                raise
+            # Some were deleted by someone else meanwhile: delete the rest.
+            self._delete(
+                "delete_rules",
+                {"external_id": external_id},
+                {"rule_ids": remaining},
+                gone=gone,
+                what="rules",
+            )
 
     def create_order_condition(self, body: Mapping[str, Any]) -> dict[str, Any]:
         """Create an order condition (POST: an unknown outcome raises ``AmbiguousWrite``)."""
@@ -273,7 +321,7 @@ class Operations(abc.ABC):
         return _object(response, "order_condition")
 
     def delete_order_condition(self, name: str, value: str) -> None:
-        """Delete one order condition; one already gone counts as deleted."""
+        """Delete one order condition; a 404 counts as deleted once a read confirms it."""
         self._delete("delete_order_condition", {"name": name, "value": value})
 
     def add_field_sets(
@@ -290,8 +338,15 @@ class Operations(abc.ABC):
 
     def delete_field_sets(self, name: str, value: str, field_set_ids: list[int]) -> None:
         """Delete field sets of an order condition by id, in one call."""
-        body = {"name": name, "value": value, "field_set_ids": list(field_set_ids)}
-        self._delete("delete_field_sets", {}, body)
+        wanted = [int(i) for i in field_set_ids]
+
+        def gone() -> bool:
+            found = self.get_order_condition(name, value)
+            there = {fs.get("id") for fs in (found or {}).get("field_sets") or []}
+            return not there & set(wanted)
+
+        body = {"name": name, "value": value, "field_set_ids": wanted}
+        self._delete("delete_field_sets", {}, body, gone=gone, what="field sets")
 
     def create_discount_codes(self, body: Mapping[str, Any]) -> list[dict[str, Any]]:
         """Create one discount code per name in ``codes`` (POST: may raise ``AmbiguousWrite``)."""
@@ -312,15 +367,74 @@ class Operations(abc.ABC):
         return _object(response, "discount_code")
 
     def delete_discount_code(self, id: int | str) -> None:
-        """Delete a discount code; one already gone counts as deleted."""
+        """Delete a discount code; a 404 counts as deleted once a read confirms it."""
         self._delete("delete_discount_code", {"id": id})
 
-    def _delete(self, route: str, path_params: Mapping[str, str | int], body: Any = None) -> None:
-        # A DELETE retried after a dropped response meets 404: the first attempt did the work.
+    def _delete(
+        self,
+        route: str,
+        path_params: Mapping[str, str | int],
+        body: Any = None,
+        *,
+        gone: Callable[[], bool] | None = None,
+        what: str = "",
+    ) -> None:
+        """Send a DELETE; believe a 404 ("already gone") only when ``gone`` reads it so.
+
+        A DELETE retried after a dropped answer meets 404 because the first attempt did the
+        work; a DELETE on a wrong path meets 404 too, and then the object is still there.
+        Without ``gone``, the object is read back by the GET of ``READ_BACK`` (the same
+        identity or id); a DELETE with no such read keeps its 404 as a failure.
+        """
+        if gone is None and route in READ_BACK:
+            read, what = READ_BACK[route]
+            gone = functools.partial(self._absent, read, path_params)
+        for resend in (True, False):
+            try:
+                self.request(route, path_params=path_params, json=body)
+                return
+            except errors.AmbiguousWrite:
+                # A 2xx whose body cannot be read: read back; if it is still there, once more.
+                self.annotate("outcome unknown: read back")
+                if gone is not None and gone():
+                    return
+                if not resend:
+                    raise
+            except errors.NotFound as exc:
+                if gone is None:
+                    raise
+                self.annotate("404: read back to check it is gone")
+                if gone():
+                    return
+                raise errors.NotDeleted(
+                    method=exc.method,
+                    path=exc.path,
+                    status=exc.status,
+                    api_message=exc.api_message,
+                    code=exc.code,
+                    attempts=exc.attempts,
+                    detail=f"yet the {what} is still there when read back: nothing was deleted "
+                    f"(check routes: {route} in boldrules.yaml, or how the object is identified)",
+                ) from exc
+
+    def _absent(self, route: str, path_params: Mapping[str, str | int]) -> bool:
+        """Whether a GET of ``route`` answers 404 (the object is not there)."""
         try:
-            self.request(route, path_params=path_params, json=body)
+            self.request(route, path_params=path_params)
         except errors.NotFound:
-            return
+            self.annotate("not there")
+            return True
+        return False
+
+
+#: A DELETE route → the GET that reads the same object back (the same identity or id), and
+#: what the object is called in messages: how a 404 to the DELETE is confirmed as "gone".
+READ_BACK: Mapping[str, tuple[str, str]] = {
+    "delete_ruleset": ("get_ruleset", "ruleset"),
+    "delete_ruleset_by_id": ("get_ruleset_by_id", "ruleset"),
+    "delete_order_condition": ("get_order_condition", "order condition"),
+    "delete_discount_code": ("get_discount_code", "discount code"),
+}
 
 
 #: External ids asked for in one ``external_ids=`` list: one page's worth (contract §3), and

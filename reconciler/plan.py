@@ -18,7 +18,7 @@ import functools
 import json
 import os
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -68,11 +68,30 @@ class SafetyReport:
     hard_violations: tuple[str, ...] = ()
     #: Managed live objects by kind (``{"ruleset": 40, ...}``); percent limits apply per kind.
     managed_by_kind: Mapping[str, int] = field(default_factory=dict)
+    #: Rulesets the plan would create that already exist under another app (external ids).
+    claimed_by_other_apps: tuple[str, ...] = ()
+
+    @property
+    def other_apps_violation(self) -> str:
+        """The refusal for ``claimed_by_other_apps`` ("" when there are none)."""
+        claimed = self.claimed_by_other_apps
+        if not claimed:
+            return ""
+        names = ", ".join(claimed[:3]) + (
+            f" and {len(claimed) - 3} more" if len(claimed) > 3 else ""
+        )
+        return (
+            f"Refusing to create {_count(len(claimed), 'ruleset')} that already exist under "
+            f"another app of this shop ({names}): the token probably belongs to a different app "
+            "than the one that created them, so it can neither see nor change them. Use that "
+            "app's token; or, to create them under this token's app anyway (both apps' rulesets "
+            "would then price the same products), re-run with --create-alongside-other-apps."
+        )
 
     @property
     def ok(self) -> bool:
         """True when no limit is broken."""
-        return not self.violations and not self.hard_violations
+        return not self.violations and not self.hard_violations and not self.claimed_by_other_apps
 
     def as_json(self) -> dict[str, Any]:
         """The evaluation as JSON."""
@@ -85,6 +104,7 @@ class SafetyReport:
             "update_percent": round(self.update_percent, 1),
             "violations": list(self.violations),
             "hard_violations": list(self.hard_violations),
+            "claimed_by_other_apps": list(self.claimed_by_other_apps),
         }
 
 
@@ -143,9 +163,15 @@ class Plan:
         """sha256 of the canonical JSON of the changes: what a reviewer approved."""
         return model.fingerprint([change_json(c) for c in self.changes])
 
-    def check_safety(self, *, force: bool = False) -> None:
-        """Raise UnsafePlan unless every limit holds (``force`` lifts all but protection)."""
+    def check_safety(self, *, force: bool = False, alongside_other_apps: bool = False) -> None:
+        """Raise UnsafePlan unless every limit holds (``force`` lifts all but protection).
+
+        Creating rulesets whose external ids another app holds is lifted only by
+        ``alongside_other_apps`` (``--create-alongside-other-apps``), never by ``force``.
+        """
         reasons = list(self.safety.hard_violations)
+        if not alongside_other_apps and self.safety.other_apps_violation:
+            reasons.append(self.safety.other_apps_violation)
         if not force:
             reasons += self.safety.violations
         if reasons:
@@ -314,7 +340,11 @@ PERCENT_OFF_ACTIONS = frozenset({"PRICE_ADJUST_PERCENT", "CART_ADJUST_PERCENT"})
 
 
 def evaluate_safety(
-    changes: Sequence[model.Change], *, managed: Mapping[model.Kind, int], rules: config.Safety
+    changes: Sequence[model.Change],
+    *,
+    managed: Mapping[model.Kind, int],
+    rules: config.Safety,
+    claimed_by_other_apps: Iterable[str] = (),
 ) -> SafetyReport:
     """Measure the plan against the project's limits; name each broken one with its figures.
 
@@ -370,6 +400,16 @@ def evaluate_safety(
         violations=tuple(violations),
         hard_violations=tuple(hard),
         managed_by_kind={k.value: n for k, n in managed.items() if n},
+        claimed_by_other_apps=tuple(
+            sorted(
+                set(claimed_by_other_apps)
+                & {
+                    c.key.ident[0]
+                    for c in changes
+                    if isinstance(c, model.Create) and c.key.kind is model.Kind.RULESET
+                }
+            )
+        ),
     )
 
 
@@ -418,6 +458,40 @@ def _matching(key: model.Key, patterns: Iterable[str]) -> str:
     return next((p for p in patterns if fnmatch.fnmatchcase(text, p)), "")
 
 
+#: The ``left_alone`` reason under which other apps' rulesets are counted.
+OTHER_APPS = "rulesets of other apps (not visible to this token)"
+
+
+def with_other_apps(
+    result: Plan,
+    desired: Sequence[model.Resource],
+    *,
+    find: Callable[[list[str]], Iterable[str]],
+) -> Plan:
+    """The plan, with the rulesets it would create that another app already holds (if any).
+
+    Rulesets belong to the app whose token created them, so a token of another app than the
+    one that manages the shop sees none of them and plans to create them all again. When most
+    of the manifests' rulesets are planned as new and other apps do hold rulesets, ``find``
+    (one listing of every app's rulesets) is asked which of the new ones another app holds;
+    they become a safety refusal that only ``--create-alongside-other-apps`` lifts. Otherwise
+    ``find`` is never called: the usual plan costs no extra read.
+    """
+    wanted = {r.key.ident[0] for r in desired if r.key.kind is model.Kind.RULESET}
+    new = [
+        c.key.ident[0]
+        for c in result.changes
+        if isinstance(c, model.Create) and c.key.kind is model.Kind.RULESET
+    ]
+    if not new or 2 * len(new) <= len(wanted) or not result.left_alone.get(OTHER_APPS):
+        return result
+    claimed = tuple(sorted(set(find(new)) & set(new)))
+    if not claimed:
+        return result
+    safety = dataclasses.replace(result.safety, claimed_by_other_apps=claimed)
+    return dataclasses.replace(result, safety=safety)
+
+
 def plan_changes(
     desired: Sequence[model.Resource],
     live: state.LiveState,
@@ -458,7 +532,7 @@ def plan_changes(
         adopted_ids=adopted,
     )
     if live.foreign_rulesets:
-        left["rulesets of other apps (not visible to this token)"] = live.foreign_rulesets
+        left[OTHER_APPS] = live.foreign_rulesets
     changes = [
         dataclasses.replace(c, reason=reasons.get(c.key.match, GONE))
         if isinstance(c, model.Delete) and c.key.server_id is None

@@ -114,7 +114,8 @@ def safety_lines(plan_: plan.Plan) -> list[str]:
     )
     if s.ok:
         return [head + ": within limits."]
-    return [head + ":", *(f"  ! {v}" for v in (*s.hard_violations, *s.violations))]
+    broken = (*s.hard_violations, *filter(None, [s.other_apps_violation]), *s.violations)
+    return [head + ":", *(f"  ! {v}" for v in broken)]
 
 
 @dataclass(frozen=True)

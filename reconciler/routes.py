@@ -109,6 +109,80 @@ ROUTES: Mapping[str, tuple[str, str]] = MappingProxyType(
     }
 )
 
+_R, _W = "read_price_rulesets", "write_price_rulesets"
+_OR, _OW = "read_price_order_conditions", "write_price_order_conditions"
+_DR, _DW = "read_discount_codes", "write_discount_codes"
+
+#: Route name → the scope a token needs for it (contract §2 and the scope column of §6), so a 403
+#: can name what is missing. Routes absent here need none (shop info, ping, storefront calls).
+SCOPES: Mapping[str, str] = MappingProxyType(
+    {
+        name: scope
+        for names, scope in (
+            (("list_rulesets", "get_ruleset_by_id", "get_ruleset", "list_rules_by_id"), _R),
+            (("list_rules",), _R),
+            (
+                (
+                    "create_ruleset",
+                    "replace_ruleset_by_id",
+                    "patch_ruleset_by_id",
+                    "delete_ruleset_by_id",
+                    "upsert_ruleset",
+                    "patch_ruleset",
+                    "delete_ruleset",
+                    "activate_all_rulesets",
+                    "deactivate_all_rulesets",
+                    "add_rules_by_id",
+                    "add_rules",
+                    "delete_rules_by_id",
+                    "delete_rules",
+                    "update_rule_by_id",
+                    "update_rule_by_id_external_rule",
+                    "update_rule",
+                    "update_rule_external_rule",
+                    "delete_rule_by_id",
+                    "delete_rule",
+                ),
+                _W,
+            ),
+            (
+                (
+                    "list_order_conditions",
+                    "get_order_condition",
+                    "order_condition_fields",
+                    "list_matching_field_sets",
+                    "validate_order_condition_group",
+                ),
+                _OR,
+            ),
+            (
+                (
+                    "create_order_condition",
+                    "replace_order_condition",
+                    "delete_order_condition",
+                    "delete_order_condition_group",
+                    "delete_order_condition_field",
+                    "add_field_sets",
+                    "delete_field_sets",
+                ),
+                _OW,
+            ),
+            (("list_discount_codes", "get_discount_code", "discount_code_by_ruleset"), _DR),
+            (
+                (
+                    "create_discount_codes",
+                    "update_discount_code",
+                    "delete_discount_code",
+                    "activate_discount_code",
+                    "deactivate_discount_code",
+                ),
+                _DW,
+            ),
+        )
+        for name in names
+    }
+)
+
 #: Routes that reach every app's rulesets at once (contract §7.4): listed for completeness so an
 #: override can name them, but the client refuses to send them.
 NEVER_CALLED: frozenset[str] = frozenset({"activate_all_rulesets", "deactivate_all_rulesets"})

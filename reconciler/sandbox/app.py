@@ -125,6 +125,13 @@ class Sandbox:
             raise ValueError("an API token must be non-empty and differ from the control token")
         self._tokens[token] = (app, frozenset(scopes))
 
+    def revoke_token(self, token: str) -> bool:
+        """Forget an API token, as Bold does when an app's token is revoked; False if unknown.
+
+        Requests already past the token check finish; every later one is answered 401.
+        """
+        return self._tokens.pop(token, None) is not None
+
     def token_app(self, token: str) -> str | None:
         """The app a registered API token belongs to (None: not an API token)."""
         entry = self._tokens.get(token)
@@ -312,6 +319,14 @@ class Sandbox:
             if count is not None:
                 self._mutate(app, count, order)
         drop = route.write and response.status < 300 and self.injector.drop()
+        if not drop and response.status < 300:
+            spoil = self.injector.spoil_body(write=route.write)
+            if spoil is not None:
+                body = response.encode()
+                cut = body[: len(body) // 2] if spoil == "truncated" else b""
+                response = web.Response(response.status, raw=cut, headers=response.headers)
+                with self._stats_lock:
+                    self._events[f"{spoil}_body"] += 1
         held = 0.0 if drop else self.injector.slow()
         if held:
             with self._stats_lock:

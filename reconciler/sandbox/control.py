@@ -12,6 +12,7 @@ Endpoints (JSON in, JSON out, no envelope):
 - ``GET|PUT /__sandbox__/listing`` — list order and the mid-listing mutation (``faults.Listing``)
 - ``PUT /__sandbox__/rate`` — ``{"rate": number|null, "burst": int, "retry_after": bool}``
 - ``POST /__sandbox__/tokens`` — ``{"token", "app", "scopes"?}`` (default: every scope)
+- ``DELETE /__sandbox__/tokens`` — ``{"token"}``: revoke it (every later request is 401)
 - ``GET /__sandbox__/dump`` and ``POST /__sandbox__/load`` — the seed/dump format
 """
 
@@ -75,6 +76,13 @@ def _dispatch(sandbox: Sandbox, request: web.Request) -> web.Response:
         return _set_rate(sandbox, request.json_object())
     if (method, name) == ("POST", "tokens"):
         return _add_token(sandbox, request.json_object())
+    if (method, name) == ("DELETE", "tokens"):
+        token = request.json_object().get("token")
+        if not isinstance(token, str) or not token:
+            raise web.ApiError(400, 'Revoking a token needs a "token" string.')
+        if not sandbox.revoke_token(token):
+            raise web.ApiError(404, "No such API token.")
+        return web.Response(200, {"revoked": True})
     if (method, name) == ("GET", "dump"):
         return web.Response(200, sandbox.dump())
     if (method, name) == ("POST", "load"):

@@ -11,7 +11,11 @@ Order of effects on an API request (control calls never see faults):
 3. ``p500``, ``p502``, ``p503`` are chances of answering that status without doing anything;
 4. the request is handled (and committed);
 5. for a successful write, ``drop_after_commit`` is the chance the client never gets a complete
-   answer (a cut connection over a socket, ``ConnectionResetError`` in process);
+   answer (a cut connection over a socket, ``ConnectionResetError`` in process); any other
+   successful answer may be spoiled instead: ``truncated_body`` / ``empty_body`` are the chances
+   its JSON arrives cut in half / with no body, status kept and ``Content-Length`` matching (a
+   broken proxy or server, not the network), on the answers ``body_faults_on`` names, at most
+   ``body_faults_limit`` times (see ``Injector.spoil_body``);
 6. ``p_slow`` is the chance the answer is held for ``slow_ms`` first (after the commit, so a
    client that times out has still changed the shop, as with Bold).
 
@@ -56,6 +60,14 @@ class Faults:
     """How long a slow answer is held (0: never slow)."""
     p_slow: float = 1.0
     """Chance an answer is slow when slow_ms is set."""
+    truncated_body: float = 0.0
+    """Chance a successful answer's JSON body is cut in half (status and length consistent)."""
+    empty_body: float = 0.0
+    """Chance a successful answer comes with an empty body (status kept)."""
+    body_faults_on: str = "all"
+    """Which answers truncated_body and empty_body may spoil: all, reads (GET) or writes."""
+    body_faults_limit: int = 0
+    """Spoil at most this many answers (0: no limit); with a chance of 1, exactly the next N."""
     seed: int | None = None
     """Seed for the dice, for reproducible runs."""
 
@@ -66,11 +78,16 @@ class Faults:
         for key, value in data.items():
             if key not in known:
                 raise ValueError(f"unknown fault setting {key!r}; known: {', '.join(known)}")
-            if key == "seed":
+            if key == "body_faults_on":
+                if value not in _BODY_TARGETS:
+                    raise ValueError(f"body_faults_on must be one of {', '.join(_BODY_TARGETS)}")
+            elif key == "seed":
                 if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
                     raise ValueError("seed must be an integer or null")
             elif isinstance(value, bool) or not isinstance(value, int | float):
                 raise ValueError(f"{key} must be a number")
+            elif key == "body_faults_limit" and not isinstance(value, int):
+                raise ValueError("body_faults_limit must be a whole number")
             elif value < 0 or ((key.startswith("p") or key in _PROBABILITIES) and value > 1):
                 raise ValueError(f"{key} must be between 0 and 1" if value >= 0 else f"{key} < 0")
         faults = cls(**data)
@@ -83,7 +100,8 @@ class Faults:
         return dataclasses.asdict(self)
 
 
-_PROBABILITIES = frozenset({"burst429", "drop_after_commit"})
+_PROBABILITIES = frozenset({"burst429", "drop_after_commit", "truncated_body", "empty_body"})
+_BODY_TARGETS = ("all", "reads", "writes")
 
 
 class Injector:
@@ -100,6 +118,7 @@ class Injector:
             self._random = random.Random(faults.seed)
             self._burst_left = 0
             self.bursts_started = 0
+            self._bodies_spoiled = 0
 
     def delay(self) -> float:
         """Seconds to sleep before handling."""
@@ -133,6 +152,22 @@ class Injector:
             return False
         with self._lock:
             return self._random.random() < chance
+
+    def spoil_body(self, *, write: bool) -> str | None:
+        """``"truncated"`` or ``"empty"``: spoil this successful answer's body; None: keep it."""
+        f = self.faults
+        if not f.truncated_body and not f.empty_body:
+            return None
+        if f.body_faults_on == ("reads" if write else "writes"):
+            return None
+        with self._lock:
+            if f.body_faults_limit and self._bodies_spoiled >= f.body_faults_limit:
+                return None
+            for kind, chance in (("truncated", f.truncated_body), ("empty", f.empty_body)):
+                if chance and (chance >= 1 or self._random.random() < chance):
+                    self._bodies_spoiled += 1
+                    return kind
+        return None
 
     def slow(self) -> float:
         """Seconds to hold the answer back (0: answer now)."""

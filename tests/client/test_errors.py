@@ -40,7 +40,8 @@ def test_each_status_has_its_error(make_client: MakeClient, status: int, kind: t
     bold, _ = make_client(lambda r: api_error(status, "the API's words"))
     with pytest.raises(kind) as caught:
         bold.request("list_discount_codes")
-    assert str(caught.value) == f"GET {P}/discount_codes → {status}: the API's words"
+    scope = " — this call needs the read_discount_codes scope" if status == 403 else ""
+    assert str(caught.value) == f"GET {P}/discount_codes → {status}: the API's words{scope}"
 
 
 def test_422_names_each_field_error(make_client: MakeClient) -> None:
@@ -88,8 +89,12 @@ def test_malformed_json_is_a_bad_response(make_client: MakeClient) -> None:
             200, text='{"data": {"rulesets": [', headers={"content-type": "application/json"}
         )
     )
-    with pytest.raises(errors.BadResponse, match="expected JSON, got application/json"):
+    with pytest.raises(errors.BadResponse) as caught:
         bold.list_rulesets()
+    assert str(caught.value) == (
+        f"GET {P}/rulesets → 200 — the answer's body was truncated JSON (it breaks off at byte "
+        "23) (after 6 attempts)"
+    )
 
 
 def test_json_in_the_wrong_shape_is_a_bad_response(make_client: MakeClient) -> None:
@@ -194,3 +199,34 @@ def test_writes_send_the_contracts_bodies(make_client: MakeClient) -> None:
             '{"name":"ZONE","value":"west","field_sets":[{"customer.shipping.country_code":"CA"}]}',
         ),
     ]
+
+
+@pytest.mark.parametrize(
+    ("body", "says"),
+    [
+        (b"", "the answer's body was empty"),
+        (b"<html>Bad gateway</html>", "the answer's body was not JSON (application/json)"),
+        (b'[{"id": 1}]', "the answer's body was a JSON array, not an object"),
+        (b'{"data": {"rulesets": [}', "the answer's body was invalid JSON at byte 23"),
+        (
+            b'{"data": {"rulesets": [{"external_id": "spr',
+            "truncated JSON (it breaks off at byte 43)",
+        ),
+    ],
+    ids=["empty", "html", "array", "invalid", "truncated"],
+)
+def test_a_garbage_2xx_is_retried_for_a_read_and_read_back_for_a_write(
+    make_client: MakeClient, body: bytes, says: str
+) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=body, headers={"content-type": "application/json"})
+
+    bold, server = make_client(handler)
+    with pytest.raises(errors.BadResponse) as read:
+        bold.list_rulesets()
+    assert says in str(read.value) and str(read.value).endswith("(after 6 attempts)")
+    assert len(server.requests) == 6  # a read is safe to repeat
+    with pytest.raises(errors.AmbiguousWrite) as write:
+        bold.upsert_ruleset("x", {"rules": []})
+    assert says in str(write.value) and "read back before retrying" in str(write.value)
+    assert len(server.requests) == 7  # a write is never repeated blindly

@@ -213,7 +213,16 @@ def test_client_errors_are_never_retried(make_client: MakeClient, status: int) -
 def test_a_delete_whose_retry_meets_404_counts_as_done(make_client: MakeClient) -> None:
     # The first DELETE did the work but its answer was lost; the retry finds nothing.
     bold, server = make_client(
-        scripted(httpx.ReadError("reset"), api_error(404, "Ruleset not found"))
+        scripted(
+            httpx.ReadError("reset"),
+            api_error(404, "Ruleset not found"),
+            api_error(404, "Ruleset not found"),
+        )
     )
     bold.delete_ruleset("spring")
-    assert [r.method for r in server.requests] == ["DELETE", "DELETE"]
+    # ... and a read confirms it is gone before the 404 is believed.
+    assert server.paths() == [
+        f"DELETE {P}/rulesets/external/spring",
+        f"DELETE {P}/rulesets/external/spring",
+        f"GET {P}/rulesets/external/spring",
+    ]
