@@ -197,23 +197,40 @@ def test_a_read_only_token_meets_one_403_and_apply_exits_7(
     book = str(root / "l.jsonl")
     result = boldrules(root, "apply", "--yes", "--ledger", book, token="read-only-token-0123")
     assert result.exit_code == 7
-    assert statuses(sandbox, "PUT") == {"403": 1}  # the scout, and nothing after it
-    assert result.stderr.splitlines()[-3:] == [
-        f"error: Apply stopped at a refused write: PUT {P}/rulesets/external/r00 → 403: This "
-        "token lacks the write_price_rulesets scope for this call.",
-        "The token lacks the write_price_rulesets scope: give it to the token's app in Bold (or "
-        "use a token that has it), then run apply again. It converges from where this run "
-        "stopped.",
-        "0 done, 1 failed, 27 not attempted.",
-    ]
-    progress = progress_lines(result.stderr)
-    assert progress[0].startswith("[1/28] create ruleset r00 … failed N ms: PUT ")
-    assert progress[1:] == [
-        f"[{i + 1}/28] create ruleset {eid} … not attempted" for i, eid in enumerate(eids) if i
-    ]
-    outcomes = [e["outcome"] for e in ledger(root / "l.jsonl")]
-    assert outcomes == ["failed"] + ["not attempted"] * 27
+    # The apply lock is the run's first write (a ruleset of the token's app): its one 403 stops
+    # the run before any change is attempted, naming the missing scope.
+    assert statuses(sandbox, "POST") == {"403": 1}
+    assert statuses(sandbox, "PUT") == {}
+    assert result.stderr.splitlines()[-1] == (
+        f"error: POST {P}/rulesets → 403: This token lacks the write_price_rulesets scope for "
+        "this call. — apply keeps its lock and the ownership record as rulesets of the token's "
+        "app, so the token needs the write_price_rulesets scope (docs/ownership.md)"
+    )
+    assert not (root / "l.jsonl").exists() or ledger(root / "l.jsonl") == []
     assert "read-only-token-0123" not in result.stdout + result.stderr
+
+
+def test_a_token_without_the_code_scope_meets_one_403_and_writes_no_other_code(
+    tmp_path: Path, served: tuple[Sandbox, str]
+) -> None:
+    sandbox, url = served
+    scopes = [*READ_ONLY, "write_price_rulesets"]
+    sandbox.add_token("rulesets-only-token-0123", app="boldrules-test", scopes=scopes)
+    root = make_project(tmp_path / "p", remote(url), "a", "b")
+    codes = "\n".join(
+        f"  - codes: [CODE{i}]\n    action: {{type: PRICE_ADJUST_PERCENT, value: -{5 + i}}}\n"
+        "    product_selection: {type: PRODUCTS_ALL}"
+        for i in range(5)
+    )
+    (root / "pricing" / "codes.yaml").write_text(f"discount_codes:\n{codes}\n")
+    result = boldrules(root, "apply", "--yes", token="rulesets-only-token-0123")
+    assert result.exit_code == 7
+    # Five codes of five configurations are five creates. The first goes alone, as a scout; its
+    # 403 stops the run: no other code is tried, and the rulesets written before it stay done.
+    assert statuses(sandbox, "POST").get("403") == 1
+    assert "write_discount_codes" in result.stderr
+    assert result.stderr.splitlines()[-1] == "2 done, 1 failed, 4 not attempted."
+    assert "rulesets-only-token-0123" not in result.stdout + result.stderr
 
 
 class Revoking(httpx.BaseTransport):
