@@ -60,10 +60,11 @@ def secret_values(environ: Mapping[str, str] | None = None) -> list[str]:
 
 
 def scrub(text: str, *, secrets: Iterable[str] | None = None) -> str:
-    """``text`` with every secret value, or any start of one of 8+ characters, blanked.
+    """``text`` with every secret value, or any cut-off start of one of 8+ characters, blanked.
 
     The start matters: a message that quotes a value cut to 40 characters may hold only the
-    first part of a token, which is still a secret.
+    first part of a token, which is still a secret. A start that runs on into other letters or
+    digits is a word that happens to begin like the secret, and is left as it is.
     """
     for secret in secret_values() if secrets is None else secrets:
         if len(secret) < MIN_SECRET_LENGTH:
@@ -80,6 +81,13 @@ def _blank(text: str, secret: str) -> str:
         end = found + MIN_SECRET_LENGTH
         while end < len(text) and end - found < len(secret) and text[end] == secret[end - found]:
             end += 1
+        if end - found < len(secret) and end < len(text) and text[end].isalnum():
+            # A start of the secret that runs on into other word characters is a coincidence
+            # (``sandbox-shop`` beside a token ``sandbox-local-token``), not a cut quotation:
+            # a cut ends where the quotation does, at an ellipsis, a quote or a space.
+            out.append(text[start:end])
+            start = end
+            continue
         out.append(text[start:found])
         out.append(MASK)
         start = end

@@ -8,6 +8,7 @@ is kept under GitHub's 65,536-character comment limit by folding away what does 
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -101,7 +102,19 @@ def left_alone_line(plan_: plan.Plan) -> str:
     """``Left alone: 12 rulesets of other apps …; 3 order condition groups not managed here.``."""
     if not plan_.left_alone:
         return ""
-    return "Left alone: " + "; ".join(f"{n} {what}" for what, n in plan_.left_alone.items()) + "."
+    return (
+        "Left alone: "
+        + "; ".join(f"{n} {_one(what) if n == 1 else what}" for what, n in plan_.left_alone.items())
+        + "."
+    )
+
+
+_PLURAL_NOUN = re.compile(r"\b(rulesets|discount codes|order condition groups|order conditions)\b")
+
+
+def _one(reason: str) -> str:
+    """A left-alone reason said of one object: ``discount code not managed here``."""
+    return _PLURAL_NOUN.sub(lambda m: m.group(1)[:-1], reason, count=1)
 
 
 def safety_lines(plan_: plan.Plan) -> list[str]:

@@ -378,6 +378,16 @@ def test_the_scrubber_blanks_a_token_and_any_start_of_one() -> None:
     assert redact.scrub(f"short: {TOKEN[:7]}", secrets=secrets) == f"short: {TOKEN[:7]}"
 
 
+def test_a_word_that_merely_begins_like_a_token_is_left_readable() -> None:
+    # A token of a well-known shape shares its start with ordinary words of a message: those
+    # words run on past the shared part, where a cut quotation stops.
+    secrets = ["sandbox-local-token", "other-app-token-22"]
+    text = "shop sandbox-shop: re-run with --create-alongside-other-apps"
+    assert redact.scrub(text, secrets=secrets) == text
+    assert redact.scrub("got 'other-app-tok…'", secrets=secrets) == "got '***…'"
+    assert redact.scrub("got 'sandbox-local'", secrets=secrets) == "got '***'"
+
+
 def test_the_scrubber_knows_which_variables_hold_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SHOP_PASSWORD", "hunter2-is-long")
     monkeypatch.setenv("MY_PROD_CREDENTIAL", "not-a-secret-name")

@@ -130,7 +130,7 @@ def test_a_code_removed_from_the_manifests_is_deleted_and_a_hand_made_one_stays(
         "- order condition REGION=west (1 field set; no longer declared; recorded as managed by this project)",
         "",
         "Ownership record boldrules.ownership.default will be updated: +0 −3, listing 1 object (not a pricing change).",
-        "Left alone: 1 discount codes not managed here.",
+        "Left alone: 1 discount code not managed here.",
         "Safety: 3 deletes and 0 updates of 4 managed objects (75% / 0%): within limits.",
         "Plan: 0 to create, 0 to update, 3 to delete.",
     ]
@@ -142,7 +142,7 @@ def test_a_code_removed_from_the_manifests_is_deleted_and_a_hand_made_one_stays(
     again = run("plan", "--detailed-exitcode")
     assert again.exit_code == 0
     assert body(again) == [
-        "Left alone: 1 discount codes not managed here.",
+        "Left alone: 1 discount code not managed here.",
         "Safety: 0 deletes and 0 updates of 1 managed object (0% / 0%): within limits.",
         "No changes.",
     ]
@@ -233,14 +233,14 @@ def test_two_projects_in_one_shop_keep_their_own_records(
     planned_b = run_b("plan")
     assert body(planned_b)[-4:] == [
         "Ownership record boldrules.ownership.wholesale will be created, listing 3 objects (not a pricing change).",
-        "Left alone: 2 discount codes recorded by project 'default'; 1 order conditions recorded by project 'default'; 1 rulesets recorded by project 'default'.",
+        "Left alone: 2 discount codes recorded by project 'default'; 1 order condition recorded by project 'default'; 1 ruleset recorded by project 'default'.",
         "Safety: 0 deletes and 0 updates of 0 managed objects (0% / 0%): within limits.",
         "Plan: 3 to create, 0 to update, 0 to delete.",
     ]
     assert run_b("apply", "--yes").exit_code == 0
     again = run("plan")
     assert body(again) == [
-        "Left alone: 1 discount codes recorded by project 'wholesale'; 1 order conditions recorded by project 'wholesale'; 1 rulesets recorded by project 'wholesale'.",
+        "Left alone: 1 discount code recorded by project 'wholesale'; 1 order condition recorded by project 'wholesale'; 1 ruleset recorded by project 'wholesale'.",
         "Safety: 0 deletes and 0 updates of 4 managed objects (0% / 0%): within limits.",
         "No changes.",
     ]
@@ -351,7 +351,7 @@ def test_while_another_projects_record_is_damaged_unrecorded_rulesets_are_left_a
     shop.upsert_ruleset(ownership.record_id("wholesale"), damaged)
     planned = run("plan")
     assert (
-        "Left alone: 1 discount codes not managed here; 1 order condition groups not managed "
-        "here; 1 rulesets perhaps of project 'wholesale' (its ownership record is damaged)."
+        "Left alone: 1 discount code not managed here; 1 order condition group not managed "
+        "here; 1 ruleset perhaps of project 'wholesale' (its ownership record is damaged)."
     ) in planned.stdout.splitlines()
     assert "b-vip" not in planned.stdout
