@@ -24,7 +24,7 @@ import traceback
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import IO, Any, Literal
 
 import click
 
@@ -49,22 +49,40 @@ class Settings:
     """``-q``: print only problems and errors."""
 
 
+class UsageFailed(click.UsageError):
+    """A usage error that exits 1: 2 means "changes pending" here, never "bad usage".
+
+    Shown exactly as click shows the error it wraps (the hint, "Did you mean", the help).
+    """
+
+    exit_code = ERROR
+
+    def __init__(self, cause: click.UsageError) -> None:
+        super().__init__(cause.message, cause.ctx)
+        self.cause = cause
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        self.cause.show(file)
+
+
 class Boldrules(click.Group):
     """A click group whose ``invoke`` is the error boundary and turns return values into exits."""
 
     def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
         try:
             return super().make_context(*args, **kwargs)
-        except click.UsageError as exc:
-            exc.exit_code = ERROR  # 2 means "changes pending" here, never "bad usage"
+        except UsageFailed:
             raise
+        except click.UsageError as exc:
+            raise UsageFailed(exc) from exc
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             result = super().invoke(ctx)
-        except click.UsageError as exc:
-            exc.exit_code = ERROR
+        except UsageFailed:
             raise
+        except click.UsageError as exc:
+            raise UsageFailed(exc) from exc
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
         except errors.BoldrulesError as exc:
