@@ -388,7 +388,16 @@ def _plan_one(project: config.Project, name: str | None, filters: plan.Filters) 
     target = project.target(name)
     desired = _desired(project, target)
     with _open_client(project, target) as bold:
-        return make_plan(project, target, bold, filters, desired)
+        result = make_plan(project, target, bold, filters, desired)
+        if bold.stats.rate_limited:
+            click.echo(f"target {target.name}: {_absorbed(bold)} while reading the shop.", err=True)
+        return result
+
+
+def _absorbed(bold: client.BoldClient) -> str:
+    """``2 rate-limit answers absorbed``: 429s held and retried, never an error (docs/client.md)."""
+    count = bold.stats.rate_limited
+    return f"{count} rate-limit answer{'s' if count != 1 else ''} absorbed"
 
 
 def _plan_all(
@@ -506,8 +515,9 @@ def apply_command(
         with apply.open_ledger(ledger) as ledger_file:
             progress = apply.Progress(stream=stream, ledger=ledger_file)
             report = apply.execute(bold, result.changes, progress=progress)
+        absorbed = f", {_absorbed(bold)}" if bold.stats.rate_limited else ""
     click.echo(
-        f"Apply complete: {report.done} call{'s' if report.done != 1 else ''} succeeded.",
+        f"Apply complete: {report.done} call{'s' if report.done != 1 else ''} succeeded{absorbed}.",
         err=True,
     )
     return OK

@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
+from reconciler import cli
 from reconciler.sandbox import Sandbox, serve
 from reconciler.sandbox.app import StartResponse
 
@@ -101,3 +103,56 @@ def test_sigint_stops_new_calls_and_a_rerun_converges(
     out, err = final.communicate(timeout=60)
     assert (final.returncode, out.splitlines()[-1]) == (0, "No changes.")
     assert APP_TOKEN not in out + err
+
+
+@pytest.fixture
+def remote_quickstart(project: Path) -> Iterator[tuple[Path, Sandbox]]:
+    """The quick start against a served sandbox whose very first API answer is a 429.
+
+    Seed 7040 rolls under 0.002 once, on the first request, and never again in the next
+    thousand: exactly one 429, whatever the order of the calls and however many there are.
+    """
+    sandbox = Sandbox()
+    sandbox.add_token(APP_TOKEN, app="boldrules-test")
+    sandbox.set_faults(burst429=0.002, burst429_length=1, seed=7040)
+    with serve(sandbox, port=0) as server:
+        (project / "boldrules.yaml").write_text(
+            "manifests: [pricing/]\ndefault_target: shop\ntargets:\n  shop:\n"
+            f"    api_url: {server.url}\n    token_env: BOLDRULES_TEST_TOKEN\n"
+            "    rate: 1000\n    burst: 1000\n"
+            "ownership: {discount_code_prefixes: [SPRING]}\n"
+        )
+        yield project, sandbox
+
+
+def test_a_429_is_absorbed_and_counted_in_the_summary(
+    remote_quickstart: tuple[Path, Sandbox],
+) -> None:
+    root, sandbox = remote_quickstart
+    env = {"BOLDRULES_TEST_TOKEN": APP_TOKEN, "NO_COLOR": "1"}
+    runner = CliRunner()
+    planned = runner.invoke(cli.main, ["-C", str(root), "plan"], env=env)
+    assert planned.exit_code == 0, planned.stderr
+    assert planned.stderr == "target shop: 1 rate-limit answer absorbed while reading the shop.\n"
+    applied = runner.invoke(cli.main, ["-C", str(root), "apply", "--yes"], env=env)
+    assert applied.exit_code == 0, applied.stderr
+    calls = sum(1 for line in applied.stderr.splitlines() if "… ok" in line)
+    assert applied.stderr.splitlines()[-1] == f"Apply complete: {calls} calls succeeded."
+    assert sandbox.stats()["rate_limited"] == 1  # the plan's; the apply met none
+
+
+def test_a_429_during_apply_is_counted_in_the_summary(
+    remote_quickstart: tuple[Path, Sandbox],
+) -> None:
+    root, sandbox = remote_quickstart
+    env = {"BOLDRULES_TEST_TOKEN": APP_TOKEN, "NO_COLOR": "1"}
+    applied = CliRunner().invoke(cli.main, ["-C", str(root), "apply", "--yes"], env=env)
+    assert applied.exit_code == 0, applied.stderr
+    calls = sum(1 for line in applied.stderr.splitlines() if "… ok" in line)
+    assert calls > 0
+    assert applied.stderr.splitlines()[-1] == (
+        f"Apply complete: {calls} calls succeeded, 1 rate-limit answer absorbed."
+    )
+    assert sandbox.stats()["rate_limited"] == 1
+    again = CliRunner().invoke(cli.main, ["-C", str(root), "plan"], env=env)
+    assert again.stdout.splitlines()[-1] == "No changes."
