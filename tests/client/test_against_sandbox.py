@@ -12,7 +12,6 @@ import pytest
 
 from reconciler import client, errors
 from reconciler.sandbox import DEFAULT_TOKEN, Sandbox, serve
-from reconciler.sandbox.limits import RateLimiter
 from tests.client.conftest import TOKEN, FakeClock
 from tests.clocks import SimulatedClock
 
@@ -271,9 +270,8 @@ def test_a_paced_client_never_draws_a_429_from_the_servers_limit() -> None:
     # real network, travel-time jitter can still bunch calls up at Bold: the client absorbs
     # such a 429, see docs/client.md.)
     clock = SimulatedClock()
-    sb = Sandbox()
+    sb = Sandbox(rate=40, burst=8, clock=clock.time)
     sb.add_token(TOKEN, app=APP)
-    sb.limiter = RateLimiter(40, 8, clock=clock.time)
     with (
         serve(sb, port=0) as server,
         client.BoldClient(
