@@ -67,6 +67,8 @@ class Progress:
         self.stream = stream
         self.ledger = ledger
         self.count = 0
+        #: HTTP requests the calls made (the ledger's lines), which may be more than the calls.
+        self.requests = 0
         #: Every object a call finished with ok (the ownership record drops deleted ones).
         self.succeeded: set[model.Key] = set()
         self._lock = threading.Lock()
@@ -75,6 +77,7 @@ class Progress:
         """Print and log one finished (or skipped) call."""
         with self._lock:
             self.count += 1
+            self.requests += len(outcome.exchanges)
             if outcome.status == "ok":
                 self.succeeded.update(outcome.call.keys)
             if self.stream is not None:

@@ -26,7 +26,7 @@ import traceback
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import IO, Any, Literal
 
 import click
 
@@ -66,22 +66,40 @@ class Settings:
     """``-q``: print only problems and errors."""
 
 
+class UsageFailed(click.UsageError):
+    """A usage error that exits 1: 2 means "changes pending" here, never "bad usage".
+
+    Shown exactly as click shows the error it wraps (the hint, "Did you mean", the help).
+    """
+
+    exit_code = ERROR
+
+    def __init__(self, cause: click.UsageError) -> None:
+        super().__init__(cause.message, cause.ctx)
+        self.cause = cause
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        self.cause.show(file)
+
+
 class Boldrules(click.Group):
     """A click group whose ``invoke`` is the error boundary and turns return values into exits."""
 
     def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
         try:
             return super().make_context(*args, **kwargs)
-        except click.UsageError as exc:
-            exc.exit_code = ERROR  # 2 means "changes pending" here, never "bad usage"
+        except UsageFailed:
             raise
+        except click.UsageError as exc:
+            raise UsageFailed(exc) from exc
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             result = super().invoke(ctx)
-        except click.UsageError as exc:
-            exc.exit_code = ERROR
+        except UsageFailed:
             raise
+        except click.UsageError as exc:
+            raise UsageFailed(exc) from exc
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
         except errors.BoldrulesError as exc:
@@ -430,7 +448,16 @@ def _plan_one(project: config.Project, name: str | None, filters: plan.Filters) 
     desired = _desired(project, target)
     with _open_client(project, target) as bold:
         result = make_plan(project, target, bold, filters, desired)
-        return plan.with_other_apps(result, desired, find=bold.rulesets_of_other_apps)
+        result = plan.with_other_apps(result, desired, find=bold.rulesets_of_other_apps)
+        if bold.stats.rate_limited:
+            click.echo(f"target {target.name}: {_absorbed(bold)} while reading the shop.", err=True)
+        return result
+
+
+def _absorbed(bold: client.BoldClient) -> str:
+    """``2 rate-limit answers absorbed``: 429s held and retried, never an error (docs/client.md)."""
+    count = bold.stats.rate_limited
+    return f"{count} rate-limit answer{'s' if count != 1 else ''} absorbed"
 
 
 def _plan_all(
@@ -574,10 +601,15 @@ def apply_command(
         with apply.open_ledger(ledger) as ledger_file:
             progress = apply.Progress(stream=stream, ledger=ledger_file)
             report, listed = apply.execute_recorded(bold, result, progress=progress, stop=stop)
+        absorbed = f", {_absorbed(bold)}" if bold.stats.rate_limited else ""
+        if progress.requests != report.done:
+            # A call may take several requests (a rename by id is a PATCH and a PUT): the
+            # ledger lists each request, and the summary says both so the two agree.
+            absorbed = f" ({progress.requests} API requests, as the ledger lists){absorbed}"
     if result.record is not None:
         _recorded(result.record, listed, options)
     click.echo(
-        f"Apply complete: {report.done} call{'s' if report.done != 1 else ''} succeeded.",
+        f"Apply complete: {report.done} call{'s' if report.done != 1 else ''} succeeded{absorbed}.",
         err=True,
     )
     return OK

@@ -10,6 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Hypothesis's deadline and "too slow" health check measure wall-clock time, which a loaded
+# machine stretches; what a property proves does not depend on it.
+settings.register_profile("boldrules", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("boldrules")
 
 _real_connect = socket.socket.connect
 _real_connect_ex = socket.socket.connect_ex

@@ -84,8 +84,11 @@ class Sandbox:
         shop_identifier: str = "sandbox-shop",
         shop_domain: str = "sandbox-shop.example.com",
         control_token: str = CONTROL_TOKEN,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.store = Store(db)
+        self.clock = clock
+        """The rate limiter's time: tests pass a fake one, so its windows are not the machine's."""
         self.shop = web.Shop(identifier=shop_identifier, domain=shop_domain)
         self.control_token = control_token
         self.router = web.Router(
@@ -144,7 +147,7 @@ class Sandbox:
 
     def set_rate(self, rate: float | None, *, burst: int = 10, retry_after: bool = True) -> None:
         """Turn per-token rate limiting on (``rate`` per second, ``burst``) or off (None/0)."""
-        self.limiter = limits.RateLimiter(rate, burst) if rate else None
+        self.limiter = limits.RateLimiter(rate, burst, clock=self.clock) if rate else None
         self.retry_after = retry_after
 
     def set_faults(self, **settings: Any) -> faults.Faults:

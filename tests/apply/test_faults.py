@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import threading
 from collections import Counter
 from collections.abc import Iterator
@@ -118,20 +119,37 @@ def test_a_dropped_create_is_read_back_not_repeated(served: tuple[Sandbox, str])
         assert make_plan(bold, codes_only, project).empty
 
 
+class StopAfter(io.StringIO):
+    """A progress stream that asks the run to stop once it has shown ``lines`` outcomes, as a
+    user pressing Ctrl-C after reading them would: after a count of outcomes, never a delay."""
+
+    def __init__(self, lines: int, stop: threading.Event) -> None:
+        super().__init__()
+        self.lines = lines
+        self.stop = stop
+
+    def write(self, text: str) -> int:
+        written = super().write(text)
+        if self.getvalue().count("\n") >= self.lines:
+            self.stop.set()
+        return written
+
+
 def test_a_run_stopped_halfway_resumes_and_converges(served: tuple[Sandbox, str]) -> None:
-    sandbox, url = served
+    _, url = served
     desired, project = desired_from("b2b-tiers")
-    sandbox.set_faults(latency_ms=15)
     stop = threading.Event()
     with connect(url) as bold:
         changes = make_plan(bold, desired, project).changes
-        timer = threading.Timer(0.25, stop.set)
-        timer.start()
+        shown = StopAfter(10, stop)
         with pytest.raises(errors.ApplyFailed) as caught:
-            apply.execute(bold, changes, stop=stop)
-        timer.cancel()
+            apply.execute(
+                bold, changes, progress=apply.Progress(stream=shown, ledger=None), stop=stop
+            )
         report = caught.value.report
-        assert 0 < report.done < len(changes)
+        # The ten shown, and at most the calls already in flight then; nothing started after.
+        assert 10 <= report.done <= 10 + bold.concurrency
+        assert report.done < len(changes)
         assert report.done + report.not_attempted == len(changes)
         # Run again: only what is left is planned, and it converges.
         rest = make_plan(bold, desired, project)

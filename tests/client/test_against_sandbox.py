@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ import pytest
 from reconciler import client, errors
 from reconciler.sandbox import DEFAULT_TOKEN, Sandbox, serve
 from tests.client.conftest import TOKEN, FakeClock
+from tests.clocks import SimulatedClock
 
 APP = "boldrules-test"
 PRODUCTS = {"type": "PRODUCT_SEARCH", "sku_ids": ["SKU-1"]}
@@ -261,24 +263,43 @@ def test_2000_rulesets_through_503s_and_429_bursts_arrive_exactly_once() -> None
 
 @pytest.mark.socket
 def test_a_paced_client_never_draws_a_429_from_the_servers_limit() -> None:
-    # The server limits at the client's own rate and burst: a client that kept within
-    # rate * t + burst over every window is never refused.
-    sb = Sandbox(rate=40, burst=8)
+    # The server limits at the client's own rate and burst, counted the way Bold counts; a
+    # client that kept within them over every window is never refused. Client and server read
+    # one simulated clock, which stands still while a call travels: what is checked is the
+    # pacing arithmetic against the server's, not how fast this machine moves bytes. (Over a
+    # real network, travel-time jitter can still bunch calls up at Bold: the client absorbs
+    # such a 429, see docs/client.md.)
+    clock = SimulatedClock()
+    sb = Sandbox(rate=40, burst=8, clock=clock.time)
     sb.add_token(TOKEN, app=APP)
     with (
         serve(sb, port=0) as server,
         client.BoldClient(
-            base_url=server.url, token=TOKEN, rate=40, burst=8, concurrency=4
+            base_url=server.url,
+            token=TOKEN,
+            rate=40,
+            burst=8,
+            concurrency=4,
+            clock=clock.time,
+            sleep=clock.sleep,
         ) as bold,
     ):
-        from concurrent.futures import ThreadPoolExecutor
+        start = clock.time()
+
+        def fifteen_pings(_: int) -> None:
+            with clock.taking_part():
+                for _ in range(15):
+                    bold.ping()
 
         with ThreadPoolExecutor(4) as pool:
-            list(pool.map(lambda _: bold.ping(), range(60)))
+            list(pool.map(fifteen_pings, range(4)))
         stats = sb.stats()
-    assert stats["total"] >= 60
+    assert stats["total"] == 60
     assert stats["rate_limited"] == 0
     assert bold.stats.rate_limited == 0
+    # ... and it did not get there by dawdling: 8 calls a window of 0.2 s (+5% slack), so the
+    # last of 60 leaves at the start of the eighth window.
+    assert clock.time() - start == pytest.approx(7 * 0.2 * 1.05)
     sb.close()
 
 

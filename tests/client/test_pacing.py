@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
@@ -13,6 +12,7 @@ from hypothesis import strategies as st
 
 from reconciler import client, errors
 from tests.client.conftest import FakeClock, MakeClient, envelope
+from tests.clocks import SimulatedClock
 
 
 def worst_excess(stamps: list[float], rate: float) -> float:
@@ -49,13 +49,15 @@ def test_n_calls_take_at_least_n_minus_burst_over_rate(
 
 
 def test_the_bucket_is_shared_by_every_thread() -> None:
-    # Real time, small numbers: 4 threads x 10 calls at 100/s with a burst of 5.
+    # 4 threads x 10 calls at 100/s with a burst of 5, on simulated time: the stamps are the
+    # instants the calls left, whatever the machine's load.
+    clock = SimulatedClock()
     stamps: list[float] = []
     lock = threading.Lock()
 
     def handler(request: httpx.Request) -> httpx.Response:
         with lock:
-            stamps.append(time.monotonic())
+            stamps.append(clock.time())
         return envelope({})
 
     bold = client.BoldClient(
@@ -66,18 +68,24 @@ def test_the_bucket_is_shared_by_every_thread() -> None:
         rate=100.0,
         burst=5,
         concurrency=4,
+        clock=clock.time,
+        sleep=clock.sleep,
     )
-    start = time.monotonic()
+    start = clock.time()
 
     def ten_pings(_: int) -> None:
-        for _ in range(10):
-            bold.ping()
+        with clock.taking_part():
+            for _ in range(10):
+                bold.ping()
 
     with bold, ThreadPoolExecutor(4) as pool:
         list(pool.map(ten_pings, range(4)))
-    assert time.monotonic() - start >= (40 - 5) / 100.0
-    # A little slack for the scheduler: stamps are taken after the bucket, not at it.
-    assert worst_excess(stamps, 100.0) <= 5 + 1.5
+    assert clock.time() - start >= (40 - 5) / 100.0
+    # One bucket for all four threads: four buckets would let 20 calls out at the first instant.
+    assert stamps.count(start) == 5
+    assert worst_excess(stamps, 100.0) <= 5 + 1e-6
+    window = 5 / 100.0
+    assert all(sum(1 for t in stamps if s <= t < s + window) <= 5 for s in stamps)
     assert bold.stats.calls == {("GET", "ping"): 40}
 
 
@@ -101,18 +109,32 @@ def test_a_429_holds_back_every_caller(make_client: MakeClient, clock: FakeClock
 
 
 def test_calls_in_flight_never_exceed_concurrency() -> None:
+    # The first three calls meet at a barrier inside the server, which they can pass only if
+    # the client lets three run at once; there each waits a moment for a fourth to break in,
+    # which must never happen. No timing decides the outcome: a wrong limit fails every time.
     in_flight = 0
     most = 0
+    arrived = 0
     lock = threading.Lock()
+    three = threading.Barrier(3, timeout=30)
+    fourth = threading.Event()
 
     def handler(request: httpx.Request) -> httpx.Response:
-        nonlocal in_flight, most
+        nonlocal in_flight, most, arrived
         with lock:
             in_flight += 1
+            arrived += 1
+            first_three = arrived <= 3
             most = max(most, in_flight)
-        time.sleep(0.01)
-        with lock:
-            in_flight -= 1
+            if in_flight > 3:
+                fourth.set()
+        try:
+            if first_three:
+                three.wait()  # BrokenBarrierError: three calls were never in flight together
+                fourth.wait(timeout=0.05)
+        finally:
+            with lock:
+                in_flight -= 1
         return envelope({})
 
     with (
@@ -129,6 +151,7 @@ def test_calls_in_flight_never_exceed_concurrency() -> None:
     ):
         list(pool.map(lambda _: bold.ping(), range(40)))
     assert most == 3
+    assert not fourth.is_set()
 
 
 def test_a_bucket_needs_a_positive_rate() -> None:

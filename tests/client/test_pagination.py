@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -88,28 +87,44 @@ def test_a_server_that_ignores_page_does_not_loop_forever(make_client: MakeClien
 def test_remaining_pages_are_fetched_concurrently_and_each_object_once(
     make_client: MakeClient,
 ) -> None:
+    # Page 1 comes alone (it says how many pages there are). The next four meet at a barrier
+    # in the server, passable only if four are in flight at once; there each waits a moment
+    # for a fifth to break in, which must never happen.
     inner = paged(1000)
     in_flight = 0
     most = 0
+    after_first = 0
     lock = threading.Lock()
+    four = threading.Barrier(4, timeout=30)
+    fifth = threading.Event()
 
-    def slow(request: httpx.Request) -> httpx.Response:
-        nonlocal in_flight, most
+    def overlapping(request: httpx.Request) -> httpx.Response:
+        nonlocal in_flight, most, after_first
         with lock:
             in_flight += 1
             most = max(most, in_flight)
-        time.sleep(0.02)  # long enough for the pool's threads to overlap
-        with lock:
-            in_flight -= 1
+            if in_flight > 4:
+                fifth.set()
+            meets = request.url.params["page"] != "1" and after_first < 4
+            if meets:
+                after_first += 1
+        try:
+            if meets:
+                four.wait()  # BrokenBarrierError: four pages were never fetched together
+                fifth.wait(timeout=0.05)
+        finally:
+            with lock:
+                in_flight -= 1
         return inner(request)
 
-    bold, server = make_client(slow, concurrency=4, rate=1000, burst=20)
+    bold, server = make_client(overlapping, concurrency=4, rate=1000, burst=20)
     rulesets = bold.list_rulesets()
     assert len(rulesets) == 1000
     assert len({r["id"] for r in rulesets}) == 1000
     assert [r["id"] for r in rulesets] == list(range(1, 1001))  # in page order
     assert len(server.requests) == 10
     assert most == 4  # overlapped, and never more than the configured concurrency
+    assert not fifth.is_set()
 
 
 def test_a_list_that_moves_mid_read_is_read_again(make_client: MakeClient) -> None:

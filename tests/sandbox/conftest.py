@@ -21,10 +21,15 @@ def add_tokens(sb: Sandbox) -> None:
     sb.add_token(READER, app="app-main", scopes=READ_SCOPES)
 
 
+def frozen() -> float:
+    """Time that never passes: a rate limit's window never ends, whatever the machine's load."""
+    return 1000.0
+
+
 @pytest.fixture
 def sandbox() -> Iterator[Sandbox]:
-    """A fresh in-memory sandbox with three tokens and no rate limit."""
-    sb = Sandbox()
+    """A fresh in-memory sandbox with three tokens and no rate limit (frozen time if one is set)."""
+    sb = Sandbox(clock=frozen)
     add_tokens(sb)
     yield sb
     sb.close()
