@@ -8,6 +8,7 @@ is kept under GitHub's 65,536-character comment limit by folding away what does 
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ import jinja2
 import jinja2.sandbox
 
 from reconciler import errors, model, plan
+from reconciler.carts import money
 
 #: GitHub refuses comments over 65,536 characters; stay well clear for the wrapper text.
 MARKDOWN_LIMIT = 60_000
@@ -114,7 +116,12 @@ def safety_lines(plan_: plan.Plan) -> list[str]:
     )
     if s.ok:
         return [head + ": within limits."]
-    broken = (*s.hard_violations, *filter(None, [s.other_apps_violation]), *s.violations)
+    broken = (
+        *s.hard_violations,
+        *filter(None, [s.other_apps_violation]),
+        *s.violations,
+        *s.price_violations,
+    )
     return [head + ":", *(f"  ! {v}" for v in broken)]
 
 
@@ -152,6 +159,50 @@ def _why_gone(change: model.Delete, *, show_codes: bool) -> str:
     return f"a duplicate of {key.ident[0] if show_codes else mask_code(key.ident[0])}"
 
 
+def preview_lines(plan_: plan.Plan) -> list[str]:
+    """The price preview: its summary, then each changed cart (unchanged ones only counted)."""
+    found = plan_.preview
+    if found is None:
+        return []
+    lines = [found.summary()]
+    for cart in found.changed:
+        lines.append(
+            f"  ~ cart {cart.name}: {money(cart.before)} → {money(cart.after)}, {cart.change}"
+        )
+        lines.extend(
+            f"      {line.sku} ×{line.quantity}: {money(line.before)} → {money(line.after)} "
+            f"by {line.why_after}"
+            + (f" (was {line.why_before})" if line.why_before != "no rule" else "")
+            for line in cart.lines
+        )
+    lines.extend(f"  (not priced: {reason})" for reason in found.skipped)
+    return lines
+
+
+def preview_rows(plan_: plan.Plan, *, show_codes: bool = True) -> list[dict[str, str]]:
+    """The Markdown preview table's rows: cart, before, after, change, why (discount code names
+    masked unless ``show_codes``)."""
+    found = plan_.preview
+    if found is None:
+        return []
+
+    def masked(text: str) -> str:
+        if show_codes:
+            return text
+        return re.sub(r"\bcode (\S+)", lambda m: f"code {mask_code(m.group(1))}", text)
+
+    return [
+        {
+            "cart": cart.name,
+            "before": money(cart.before),
+            "after": money(cart.after),
+            "change": cart.change,
+            "why": masked(cart.why).replace("|", "\\|"),
+        }
+        for cart in found.changed
+    ]
+
+
 # --- text -----------------------------------------------------------------------------------
 
 
@@ -179,6 +230,7 @@ def render_text(plan_: plan.Plan, *, color: bool = False) -> str:
     if plan_.changes:
         lines.append("")
     lines.extend(f"Note: {note}" for note in plan_.notes)
+    lines.extend(preview_lines(plan_))
     lines.extend(plan_.bookkeeping)
     extra = left_alone_line(plan_)
     if extra:
@@ -264,6 +316,8 @@ def markdown_context(plan_: plan.Plan, *, show_codes: bool) -> dict[str, Any]:
         "partial": plan_.partial,
         "filters": _filters_text(plan_.filters),
         "show_codes": show_codes,
+        "preview": plan_.preview.summary() if plan_.preview is not None else "",
+        "preview_rows": preview_rows(plan_, show_codes=show_codes),
     }
 
 
