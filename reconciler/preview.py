@@ -8,8 +8,8 @@ cart on both sides; what changed, for the plan to show; and the price guardrails
 * on the carts, under the planned rules: a broken ``expect``, a line sold below its ``floor``,
   a line price moved by more than ``safety.max_price_change_percent``;
 * on the changes alone (no carts needed, ``rule_violations``, called by
-  ``plan.evaluate_safety``): a ``DISCOUNT``/``DISCOUNT_CODE`` adjustment whose sign flips (a
-  discount turned surcharge), and an absolute price or relative amount changed by a factor of
+  ``plan.evaluate_safety``): a percent or relative adjustment that took off and now adds (a
+  ``DISCOUNT``/``DISCOUNT_CODE`` turned surcharge; any rule type but the additions), and an absolute price or relative amount changed by a factor of
   10 or more (the ``1799 → 17`` typo).
 
 Which app a ruleset belongs to decides the competitive choice (pricing-engine.md §3), and the
@@ -60,8 +60,8 @@ AMOUNT_ACTIONS = frozenset(
         "PRICE_ADJUST_RELATIVE_WITH_LIMIT",
     }
 )
-#: Rule types whose actions are meant to lower a price.
-DISCOUNT_TYPES = frozenset({"DISCOUNT", "DISCOUNT_CODE"})
+#: Rule types whose adjustments are surcharges by design: a sign change there is no flip.
+ADDITION_TYPES = frozenset({"ADDITION", "DISCOUNTABLE_ADDITION"})
 #: A change of an amount by this factor or more is refused (issue 14).
 TYPO_FACTOR = 10
 
@@ -497,7 +497,7 @@ def _action_problems(
     if a is None or b is None or a == b:
         return
     shown = f"{kind} {old.get('value')} → {new.get('value')}"
-    if rule_type in DISCOUNT_TYPES and kind in SIGNED_ACTIONS and a < 0 < b:
+    if rule_type not in ADDITION_TYPES and kind in SIGNED_ACTIONS and a < 0 < b:
         unit = "%" if "PERCENT" in str(kind) else " cents"
         yield (
             f"Refusing {where}: {shown} turns a {rule_type} of {-a:g}{unit} off into a surcharge "
@@ -515,7 +515,11 @@ def _action_problems(
 
 
 def rule_violations(changes: Iterable[model.Change]) -> Iterator[str]:
-    """Updates that flip a discount into a surcharge, or change an amount ×10 or more."""
+    """Updates that flip a discount into a surcharge, or change an amount ×10 or more.
+
+    Actions are compared by position within the same rule (by external id); an action whose
+    type changed is a different action and is not compared.
+    """
     for change in changes:
         if not isinstance(change, model.Update):
             continue

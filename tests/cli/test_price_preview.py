@@ -157,7 +157,19 @@ def test_an_amount_changed_tenfold_is_refused(run: Run, project: Path) -> None:
     ) in result.stderr
 
 
-def test_a_relative_discount_turned_surcharge_on_a_code_is_refused(run: Run, project: Path) -> None:
+def test_a_relative_amount_turned_surcharge_is_refused(run: Run, project: Path) -> None:
+    assert run("apply", "--yes").exit_code == 0
+    edit(project, "value: -400}", "value: 400}")
+    result = run("plan")
+    assert result.exit_code == 4
+    assert (
+        "Refusing ruleset bulk-coffee > rules[fifty-or-more].actions[0]: PRICE_ADJUST_RELATIVE "
+        "-400 → 400 turns a"
+    ) in result.stderr
+    assert "of 400 cents off into a surcharge of 400 cents" in result.stderr
+
+
+def test_a_percent_code_turned_surcharge_is_refused(run: Run, project: Path) -> None:
     assert run("apply", "--yes").exit_code == 0
     edit(project, "value: -15}", "value: 15}", file="pricing/discount-codes.yaml")
     result = run("plan")
