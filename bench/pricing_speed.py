@@ -227,7 +227,7 @@ def measure_preview(
     comparing, and the guardrails.
     """
     from reconciler import carts as carts_module
-    from reconciler import diff, model, preview, state
+    from reconciler import diff, preview, state
 
     own = [body for body in before if body["app"] == "my-app"]
     live_own = [state.ruleset_resource(body) for body in own]
