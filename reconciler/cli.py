@@ -651,7 +651,9 @@ def price_command(
             total = sum(len(s.cart.items) for s in chosen)
             lines += [f"! {m.text()}" for m in mismatches]
             lines.append(
-                f"Check against the storefront: {len(mismatches)} of {total} line"
+                "Check against the storefront (POST S/price, a single-product price call: no "
+                "discount code, no cart-only condition, no cart-level discount, priced now): "
+                f"{len(mismatches)} of {total} line"
                 f"{'s' if total != 1 else ''} differ"
                 + (
                     ": boldrules' preview cannot be trusted for those here (docs/pricing.md)."

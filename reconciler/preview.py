@@ -95,7 +95,25 @@ def _ruleset(resource: model.Resource, *, app: str) -> pricing.Ruleset:
         return pricing.Ruleset.from_discount_code(
             resource.body, code=resource.key.ident[0], id=resource.handles.get("ruleset_id")
         )
-    return pricing.Ruleset.from_api(resource.body, app=app, id=resource.handles.get("id"))
+    body = resource.body
+    rules = body.get("rules")
+    if isinstance(rules, Mapping) and any(state.is_unnamed_rule(str(k)) for k in rules):
+        # A live rule without an external id is keyed by its server id (``#456``) in the
+        # normalised form: priced, and named, by that id, with no external id of its own.
+        ids = resource.handles.get("rule_ids") or {}
+        repeats = resource.handles.get("duplicate_rules") or {}
+        body = {
+            **body,
+            "rules": [
+                {
+                    **rule,
+                    "external_id": repeats.get(k) if state.is_unnamed_rule(str(k)) else k,
+                    "id": ids.get(k),
+                }
+                for k, rule in rules.items()
+            ],
+        }
+    return pricing.Ruleset.from_api(body, app=app, id=resource.handles.get("id"))
 
 
 def other_app_rulesets(
