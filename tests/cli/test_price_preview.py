@@ -443,7 +443,9 @@ def test_price_check_agrees_with_the_sandbox_storefront(run: Run, with_carts: Pa
     assert result.exit_code == 0, result.stdout + result.stderr
     assert "  TEA-1 ×2: 10.05 → 9.05 each, 18.10" in result.stdout
     assert result.stdout.endswith(
-        "Check against the storefront: 0 of 1 line differ; Bold and boldrules agree.\n"
+        "Check against the storefront (POST S/price, a single-product price call: no discount "
+        "code, no cart-only condition, no cart-level discount, priced now): 0 of 1 line differ; "
+        "Bold and boldrules agree.\n"
     )
     document = json.loads(
         run("price", "--live", "--check", "--cart", "tea", "--format", "json").stdout
