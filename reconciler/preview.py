@@ -281,6 +281,18 @@ class LineChange:
             return None
         return 100.0 * (self.after - self.before) / self.before
 
+    def text(self) -> str:
+        """``SKU-1 ×3: 25.00 → 12.50 by [this app] sale > gold (was [other apps] x > y)``."""
+        was = (
+            f" (was {self.why_before})"
+            if self.why_before not in ("no rule", self.why_after)
+            else ""
+        )
+        return (
+            f"{self.sku} ×{self.quantity}: {carts.money(self.before)} → "
+            f"{carts.money(self.after)} by {self.why_after}{was}"
+        )
+
     def as_json(self) -> dict[str, Any]:
         """The line as the plan document's ``preview.carts[].lines[]``."""
         return {
@@ -316,15 +328,7 @@ class CartChange:
     @property
     def why(self) -> str:
         """Each changed line: ``SKU-1 ×3: 25.00 → 12.50 by [this app] sale > gold``."""
-        return (
-            "; ".join(
-                f"{line.sku} ×{line.quantity}: {carts.money(line.before)} → "
-                f"{carts.money(line.after)} by {line.why_after}"
-                + (f" (was {line.why_before})" if line.why_before != "no rule" else "")
-                for line in self.lines
-            )
-            or "cart-level discounts changed"
-        )
+        return "; ".join(line.text() for line in self.lines) or "cart-level discounts changed"
 
     def as_json(self) -> dict[str, Any]:
         """The cart as the plan document's ``preview.carts[]``."""

@@ -169,12 +169,7 @@ def preview_lines(plan_: plan.Plan) -> list[str]:
         lines.append(
             f"  ~ cart {cart.name}: {money(cart.before)} → {money(cart.after)}, {cart.change}"
         )
-        lines.extend(
-            f"      {line.sku} ×{line.quantity}: {money(line.before)} → {money(line.after)} "
-            f"by {line.why_after}"
-            + (f" (was {line.why_before})" if line.why_before != "no rule" else "")
-            for line in cart.lines
-        )
+        lines.extend(f"      {line.text()}" for line in cart.lines)
     lines.extend(f"  (not priced: {reason})" for reason in found.skipped)
     return lines
 
