@@ -247,7 +247,8 @@ def validate(ctx: click.Context, target_name: str | None, output: Literal["text"
             click.echo(summary(problems))
         return INVALID
     if output == "json":
-        click.echo(json.dumps(_json_report([], loaded=loaded, target=target.name), indent=2))
+        report = _json_report([], loaded=loaded, target=target.name, samples=samples)
+        click.echo(json.dumps(report, indent=2))
     elif not options.quiet:
         counts = _counts(loaded)
         if samples.carts:
@@ -282,6 +283,7 @@ def _json_report(
     *,
     loaded: manifest.Manifests | None = None,
     target: str | None = None,
+    samples: carts.Carts | None = None,
 ) -> dict[str, Any]:
     report: dict[str, Any] = {
         "valid": not problems,
@@ -290,8 +292,9 @@ def _json_report(
     }
     if loaded is not None:
         report["target"] = target
-        report["files"] = list(loaded.files)
+        report["files"] = list(loaded.files) + list(samples.files if samples else ())
         report["objects"] = [str(declared.key) for declared in loaded.objects]
+        report["carts"] = [sample.name for sample in samples.carts] if samples else []
     return report
 
 

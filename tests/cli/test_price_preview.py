@@ -281,6 +281,21 @@ def test_validate_counts_the_carts(run: Run, with_carts: Path) -> None:
     )
 
 
+def test_validate_json_lists_the_cart_files_and_names(run: Run, with_carts: Path) -> None:
+    document = json.loads(run("validate", "--format", "json").stdout)
+    assert "carts/shop.yaml" in document["files"]
+    assert document["carts"] == ["gold-member", "silver-with-code", "guest"]
+
+
+def test_price_without_carts_says_how_to_add_them(run: Run, project: Path) -> None:
+    result = run("price")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "error: no sample carts: add cart files to carts/ (or list them under `carts:` in "
+        "boldrules.yaml); see docs/pricing.md\n"
+    )
+
+
 def test_a_carts_entry_leading_out_of_the_project_is_refused(run: Run, project: Path) -> None:
     edit(
         project,
