@@ -86,7 +86,8 @@ class Side:
     other_apps: int
     """How many rulesets of other apps this side holds."""
     skipped: tuple[str, ...] = ()
-    """Rulesets of other apps the evaluator could not read, said why (not priced)."""
+    """Rulesets the evaluator could not read (other apps', or a live one of this app whose
+    data Bold let through), each said why: left out of the pricing."""
 
 
 def _ruleset(resource: model.Resource, *, app: str) -> pricing.Ruleset:
@@ -114,6 +115,18 @@ def _ruleset(resource: model.Resource, *, app: str) -> pricing.Ruleset:
             ],
         }
     return pricing.Ruleset.from_api(body, app=app, id=resource.handles.get("id"))
+
+
+def _readable(resource: model.Resource, skipped: list[str]) -> pricing.Ruleset:
+    """``_ruleset``, or, for one the evaluator cannot read, an inactive stand-in (it keeps its
+    place, prices nothing) and a line in ``skipped`` saying which and why."""
+    try:
+        return _ruleset(resource, app=OWN_APP)
+    except pricing.PricingInputError as exc:
+        skipped.append(f"{resource.key.describe()}: {exc}")
+        return pricing.Ruleset(
+            OWN_APP, pricing.ProductSelection(""), (), resource.key.name, active=False
+        )
 
 
 def other_app_rulesets(
@@ -157,18 +170,19 @@ def live_side(
     """The shop as it is: other apps' rulesets, then codes, then this app's rulesets."""
     rulesets: list[pricing.Ruleset] = list(others)
     positions: dict[Any, int] = {}
+    unread = list(skipped)
     for resource in live.resources:
         kind = resource.key.kind
         if kind is model.Kind.ORDER_CONDITION:
             continue
         positions[resource.key.match] = len(rulesets)
-        rulesets.append(_ruleset(resource, app=OWN_APP))
+        rulesets.append(_readable(resource, unread))
     conditions = tuple(
         pricing.OrderCondition.from_api(r.body)
         for r in live.resources
         if r.key.kind is model.Kind.ORDER_CONDITION
     )
-    return Side(tuple(rulesets), conditions, positions, len(others), tuple(skipped))
+    return Side(tuple(rulesets), conditions, positions, len(others), tuple(unread))
 
 
 def planned_side(live: Side, live_state: state.LiveState, changes: Iterable[model.Change]) -> Side:
@@ -176,6 +190,7 @@ def planned_side(live: Side, live_state: state.LiveState, changes: Iterable[mode
     place (so every other ruleset keeps its position, and its compiled form), creates last."""
     rulesets = list(live.rulesets)
     positions = dict(live.positions)
+    unread = list(live.skipped)
     conditions = {
         r.key.match: r.body
         for r in live_state.resources
@@ -201,7 +216,7 @@ def planned_side(live: Side, live_state: state.LiveState, changes: Iterable[mode
             place = positions.get(change.live.key.match)
         else:
             place = None
-        ruleset = _ruleset(desired, app=OWN_APP)
+        ruleset = _readable(desired, unread)
         if place is None:
             positions[key.match] = len(rulesets)
             rulesets.append(ruleset)
@@ -212,7 +227,7 @@ def planned_side(live: Side, live_state: state.LiveState, changes: Iterable[mode
         tuple(pricing.OrderCondition.from_api(body) for body in conditions.values()),
         positions,
         live.other_apps,
-        live.skipped,
+        tuple(unread),
     )
 
 
@@ -220,17 +235,18 @@ def manifest_side(desired: Sequence[model.Resource]) -> Side:
     """The manifests alone (``boldrules price --offline``): no shop, no other app."""
     rulesets: list[pricing.Ruleset] = []
     positions: dict[Any, int] = {}
+    unread: list[str] = []
     for resource in desired:
         if resource.key.kind is model.Kind.ORDER_CONDITION:
             continue
         positions[resource.key.match] = len(rulesets)
-        rulesets.append(_ruleset(resource, app=OWN_APP))
+        rulesets.append(_readable(resource, unread))
     conditions = tuple(
         pricing.OrderCondition.from_api(r.body)
         for r in desired
         if r.key.kind is model.Kind.ORDER_CONDITION
     )
-    return Side(tuple(rulesets), conditions, positions, 0)
+    return Side(tuple(rulesets), conditions, positions, 0, tuple(unread))
 
 
 def engine(side: Side, *, reuse: pricing.Engine | None = None) -> pricing.Engine:
@@ -353,7 +369,7 @@ class Preview:
     """Of those, how many priced some cart line (on either side)."""
     violations: tuple[str, ...] = ()
     skipped: tuple[str, ...] = ()
-    """Other apps' rulesets the evaluator could not read, each said why."""
+    """Rulesets the evaluator could not read (left out of the pricing), each said why."""
 
     @property
     def unchanged(self) -> int:
@@ -496,7 +512,7 @@ def preview(
         other_app_rulesets=before_side.other_apps,
         other_app_rulesets_applied=len(_applied_other(before) | _applied_other(after)),
         violations=violations,
-        skipped=tuple(skipped),
+        skipped=after_side.skipped,
     )
 
 

@@ -188,3 +188,30 @@ def test_rule_guardrails_flag_flips_and_tenfold_changes_only() -> None:
     assert violations("DISCOUNT", "PRICE_ADJUST_ABSOLUTE", 1799, 1599) == []
     assert violations("DISCOUNT", "PRICE_ADJUST_PERCENT", -2, -20) == []
     assert violations("DISCOUNT", "PRICE_ADJUST_RELATIVE", 0, -500) == []
+
+
+def test_rulesets_the_evaluator_cannot_read_are_left_out_and_said() -> None:
+    odd = {
+        "id": 5,
+        "external_id": "odd",
+        "product_selection": {"type": "PRODUCTS_ALL"},
+        "rules": [
+            {
+                "external_id": "r",
+                "type": "DISCOUNT",
+                "conditions": [],
+                "actions": [{"type": "PRICE_ADJUST_PERCENT", "value": "ten"}],
+            }
+        ],
+    }
+    live = state.LiveState((state.ruleset_resource(odd),), 1, "shop")
+    others, skipped = preview_module.other_app_rulesets(
+        [{**odd, "id": 6, "external_id": "x"}], live
+    )
+    side = preview_module.live_side(live, others, skipped)
+    assert [r.active for r in side.rulesets] == [False]
+    assert len(side.skipped) == 2
+    assert side.skipped[1].startswith("ruleset odd: ")
+    assert "ten" in side.skipped[1]
+    cart = pricing.Cart.from_api({"items": [{"sku": "X", "price": 1000}]})
+    assert preview_module.engine(side).price(cart, at=NOW).total == 1000
