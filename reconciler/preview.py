@@ -123,7 +123,8 @@ def _readable(resource: model.Resource, skipped: list[str]) -> pricing.Ruleset:
     try:
         return _ruleset(resource, app=OWN_APP)
     except pricing.PricingInputError as exc:
-        skipped.append(f"{resource.key.describe()}: {exc}")
+        text = str(exc)
+        skipped.append(text if resource.key.name in text else f"{resource.key.describe()}: {text}")
         return pricing.Ruleset(
             OWN_APP, pricing.ProductSelection(""), (), resource.key.name, active=False
         )
@@ -158,7 +159,7 @@ def other_app_rulesets(
         try:
             found.append(pricing.Ruleset.from_api(body, app=OTHER_APPS))
         except pricing.PricingInputError as exc:
-            skipped.append(f"{exc}")
+            skipped.append(f"another app's {exc}")
     return found, skipped
 
 
