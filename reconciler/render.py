@@ -313,6 +313,7 @@ def markdown_context(plan_: plan.Plan, *, show_codes: bool) -> dict[str, Any]:
         "show_codes": show_codes,
         "preview": plan_.preview.summary() if plan_.preview is not None else "",
         "preview_rows": preview_rows(plan_, show_codes=show_codes),
+        "preview_skipped": list(plan_.preview.skipped) if plan_.preview is not None else [],
     }
 
 
