@@ -434,6 +434,23 @@ def compare(
     return changed
 
 
+#: At most this many lines of a cart are named in a refusal.
+NAMED_LINES = 5
+
+
+def _priced_lines(priced: pricing.CartPrice) -> str:
+    """``SKU-100 ×2 at 11.25 by [this app] sale > gold; …``: what set each line's price."""
+    shown = [
+        f"{_sku(line)} ×{line.item.quantity} at {carts.money(line.unit_price)} by {why(line)}"
+        for line in priced.lines[:NAMED_LINES]
+    ]
+    more = len(priced.lines) - NAMED_LINES
+    cart_level = [
+        f"cart-level {s.source}: {carts.money(s.before - s.after)} off" for s in priced.cart_steps
+    ]
+    return "; ".join(shown + cart_level + ([f"{more} more lines"] if more > 0 else []))
+
+
 def cart_violations(
     samples: Sequence[carts.SampleCart],
     planned: Sequence[pricing.CartPrice],
@@ -447,7 +464,7 @@ def cart_violations(
             for failure in sample.expect.failures(priced.total, sample.list_total):
                 yield (
                     f"Refusing: cart {sample.name} ({sample.origin}) breaks its expect under the "
-                    f"planned rules: {failure}. {FLAG}"
+                    f"planned rules: {failure} ({_priced_lines(priced)}). {FLAG}"
                 )
         for line, floor in zip(priced.lines, sample.floors, strict=True):
             if floor is not None and line.unit_price < floor:

@@ -217,11 +217,12 @@ def test_expect_assertions_hold_or_refuse(run: Run, with_carts: Path) -> None:
     assert result.exit_code == 4
     assert (
         "Refusing: cart gold-member (carts/shop.yaml:2) breaks its expect under the planned "
-        "rules: total is 22.50, expected exactly 25.00. Re-run with --force if intended."
+        "rules: total is 22.50, expected exactly 25.00 (SKU-100 ×2 at 11.25 by [this app] "
+        "spring-sale-2027 > gold-half-off). Re-run with --force if intended."
     ) in result.stderr
     assert (
         "breaks its expect under the planned rules: total is 22.50, 55.0% off the items' prices "
-        "(50.00); expected at most 50% off."
+        "(50.00); expected at most 50% off (SKU-100 ×2"
     ) in result.stderr
     # The saved plan carries the refusal to apply.
     saved = with_carts / "plan.json"
