@@ -525,3 +525,79 @@ def test_a_storefront_answering_another_price_is_reported(sandbox: Any) -> None:
         "cart tea TEA-1: Bold says 8.00, boldrules computes 10.05 (by no rule; Bold's rule: "
         "tea-sale > twenty-off)"
     ]
+
+
+def test_price_check_reports_a_storefront_that_disagrees_and_exits_1(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A shop over HTTP whose storefront answers another price than boldrules computes: the
+    line is named with both figures, and the command exits 1."""
+    import socketserver
+    import threading
+    import wsgiref.simple_server
+    from collections.abc import Iterable
+
+    from click.testing import CliRunner
+
+    from reconciler import cli
+    from reconciler.sandbox import Sandbox
+
+    shop = Sandbox()
+    shop.add_token("tok-check", app="our-app")
+
+    def storefront_disagrees(environ: dict[str, Any], start: Any) -> Iterable[bytes]:
+        if environ["PATH_INFO"].endswith("/price"):
+            body = json.dumps(
+                {
+                    "pre_best_price_log_id": "x",
+                    "actions": [
+                        {"type": "BEST_ITEM_PRICE", "sku": "TEA-1", "value": 800, "rule": []}
+                    ],
+                }
+            ).encode()
+            start("200 OK", [("Content-Type", "application/json")])
+            return [body]
+        return shop.wsgi_app(environ, start)  # type: ignore[no-any-return]
+
+    class Quiet(wsgiref.simple_server.WSGIRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    class Threaded(socketserver.ThreadingMixIn, wsgiref.simple_server.WSGIServer):
+        daemon_threads = True
+
+    server = wsgiref.simple_server.make_server(
+        "127.0.0.1", 0, storefront_disagrees, server_class=Threaded, handler_class=Quiet
+    )
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        root = tmp_path / "shop"
+        (root / "pricing").mkdir(parents=True)
+        (root / "carts").mkdir()
+        (root / "pricing" / "tea.yaml").write_text(EVERYDAY)
+        (root / "carts" / "tea.yaml").write_text(
+            "carts:\n  - name: tea\n    items: [{sku: TEA-1, price: 1005}]\n"
+        )
+        (root / "boldrules.yaml").write_text(
+            "targets:\n  shop:\n    api_url: http://127.0.0.1:"
+            f"{server.server_port}\n    token_env: CHECK_TOKEN\n    rate: 1000\n    burst: 1000\n"
+        )
+        monkeypatch.setenv("CHECK_TOKEN", "tok-check")
+        runner = CliRunner()
+        applied = runner.invoke(cli.main, ["-C", str(root), "apply", "--yes"])
+        assert applied.exit_code == 0, applied.stderr
+        result = runner.invoke(cli.main, ["-C", str(root), "price", "--live", "--check"])
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+    assert result.exit_code == 1
+    lines = result.stdout.splitlines()
+    assert lines[-2:] == [
+        "! cart tea TEA-1: Bold says 8.00, boldrules computes 9.05 (by [this app] everyday-tea > "
+        "ten-off; Bold's rule: none)",
+        "Check against the storefront (POST S/price, a single-product price call: no discount "
+        "code, no cart-only condition, no cart-level discount, priced now): 1 of 1 line differ: "
+        "boldrules' preview cannot be trusted for those here (docs/pricing.md).",
+    ]
