@@ -557,7 +557,7 @@ def test_price_check_reports_a_storefront_that_disagrees_and_exits_1(
             ).encode()
             start("200 OK", [("Content-Type", "application/json")])
             return [body]
-        return shop.wsgi_app(environ, start)  # type: ignore[no-any-return]
+        return shop.wsgi_app(environ, start)
 
     class Quiet(wsgiref.simple_server.WSGIRequestHandler):
         def log_message(self, *args: Any) -> None:
