@@ -15,7 +15,8 @@ cart on both sides; what changed, for the plan to show; and the price guardrails
 Which app a ruleset belongs to decides the competitive choice (pricing-engine.md §3), and the
 listing does not say. Assumption (named ``ASSUME_APPS_FROM_LISTINGS``): the rulesets this token's
 own listing holds are one app (``OWN_APP``); the rulesets backing discount codes (their
-``ruleset_id``) are Bold's discount-code app, priced from the codes themselves
+``ruleset_id``, or rulesets of ``DISCOUNT_CODE`` rules on the shop's codes) are Bold's
+discount-code app, priced from the codes themselves
 (``pricing.Ruleset.from_discount_code``) so that planned code changes show; every other ruleset
 of the all-apps listing belongs to one further app, ``OTHER_APPS``: inside it ruleset priority
 beats price, as it does inside any one app. A shop with several other pricing apps may get a
@@ -130,6 +131,26 @@ def _readable(resource: model.Resource, skipped: list[str]) -> pricing.Ruleset:
         )
 
 
+def _backs_a_code(body: Mapping[str, Any], codes: set[str]) -> bool:
+    """Whether a listed ruleset is a known code's own, though no code names its ``ruleset_id``
+    (a listing without it): every rule a ``DISCOUNT_CODE`` rule on one of ``codes``. Such a
+    ruleset is priced from the code itself, never twice."""
+    rules = body.get("rules")
+    if not isinstance(rules, list) or not rules:
+        return False
+    for rule in rules:
+        if not isinstance(rule, Mapping) or rule.get("type") != "DISCOUNT_CODE":
+            return False
+        named = [
+            str(c.get("value", "")).casefold()
+            for c in rule.get("conditions") or []
+            if isinstance(c, Mapping) and c.get("type") == "DISCOUNT_CODE"
+        ]
+        if not named or not set(named) <= codes:
+            return False
+    return True
+
+
 def other_app_rulesets(
     listing: Iterable[Mapping[str, Any]], live: state.LiveState
 ) -> tuple[list[pricing.Ruleset], list[str]]:
@@ -148,11 +169,14 @@ def other_app_rulesets(
         for r in live.resources
         if r.key.kind is model.Kind.DISCOUNT_CODE
     }
+    codes = {
+        r.key.ident[0].casefold() for r in live.resources if r.key.kind is model.Kind.DISCOUNT_CODE
+    }
     found: list[pricing.Ruleset] = []
     skipped: list[str] = []
     for body in listing:
         ident = body.get("id")
-        if ident in own or ident in backing:
+        if ident in own or ident in backing or _backs_a_code(body, codes):
             continue
         if str(body.get("external_id") or "").startswith(model.RESERVED_PREFIX):
             continue  # another project's or app's bookkeeping: prices nothing

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from pathlib import Path
 from typing import Any
@@ -216,3 +217,25 @@ def test_rulesets_the_evaluator_cannot_read_are_left_out_and_said() -> None:
     )
     cart = pricing.Cart.from_api({"items": [{"sku": "X", "price": 1000}]})
     assert preview_module.engine(side).price(cart, at=NOW).total == 1000
+
+
+def test_a_codes_ruleset_is_known_by_its_rule_when_the_code_does_not_name_it(bold: Any) -> None:
+    bold.create_discount_codes(
+        {
+            "discount_code": {
+                "codes": ["HALF"],
+                "action": {"type": "PRICE_ADJUST_PERCENT", "value": -50},
+                "product_selection": {"type": "PRODUCTS_ALL"},
+            }
+        }
+    )
+    live = state.fetch_live(bold)
+    blind = dataclasses.replace(
+        live,
+        resources=tuple(
+            dataclasses.replace(r, handles={}) if r.key.kind is model.Kind.DISCOUNT_CODE else r
+            for r in live.resources
+        ),
+    )
+    others, _ = preview_module.other_app_rulesets(bold.list_rulesets_all_apps(), blind)
+    assert others == []
