@@ -354,6 +354,8 @@ def check_saved_plan(
             rules=project.safety,
             # What the plan found under other apps still holds: a saved plan cannot dodge it.
             claimed_by_other_apps=saved.document.get("safety", {}).get("claimed_by_other_apps", []),
+            # The price preview's refusals of the saved plan hold too (--force lifts them).
+            price_violations=saved.document.get("safety", {}).get("price_violations", []),
         ),
         created_at=str(saved.document.get("created_at", "")),
         record=saved_record(client, saved, changes, project=project.ownership.record),

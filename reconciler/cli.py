@@ -17,6 +17,7 @@ to stdout; logs and errors go to stderr. The token is never printed.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 import logging
 import os
@@ -33,6 +34,7 @@ import click
 import reconciler
 from reconciler import (
     apply,
+    carts,
     client,
     config,
     errors,
@@ -42,6 +44,7 @@ from reconciler import (
     model,
     ownership,
     plan,
+    preview,
     redact,
     render,
     sources,
@@ -237,7 +240,20 @@ def validate(ctx: click.Context, target_name: str | None, output: Literal["text"
     try:
         project = config.load_project(options.directory)
         target = project.target(target_name)
-        loaded = manifest.load_manifests(project, target)
+        problems_found: list[errors.Problem] = []
+        loaded: manifest.Manifests | None = None
+        samples: carts.Carts | None = None
+        try:
+            loaded = manifest.load_manifests(project, target)
+        except errors.ManifestInvalid as exc:
+            problems_found += exc.problems
+        try:
+            samples = carts.load_carts(project)
+        except errors.ManifestInvalid as exc:
+            problems_found += exc.problems
+        if problems_found:
+            raise errors.ManifestInvalid(problems_found)
+        assert loaded is not None and samples is not None
     except (errors.ManifestInvalid, errors.ProjectFileInvalid) as exc:
         # These are validate's findings, its output proper: stdout, not the error stream.
         problems = [_printable(problem) for problem in exc.problems]
@@ -249,12 +265,15 @@ def validate(ctx: click.Context, target_name: str | None, output: Literal["text"
             click.echo(summary(problems))
         return INVALID
     if output == "json":
-        click.echo(json.dumps(_json_report([], loaded=loaded, target=target.name), indent=2))
+        report = _json_report([], loaded=loaded, target=target.name, samples=samples)
+        click.echo(json.dumps(report, indent=2))
     elif not options.quiet:
         counts = _counts(loaded)
+        if samples.carts:
+            counts += f", {len(samples.carts)} cart{'s' if len(samples.carts) != 1 else ''}"
+        files = len(loaded.files) + len(samples.files)
         click.echo(
-            f"{len(loaded.files)} file{'s' if len(loaded.files) != 1 else ''} valid "
-            f"(target {target.name}): {counts}"
+            f"{files} file{'s' if files != 1 else ''} valid (target {target.name}): {counts}"
         )
     return OK
 
@@ -282,6 +301,7 @@ def _json_report(
     *,
     loaded: manifest.Manifests | None = None,
     target: str | None = None,
+    samples: carts.Carts | None = None,
 ) -> dict[str, Any]:
     report: dict[str, Any] = {
         "valid": not problems,
@@ -290,8 +310,9 @@ def _json_report(
     }
     if loaded is not None:
         report["target"] = target
-        report["files"] = list(loaded.files)
+        report["files"] = list(loaded.files) + list(samples.files if samples else ())
         report["objects"] = [str(declared.key) for declared in loaded.objects]
+        report["carts"] = [sample.name for sample in samples.carts] if samples else []
     return report
 
 
@@ -317,13 +338,29 @@ def make_plan(
     bold: client.BoldClient,
     filters: plan.Filters,
     desired: list[model.Resource],
+    samples: carts.Carts | None = None,
 ) -> plan.Plan:
-    """Desired objects and the shop's live state → a Plan."""
+    """Desired objects and the shop's live state → a Plan; with sample carts, its price preview
+    (one more read: every app's rulesets; none without carts)."""
     live = state.fetch_live(
         bold,
         decisive=lambda seen: plan.decisive_keys(desired, seen, project=project, filters=filters),
     )
-    return plan.plan_changes(desired, live, target=target, project=project, filters=filters)
+    moment = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    result = plan.plan_changes(
+        desired, live, target=target, project=project, filters=filters, now=moment
+    )
+    if samples is not None and samples.carts:
+        found = preview.preview(
+            samples,
+            live,
+            result.changes,
+            bold.list_rulesets_all_apps(),
+            safety=project.safety,
+            now=moment,
+        )
+        result = plan.with_preview(result, found)
+    return result
 
 
 def _colour() -> bool:
@@ -446,8 +483,9 @@ def _plan_one(project: config.Project, name: str | None, filters: plan.Filters) 
     """One target's plan; a bad manifest fails before any API call."""
     target = project.target(name)
     desired = _desired(project, target)
+    samples = carts.load_carts(project)
     with _open_client(project, target) as bold:
-        result = make_plan(project, target, bold, filters, desired)
+        result = make_plan(project, target, bold, filters, desired, samples)
         result = plan.with_other_apps(result, desired, find=bold.rulesets_of_other_apps)
         if bold.stats.rate_limited:
             click.echo(f"target {target.name}: {_absorbed(bold)} while reading the shop.", err=True)
@@ -512,6 +550,161 @@ def _plan_all(
 
 
 # --------------------------------------------------------------------------------------------
+# price
+# --------------------------------------------------------------------------------------------
+
+#: ``price --check`` found lines where Bold's storefront and the evaluator disagree.
+DISAGREE = 1
+
+
+@main.command("price")
+@project_option
+@target_option
+@click.option("--cart", "cart_name", metavar="NAME", help="Price only this cart (default: all).")
+@click.option(
+    "--at",
+    "instant",
+    metavar="INSTANT",
+    help="Price at this instant (e.g. 2027-03-10T12:00:00Z) instead of each cart's `at` or now.",
+)
+@click.option("--live", is_flag=True, help="Price under the shop's rules as they are now.")
+@click.option(
+    "--offline",
+    is_flag=True,
+    help="Price under the manifests alone: no shop read, no other app's rulesets.",
+)
+@click.option(
+    "--check",
+    "check_bold",
+    is_flag=True,
+    help="With --live: ask the shop's storefront (POST S/price) for the same items and report "
+    "every line where its answer and boldrules' evaluation differ (exit 1 when some do).",
+)
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="json is a stable interface (schemas/price.schema.json).",
+)
+@click.pass_context
+def price_command(
+    ctx: click.Context,
+    target_name: str | None,
+    cart_name: str | None,
+    instant: str | None,
+    live: bool,
+    offline: bool,
+    check_bold: bool,
+    output: str,
+) -> int:
+    """Price the sample carts and explain each line (default: under the rules after apply)."""
+    options = settings(ctx)
+    if offline and (live or check_bold):
+        raise click.UsageError("--offline prices the manifests alone: not with --live or --check")
+    if check_bold and not live:
+        raise click.UsageError("--check compares the shop's own prices: add --live")
+    if check_bold and instant is not None:
+        raise click.UsageError("--check prices now, as the storefront does: drop --at")
+    project = config.load_project(options.directory)
+    target = project.target(target_name)
+    samples = carts.load_carts(project)
+    chosen = [samples.named(cart_name)] if cart_name is not None else list(samples.carts)
+    if not chosen:
+        raise errors.ConfigError(
+            "no sample carts: add cart files to carts/ (or list them under `carts:` in "
+            f"{project.file.name}); see docs/pricing.md"
+        )
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    if instant is not None or check_bold:
+        moment = now if instant is None else _instant_option(instant)
+        chosen = [dataclasses.replace(s, cart=dataclasses.replace(s.cart, at=None)) for s in chosen]
+    else:
+        moment = now
+    desired = _desired(project, target) if not live else []
+    answers: list[dict[str, Any]] = []
+    if offline:
+        side, rules = preview.manifest_side(desired), "manifests"
+    else:
+        with _open_client(project, target) as bold:
+            seen = state.fetch_live(
+                bold,
+                decisive=None
+                if live
+                else lambda s: plan.decisive_keys(desired, s, project=project),
+            )
+            others, skipped = preview.other_app_rulesets(bold.list_rulesets_all_apps(), seen)
+            side = preview.live_side(seen, others, skipped)
+            rules = "live"
+            if not live:
+                result = plan.plan_changes(desired, seen, target=target, project=project, now=now)
+                side, rules = preview.planned_side(side, seen, result.changes), "planned"
+            if check_bold:
+                answers = [bold.storefront_price(preview.storefront_request(s)) for s in chosen]
+    evaluator = preview.engine(side)
+    priced = preview.price_all(chosen, evaluator, at=moment)
+    stamp = ownership.stamp(moment)
+    mismatches: list[preview.Mismatch] = []
+    for sample, answer in zip(chosen, answers, strict=False):
+        single = evaluator.price(sample.cart, at=moment, cart_context=False)
+        mismatches += preview.check(sample, single, answer)
+    if output == "json":
+        document: dict[str, Any] = {
+            "rules": rules,
+            "target": target.name,
+            "other_app_rulesets": side.other_apps,
+            "carts": [
+                preview.cart_json(s, p, at=ownership.stamp(s.cart.at) if s.cart.at else stamp)
+                for s, p in zip(chosen, priced, strict=True)
+            ],
+        }
+        if check_bold:
+            document["check"] = {
+                "lines": sum(len(s.cart.items) for s in chosen),
+                "mismatches": [m.as_json() for m in mismatches],
+            }
+        click.echo(json.dumps(document, indent=2, ensure_ascii=False))
+    else:
+        where = {
+            "manifests": "the manifests alone (no shop read: other apps' rulesets and the "
+            "shop's discount codes not included)",
+            "live": f"the live rules of target {target.name}",
+            "planned": f"the rules of target {target.name} after apply",
+        }[rules]
+        lines = [f"Prices under {where}; {side.other_apps} rulesets of other apps took part."]
+        lines += [f"  (not priced: {reason})" for reason in side.skipped]
+        for sample, cart_price in zip(chosen, priced, strict=True):
+            at = ownership.stamp(sample.cart.at) if sample.cart.at else stamp
+            lines += preview.cart_lines(sample, cart_price, at=at)
+        if check_bold:
+            total = sum(len(s.cart.items) for s in chosen)
+            lines += [f"! {m.text()}" for m in mismatches]
+            lines.append(
+                "Check against the storefront (POST S/price, a single-product price call: no "
+                "discount code, no cart-only condition, no cart-level discount, priced now): "
+                f"{len(mismatches)} of {total} line"
+                f"{'s' if total != 1 else ''} differ"
+                + (
+                    ": boldrules' preview cannot be trusted for those here (docs/pricing.md)."
+                    if mismatches
+                    else "; Bold and boldrules agree."
+                )
+            )
+        _show("\n".join(lines) + "\n", quiet=False)
+    return DISAGREE if mismatches else OK
+
+
+def _instant_option(text: str) -> dt.datetime:
+    parsed = sources.parse_instant(text)
+    if parsed is None or parsed.tzinfo is None:
+        raise click.BadParameter(
+            f"{text!r} is not an instant with a zone, e.g. 2027-03-10T12:00:00Z", param_hint="--at"
+        )
+    return parsed
+
+
+# --------------------------------------------------------------------------------------------
 # apply
 # --------------------------------------------------------------------------------------------
 
@@ -571,6 +764,7 @@ def apply_command(
         target_name = saved.target
     target = project.target(target_name)
     desired = _desired(project, target) if saved is None else []
+    samples = carts.load_carts(project) if saved is None else None
     stop = threading.Event()
     with (
         _open_client(project, target) as bold,
@@ -586,7 +780,7 @@ def apply_command(
             result = apply.check_saved_plan(bold, saved, project=project, target=target)
         else:
             filters = plan.Filters(only=only, exclude=exclude)
-            result = make_plan(project, target, bold, filters, desired)
+            result = make_plan(project, target, bold, filters, desired, samples)
             result = plan.with_other_apps(result, desired, find=bold.rulesets_of_other_apps)
         if result.lock_holder is not None and result.lock_holder.token == held.token:
             result = dataclasses.replace(result, lock_holder=None)  # our own lock

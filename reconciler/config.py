@@ -22,6 +22,8 @@ from typing import Any
 from reconciler import errors, redact, routes, sources
 
 DEFAULT_SANDBOX_FILE = ".boldrules/sandbox.sqlite"
+#: The sample carts folder read when the project file has no ``carts:`` (docs/pricing.md).
+DEFAULT_CARTS = "carts"
 PROJECT_FILE_NAMES = ("boldrules.yaml", "boldrules.yml")
 
 
@@ -97,6 +99,9 @@ class Safety:
     """Globs on keys (``ruleset:vip-*``) that are never deleted or replaced."""
     max_percent_off: float | None = None
     """Deepest percent discount a new or changed action may give without ``--force``."""
+    max_price_change_percent: float | None = None
+    """Most a plan may move any previewed cart line's unit price, in percent, without
+    ``--force`` (docs/pricing.md); None: no limit."""
 
 
 @dataclass(frozen=True)
@@ -138,6 +143,10 @@ class Project:
     """Overrides of the client's routes table, by route name."""
     manifest_origins: tuple[sources.Position, ...] = ()
     """Line and column of each ``manifests`` entry, so a missing one can be pointed at."""
+    carts: tuple[Path, ...] = ()
+    """Sample cart files and folders, resolved (``carts:``; by default ``carts/`` if it exists)."""
+    cart_origins: tuple[sources.Position, ...] = ()
+    """Line and column of each ``carts`` entry."""
 
     def target(self, name: str | None) -> Target:
         """The named target, or the default one when ``name`` is None."""
@@ -217,6 +226,7 @@ def load_project(directory: Path) -> Project:
         )
     problems += _default_target_problems(document, file.name)
     problems += _manifest_path_problems(root, document, file.name)
+    problems += _manifest_path_problems(root, document, file.name, key="carts")
     # What the schema cannot check, said once: a field the schema already faulted is skipped.
     reported = {problem.path for problem in problems}
     problems += [
@@ -271,10 +281,11 @@ def _default_target_problems(document: sources.MarkedDict, file: str) -> list[er
 
 
 def _manifest_path_problems(
-    root: Path, document: sources.MarkedDict, file: str
+    root: Path, document: sources.MarkedDict, file: str, *, key: str = "manifests"
 ) -> list[errors.Problem]:
-    """Manifest entries that lead outside the project folder (``../x``, ``/``, a link out)."""
-    entries = document.get("manifests")
+    """Manifest (or ``key``: cart) entries that lead outside the project folder (``../x``,
+    ``/``, a link out)."""
+    entries = document.get(key)
     problems: list[errors.Problem] = []
     for index, entry in enumerate(entries if isinstance(entries, list) else []):
         if not isinstance(entry, str) or not entry:
@@ -284,12 +295,12 @@ def _manifest_path_problems(
                 root, root / entry, advice="list only files and folders inside the project folder"
             )
         except sources.SourceError as exc:
-            where = sources.locate(document, ("manifests", index))
+            where = sources.locate(document, (key, index))
             problems.append(
                 errors.Problem(
                     file,
                     *where,
-                    f"manifests[{index}]",
+                    f"{key}[{index}]",
                     f"{sources.shown(entry)} {exc.message}",
                 )
             )
@@ -416,6 +427,9 @@ def _build_project(
     origins = tuple(sources.locate(marked, ("manifests", index)) for index in range(len(entries)))
     safety = data.get("safety", {})
     ownership = data.get("ownership", {})
+    # Sample carts: as listed; by default the carts/ folder when the project has one, so that
+    # adding carts/ is all it takes, and a project without it plans exactly as before.
+    cart_entries = data.get("carts", ["carts/"] if (root / DEFAULT_CARTS).is_dir() else [])
     return Project(
         root=root,
         file=file.resolve(),
@@ -430,6 +444,11 @@ def _build_project(
             max_percent_off=(
                 float(safety["max_percent_off"]) if "max_percent_off" in safety else None
             ),
+            max_price_change_percent=(
+                float(safety["max_price_change_percent"])
+                if "max_price_change_percent" in safety
+                else None
+            ),
         ),
         ownership=Ownership(
             order_condition_names=tuple(ownership.get("order_conditions", ())),
@@ -439,6 +458,10 @@ def _build_project(
         ),
         routes=dict(data.get("routes", {})),
         manifest_origins=origins,
+        carts=tuple((root / entry).resolve() for entry in cart_entries),
+        cart_origins=tuple(
+            sources.locate(marked, ("carts", index)) for index in range(len(cart_entries))
+        ),
     )
 
 

@@ -160,6 +160,34 @@ class Operations(abc.ABC):
         listed = self.list_all("list_rulesets", "rulesets", params={"include_all_apps": "true"})
         return sorted({str(r.get("external_id")) for r in listed} & wanted)
 
+    def list_rulesets_all_apps(self) -> list[dict[str, Any]]:
+        """Every app's rulesets (``include_all_apps``), read-only, for the price preview only.
+
+        Customers are priced by every app's rulesets and by the rulesets backing discount codes,
+        so a preview must see them; this listing is never used to plan a change or a delete
+        (contract §7.4): ``preview`` takes it, ``plan`` never does.
+        """
+        return self.list_all("list_rulesets", "rulesets", params={"include_all_apps": "true"})
+
+    def storefront_price(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        """``POST S/price`` (*Get Final Price for Product*, contract §6): Bold's own answer.
+
+        ``body`` is ``{"items": [{"id": sku, "price": cents, ...}], "lineItemIdType": "sku",
+        "customer": {...}}``; the answer ``{"pre_best_price_log_id", "actions": [...]}``
+        (pricing-engine.md §7). A body that is not an object is a BadResponse.
+        """
+        response = self.request("storefront_price", json=dict(body))
+        if not isinstance(response.body, dict) or not isinstance(
+            response.body.get("actions"), list
+        ):
+            raise errors.BadResponse(
+                method="POST",
+                path=self._path("storefront_price", {}),
+                status=response.status_code,
+                detail="no `actions` list in the price answer",
+            )
+        return response.body
+
     def get_ruleset(self, external_id: str) -> dict[str, Any] | None:
         """One of this app's rulesets by external id, or None."""
         return self._get_one("get_ruleset", "ruleset", {"external_id": external_id})

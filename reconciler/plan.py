@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reconciler import __version__, config, diff, errors, lock, model, state
+from reconciler import __version__, config, diff, errors, lock, model, preview, state
 from reconciler import ownership as ownership_module
 
 #: Version of the saved-plan and ``--format json`` document; bump on incompatible change.
@@ -70,6 +70,9 @@ class SafetyReport:
     managed_by_kind: Mapping[str, int] = field(default_factory=dict)
     #: Rulesets the plan would create that already exist under another app (external ids).
     claimed_by_other_apps: tuple[str, ...] = ()
+    #: What the price preview's guardrails refuse on the sample carts (``preview``): a broken
+    #: ``expect``, a price below a floor, a line moved past max_price_change_percent.
+    price_violations: tuple[str, ...] = ()
 
     @property
     def other_apps_violation(self) -> str:
@@ -91,7 +94,12 @@ class SafetyReport:
     @property
     def ok(self) -> bool:
         """True when no limit is broken."""
-        return not self.violations and not self.hard_violations and not self.claimed_by_other_apps
+        return (
+            not self.violations
+            and not self.hard_violations
+            and not self.claimed_by_other_apps
+            and not self.price_violations
+        )
 
     def as_json(self) -> dict[str, Any]:
         """The evaluation as JSON."""
@@ -105,6 +113,7 @@ class SafetyReport:
             "violations": list(self.violations),
             "hard_violations": list(self.hard_violations),
             "claimed_by_other_apps": list(self.claimed_by_other_apps),
+            "price_violations": list(self.price_violations),
         }
 
 
@@ -131,6 +140,9 @@ class Plan:
     record: ownership_module.RecordPlan | None = None
     #: The apply lock when some run holds it (``plan`` says so; it never takes it).
     lock_holder: lock.Holder | None = None
+    #: The sample carts priced under the live and the planned rules (None: the project has no
+    #: carts, or the plan was rebuilt from a saved one).
+    preview: preview.Preview | None = None
 
     @property
     def bookkeeping(self) -> tuple[str, ...]:
@@ -174,6 +186,7 @@ class Plan:
             reasons.append(self.safety.other_apps_violation)
         if not force:
             reasons += self.safety.violations
+            reasons += self.safety.price_violations
         if reasons:
             raise errors.UnsafePlan(reasons)
 
@@ -345,6 +358,7 @@ def evaluate_safety(
     managed: Mapping[model.Kind, int],
     rules: config.Safety,
     claimed_by_other_apps: Iterable[str] = (),
+    price_violations: Iterable[str] = (),
 ) -> SafetyReport:
     """Measure the plan against the project's limits; name each broken one with its figures.
 
@@ -384,6 +398,8 @@ def evaluate_safety(
             f"safety.max_percent_off): a typo like -90 for -9 costs real money. {flag}"
             for where, value in deep_discounts(changes, rules.max_percent_off)
         )
+    # Price guardrails that need no carts: a discount turned surcharge, an amount ×10 (issue 14).
+    violations.extend(preview.rule_violations(changes))
     hard = [
         f"Refusing to delete protected {d.key.describe()} (safety.protected matches "
         f"{_matching(d.key, rules.protected)!r}); --force does not lift protection: remove the "
@@ -400,6 +416,7 @@ def evaluate_safety(
         violations=tuple(violations),
         hard_violations=tuple(hard),
         managed_by_kind={k.value: n for k, n in managed.items() if n},
+        price_violations=tuple(price_violations),
         claimed_by_other_apps=tuple(
             sorted(
                 set(claimed_by_other_apps)
@@ -490,6 +507,12 @@ def with_other_apps(
         return result
     safety = dataclasses.replace(result.safety, claimed_by_other_apps=claimed)
     return dataclasses.replace(result, safety=safety)
+
+
+def with_preview(result: Plan, found: preview.Preview) -> Plan:
+    """The plan with its price preview, and the preview's refusals among its safety report."""
+    safety = dataclasses.replace(result.safety, price_violations=found.violations)
+    return dataclasses.replace(result, preview=found, safety=safety)
 
 
 def plan_changes(
@@ -739,6 +762,7 @@ def plan_json(plan: Plan) -> dict[str, Any]:
         "fingerprints": dict(plan.fingerprints),
         "ownership": plan.record.as_json() if plan.record is not None else None,
         "lock": lock_json(plan.lock_holder),
+        "preview": plan.preview.as_json() if plan.preview is not None else None,
     }
 
 

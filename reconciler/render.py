@@ -20,6 +20,7 @@ import jinja2
 import jinja2.sandbox
 
 from reconciler import errors, model, plan
+from reconciler.carts import money
 
 #: GitHub refuses comments over 65,536 characters; stay well clear for the wrapper text.
 MARKDOWN_LIMIT = 60_000
@@ -127,7 +128,12 @@ def safety_lines(plan_: plan.Plan) -> list[str]:
     )
     if s.ok:
         return [head + ": within limits."]
-    broken = (*s.hard_violations, *filter(None, [s.other_apps_violation]), *s.violations)
+    broken = (
+        *s.hard_violations,
+        *filter(None, [s.other_apps_violation]),
+        *s.violations,
+        *s.price_violations,
+    )
     return [head + ":", *(f"  ! {v}" for v in broken)]
 
 
@@ -165,6 +171,45 @@ def _why_gone(change: model.Delete, *, show_codes: bool) -> str:
     return f"a duplicate of {key.ident[0] if show_codes else mask_code(key.ident[0])}"
 
 
+def preview_lines(plan_: plan.Plan) -> list[str]:
+    """The price preview: its summary, then each changed cart (unchanged ones only counted)."""
+    found = plan_.preview
+    if found is None:
+        return []
+    lines = [found.summary()]
+    for cart in found.changed:
+        lines.append(
+            f"  ~ cart {cart.name}: {money(cart.before)} → {money(cart.after)}, {cart.change}"
+        )
+        lines.extend(f"      {line.text()}" for line in cart.lines)
+    lines.extend(f"  (not priced: {reason})" for reason in found.skipped)
+    return lines
+
+
+def preview_rows(plan_: plan.Plan, *, show_codes: bool = True) -> list[dict[str, str]]:
+    """The Markdown preview table's rows: cart, before, after, change, why (discount code names
+    masked unless ``show_codes``)."""
+    found = plan_.preview
+    if found is None:
+        return []
+
+    def masked(text: str) -> str:
+        if show_codes:
+            return text
+        return re.sub(r"\bcode (\S+)", lambda m: f"code {mask_code(m.group(1))}", text)
+
+    return [
+        {
+            "cart": cart.name,
+            "before": money(cart.before),
+            "after": money(cart.after),
+            "change": cart.change,
+            "why": masked(cart.why).replace("|", "\\|"),
+        }
+        for cart in found.changed
+    ]
+
+
 # --- text -----------------------------------------------------------------------------------
 
 
@@ -192,6 +237,7 @@ def render_text(plan_: plan.Plan, *, color: bool = False) -> str:
     if plan_.changes:
         lines.append("")
     lines.extend(f"Note: {note}" for note in plan_.notes)
+    lines.extend(preview_lines(plan_))
     lines.extend(plan_.bookkeeping)
     extra = left_alone_line(plan_)
     if extra:
@@ -277,6 +323,9 @@ def markdown_context(plan_: plan.Plan, *, show_codes: bool) -> dict[str, Any]:
         "partial": plan_.partial,
         "filters": _filters_text(plan_.filters),
         "show_codes": show_codes,
+        "preview": plan_.preview.summary() if plan_.preview is not None else "",
+        "preview_rows": preview_rows(plan_, show_codes=show_codes),
+        "preview_skipped": list(plan_.preview.skipped) if plan_.preview is not None else [],
     }
 
 

@@ -28,7 +28,9 @@ def test_example_validates_for_every_target(project_file: Path) -> None:
 
 
 def manifest_files(project: config.Project) -> list[Path]:
-    return [p for folder in project.manifests for p in folder.rglob("*") if p.is_file()]
+    """The manifest and sample cart files validate reads."""
+    folders = (*project.manifests, *project.carts)
+    return [p for folder in folders for p in folder.rglob("*") if p.is_file()]
 
 
 def kinds(example: str, target: str | None = None) -> dict[model.Kind, list[manifest.Declared]]:

@@ -147,6 +147,7 @@ def test_clean_project_as_json(project: Path) -> None:
             "discount_code:A1",
             "discount_code:B2",
         ],
+        "carts": [],
     }
 
 

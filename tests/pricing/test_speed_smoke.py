@@ -13,7 +13,9 @@ def test_the_pricing_benchmark_runs(capsys: pytest.CaptureFixture[str]) -> None:
     assert lines[0].startswith(
         "4 carts × 5 lines against 60 rulesets (1% changed), priced before and after: "
     )
-    assert [line.split(" read + index")[0].strip() for line in lines[1:]] == [
+    assert [line.split(" read + index")[0].strip() for line in lines[1:3]] == [
         "as a plan builds them",
         "both sides from scratch",
     ]
+    assert lines[3].startswith("  the preview as plan does ")
+    assert " other apps read from the listing, both sides built and 40 lines priced" in lines[3]

@@ -1,0 +1,315 @@
+"""Sample carts: the files the project file's ``carts:`` lists → checked ``SampleCart``s.
+
+Owns finding the cart files (``carts:`` in boldrules.yaml; by default the project's ``carts/``
+folder when it exists), reading each through ``sources.read_source`` (inside the project only),
+checking it against ``schemas/cart.schema.json`` with located problems (``carts/x.yaml:4:7: cart
+gold-member > items[0].price: …``), the checks a schema cannot make (names unique across files,
+``total_between`` in order, a floor above the item's own price is allowed but said nowhere
+else), and turning each cart into the evaluator's ``pricing.Cart`` with its floors and
+``expect`` assertions. Every problem of every file is collected before
+``errors.ManifestInvalid`` (exit 3) is raised.
+
+It must not price (``preview`` does), talk to the API or print.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from reconciler import config, errors, pricing, sources
+
+SCHEMA = "cart.schema.json"
+SUFFIXES = (".yaml", ".yml")
+
+PathParts = tuple[sources.PathPart, ...]
+
+
+@dataclass(frozen=True)
+class Expect:
+    """A cart's assertions, checked under the planned rules on every plan."""
+
+    total: int | None = None
+    total_between: tuple[int, int] | None = None
+    max_percent_off: float | None = None
+
+    def failures(self, total: int, list_total: int) -> Iterator[str]:
+        """Each assertion ``total`` breaks, said with the figures (``list_total``: no rule)."""
+        if self.total is not None and total != self.total:
+            yield f"total is {money(total)}, expected exactly {money(self.total)}"
+        if self.total_between is not None:
+            low, high = self.total_between
+            if not low <= total <= high:
+                yield f"total is {money(total)}, expected between {money(low)} and {money(high)}"
+        if self.max_percent_off is not None and list_total > 0:
+            off = 100.0 * (list_total - total) / list_total
+            if off > self.max_percent_off + 1e-9:
+                yield (
+                    f"total is {money(total)}, {off:.1f}% off the items' prices "
+                    f"({money(list_total)}); expected at most {self.max_percent_off:g}% off"
+                )
+
+    def as_json(self) -> dict[str, Any]:
+        """The assertions as written."""
+        data: dict[str, Any] = {}
+        if self.total is not None:
+            data["total"] = self.total
+        if self.total_between is not None:
+            data["total_between"] = list(self.total_between)
+        if self.max_percent_off is not None:
+            data["max_percent_off"] = self.max_percent_off
+        return data
+
+
+@dataclass(frozen=True)
+class SampleCart:
+    """One cart of the project: the evaluator's cart, each line's floor, its assertions."""
+
+    name: str
+    cart: pricing.Cart
+    floors: tuple[int | None, ...]
+    expect: Expect | None
+    origin: str
+    """``carts/x.yaml:3``: where the cart is declared."""
+
+    @property
+    def list_total(self) -> int:
+        """The sum of the items' own prices × quantities: the cart with no rule at all."""
+        return sum(item.price * item.quantity for item in self.cart.items)
+
+
+@dataclass(frozen=True)
+class Carts:
+    """Every sample cart of the project, in file then list order."""
+
+    carts: tuple[SampleCart, ...]
+    files: tuple[str, ...]
+
+    def named(self, name: str) -> SampleCart:
+        """The cart called ``name``; a ConfigError listing the names when there is none."""
+        for sample in self.carts:
+            if sample.name == name:
+                return sample
+        known = ", ".join(s.name for s in self.carts) or "none: add carts to carts/"
+        raise errors.ConfigError(f"no cart {name!r} in the project's carts (carts: {known})")
+
+
+def money(cents: int) -> str:
+    """``1234`` → ``12.34``; ``-50`` → ``-0.50`` (the shop's currency, whatever it is)."""
+    sign = "-" if cents < 0 else ""
+    whole, part = divmod(abs(cents), 100)
+    return f"{sign}{whole}.{part:02d}"
+
+
+def load_carts(project: config.Project) -> Carts:
+    """Read and check every cart file; raise ManifestInvalid with every problem found."""
+    problems: list[errors.Problem] = []
+    paths = _discover(project, problems)
+    files: list[str] = []
+    found: list[SampleCart] = []
+    seen: dict[str, str] = {}
+    for path in paths:
+        file = _relative(project.root, path)
+        files.append(file)
+        data = _read(project.root, path, file, problems)
+        if data is None:
+            continue
+        failed = sources.schema_problems(SCHEMA, data, file=file, describe=describe)
+        failed += [
+            errors.Problem(
+                file,
+                *repeat,
+                sources.path_text(data, path_, describe),
+                f"{sources.shown(str(key))} is given twice (first at line {first[0]})",
+            )
+            for path_, key, repeat, first in sources.duplicate_keys(data)
+        ]
+        problems += failed
+        if failed:
+            continue
+        for index, item in enumerate(data["carts"]):
+            name = str(item["name"])
+            line, _ = sources.locate(data, ("carts", index))
+            where = f"{file}:{line}"
+            if name in seen:
+                problems.append(
+                    _problem(
+                        file,
+                        data,
+                        ("carts", index, "name"),
+                        f"is also the name of the "
+                        f"cart at {seen[name]}: give each cart its own name",
+                    )
+                )
+                continue
+            seen[name] = where
+            sample = _sample(file, data, index, item, where, problems)
+            if sample is not None:
+                found.append(sample)
+    if problems:
+        raise errors.ManifestInvalid(problems)
+    return Carts(tuple(found), tuple(files))
+
+
+def _sample(
+    file: str,
+    data: sources.MarkedDict,
+    index: int,
+    item: Mapping[str, Any],
+    where: str,
+    problems: list[errors.Problem],
+) -> SampleCart | None:
+    expect_data = item.get("expect")
+    expect = None
+    if isinstance(expect_data, Mapping):
+        between = expect_data.get("total_between")
+        if between is not None and between[0] > between[1]:
+            problems.append(
+                _problem(
+                    file,
+                    data,
+                    ("carts", index, "expect", "total_between"),
+                    f"[{between[0]}, {between[1]}]: the low bound comes first",
+                )
+            )
+            return None
+        expect = Expect(
+            total=expect_data.get("total"),
+            total_between=(int(between[0]), int(between[1])) if between is not None else None,
+            max_percent_off=(
+                float(expect_data["max_percent_off"]) if "max_percent_off" in expect_data else None
+            ),
+        )
+    body = sources.plain(item)
+    try:
+        cart = pricing.Cart.from_api({k: v for k, v in body.items() if k != "expect"})
+    except pricing.PricingInputError as exc:  # the schema should have said it: one line anyway
+        problems.append(_problem(file, data, ("carts", index), str(exc)))
+        return None
+    floors = tuple(
+        line.get("floor") if isinstance(line.get("floor"), int) else None for line in body["items"]
+    )
+    return SampleCart(str(item["name"]), cart, floors, expect, where)
+
+
+# --------------------------------------------------------------------------------------------
+# Files
+# --------------------------------------------------------------------------------------------
+
+
+def is_cart_name(name: str) -> bool:
+    """Whether a file name is one boldrules reads from a carts folder."""
+    return name.endswith(SUFFIXES) and not name.startswith(".")
+
+
+def _relative(root: Path, path: Path) -> str:
+    return Path(os.path.relpath(path, root)).as_posix()
+
+
+def _discover(project: config.Project, problems: list[errors.Problem]) -> list[Path]:
+    found: dict[Path, None] = {}
+    project_file = project.file.name
+    for index, entry in enumerate(project.carts):
+        line, column = project.cart_origins[index] if index < len(project.cart_origins) else (1, 1)
+        where = f"carts[{index}]"
+        shown = _relative(project.root, entry)
+        files: list[Path] = []
+        if entry.is_dir():
+            files = sorted(_folder_files(entry, project.root, problems, set()))
+        elif entry.exists() or entry.is_symlink():
+            if is_cart_name(entry.name):
+                files = [entry]
+            else:
+                problems.append(
+                    errors.Problem(
+                        project_file,
+                        line,
+                        column,
+                        where,
+                        f"{shown} is not a cart file: name it *.yaml or *.yml",
+                    )
+                )
+        else:
+            problems.append(
+                errors.Problem(
+                    project_file, line, column, where, f"no such file or folder: {shown}"
+                )
+            )
+        for path in files:
+            found.setdefault(path, None)
+    return sorted(found, key=lambda path: _relative(project.root, path))
+
+
+def _folder_files(
+    folder: Path, root: Path, problems: list[errors.Problem], seen: set[Path]
+) -> Iterator[Path]:
+    """The cart files under ``folder``; hidden names skipped, links leading out refused."""
+    real = folder.resolve()
+    if real in seen:
+        return
+    seen.add(real)
+    try:
+        items = sorted(folder.iterdir(), key=lambda item: item.name)
+    except OSError as exc:
+        problems.append(
+            errors.Problem(_relative(root, folder), 1, 1, "", f"cannot list: {exc.strerror}")
+        )
+        return
+    for item in items:
+        if item.name.startswith("."):
+            continue
+        if item.is_symlink() and (item.is_dir() or is_cart_name(item.name)):
+            try:
+                sources.inside(root, item)
+            except sources.SourceError as exc:
+                problems.append(errors.Problem(_relative(root, item), 1, 1, "", exc.message))
+                continue
+        if item.is_dir():
+            yield from _folder_files(item, root, problems, seen)
+        elif is_cart_name(item.name):
+            yield item
+
+
+def _read(
+    root: Path, path: Path, file: str, problems: list[errors.Problem]
+) -> sources.MarkedDict | None:
+    try:
+        data = sources.parse_yaml(sources.read_source(path, root=root))
+    except sources.SourceError as exc:
+        problems.append(errors.Problem(file, *exc.position, "", exc.message))
+        return None
+    if not isinstance(data, sources.MarkedDict):
+        what = (
+            "the file is empty"
+            if data is None
+            else f"the top level is {type(data).__name__} {sources.shown(data)}"
+        )
+        problems.append(
+            errors.Problem(file, 1, 1, "", f"{what}: a cart file is a mapping with a `carts:` list")
+        )
+        return None
+    return data
+
+
+# --------------------------------------------------------------------------------------------
+# Located problems
+# --------------------------------------------------------------------------------------------
+
+
+def describe(document: Any, path: PathParts) -> tuple[str, PathParts]:
+    """``("carts", 0, "items", 0, "price")`` → ``("cart gold-member", ("items", 0, "price"))``."""
+    if len(path) < 2 or path[0] != "carts" or not isinstance(path[1], int):
+        return "", path
+    items = document.get("carts") if isinstance(document, Mapping) else None
+    item = items[path[1]] if isinstance(items, list) and path[1] < len(items) else None
+    name = item.get("name") if isinstance(item, Mapping) else None
+    head = f"cart {name}" if isinstance(name, str) and name else f"carts[{path[1]}]"
+    return head, path[2:]
+
+
+def _problem(file: str, data: Any, path: PathParts, message: str) -> errors.Problem:
+    line, column = sources.locate(data, path)
+    return errors.Problem(file, line, column, sources.path_text(data, path, describe), message)
