@@ -23,7 +23,7 @@ from typing import Any
 import jinja2
 import jinja2.exceptions
 
-from reconciler import config, errors, model, redact, sources, templating
+from reconciler import cache, config, errors, model, redact, sources, templating
 
 SUFFIXES = (".yaml", ".yml", ".yaml.j2", ".yml.j2")
 TEMPLATE_SUFFIX = ".j2"
@@ -98,12 +98,13 @@ def load_manifests(project: config.Project, target: config.Target) -> Manifests:
     problems: list[errors.Problem] = []
     paths = _discover(project, problems)
     environment = _environment(project.root)
+    readings = _readings(project.root)
     documents: list[_Document] = []
     files: list[str] = []
     for path in paths:
         file = _relative(project.root, path)
         files.append(file)
-        document = _read(environment, project.root, path, file, target, problems)
+        document = _read(environment, project.root, path, file, target, problems, readings)
         if document is not None:
             documents.append(document)
             if not document.checked:
@@ -112,6 +113,8 @@ def load_manifests(project: config.Project, target: config.Target) -> Manifests:
                 )
                 problems += _duplicate_key_problems(document)
     problems += semantic_problems(documents)
+    if readings is not None:
+        readings.prune()
     if problems:
         raise errors.ManifestInvalid(problems)
     objects = sorted(_declared(documents), key=lambda declared: declared.key.sort_key)
@@ -214,6 +217,17 @@ def _folder_files(
             yield item
 
 
+#: Set to ``off`` to read every manifest afresh, without ``.boldrules/cache/``.
+CACHE_VARIABLE = "BOLDRULES_CACHE"
+
+
+def _readings(root: Path) -> cache.ReadCache | None:
+    if os.environ.get(CACHE_VARIABLE, "").lower() in ("off", "0", "no", "false"):
+        return None
+    # The key covers the schema: a file checked under another schema is checked again.
+    return cache.ReadCache(root, salt=sources.schema_texts()[SCHEMA])
+
+
 def _environment(root: Path) -> templating.BoundedEnvironment:
     # Sandboxed, strict and budgeted (templating.py): a template is data someone reviews, not
     # code that may reach the machine, and a pull request's template is untrusted input.
@@ -227,17 +241,24 @@ def _read(
     file: str,
     target: config.Target,
     problems: list[errors.Problem],
+    readings: cache.ReadCache | None = None,
 ) -> _Document | None:
     try:
         text = sources.read_source(path, root=root)
         if path.name.endswith(TEMPLATE_SUFFIX):
             text = _render(environment, root, path, file, text, target)
+        known = readings.get(text) if readings is not None else None
+        if known is not None:
+            data, marks = known
+            return _Document(file, data, text=text, marks=marks, checked=True)
         quick = sources.parse_plain(text)
         if (
             quick is not None
             and isinstance(quick.data, dict)
             and sources.conforms(SCHEMA, quick.data)
         ):
+            if readings is not None:
+                readings.put(text, (quick.data, quick.marks))
             return _Document(file, quick.data, text=text, marks=quick.marks, checked=True)
         data = sources.parse_yaml(text)
     except sources.SourceError as exc:
