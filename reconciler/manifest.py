@@ -23,7 +23,7 @@ from typing import Any
 import jinja2
 import jinja2.exceptions
 
-from reconciler import config, errors, model, redact, sources, templating
+from reconciler import cache, config, errors, model, redact, sources, templating
 
 SUFFIXES = (".yaml", ".yml", ".yaml.j2", ".yml.j2")
 TEMPLATE_SUFFIX = ".j2"
@@ -61,8 +61,36 @@ class Manifests:
 
 @dataclass
 class _Document:
+    """One manifest read: ``data`` is plain when the quick path read and checked it whole
+    (``checked``), with positions only near the top (``marks``); ``marked`` has them all."""
+
     file: str
-    data: sources.MarkedDict
+    data: dict[str, Any]
+    text: str = ""
+    marks: dict[PathParts, sources.Position] | None = None
+    checked: bool = False
+    _marked: sources.MarkedDict | None = None
+
+    @property
+    def marked(self) -> sources.MarkedDict:
+        """The document with every position: read again, only when a problem is located."""
+        if isinstance(self.data, sources.MarkedDict):
+            return self.data
+        if self._marked is None:
+            marked = sources.parse_yaml(self.text)
+            assert isinstance(marked, sources.MarkedDict)  # it parsed quickly as a mapping
+            self._marked = marked
+        return self._marked
+
+    def plain(self, item: dict[str, Any]) -> dict[str, Any]:
+        """``item`` of this document as plain dicts and lists (already so when checked)."""
+        return item if self.checked else dict(sources.plain(item))
+
+    def position(self, path: PathParts) -> sources.Position:
+        """Where the node at ``path`` starts."""
+        if self.marks is not None and path in self.marks:
+            return self.marks[path]
+        return sources.locate(self.marked, path)
 
 
 def load_manifests(project: config.Project, target: config.Target) -> Manifests:
@@ -70,17 +98,23 @@ def load_manifests(project: config.Project, target: config.Target) -> Manifests:
     problems: list[errors.Problem] = []
     paths = _discover(project, problems)
     environment = _environment(project.root)
+    readings = _readings(project.root)
     documents: list[_Document] = []
     files: list[str] = []
     for path in paths:
         file = _relative(project.root, path)
         files.append(file)
-        document = _read(environment, project.root, path, file, target, problems)
+        document = _read(environment, project.root, path, file, target, problems, readings)
         if document is not None:
             documents.append(document)
-            problems += sources.schema_problems(SCHEMA, document.data, file=file, describe=describe)
-            problems += _duplicate_key_problems(document)
+            if not document.checked:
+                problems += sources.schema_problems(
+                    SCHEMA, document.data, file=file, describe=describe
+                )
+                problems += _duplicate_key_problems(document)
     problems += semantic_problems(documents)
+    if readings is not None:
+        readings.prune()
     if problems:
         raise errors.ManifestInvalid(problems)
     objects = sorted(_declared(documents), key=lambda declared: declared.key.sort_key)
@@ -183,6 +217,17 @@ def _folder_files(
             yield item
 
 
+#: Set to ``off`` to read every manifest afresh, without ``.boldrules/cache/``.
+CACHE_VARIABLE = "BOLDRULES_CACHE"
+
+
+def _readings(root: Path) -> cache.ReadCache | None:
+    if os.environ.get(CACHE_VARIABLE, "").lower() in ("off", "0", "no", "false"):
+        return None
+    # The key covers the schema: a file checked under another schema is checked again.
+    return cache.ReadCache(root, salt=sources.schema_texts()[SCHEMA])
+
+
 def _environment(root: Path) -> templating.BoundedEnvironment:
     # Sandboxed, strict and budgeted (templating.py): a template is data someone reviews, not
     # code that may reach the machine, and a pull request's template is untrusted input.
@@ -196,11 +241,25 @@ def _read(
     file: str,
     target: config.Target,
     problems: list[errors.Problem],
+    readings: cache.ReadCache | None = None,
 ) -> _Document | None:
     try:
         text = sources.read_source(path, root=root)
         if path.name.endswith(TEMPLATE_SUFFIX):
             text = _render(environment, root, path, file, text, target)
+        known = readings.get(text) if readings is not None else None
+        if known is not None:
+            data, marks = known
+            return _Document(file, data, text=text, marks=marks, checked=True)
+        quick = sources.parse_plain(text)
+        if (
+            quick is not None
+            and isinstance(quick.data, dict)
+            and sources.conforms(SCHEMA, quick.data)
+        ):
+            if readings is not None:
+                readings.put(text, (quick.data, quick.marks))
+            return _Document(file, quick.data, text=text, marks=quick.marks, checked=True)
         data = sources.parse_yaml(text)
     except sources.SourceError as exc:
         problems.append(errors.Problem(file, *exc.position, "", exc.message))
@@ -371,9 +430,10 @@ def describe(document: Any, path: PathParts) -> tuple[str, PathParts]:
 def _problem(
     document: _Document, path: PathParts, message: str, *, at: PathParts | None = None
 ) -> errors.Problem:
-    line, column = sources.locate(document.data, path if at is None else at)
+    marked = document.marked
+    line, column = sources.locate(marked, path if at is None else at)
     return errors.Problem(
-        document.file, line, column, sources.path_text(document.data, path, describe), message
+        document.file, line, column, sources.path_text(marked, path, describe), message
     )
 
 
@@ -396,19 +456,31 @@ def _duplicate_key_problems(document: _Document) -> list[errors.Problem]:
 
 def _items(
     documents: list[_Document], list_name: str
-) -> Iterator[tuple[_Document, int, sources.MarkedDict]]:
+) -> Iterator[tuple[_Document, int, dict[str, Any]]]:
     """Every well-formed mapping under ``list_name``, in file order."""
     for document in documents:
         items = document.data.get(list_name)
         if isinstance(items, list):
             for index, item in enumerate(items):
-                if isinstance(item, sources.MarkedDict):
+                if isinstance(item, dict):
                     yield document, index, item
 
 
-def _at(document: _Document, path: PathParts) -> str:
-    line, column = sources.locate(document.data, path)
-    return f"{document.file}:{line}:{column}"
+class _At:
+    """``file:line:column`` of a node, worked out only if a message quotes it."""
+
+    __slots__ = ("document", "path")
+
+    def __init__(self, document: _Document, path: PathParts) -> None:
+        self.document, self.path = document, path
+
+    def __str__(self) -> str:
+        line, column = sources.locate(self.document.marked, self.path)
+        return f"{self.document.file}:{line}:{column}"
+
+
+def _at(document: _Document, path: PathParts) -> _At:
+    return _At(document, path)
 
 
 def semantic_problems(documents: list[_Document]) -> list[errors.Problem]:
@@ -427,7 +499,7 @@ def semantic_problems(documents: list[_Document]) -> list[errors.Problem]:
 
 
 def _ruleset_problems(documents: list[_Document]) -> Iterator[errors.Problem]:
-    seen: dict[str, str] = {}
+    seen: dict[str, _At] = {}
     for document, index, ruleset in _items(documents, "rulesets"):
         external_id = _text(ruleset.get("external_id"))
         path: PathParts = ("rulesets", index)
@@ -458,7 +530,7 @@ def _ruleset_problems(documents: list[_Document]) -> Iterator[errors.Problem]:
             rule_path = (*path, "rules", rule_index, "external_id")
             if rule_id in rule_ids:
                 first_path = (*path, "rules", rule_ids[rule_id], "external_id")
-                first_line = sources.locate(document.data, first_path)[0]
+                first_line = sources.locate(document.marked, first_path)[0]
                 yield _problem(
                     document,
                     (*path, "rules", rule_index),
@@ -472,7 +544,7 @@ def _ruleset_problems(documents: list[_Document]) -> Iterator[errors.Problem]:
 
 def _adopt_problems(documents: list[_Document]) -> Iterator[errors.Problem]:
     """An ``adopt`` hint names declared rules, and no live object is adopted twice."""
-    seen: dict[tuple[str, int], str] = {}
+    seen: dict[tuple[str, int], _At] = {}
     for document, index, ruleset in _items(documents, "rulesets"):
         adopt = ruleset.get("adopt")
         if not isinstance(adopt, dict):
@@ -524,8 +596,8 @@ def _short(fields: tuple[str, ...]) -> str:
 
 
 def _order_condition_problems(documents: list[_Document]) -> Iterator[errors.Problem]:
-    seen: dict[tuple[str, str], str] = {}
-    groups: dict[str, tuple[tuple[str, ...], str]] = {}
+    seen: dict[tuple[str, str], _At] = {}
+    groups: dict[str, tuple[tuple[str, ...], _Document, PathParts]] = {}
     for document, index, condition in _items(documents, "order_conditions"):
         path: PathParts = ("order_conditions", index)
         name, value = _text(condition.get("name")), _text(condition.get("value"))
@@ -548,10 +620,11 @@ def _order_condition_problems(documents: list[_Document]) -> Iterator[errors.Pro
                 continue
             fields = _field_names(field_set)
             if name not in groups:
-                head = sources.path_text(document.data, set_path, describe)
-                groups[name] = (fields, f"{head} ({_at(document, set_path)})")
+                groups[name] = (fields, document, set_path)
             elif groups[name][0] != fields:
-                reference, where = groups[name]
+                reference, first, first_path = groups[name]
+                head = sources.path_text(first.data, first_path, describe)
+                where = f"{head} ({_at(first, first_path)})"
                 yield _problem(
                     document,
                     set_path,
@@ -561,7 +634,7 @@ def _order_condition_problems(documents: list[_Document]) -> Iterator[errors.Pro
 
 
 def _discount_code_problems(documents: list[_Document]) -> Iterator[errors.Problem]:
-    seen: dict[str, tuple[str, str]] = {}
+    seen: dict[str, tuple[str, _At]] = {}
     for document, index, entry in _items(documents, "discount_codes"):
         codes = entry.get("codes")
         in_entry: dict[str, str] = {}
@@ -706,24 +779,26 @@ def _date_problems(
 
 
 def _declared(documents: list[_Document]) -> Iterator[Declared]:
-    for document, _, ruleset in _items(documents, "rulesets"):
+    for document, index, ruleset in _items(documents, "rulesets"):
         yield Declared(
             model.ruleset_key(ruleset["external_id"]),
-            sources.plain(ruleset),
-            model.Origin(document.file, *ruleset.mark),
+            document.plain(ruleset),
+            model.Origin(document.file, *document.position(("rulesets", index))),
         )
-    for document, _, condition in _items(documents, "order_conditions"):
+    for document, index, condition in _items(documents, "order_conditions"):
         yield Declared(
             model.order_condition_key(condition["name"], condition["value"]),
-            sources.plain(condition),
-            model.Origin(document.file, *condition.mark),
+            document.plain(condition),
+            model.Origin(document.file, *document.position(("order_conditions", index))),
         )
-    for group, (document, _, entry) in enumerate(_items(documents, "discount_codes"), start=1):
-        shared = {key: value for key, value in sources.plain(entry).items() if key != "codes"}
+    listed = _items(documents, "discount_codes")
+    for group, (document, index, entry) in enumerate(listed, start=1):
+        shared = {key: value for key, value in document.plain(entry).items() if key != "codes"}
         for code_index, code in enumerate(entry["codes"]):
+            where = document.position(("discount_codes", index, "codes", code_index))
             yield Declared(
                 model.discount_code_key(code),
                 {**shared, "code": code},
-                model.Origin(document.file, *entry["codes"].item_marks[code_index]),
+                model.Origin(document.file, *where),
                 group=group,
             )

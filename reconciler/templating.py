@@ -4,7 +4,7 @@ A template in a pull request is untrusted input that CI renders with the shop's 
 environment. This module owns the three fences around it:
 
 * **files**: includes, imports and extends load only files inside the project folder, through
-  ``sources.read_source`` (links followed and checked, 5 MiB, UTF-8), never ``/proc`` or
+  ``sources.read_source`` (links followed and checked, 64 MiB, UTF-8), never ``/proc`` or
   ``/etc``;
 * **work**: every loop iteration, function or macro call, filter and comparison is charged to a
   budget of ``MAX_STEPS`` steps (a step per item handled, so sorting 1,000 items costs 1,000);

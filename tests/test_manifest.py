@@ -623,9 +623,9 @@ def test_unreadable_file(tmp_path: Path) -> None:
 
 def test_oversized_file_is_refused_before_reading(tmp_path: Path) -> None:
     big = "# " + "x" * 1000 + "\n"
-    lines = problem_lines(tmp_path, {"pricing/big.yaml": big * 5300})
+    lines = problem_lines(tmp_path, {"pricing/big.yaml": big * 67000})
     assert lines == [
-        "pricing/big.yaml:1:1: file is 5.1 MiB, over the 5 MiB limit: split it into several files"
+        "pricing/big.yaml:1:1: file is 64.1 MiB, over the 64 MiB limit: split it into several files"
     ]
 
 
@@ -643,7 +643,8 @@ def test_template_that_renders_too_much_is_refused(tmp_path: Path) -> None:
     finally:
         tracemalloc.stop()
     assert lines == [
-        "pricing/t.yaml.j2:1:1: the template renders to more than 5242880 characters: refused"
+        "pricing/t.yaml.j2:1:1: template: the template takes more than 2,000,000 steps (loop "
+        "iterations, calls and filters): refused; make its loops smaller"
     ]
     assert peak < 64 * 2**20
 
