@@ -35,6 +35,7 @@ from reconciler import (
     apply,
     client,
     config,
+    doctor,
     errors,
     export,
     lock,
@@ -618,6 +619,72 @@ def _confirm(result: plan.Plan, *, yes: bool, allow_delete: bool) -> None:
     question = f"Apply these changes to shop {result.shop} (target {result.target})?"
     if not click.confirm(question, default=False, err=True):
         raise click.Abort()
+
+
+# --------------------------------------------------------------------------------------------
+# doctor
+# --------------------------------------------------------------------------------------------
+
+
+@main.command("doctor")
+@project_option
+@target_option
+@click.option(
+    "--write",
+    is_flag=True,
+    help="Also create, change and delete probe objects (boldrules-doctor-…) through every route "
+    "apply uses; they are always deleted again.",
+)
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="json for a report to attach to a bug.",
+)
+@click.pass_context
+def doctor_command(ctx: click.Context, target_name: str | None, write: bool, output: str) -> int:
+    """Check every assumption boldrules makes about a target: the first step of going live."""
+    options = settings(ctx)
+    project = config.load_project(options.directory)
+    target = project.target(target_name)
+    where = target.api_url or f"embedded sandbox {target.sandbox}"
+    report = doctor.Report(target=target.name, api_url=where, write=write)
+    token_note = (
+        "the embedded sandbox's own token"
+        if target.sandbox is not None
+        else f"read from ${target.token_env} (never shown)"
+    )
+    try:
+        bold = _open_client(project, target)
+    except (errors.TokenMissing, errors.TokenInvalid) as exc:
+        report.checks.append(doctor.Check(doctor.FAIL, "token", got=str(exc), cause="auth"))
+        report.checks.append(
+            doctor.Check(doctor.SKIPPED, "the remaining checks", got="stopped: no usable token")
+        )
+    else:
+        with bold:
+            checker = doctor.Doctor(
+                bold,
+                report=report,
+                project=project.ownership.record,
+                shop_identifier=target.shop_identifier,
+            )
+            checker.run(write=write, token_note=token_note)
+    if output == "json":
+        click.echo(redact.scrub(json.dumps(report.as_json(), indent=2, ensure_ascii=False)))
+    else:
+        click.echo(
+            f"boldrules doctor: target {target.name} ({where})"
+            + (", with --write" if write else ", read-only")
+        )
+        for check in report.checks:
+            for line in check.lines():
+                click.echo(redact.printable(line))
+        for line in report.summary():
+            click.echo(redact.printable(line))
+    return report.exit_code
 
 
 # --------------------------------------------------------------------------------------------
