@@ -45,6 +45,7 @@ from reconciler import (
     plan,
     redact,
     render,
+    snapshot,
     sources,
     state,
 )
@@ -490,6 +491,16 @@ def _plan_all(
 # --------------------------------------------------------------------------------------------
 
 
+#: ``--snapshot FILE``: where apply and restore save the state of what they change.
+snapshot_option = click.option(
+    "--snapshot",
+    "snapshot_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Save the state of the objects this run changes here, before the first write "
+    "(default: .boldrules/snapshots/<target>-<time>.json); `boldrules restore FILE` undoes it.",
+)
+
+
 def _interactive() -> bool:
     return sys.stdin.isatty() and sys.stdout.isatty()
 
@@ -514,6 +525,7 @@ def _interactive() -> bool:
     metavar="SECONDS",
     help="Wait this long for another run's apply lock before giving up (exit 9).",
 )
+@snapshot_option
 @filter_options
 @click.pass_context
 def apply_command(
@@ -525,6 +537,7 @@ def apply_command(
     allow_delete: bool,
     ledger: Path | None,
     lock_timeout: float,
+    snapshot_file: Path | None,
     only: tuple[str, ...],
     exclude: tuple[str, ...],
     alongside_other_apps: bool,
@@ -571,6 +584,7 @@ def apply_command(
             return OK
         result.check_safety(force=force, alongside_other_apps=alongside_other_apps)
         _confirm(result, yes=yes, allow_delete=allow_delete)
+        _snapshot(result, project, snapshot_file, options)
         stream = None if options.quiet else sys.stderr
         with apply.open_ledger(ledger) as ledger_file:
             progress = apply.Progress(stream=stream, ledger=ledger_file)
@@ -582,6 +596,33 @@ def apply_command(
         err=True,
     )
     return OK
+
+
+def _snapshot(
+    result: plan.Plan, project: config.Project, path: Path | None, options: Settings
+) -> Path:
+    """Save what the plan is about to change, before the first write; say where."""
+    taken = snapshot.take(result)
+    where = path or snapshot.free_path(
+        snapshot.default_path(project.root, result.target, taken.taken_at)
+    )
+    snapshot.write(taken, where)
+    if not options.quiet:
+        count = len(taken.entries)
+        shown = _relative(where)
+        click.echo(
+            f"Saved the state of the {count} object{'s' if count != 1 else ''} this run changes "
+            f"to {shown}; `boldrules restore {shown}` puts them back.",
+            err=True,
+        )
+    return where
+
+
+def _relative(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
 
 
 def _warn(text: str) -> None:
@@ -619,6 +660,81 @@ def _confirm(result: plan.Plan, *, yes: bool, allow_delete: bool) -> None:
     question = f"Apply these changes to shop {result.shop} (target {result.target})?"
     if not click.confirm(question, default=False, err=True):
         raise click.Abort()
+
+
+# --------------------------------------------------------------------------------------------
+# restore
+# --------------------------------------------------------------------------------------------
+
+
+@main.command("restore")
+@project_option
+@click.argument("snapshot_path", type=click.Path(dir_okay=False, path_type=Path))
+@target_option
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--force", is_flag=True, help="Restore even if the plan breaks a safety limit.")
+@click.option("--allow-delete", is_flag=True, help="Allow deletes in a run that does not ask (CI).")
+@click.option(
+    "--ledger",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Append one JSON line per API call to this file.",
+)
+@click.option(
+    "--lock-timeout",
+    type=click.FloatRange(min=0),
+    default=0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Wait this long for another run's apply lock before giving up (exit 9).",
+)
+@snapshot_option
+@click.pass_context
+def restore_command(
+    ctx: click.Context,
+    snapshot_path: Path,
+    target_name: str | None,
+    yes: bool,
+    force: bool,
+    allow_delete: bool,
+    ledger: Path | None,
+    lock_timeout: float,
+    snapshot_file: Path | None,
+) -> int:
+    """Put back the objects an apply changed, from the snapshot it saved (a plan, then apply)."""
+    options = settings(ctx)
+    project = config.load_project(options.directory)
+    taken = snapshot.read(snapshot_path)
+    if target_name is not None and target_name != taken.target:
+        raise errors.PlanFileInvalid(
+            f"{snapshot_path} was taken on target {taken.target!r}, not {target_name!r}"
+        )
+    target = project.target(taken.target)
+    stop = threading.Event()
+    with (
+        _open_client(project, target) as bold,
+        lock.held(
+            lock.ApplyLock(bold, project.ownership.record, notify=_warn),
+            timeout=lock_timeout,
+            stop=stop,
+        ),
+    ):
+        live = state.fetch_live(bold)
+        result = snapshot.restore_plan(taken, live, target=target, project=project)
+        _show(render.render_text(result, color=_colour()), quiet=options.quiet)
+        if result.empty:
+            return OK
+        result.check_safety(force=force)
+        _confirm(result, yes=yes, allow_delete=allow_delete)
+        _snapshot(result, project, snapshot_file, options)
+        stream = None if options.quiet else sys.stderr
+        with apply.open_ledger(ledger) as ledger_file:
+            progress = apply.Progress(stream=stream, ledger=ledger_file)
+            report, _ = apply.execute_recorded(bold, result, progress=progress, stop=stop)
+    click.echo(
+        f"Restore complete: {report.done} call{'s' if report.done != 1 else ''} succeeded.",
+        err=True,
+    )
+    return OK
 
 
 # --------------------------------------------------------------------------------------------
