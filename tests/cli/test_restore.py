@@ -13,6 +13,9 @@ from click.testing import CliRunner, Result
 
 from reconciler import cli, config, state
 from reconciler.client import BoldClient
+from reconciler.sandbox import Sandbox, serve
+
+from ..conftest import APP_TOKEN
 
 PROJECT = """\
 manifests: [pricing/]
@@ -140,3 +143,41 @@ def test_restore_refuses_a_file_that_is_not_a_snapshot(root: Path) -> None:
         f"error: {root / 'plan.json'}: not a boldrules snapshot (apply writes them to "
         ".boldrules/snapshots/)\n"
     )
+
+
+def test_an_apply_that_failed_halfway_is_undone_the_same_way(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BOLDRULES_TEST_TOKEN", APP_TOKEN)
+    sandbox = Sandbox()
+    sandbox.add_token(APP_TOKEN, app="boldrules-test")
+    with serve(sandbox, port=0) as server:
+        root = tmp_path / "shop"
+        (root / "pricing").mkdir(parents=True)
+        (root / "boldrules.yaml").write_text(
+            "manifests: [pricing/]\ndefault_target: live\ntargets:\n  live:\n"
+            f"    api_url: {server.url}\n    token_env: BOLDRULES_TEST_TOKEN\n"
+            "    rate: 1000\n    burst: 1000\n"
+            "safety: {max_deletes: 5, max_update_percent: 100}\n"
+        )
+
+        def run(*args: str) -> Result:
+            return boldrules(root, *args)
+
+        (root / "pricing" / "tiers.yaml").write_text(manifests({1: -10, 2: -10, 3: -10}))
+        assert run("apply", "--yes").exit_code == 0
+        original = live_bodies(root)
+        # The PATCH route breaks mid-incident: the creates land, the price changes fail.
+        sandbox.move_routes({"PATCH P/rulesets/external/{eid}": "P/elsewhere/{eid}"})
+        (root / "pricing" / "tiers.yaml").write_text(
+            manifests({1: -90, 2: -90, 3: -90, 4: -50, 5: -50})
+        )
+        snap = root / "snap.json"
+        half = run("apply", "--yes", "--snapshot", str(snap))
+        assert half.exit_code == 5, half.output
+        assert set(live_bodies(root)) > set(original)
+        sandbox.move_routes({})
+        restored = run("restore", str(snap), "--yes", "--allow-delete")
+        assert restored.exit_code == 0, restored.output
+        assert restored.stdout.splitlines()[-1] == "Plan: 0 to create, 0 to update, 2 to delete."
+        assert live_bodies(root) == original
