@@ -415,7 +415,14 @@ def plan_command(
             alongside_other_apps=alongside_other_apps,
         )
     result = _plan_one(project, target_name, filters)
-    text = render.render(result, output, color=_colour(), template=template, show_codes=show_codes)
+    text = render.render(
+        result,
+        output,
+        color=_colour(),
+        template=template,
+        show_codes=show_codes,
+        forced=force,
+    )
     _show(text, quiet=options.quiet and output == "text")
     if out is not None:
         plan.write_plan(result, out)
@@ -577,7 +584,7 @@ def apply_command(
             result = plan.with_other_apps(result, desired, find=bold.rulesets_of_other_apps)
         if result.lock_holder is not None and result.lock_holder.token == held.token:
             result = dataclasses.replace(result, lock_holder=None)  # our own lock
-        _show(render.render_text(result, color=_colour()), quiet=options.quiet)
+        _show(render.render_text(result, color=_colour(), forced=force), quiet=options.quiet)
         if result.empty:
             if result.record is not None:
                 _recorded(result.record, apply.write_record(bold, result.record), options)
@@ -720,7 +727,7 @@ def restore_command(
     ):
         live = state.fetch_live(bold)
         result = snapshot.restore_plan(taken, live, target=target, project=project)
-        _show(render.render_text(result, color=_colour()), quiet=options.quiet)
+        _show(render.render_text(result, color=_colour(), forced=force), quiet=options.quiet)
         if result.empty:
             return OK
         result.check_safety(force=force)

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reconciler import __version__, config, diff, errors, lock, model, state
+from reconciler import __version__, config, describe, diff, errors, lock, model, state
 from reconciler import ownership as ownership_module
 
 #: Version of the saved-plan and ``--format json`` document; bump on incompatible change.
@@ -326,11 +326,13 @@ def order_changes(changes: Iterable[model.Change]) -> list[model.Change]:
     deletes come last, after whatever referred to them is gone.
     """
 
-    def rank(change: model.Change) -> tuple[int, int, tuple[str, ...]]:
+    def rank(change: model.Change) -> tuple[int, int, tuple[Any, ...]]:
         kind_rank = change.key.kind.rank
+        # Natural order within a kind, as a reader expects: bulk-2 before bulk-10.
+        name = tuple(describe.natural(part) for part in change.key.sort_key[1])
         if isinstance(change, model.Delete):
-            return (1, -kind_rank, change.key.sort_key[1])
-        return (0, kind_rank, change.key.sort_key[1])
+            return (1, -kind_rank, name)
+        return (0, kind_rank, name)
 
     return sorted(changes, key=rank)
 

@@ -92,7 +92,8 @@ def test_restore_puts_back_an_apply_that_changed_20_prices(root: Path) -> None:
     out = restored.stdout.splitlines()
     assert any(line.startswith("- ruleset tier-22") for line in out)
     assert any(line.startswith("+ ruleset tier-21") for line in out)
-    assert "    rules[gold].actions[0].value: -90 → -10" in out
+    assert out[1] == "Deletes 1 object: ruleset tier-22."
+    assert out[3:5] == ["~ ruleset tier-1", "    rules[gold]: gold −90% → gold −10%"]
     assert out[-1] == "Plan: 1 to create, 20 to update, 1 to delete."
     assert restored.stderr.splitlines()[-1] == "Restore complete: 22 calls succeeded."
 
