@@ -399,6 +399,7 @@ def plan_command(
     if out is not None:
         plan.check_destination(out, folder=all_targets)
     filters = plan.Filters(only=only, exclude=exclude)
+    filters.check()  # a pattern naming no kind fails before the shop is read
     if all_targets:
         if target_name is not None:
             raise click.UsageError("--all-targets and --target exclude each other")
@@ -564,6 +565,7 @@ def apply_command(
             )
         target_name = saved.target
     target = project.target(target_name)
+    plan.Filters(only=only, exclude=exclude).check()
     desired = _desired(project, target) if saved is None else []
     stop = threading.Event()
     with (

@@ -335,3 +335,21 @@ def test_export_says_what_it_left_out(run: Run, project: Path, shop: Any) -> Non
     # The SPRING codes are exported all the same: the ownership record lists them.
     assert ": 2 order conditions, 3 rulesets, 2 discount codes." in result.stderr
     assert "Left out, not owned by this project: 2 discount codes." in result.stderr
+
+
+def test_filters_that_match_nothing_are_an_error_naming_the_kinds(run: Run) -> None:
+    typo = run("plan", "--only", "rulesets:*")
+    assert (typo.exit_code, typo.stdout) == (1, "")
+    assert typo.stderr == (
+        "error: --only 'rulesets:*' matches nothing: 'rulesets' is not a kind (patterns are "
+        "kind:name, the kinds are order_condition, ruleset, discount_code); did you mean "
+        "'ruleset:*'?\n"
+    )
+    missing = run("plan", "--exclude", "ruleset:spring-sale")
+    assert missing.exit_code == 1
+    assert missing.stderr == (
+        "error: --exclude 'ruleset:spring-sale' matches no object in the manifests or the shop "
+        "(objects with a near name: ruleset:spring-sale-2027); patterns are kind:name globs, "
+        "e.g. 'ruleset:spring-*'\n"
+    )
+    assert run("apply", "--yes", "--only", "code:*").exit_code == 1
