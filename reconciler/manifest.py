@@ -14,7 +14,7 @@ token. Objects are handed on as written, with API field names and dates as the s
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -197,13 +197,20 @@ def _read(
     target: config.Target,
     problems: list[errors.Problem],
 ) -> _Document | None:
+    lines: list[int] | None = None
     try:
         text = sources.read_source(path, root=root)
         if path.name.endswith(TEMPLATE_SUFFIX):
-            text = _render(environment, root, path, file, text, target)
+            text, lines = _render(environment, root, path, file, text, target)
         data = sources.parse_yaml(text)
+        if lines is not None:
+            # Every position from here on (plan origins, problems) is the template's line.
+            sources.remap_lines(data, _line_of(lines))
     except sources.SourceError as exc:
-        problems.append(errors.Problem(file, *exc.position, "", exc.message))
+        line, column = exc.position
+        if lines is not None:
+            line = _line_of(lines)(line)
+        problems.append(errors.Problem(file, line, column, "", exc.message))
         return None
     except _TemplateFailed as exc:
         problems.append(errors.Problem(exc.file, exc.line, 1, "", exc.message))
@@ -245,6 +252,17 @@ class _TemplateFailed(Exception):
         self.file, self.line, self.message = file, line, message
 
 
+def _line_of(lines: list[int]) -> Callable[[int], int]:
+    """Rendered line → the template line it came from (past the end: the last one known)."""
+
+    def line_of(rendered: int) -> int:
+        if not lines:
+            return rendered
+        return lines[min(max(rendered, 1), len(lines)) - 1]
+
+    return line_of
+
+
 def _render(
     environment: templating.BoundedEnvironment,
     root: Path,
@@ -252,8 +270,13 @@ def _render(
     file: str,
     text: str,
     target: config.Target,
-) -> str:
-    """Render a template with the target's vars only; output bounded like a file."""
+) -> tuple[str, list[int]]:
+    """Render a template with the target's vars only; output bounded like a file.
+
+    Also returns the line map: for each rendered line, the template line its first visible
+    character came from, so that a plan or a problem points at the line a person edits (a line
+    inside a loop maps to the loop body's line, whatever the iteration).
+    """
     environment.fresh_budget()
     try:
         code = environment.compile(text, name=file, filename=str(path))
@@ -261,8 +284,11 @@ def _render(
             environment, code, environment.make_globals(None)
         )
         pieces: list[str] = []
+        lines = _LineMap()
         size = 0
-        for piece in template.generate(dict(target.vars)):
+        generator = template.generate(dict(target.vars))
+        for piece in generator:
+            lines.add(piece, _source_line(template, generator))
             pieces.append(piece)
             size += len(piece)
             if size > sources.MAX_FILE_BYTES:
@@ -272,7 +298,7 @@ def _render(
                     f"the template renders to more than {sources.MAX_FILE_BYTES} "
                     "characters: refused",
                 )
-        return "".join(pieces)
+        return "".join(pieces), lines.lines
     except _TemplateFailed:
         raise
     except jinja2.TemplateSyntaxError as exc:
@@ -314,6 +340,33 @@ def _render(
             line,
             f"template: {type(exc).__name__}: {errors.cut(redact.printable(str(exc)), 200)}",
         ) from None
+
+
+class _LineMap:
+    """Builds the rendered line → template line map from the pieces a template yields."""
+
+    def __init__(self) -> None:
+        self.lines: list[int] = []
+        self._started = False  # whether the current rendered line has shown a visible character
+
+    def add(self, piece: str, line: int) -> None:
+        for index, part in enumerate(piece.split("\n")):
+            here = line + index
+            if index or not self.lines:  # a rendered line starts here
+                self._started = False
+                self.lines.append(here)
+            if not self._started and part.strip():
+                self.lines[-1] = here
+                self._started = True
+
+
+def _source_line(template: jinja2.Template, generator: Any) -> int:
+    """The template line of the code that yielded the last piece (the top template's line)."""
+    inner = getattr(generator, "gi_yieldfrom", None)
+    frame = getattr(inner, "gi_frame", None)
+    if frame is None:
+        return 1
+    return int(template.get_corresponding_lineno(frame.f_lineno))
 
 
 def _template_position(
