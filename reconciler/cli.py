@@ -45,6 +45,7 @@ from reconciler import (
     plan,
     redact,
     render,
+    show,
     snapshot,
     sources,
     state,
@@ -97,7 +98,7 @@ class Boldrules(click.Group):
                 "command you ran (add -vv to see the traceback).",
                 err=True,
             )
-            if ctx.params.get("verbose", 0) >= 2:
+            if ctx.params.get("verbose", 0) + ctx.meta.get(_VERBOSE_KEY, 0) >= 2:
                 click.echo(redact.printable(traceback.format_exc().rstrip(), lines=True), err=True)
             ctx.exit(ERROR)
         ctx.exit(result if isinstance(result, int) else OK)
@@ -140,8 +141,15 @@ def summary(problems: list[errors.Problem]) -> str:
 @click.pass_context
 def main(ctx: click.Context, directory: Path, verbose: int, quiet: bool) -> None:
     """Keep a Bold Commerce shop's price rules in git: validate, plan, apply, export."""
+    _configure_logging(verbose, quiet)
+    ctx.obj = Settings(directory=directory, verbose=verbose, quiet=quiet)
+
+
+def _configure_logging(verbose: int, quiet: bool) -> None:
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
-    logging.basicConfig(level=logging.ERROR if quiet else level, format="%(message)s")
+    level = logging.ERROR if quiet else level
+    logging.basicConfig(level=level, format="%(message)s")
+    logging.getLogger().setLevel(level)  # again when -v/-q come after the command
     for handler in logging.getLogger().handlers:
         if type(handler) is logging.StreamHandler:  # basicConfig's own, not a test's capture
             handler.setFormatter(_LevelPrefix())
@@ -149,7 +157,6 @@ def main(ctx: click.Context, directory: Path, verbose: int, quiet: bool) -> None
     # (full URLs) and httpcore's are wire noise.
     for noisy in ("httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    ctx.obj = Settings(directory=directory, verbose=verbose, quiet=quiet)
 
 
 class _LevelPrefix(logging.Formatter):
@@ -165,7 +172,12 @@ def settings(ctx: click.Context) -> Settings:
     found = ctx.find_object(Settings)
     assert found is not None, "commands run under main"
     directory = ctx.meta.get(_DIRECTORY_KEY)
-    return found if directory is None else dataclasses.replace(found, directory=directory)
+    found = found if directory is None else dataclasses.replace(found, directory=directory)
+    return dataclasses.replace(
+        found,
+        verbose=found.verbose + ctx.meta.get(_VERBOSE_KEY, 0),
+        quiet=found.quiet or ctx.meta.get(_QUIET_KEY, False),
+    )
 
 
 _DIRECTORY_KEY = "boldrules.directory"
@@ -187,15 +199,51 @@ target_option = click.option(
     help="The project file's target to use (default: default_target).",
 )
 
-project_option = click.option(
-    "-C",
-    "directory",
-    default=None,
-    type=click.Path(file_okay=False, path_type=Path),
-    expose_value=False,
-    callback=_remember_directory,
-    help="Run in this project folder (the one holding boldrules.yaml).",
-)
+_VERBOSE_KEY = "boldrules.verbose"
+_QUIET_KEY = "boldrules.quiet"
+
+
+def _remember_verbosity(ctx: click.Context, parameter: click.Parameter, value: Any) -> None:
+    if not value:
+        return
+    ctx.meta[_VERBOSE_KEY if parameter.name == "verbose" else _QUIET_KEY] = value
+    found = ctx.find_object(Settings)
+    if found is not None:
+        _configure_logging(
+            found.verbose + ctx.meta.get(_VERBOSE_KEY, 0),
+            found.quiet or ctx.meta.get(_QUIET_KEY, False),
+        )
+
+
+def project_option(command: Any) -> Any:
+    """``-C DIR``, ``-v`` and ``-q``, accepted after the command name as before it."""
+    command = click.option(
+        "-q",
+        "--quiet",
+        "quiet",
+        is_flag=True,
+        expose_value=False,
+        callback=_remember_verbosity,
+        help="Print only problems and errors (also accepted before the command).",
+    )(command)
+    command = click.option(
+        "-v",
+        "--verbose",
+        "verbose",
+        count=True,
+        expose_value=False,
+        callback=_remember_verbosity,
+        help="More detail on stderr; -vv for tracebacks (also accepted before the command).",
+    )(command)
+    return click.option(
+        "-C",
+        "directory",
+        default=None,
+        type=click.Path(file_okay=False, path_type=Path),
+        expose_value=False,
+        callback=_remember_directory,
+        help="Run in this project folder (the one holding boldrules.yaml).",
+    )(command)
 
 
 # --------------------------------------------------------------------------------------------
@@ -224,7 +272,13 @@ def validate(ctx: click.Context, target_name: str | None, output: Literal["text"
         loaded = manifest.load_manifests(project, target)
     except (errors.ManifestInvalid, errors.ProjectFileInvalid) as exc:
         # These are validate's findings, its output proper: stdout, not the error stream.
-        problems = [_printable(problem) for problem in exc.problems]
+        # Paths from where the command runs: the pre-commit hook runs at the repository root
+        # with -C shop, and `shop/pricing/a.yaml:3:5` is what an editor or a terminal opens.
+        prefix = _from_cwd(options.directory)
+        problems = [
+            _printable(dataclasses.replace(problem, file=prefix + problem.file))
+            for problem in exc.problems
+        ]
         if output == "json":
             click.echo(json.dumps(_json_report(problems), indent=2))
         else:
@@ -241,6 +295,15 @@ def validate(ctx: click.Context, target_name: str | None, output: Literal["text"
             f"(target {target.name}): {counts}"
         )
     return OK
+
+
+def _from_cwd(directory: Path) -> str:
+    """``shop/`` when the project is a folder below the working directory, else ``""``."""
+    try:
+        inside = directory.resolve().relative_to(Path.cwd().resolve())
+    except (OSError, ValueError):
+        return ""
+    return "" if str(inside) == "." else f"{inside.as_posix()}/"
 
 
 def _printable(problem: errors.Problem) -> errors.Problem:
@@ -395,6 +458,7 @@ def plan_command(
 ) -> int:
     """Compare the manifests with the shop and print what would change (writes nothing to it)."""
     options = settings(ctx)
+    _markdown_only(template, output)
     project = config.load_project(options.directory)
     if out is not None:
         plan.check_destination(out, folder=all_targets)
@@ -495,6 +559,49 @@ def _plan_all(
 
 
 # --------------------------------------------------------------------------------------------
+# show
+# --------------------------------------------------------------------------------------------
+
+
+@main.command("show")
+@project_option
+@click.argument("plan_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(["text", "markdown", "json"]),
+    default="text",
+    show_default=True,
+    help="text for a terminal, markdown for a pull-request comment, json for tools.",
+)
+@click.option(
+    "--template",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A Jinja2 template to render the Markdown with (only with --format markdown).",
+)
+@click.option("--show-codes", is_flag=True, help="Show discount code names whole in Markdown.")
+@click.pass_context
+def show_command(
+    ctx: click.Context, plan_file: Path, output: str, template: Path | None, show_codes: bool
+) -> int:
+    """Print a saved plan (from `plan --out`) without reading the shop."""
+    _markdown_only(template, output)
+    saved = plan.read_plan(plan_file)
+    if output == "json":
+        click.echo(redact.scrub(json.dumps(saved.document, indent=2, ensure_ascii=False)))
+        return OK
+    result = show.saved_plan(saved)
+    text = render.render(result, output, color=_colour(), template=template, show_codes=show_codes)
+    click.echo(redact.scrub(text), nl=False)
+    return OK
+
+
+def _markdown_only(template: Path | None, output: str) -> None:
+    if template is not None and output != "markdown":
+        raise click.UsageError("--template renders Markdown: add --format markdown")
+
+
+# --------------------------------------------------------------------------------------------
 # apply
 # --------------------------------------------------------------------------------------------
 
@@ -534,6 +641,15 @@ def _interactive() -> bool:
     help="Wait this long for another run's apply lock before giving up (exit 9).",
 )
 @snapshot_option
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="json: the plan goes to stderr and stdout gets a result object (per object: done, "
+    "failed, skipped or not attempted, with its calls and statuses).",
+)
 @filter_options
 @click.pass_context
 def apply_command(
@@ -546,6 +662,7 @@ def apply_command(
     ledger: Path | None,
     lock_timeout: float,
     snapshot_file: Path | None,
+    output: str,
     only: tuple[str, ...],
     exclude: tuple[str, ...],
     alongside_other_apps: bool,
@@ -586,10 +703,17 @@ def apply_command(
             result = plan.with_other_apps(result, desired, find=bold.rulesets_of_other_apps)
         if result.lock_holder is not None and result.lock_holder.token == held.token:
             result = dataclasses.replace(result, lock_holder=None)  # our own lock
-        _show(render.render_text(result, color=_colour(), forced=force), quiet=options.quiet)
+        shown = render.render_text(result, color=_colour() and output == "text", forced=force)
+        if output == "json":
+            if not options.quiet:
+                click.echo(redact.scrub(shown), nl=False, err=True)
+        else:
+            _show(shown, quiet=options.quiet)
         if result.empty:
             if result.record is not None:
                 _recorded(result.record, apply.write_record(bold, result.record), options)
+            if output == "json":
+                _echo_json(apply.result_json(result, []))
             return OK
         result.check_safety(force=force, alongside_other_apps=alongside_other_apps)
         _confirm(result, yes=yes, allow_delete=allow_delete)
@@ -597,13 +721,21 @@ def apply_command(
         stream = None if options.quiet else sys.stderr
         with apply.open_ledger(ledger) as ledger_file:
             progress = apply.Progress(stream=stream, ledger=ledger_file)
-            report, listed = apply.execute_recorded(bold, result, progress=progress, stop=stop)
+            try:
+                report, listed = apply.execute_recorded(bold, result, progress=progress, stop=stop)
+            except errors.BoldrulesError as exc:
+                if output == "json":
+                    _echo_json(apply.result_json(result, progress.outcomes, error=exc))
+                raise
+            if output == "json":
+                _echo_json(apply.result_json(result, progress.outcomes))
     if result.record is not None:
         _recorded(result.record, listed, options)
-    click.echo(
-        f"Apply complete: {report.done} call{'s' if report.done != 1 else ''} succeeded.",
-        err=True,
-    )
+    if not options.quiet:
+        click.echo(
+            f"Apply complete: {report.done} call{'s' if report.done != 1 else ''} succeeded.",
+            err=True,
+        )
     return OK
 
 
@@ -632,6 +764,10 @@ def _relative(path: Path) -> str:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
     except ValueError:
         return str(path)
+
+
+def _echo_json(document: Any) -> None:
+    click.echo(redact.scrub(json.dumps(document, indent=2, ensure_ascii=False)))
 
 
 def _warn(text: str) -> None:
@@ -667,6 +803,8 @@ def _confirm(result: plan.Plan, *, yes: bool, allow_delete: bool) -> None:
             )
         return
     question = f"Apply these changes to shop {result.shop} (target {result.target})?"
+    if deletes:  # asked once, with what goes: the line a reviewer must not miss
+        question = f"{render.deletes_line(result)} {question}"
     if not click.confirm(question, default=False, err=True):
         raise click.Abort()
 
@@ -739,10 +877,11 @@ def restore_command(
         with apply.open_ledger(ledger) as ledger_file:
             progress = apply.Progress(stream=stream, ledger=ledger_file)
             report, _ = apply.execute_recorded(bold, result, progress=progress, stop=stop)
-    click.echo(
-        f"Restore complete: {report.done} call{'s' if report.done != 1 else ''} succeeded.",
-        err=True,
-    )
+    if not options.quiet:
+        click.echo(
+            f"Restore complete: {report.done} call{'s' if report.done != 1 else ''} succeeded.",
+            err=True,
+        )
     return OK
 
 

@@ -759,6 +759,8 @@ def change_json(change: model.Change) -> dict[str, Any]:
     if isinstance(change, model.Update):
         data["fields"] = [f.as_json() for f in change.fields]
     if isinstance(change, model.Delete | model.Update):
+        # What the change replaces, so `boldrules show` can say it without reading the shop.
+        data["live"] = {"body": change.live.body}
         data["live_fingerprint"] = change.live.fingerprint()
         if change.live.key != change.key:  # an adoption: the live object has another key
             data["live_key"] = change.live.key.as_json()

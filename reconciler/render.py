@@ -85,7 +85,9 @@ def summary_note(resource: model.Resource) -> str:
     """What an object does, in words (``describe.py``), and where it is declared."""
     body = resource.body
     kind = resource.key.kind
-    if kind is model.Kind.RULESET:
+    if not body:  # a live object an older saved plan did not keep
+        text = "as the shop held it when planned"
+    elif kind is model.Kind.RULESET:
         text = describe.ruleset(body)
     elif kind is model.Kind.ORDER_CONDITION:
         text = describe.condition_group(body)
