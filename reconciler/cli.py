@@ -703,7 +703,37 @@ def apply_command(
             result = plan.with_other_apps(result, desired, find=bold.rulesets_of_other_apps)
         if result.lock_holder is not None and result.lock_holder.token == held.token:
             result = dataclasses.replace(result, lock_holder=None)  # our own lock
-        shown = render.render_text(result, color=_colour() and output == "text", forced=force)
+        resumed = _resumes(result, project, snapshot_file)
+        # A re-run of an interrupted apply is judged by the plan that was approved then, not by
+        # what is left of it (the remainder of 300 forced updates still breaks the limit).
+        waived = bool(
+            resumed is not None
+            and resumed.approval is not None
+            and resumed.approval.cleared
+            and not result.safety.ok
+        )
+        if resumed is not None and not options.quiet:
+            approved = len(resumed.approval.changes) if resumed.approval else 0
+            click.echo(
+                f"Resuming the apply of {resumed.taken_at} that did not finish: "
+                f"{len(result.changes)} of its {approved} approved changes are left, judged "
+                "against that plan"
+                + (
+                    " (approved with --force)"
+                    if resumed.approval and resumed.approval.forced
+                    else ""
+                )
+                + ".",
+                err=True,
+            )
+        shown = render.render_text(
+            result,
+            color=_colour() and output == "text",
+            forced=force or waived,
+            overridden_by="--force"
+            if force or resumed is None
+            else f"the approval of the apply of {resumed.taken_at}",
+        )
         if output == "json":
             if not options.quiet:
                 click.echo(redact.scrub(shown), nl=False, err=True)
@@ -715,9 +745,11 @@ def apply_command(
             if output == "json":
                 _echo_json(apply.result_json(result, []))
             return OK
-        result.check_safety(force=force, alongside_other_apps=alongside_other_apps)
+        result.check_safety(force=force or waived, alongside_other_apps=alongside_other_apps)
         _confirm(result, yes=yes, allow_delete=allow_delete)
-        _snapshot(result, project, snapshot_file, options)
+        taken, taken_to = _snapshot(
+            result, project, snapshot_file, options, forced=force, resumes=resumed
+        )
         stream = None if options.quiet else sys.stderr
         with apply.open_ledger(ledger) as ledger_file:
             progress = apply.Progress(stream=stream, ledger=ledger_file)
@@ -729,6 +761,7 @@ def apply_command(
                 raise
             if output == "json":
                 _echo_json(apply.result_json(result, progress.outcomes))
+        snapshot.write(dataclasses.replace(taken, finished=True), taken_to)
     if result.record is not None:
         _recorded(result.record, listed, options)
     if not options.quiet:
@@ -740,11 +773,18 @@ def apply_command(
 
 
 def _snapshot(
-    result: plan.Plan, project: config.Project, path: Path | None, options: Settings
-) -> Path:
+    result: plan.Plan,
+    project: config.Project,
+    path: Path | None,
+    options: Settings,
+    *,
+    forced: bool = False,
+    resumes: snapshot.Snapshot | None = None,
+) -> tuple[snapshot.Snapshot, Path]:
     """Save what the plan is about to change, before the first write; say where."""
-    taken = snapshot.take(result)
-    where = path or snapshot.free_path(
+    taken = snapshot.take(result, forced=forced, resumes=resumes)
+    where = path or (resumes.path if resumes is not None else None)
+    where = where or snapshot.free_path(
         snapshot.default_path(project.root, result.target, taken.taken_at)
     )
     snapshot.write(taken, where)
@@ -756,7 +796,17 @@ def _snapshot(
             f"to {shown}; `boldrules restore {shown}` puts them back.",
             err=True,
         )
-    return where
+    return taken, where
+
+
+def _resumes(
+    result: plan.Plan, project: config.Project, path: Path | None
+) -> snapshot.Snapshot | None:
+    """The interrupted apply this plan finishes: every change one that run approved."""
+    found = snapshot.interrupted(project.root, result.target, result.shop, explicit=path)
+    if found is None or found.approval is None or not found.approval.covers(result):
+        return None
+    return found
 
 
 def _relative(path: Path) -> str:
@@ -872,11 +922,12 @@ def restore_command(
             return OK
         result.check_safety(force=force)
         _confirm(result, yes=yes, allow_delete=allow_delete)
-        _snapshot(result, project, snapshot_file, options)
+        taken, taken_to = _snapshot(result, project, snapshot_file, options, forced=force)
         stream = None if options.quiet else sys.stderr
         with apply.open_ledger(ledger) as ledger_file:
             progress = apply.Progress(stream=stream, ledger=ledger_file)
             report, _ = apply.execute_recorded(bold, result, progress=progress, stop=stop)
+        snapshot.write(dataclasses.replace(taken, finished=True), taken_to)
     if not options.quiet:
         click.echo(
             f"Restore complete: {report.done} call{'s' if report.done != 1 else ''} succeeded.",

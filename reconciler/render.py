@@ -110,8 +110,14 @@ def left_alone_line(plan_: plan.Plan) -> str:
     return "Left alone: " + "; ".join(f"{n} {what}" for what, n in plan_.left_alone.items()) + "."
 
 
-def safety_lines(plan_: plan.Plan, *, forced: bool = False) -> list[str]:
-    """The safety evaluation: the figures, then each broken limit (``forced``: as overridden)."""
+def safety_lines(
+    plan_: plan.Plan, *, forced: bool = False, overridden_by: str = "--force"
+) -> list[str]:
+    """The safety evaluation: the figures, then each broken limit (``forced``: as overridden).
+
+    ``overridden_by`` names what lifted the limits: ``--force``, or the approval of an
+    interrupted apply that this run resumes.
+    """
     s = plan_.safety
     head = (
         f"Safety: {s.deletes} delete{'s' if s.deletes != 1 else ''} and {s.updates} "
@@ -123,8 +129,8 @@ def safety_lines(plan_: plan.Plan, *, forced: bool = False) -> list[str]:
     refused = (*s.hard_violations, *filter(None, [s.other_apps_violation]))
     if forced:
         lines = [f"  ! {v}" for v in refused]
-        lines += [f"  ! overridden by --force: {_overridden(v)}" for v in s.violations]
-        tail = ":" if refused else ": limits broken, overridden by --force:"
+        lines += [f"  ! overridden by {overridden_by}: {_overridden(v)}" for v in s.violations]
+        tail = ":" if refused else f": limits broken, overridden by {overridden_by}:"
         return [head + tail, *lines]
     return [head + ":", *(f"  ! {v}" for v in (*refused, *s.violations))]
 
@@ -238,7 +244,9 @@ def partial_line(filters: plan.Filters) -> str:
     )
 
 
-def render_text(plan_: plan.Plan, *, color: bool = False, forced: bool = False) -> str:
+def render_text(
+    plan_: plan.Plan, *, color: bool = False, forced: bool = False, overridden_by: str = "--force"
+) -> str:
     """The plan for a terminal: ``+``/``~``/``-`` per object, changed fields only."""
 
     def paint(text: str, action: str, *, bold: bool = False) -> str:
@@ -265,7 +273,7 @@ def render_text(plan_: plan.Plan, *, color: bool = False, forced: bool = False) 
     extra = left_alone_line(plan_)
     if extra:
         lines.append(extra)
-    lines.extend(safety_lines(plan_, forced=forced))
+    lines.extend(safety_lines(plan_, forced=forced, overridden_by=overridden_by))
     lines.append(summary_line(plan_))
     return "\n".join(lines) + "\n"
 

@@ -51,6 +51,35 @@ class Entry:
 
 
 @dataclass(frozen=True)
+class Approval:
+    """The plan a run was approved to apply: what a re-run after an interruption is judged by."""
+
+    #: ``str(key)`` → ``action`` and the desired body's fingerprint (None for a delete).
+    changes: Mapping[str, tuple[str, str | None]]
+    #: The approved plan broke no soft limit, or ``--force`` lifted them.
+    cleared: bool
+    forced: bool = False
+
+    def covers(self, result: plan.Plan) -> bool:
+        """Whether every change of ``result`` is one this approval already approved, unchanged."""
+        return all(self.changes.get(str(c.key)) == _signature(c) for c in result.changes)
+
+    def as_json(self) -> dict[str, Any]:
+        """The approval in the snapshot file."""
+        return {
+            "cleared": self.cleared,
+            "forced": self.forced,
+            "changes": {k: list(v) for k, v in sorted(self.changes.items())},
+        }
+
+
+def _signature(change: model.Change) -> tuple[str, str | None]:
+    if isinstance(change, model.Delete):
+        return (change.action, None)
+    return (change.action, change.desired.fingerprint())
+
+
+@dataclass(frozen=True)
 class Snapshot:
     """The live state of every object one plan touches, taken before it was applied."""
 
@@ -61,6 +90,9 @@ class Snapshot:
     plan_checksum: str = ""
     tool_version: str = __version__
     path: Path | None = None
+    approval: Approval | None = None
+    #: False until the apply that wrote it ends with every call done.
+    finished: bool = False
 
     def as_json(self) -> dict[str, Any]:
         """The snapshot file's document."""
@@ -71,12 +103,24 @@ class Snapshot:
             "taken_at": self.taken_at,
             "tool_version": self.tool_version,
             "plan_checksum": self.plan_checksum,
+            "finished": self.finished,
+            "approved": self.approval.as_json() if self.approval is not None else None,
             "objects": [entry.as_json() for entry in self.entries],
         }
 
 
-def take(result: plan.Plan, *, now: dt.datetime | None = None) -> Snapshot:
-    """The live state of every object ``result`` touches, from the plan itself (no call)."""
+def take(
+    result: plan.Plan,
+    *,
+    forced: bool = False,
+    resumes: Snapshot | None = None,
+    now: dt.datetime | None = None,
+) -> Snapshot:
+    """The live state of every object ``result`` touches, from the plan itself (no call).
+
+    ``resumes``: the interrupted run's snapshot this run finishes; its states (the shop before
+    that run) and its approval are kept, so a restore undoes both runs together.
+    """
     entries: list[Entry] = []
     for change in result.changes:
         if isinstance(change, model.Create):
@@ -88,13 +132,46 @@ def take(result: plan.Plan, *, now: dt.datetime | None = None) -> Snapshot:
             body["external_id"] = change.key.ident[0]
         entries.append(Entry(change.key, body))
     moment = (now or dt.datetime.now(dt.UTC)).replace(microsecond=0)
+    approval = Approval(
+        {str(c.key): _signature(c) for c in result.changes},
+        cleared=forced or result.safety.ok,
+        forced=forced,
+    )
+    if resumes is not None:
+        earlier = {str(e.key) for e in resumes.entries}
+        entries = [*resumes.entries, *(e for e in entries if str(e.key) not in earlier)]
+        approval = resumes.approval or approval
     return Snapshot(
         target=result.target,
         shop=result.shop,
         taken_at=moment.isoformat().replace("+00:00", "Z"),
         entries=tuple(entries),
         plan_checksum=result.checksum,
+        approval=approval,
     )
+
+
+def interrupted(
+    root: Path, target: str, shop: str, *, explicit: Path | None = None
+) -> Snapshot | None:
+    """The snapshot of this target's last apply if it did not finish (``explicit``: that file).
+
+    Only the newest snapshot of the target is considered: an older unfinished one was followed
+    by another apply, which planned from the shop as it then was.
+    """
+    if explicit is not None:
+        candidates = [explicit] if explicit.exists() else []
+    else:
+        folder = root / FOLDER
+        candidates = sorted(folder.glob(f"{target}-*.json"), key=lambda p: p.stat().st_mtime)[-1:]
+    for path in candidates:
+        try:
+            found = read(path)
+        except errors.PlanFileInvalid:
+            return None
+        if not found.finished and found.shop == shop and found.target == target:
+            return found
+    return None
 
 
 def default_path(root: Path, target: str, taken_at: str) -> Path:
@@ -144,7 +221,19 @@ def read(path: Path) -> Snapshot:
             Entry(model.Key.from_json(item["key"]), _body(item["before"]))
             for item in document["objects"]
         )
+        approved = document.get("approved")
+        approval = (
+            Approval(
+                {str(k): (str(v[0]), v[1]) for k, v in approved["changes"].items()},
+                cleared=bool(approved["cleared"]),
+                forced=bool(approved.get("forced")),
+            )
+            if isinstance(approved, dict)
+            else None
+        )
         return Snapshot(
+            approval=approval,
+            finished=bool(document.get("finished", True)),
             target=str(document["target"]),
             shop=str(document["shop"]),
             taken_at=str(document["taken_at"]),
