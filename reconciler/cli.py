@@ -43,6 +43,7 @@ from reconciler import (
     model,
     ownership,
     plan,
+    probes,
     redact,
     render,
     show,
@@ -986,7 +987,7 @@ def doctor_command(ctx: click.Context, target_name: str | None, write: bool, out
                 project=project.ownership.record,
                 shop_identifier=target.shop_identifier,
             )
-            checker.run(write=write, token_note=token_note)
+            checker.run(token_note=token_note, write=probes.run if write else None)
     if output == "json":
         click.echo(redact.scrub(json.dumps(report.as_json(), indent=2, ensure_ascii=False)))
     else:
