@@ -362,3 +362,38 @@ def test_sandbox_moves_a_route_and_says_which_methods_remain() -> None:
         sandbox.move_routes({"PATCH P/rulesets/external/{eid}": "P/rulesets/x"})
     sandbox.reset(faults=True)
     assert sandbox.moved_routes == {}
+
+
+def test_a_token_of_another_shop_fails_the_shop_check(served: tuple[Path, Sandbox, str]) -> None:
+    root, _, _ = served
+    project = root / "boldrules.yaml"
+    project.write_text(project.read_text() + "    shop_identifier: zp3oafdor9\n")
+    result = boldrules(root, "doctor")
+    assert result.exit_code == 1, result.output
+    assert result.stdout.splitlines()[2] == (
+        "FAIL     shop_info: GET /shops/v1/info → 200: the token belongs to shop sandbox-shop, "
+        "but the target names shop zp3oafdor9: a token of another shop (or a typo in "
+        "shop_identifier)"
+    )
+    assert result.stdout.splitlines()[3] == (
+        "skipped  the remaining checks: stopped: see the failure above"
+    )
+
+
+def test_doctor_write_while_an_apply_runs_exits_9_and_writes_nothing(
+    served: tuple[Path, Sandbox, str],
+) -> None:
+    from reconciler import lock
+
+    root, sandbox, _ = served
+    with make_bold_client(sandbox) as bold:
+        lock.ApplyLock(bold, "default", holder="alice@ci").acquire()
+        result = boldrules(root, "doctor", "--write")
+        assert result.exit_code == 9, result.output
+        failing = [line for line in result.stdout.splitlines() if line.startswith("FAIL")]
+        assert len(failing) == 1
+        assert failing[0].startswith(
+            f"FAIL     create_ruleset (apply lock): POST {P}/rulesets → 409: another run holds "
+            "the apply lock: "
+        )
+        assert [r["external_id"] for r in bold.list_rulesets()] == ["boldrules.lock.default"]
