@@ -75,6 +75,10 @@ class _Run:
         try:
             self._leftovers()
             if not self._take_lock():
+                self.skip(
+                    "the write checks",
+                    "not run without the apply lock: they would race an apply (see above)",
+                )
                 return
             self._ruleset_checks()
             self._condition_checks()
