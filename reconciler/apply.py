@@ -183,7 +183,11 @@ def result_json(
         "plan_checksum": result.checksum,
         "result": "no changes"
         if result.empty
-        else ("applied" if error is None else f"stopped (exit {error.exit_code})"),
+        else "applied"
+        if error is None
+        else f"refused (exit {error.exit_code})"
+        if not outcomes
+        else f"stopped (exit {error.exit_code})",
         "error": str(error) if error is not None else None,
         "summary": {w: tally.get(w, 0) for w in ("done", "failed", "skipped", "not attempted")},
         "objects": sorted(objects, key=lambda entry: str(entry["object"])),

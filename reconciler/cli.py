@@ -746,8 +746,13 @@ def apply_command(
             if output == "json":
                 _echo_json(apply.result_json(result, []))
             return OK
-        result.check_safety(force=force or waived, alongside_other_apps=alongside_other_apps)
-        _confirm(result, yes=yes, allow_delete=allow_delete)
+        try:
+            result.check_safety(force=force or waived, alongside_other_apps=alongside_other_apps)
+            _confirm(result, yes=yes, allow_delete=allow_delete)
+        except errors.BoldrulesError as exc:
+            if output == "json":  # refused before any call: every object not attempted
+                _echo_json(apply.result_json(result, [], error=exc))
+            raise
         taken, taken_to = _snapshot(
             result, project, snapshot_file, options, forced=force, resumes=resumed
         )

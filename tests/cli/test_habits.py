@@ -94,6 +94,17 @@ def test_apply_format_json_prints_a_result_per_object(run: Run) -> None:
     assert (again["result"], again["objects"]) == ("no changes", [])
 
 
+def test_apply_format_json_reports_a_refusal_too(run: Run, project: Path) -> None:
+    assert run("apply", "--yes").exit_code == 0
+    (project / "pricing" / "discount-codes.yaml").unlink()
+    refused = run("apply", "--yes", "--format", "json")
+    assert refused.exit_code == 4
+    document = json.loads(refused.stdout)
+    assert document["result"] == "refused (exit 4)"
+    assert document["summary"] == {"done": 0, "failed": 0, "skipped": 0, "not attempted": 2}
+    assert refused.stderr.splitlines()[-1].startswith("error: Refusing to delete 2 objects")
+
+
 def test_global_options_are_accepted_after_the_command(run: Run, project: Path) -> None:
     quiet = run("apply", "--yes", "-q")
     assert quiet.exit_code == 0, quiet.output
