@@ -29,6 +29,7 @@ import logging
 import signal
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -71,6 +72,8 @@ class Progress:
         self.requests = 0
         #: Every object a call finished with ok (the ownership record drops deleted ones).
         self.succeeded: set[model.Key] = set()
+        #: Every call's outcome, in the order they finished (``apply --format json`` reports them).
+        self.outcomes: list[Outcome] = []
         self._lock = threading.Lock()
 
     def record(self, outcome: Outcome) -> None:
@@ -78,6 +81,7 @@ class Progress:
         with self._lock:
             self.count += 1
             self.requests += len(outcome.exchanges)
+            self.outcomes.append(outcome)
             if outcome.status == "ok":
                 self.succeeded.update(outcome.call.keys)
             if self.stream is not None:
@@ -129,6 +133,68 @@ class Progress:
             if exchange.error:
                 entry["error"] = exchange.error
             yield entry
+
+
+#: ``apply --format json`` names a call's outcome per object with these words.
+RESULT_WORDS = {"ok": "done", "failed": "failed", "skipped": "skipped"}
+
+
+def result_json(
+    result: plan.Plan, outcomes: Sequence[Outcome], *, error: errors.BoldrulesError | None = None
+) -> dict[str, Any]:
+    """What an apply did, per object: done, failed, skipped or not attempted, with its calls."""
+    objects: list[dict[str, Any]] = []
+    finished = {key for outcome in outcomes for key in outcome.call.keys}
+    for outcome in outcomes:
+        calls = [
+            {
+                "operation": e.route,
+                "method": e.method,
+                "path": e.path,
+                "status": e.status,
+                "attempts": e.attempts,
+                **({"note": e.note} if e.note else {}),
+            }
+            for e in outcome.exchanges
+        ]
+        for key in outcome.call.keys:
+            entry: dict[str, Any] = {
+                "object": str(key),
+                "action": outcome.call.verb,
+                "outcome": RESULT_WORDS.get(outcome.status, outcome.status),
+                "operation": outcome.call.operation,
+                "calls": calls,
+            }
+            if outcome.error:
+                entry["error"] = outcome.error
+            objects.append(entry)
+    for change in result.changes:  # planned, but the run never reached them (stopped early)
+        if change.key not in finished:
+            objects.append(
+                {
+                    "object": str(change.key),
+                    "action": change.action,
+                    "outcome": "not attempted",
+                    "operation": "",
+                    "calls": [],
+                }
+            )
+    tally = Counter(entry["outcome"] for entry in objects)
+    return {
+        "target": result.target,
+        "shop": result.shop,
+        "plan_checksum": result.checksum,
+        "result": "no changes"
+        if result.empty
+        else "applied"
+        if error is None
+        else f"refused (exit {error.exit_code})"
+        if not outcomes
+        else f"stopped (exit {error.exit_code})",
+        "error": str(error) if error is not None else None,
+        "summary": {w: tally.get(w, 0) for w in ("done", "failed", "skipped", "not attempted")},
+        "objects": sorted(objects, key=lambda entry: str(entry["object"])),
+    }
 
 
 def _now() -> str:

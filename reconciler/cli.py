@@ -37,6 +37,7 @@ from reconciler import (
     carts,
     client,
     config,
+    doctor,
     errors,
     export,
     lock,
@@ -45,8 +46,11 @@ from reconciler import (
     ownership,
     plan,
     preview,
+    probes,
     redact,
     render,
+    show,
+    snapshot,
     sources,
     state,
 )
@@ -116,7 +120,7 @@ class Boldrules(click.Group):
                 "command you ran (add -vv to see the traceback).",
                 err=True,
             )
-            if ctx.params.get("verbose", 0) >= 2:
+            if ctx.params.get("verbose", 0) + ctx.meta.get(_VERBOSE_KEY, 0) >= 2:
                 click.echo(redact.printable(traceback.format_exc().rstrip(), lines=True), err=True)
             ctx.exit(ERROR)
         ctx.exit(result if isinstance(result, int) else OK)
@@ -159,8 +163,15 @@ def summary(problems: list[errors.Problem]) -> str:
 @click.pass_context
 def main(ctx: click.Context, directory: Path, verbose: int, quiet: bool) -> None:
     """Keep a Bold Commerce shop's price rules in git: validate, plan, apply, export."""
+    _configure_logging(verbose, quiet)
+    ctx.obj = Settings(directory=directory, verbose=verbose, quiet=quiet)
+
+
+def _configure_logging(verbose: int, quiet: bool) -> None:
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
-    logging.basicConfig(level=logging.ERROR if quiet else level, format="%(message)s")
+    level = logging.ERROR if quiet else level
+    logging.basicConfig(level=level, format="%(message)s")
+    logging.getLogger().setLevel(level)  # again when -v/-q come after the command
     for handler in logging.getLogger().handlers:
         if type(handler) is logging.StreamHandler:  # basicConfig's own, not a test's capture
             handler.setFormatter(_LevelPrefix())
@@ -168,7 +179,6 @@ def main(ctx: click.Context, directory: Path, verbose: int, quiet: bool) -> None
     # (full URLs) and httpcore's are wire noise.
     for noisy in ("httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    ctx.obj = Settings(directory=directory, verbose=verbose, quiet=quiet)
 
 
 class _LevelPrefix(logging.Formatter):
@@ -184,7 +194,12 @@ def settings(ctx: click.Context) -> Settings:
     found = ctx.find_object(Settings)
     assert found is not None, "commands run under main"
     directory = ctx.meta.get(_DIRECTORY_KEY)
-    return found if directory is None else dataclasses.replace(found, directory=directory)
+    found = found if directory is None else dataclasses.replace(found, directory=directory)
+    return dataclasses.replace(
+        found,
+        verbose=found.verbose + ctx.meta.get(_VERBOSE_KEY, 0),
+        quiet=found.quiet or ctx.meta.get(_QUIET_KEY, False),
+    )
 
 
 _DIRECTORY_KEY = "boldrules.directory"
@@ -206,15 +221,51 @@ target_option = click.option(
     help="The project file's target to use (default: default_target).",
 )
 
-project_option = click.option(
-    "-C",
-    "directory",
-    default=None,
-    type=click.Path(file_okay=False, path_type=Path),
-    expose_value=False,
-    callback=_remember_directory,
-    help="Run in this project folder (the one holding boldrules.yaml).",
-)
+_VERBOSE_KEY = "boldrules.verbose"
+_QUIET_KEY = "boldrules.quiet"
+
+
+def _remember_verbosity(ctx: click.Context, parameter: click.Parameter, value: Any) -> None:
+    if not value:
+        return
+    ctx.meta[_VERBOSE_KEY if parameter.name == "verbose" else _QUIET_KEY] = value
+    found = ctx.find_object(Settings)
+    if found is not None:
+        _configure_logging(
+            found.verbose + ctx.meta.get(_VERBOSE_KEY, 0),
+            found.quiet or ctx.meta.get(_QUIET_KEY, False),
+        )
+
+
+def project_option(command: Any) -> Any:
+    """``-C DIR``, ``-v`` and ``-q``, accepted after the command name as before it."""
+    command = click.option(
+        "-q",
+        "--quiet",
+        "quiet",
+        is_flag=True,
+        expose_value=False,
+        callback=_remember_verbosity,
+        help="Print only problems and errors (also accepted before the command).",
+    )(command)
+    command = click.option(
+        "-v",
+        "--verbose",
+        "verbose",
+        count=True,
+        expose_value=False,
+        callback=_remember_verbosity,
+        help="More detail on stderr; -vv for tracebacks (also accepted before the command).",
+    )(command)
+    return click.option(
+        "-C",
+        "directory",
+        default=None,
+        type=click.Path(file_okay=False, path_type=Path),
+        expose_value=False,
+        callback=_remember_directory,
+        help="Run in this project folder (the one holding boldrules.yaml).",
+    )(command)
 
 
 # --------------------------------------------------------------------------------------------
@@ -256,7 +307,13 @@ def validate(ctx: click.Context, target_name: str | None, output: Literal["text"
         assert loaded is not None and samples is not None
     except (errors.ManifestInvalid, errors.ProjectFileInvalid) as exc:
         # These are validate's findings, its output proper: stdout, not the error stream.
-        problems = [_printable(problem) for problem in exc.problems]
+        # Paths from where the command runs: the pre-commit hook runs at the repository root
+        # with -C shop, and `shop/pricing/a.yaml:3:5` is what an editor or a terminal opens.
+        prefix = _from_cwd(options.directory)
+        problems = [
+            _printable(dataclasses.replace(problem, file=prefix + problem.file))
+            for problem in exc.problems
+        ]
         if output == "json":
             click.echo(json.dumps(_json_report(problems), indent=2))
         else:
@@ -276,6 +333,15 @@ def validate(ctx: click.Context, target_name: str | None, output: Literal["text"
             f"{files} file{'s' if files != 1 else ''} valid (target {target.name}): {counts}"
         )
     return OK
+
+
+def _from_cwd(directory: Path) -> str:
+    """``shop/`` when the project is a folder below the working directory, else ``""``."""
+    try:
+        inside = directory.resolve().relative_to(Path.cwd().resolve())
+    except (OSError, ValueError):
+        return ""
+    return "" if str(inside) == "." else f"{inside.as_posix()}/"
 
 
 def _printable(problem: errors.Problem) -> errors.Problem:
@@ -448,10 +514,12 @@ def plan_command(
 ) -> int:
     """Compare the manifests with the shop and print what would change (writes nothing to it)."""
     options = settings(ctx)
+    _markdown_only(template, output)
     project = config.load_project(options.directory)
     if out is not None:
         plan.check_destination(out, folder=all_targets)
     filters = plan.Filters(only=only, exclude=exclude)
+    filters.check()  # a pattern naming no kind fails before the shop is read
     if all_targets:
         if target_name is not None:
             raise click.UsageError("--all-targets and --target exclude each other")
@@ -468,7 +536,14 @@ def plan_command(
             alongside_other_apps=alongside_other_apps,
         )
     result = _plan_one(project, target_name, filters)
-    text = render.render(result, output, color=_colour(), template=template, show_codes=show_codes)
+    text = render.render(
+        result,
+        output,
+        color=_colour(),
+        template=template,
+        show_codes=show_codes,
+        forced=force,
+    )
     _show(text, quiet=options.quiet and output == "text")
     if out is not None:
         plan.write_plan(result, out)
@@ -705,8 +780,61 @@ def _instant_option(text: str) -> dt.datetime:
 
 
 # --------------------------------------------------------------------------------------------
+# show
+# --------------------------------------------------------------------------------------------
+
+
+@main.command("show")
+@project_option
+@click.argument("plan_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(["text", "markdown", "json"]),
+    default="text",
+    show_default=True,
+    help="text for a terminal, markdown for a pull-request comment, json for tools.",
+)
+@click.option(
+    "--template",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A Jinja2 template to render the Markdown with (only with --format markdown).",
+)
+@click.option("--show-codes", is_flag=True, help="Show discount code names whole in Markdown.")
+@click.pass_context
+def show_command(
+    ctx: click.Context, plan_file: Path, output: str, template: Path | None, show_codes: bool
+) -> int:
+    """Print a saved plan (from `plan --out`) without reading the shop."""
+    _markdown_only(template, output)
+    saved = plan.read_plan(plan_file)
+    if output == "json":
+        click.echo(redact.scrub(json.dumps(saved.document, indent=2, ensure_ascii=False)))
+        return OK
+    result = show.saved_plan(saved)
+    text = render.render(result, output, color=_colour(), template=template, show_codes=show_codes)
+    click.echo(redact.scrub(text), nl=False)
+    return OK
+
+
+def _markdown_only(template: Path | None, output: str) -> None:
+    if template is not None and output != "markdown":
+        raise click.UsageError("--template renders Markdown: add --format markdown")
+
+
+# --------------------------------------------------------------------------------------------
 # apply
 # --------------------------------------------------------------------------------------------
+
+
+#: ``--snapshot FILE``: where apply and restore save the state of what they change.
+snapshot_option = click.option(
+    "--snapshot",
+    "snapshot_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Save the state of the objects this run changes here, before the first write "
+    "(default: .boldrules/snapshots/<target>-<time>.json); `boldrules restore FILE` undoes it.",
+)
 
 
 def _interactive() -> bool:
@@ -733,6 +861,16 @@ def _interactive() -> bool:
     metavar="SECONDS",
     help="Wait this long for another run's apply lock before giving up (exit 9).",
 )
+@snapshot_option
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="json: the plan goes to stderr and stdout gets a result object (per object: done, "
+    "failed, skipped or not attempted, with its calls and statuses).",
+)
 @filter_options
 @click.pass_context
 def apply_command(
@@ -744,6 +882,8 @@ def apply_command(
     allow_delete: bool,
     ledger: Path | None,
     lock_timeout: float,
+    snapshot_file: Path | None,
+    output: str,
     only: tuple[str, ...],
     exclude: tuple[str, ...],
     alongside_other_apps: bool,
@@ -763,6 +903,7 @@ def apply_command(
             )
         target_name = saved.target
     target = project.target(target_name)
+    plan.Filters(only=only, exclude=exclude).check()
     desired = _desired(project, target) if saved is None else []
     samples = carts.load_carts(project) if saved is None else None
     stop = threading.Event()
@@ -784,29 +925,132 @@ def apply_command(
             result = plan.with_other_apps(result, desired, find=bold.rulesets_of_other_apps)
         if result.lock_holder is not None and result.lock_holder.token == held.token:
             result = dataclasses.replace(result, lock_holder=None)  # our own lock
-        _show(render.render_text(result, color=_colour()), quiet=options.quiet)
+        resumed = _resumes(result, project, snapshot_file)
+        # A re-run of an interrupted apply is judged by the plan that was approved then, not by
+        # what is left of it (the remainder of 300 forced updates still breaks the limit).
+        waived = bool(
+            resumed is not None
+            and resumed.approval is not None
+            and resumed.approval.cleared
+            and not result.safety.ok
+        )
+        if resumed is not None and not options.quiet:
+            approved = len(resumed.approval.changes) if resumed.approval else 0
+            click.echo(
+                f"Resuming the apply of {resumed.taken_at} that did not finish: "
+                f"{len(result.changes)} of its {approved} approved changes are left, judged "
+                "against that plan"
+                + (
+                    " (approved with --force)"
+                    if resumed.approval and resumed.approval.forced
+                    else ""
+                )
+                + ".",
+                err=True,
+            )
+        shown = render.render_text(
+            result,
+            color=_colour() and output == "text",
+            forced=force or waived,
+            overridden_by="--force"
+            if force or resumed is None
+            else f"the approval of the apply of {resumed.taken_at}",
+        )
+        if output == "json":
+            if not options.quiet:
+                click.echo(redact.scrub(shown), nl=False, err=True)
+        else:
+            _show(shown, quiet=options.quiet)
         if result.empty:
             if result.record is not None:
                 _recorded(result.record, apply.write_record(bold, result.record), options)
+            if output == "json":
+                _echo_json(apply.result_json(result, []))
             return OK
-        result.check_safety(force=force, alongside_other_apps=alongside_other_apps)
-        _confirm(result, yes=yes, allow_delete=allow_delete)
+        try:
+            result.check_safety(force=force or waived, alongside_other_apps=alongside_other_apps)
+            _confirm(result, yes=yes, allow_delete=allow_delete)
+        except errors.BoldrulesError as exc:
+            if output == "json":  # refused before any call: every object not attempted
+                _echo_json(apply.result_json(result, [], error=exc))
+            raise
+        taken, taken_to = _snapshot(
+            result, project, snapshot_file, options, forced=force, resumes=resumed
+        )
         stream = None if options.quiet else sys.stderr
         with apply.open_ledger(ledger) as ledger_file:
             progress = apply.Progress(stream=stream, ledger=ledger_file)
-            report, listed = apply.execute_recorded(bold, result, progress=progress, stop=stop)
-        absorbed = f", {_absorbed(bold)}" if bold.stats.rate_limited else ""
-        if progress.requests != report.done:
-            # A call may take several requests (a rename by id is a PATCH and a PUT): the
-            # ledger lists each request, and the summary says both so the two agree.
-            absorbed = f" ({progress.requests} API requests, as the ledger lists){absorbed}"
+            try:
+                report, listed = apply.execute_recorded(bold, result, progress=progress, stop=stop)
+            except errors.BoldrulesError as exc:
+                if output == "json":
+                    _echo_json(apply.result_json(result, progress.outcomes, error=exc))
+                raise
+            if output == "json":
+                _echo_json(apply.result_json(result, progress.outcomes))
+            absorbed = f", {_absorbed(bold)}" if bold.stats.rate_limited else ""
+            if progress.requests != report.done:
+                # A call may take several requests (a rename by id is a PATCH and a PUT): the
+                # ledger lists each request, and the summary says both so the two agree.
+                absorbed = f" ({progress.requests} API requests, as the ledger lists){absorbed}"
+        snapshot.write(dataclasses.replace(taken, finished=True), taken_to)
     if result.record is not None:
         _recorded(result.record, listed, options)
-    click.echo(
-        f"Apply complete: {report.done} call{'s' if report.done != 1 else ''} succeeded{absorbed}.",
-        err=True,
-    )
+    if not options.quiet:
+        click.echo(
+            f"Apply complete: {report.done} call{'s' if report.done != 1 else ''} "
+            f"succeeded{absorbed}.",
+            err=True,
+        )
     return OK
+
+
+def _snapshot(
+    result: plan.Plan,
+    project: config.Project,
+    path: Path | None,
+    options: Settings,
+    *,
+    forced: bool = False,
+    resumes: snapshot.Snapshot | None = None,
+) -> tuple[snapshot.Snapshot, Path]:
+    """Save what the plan is about to change, before the first write; say where."""
+    taken = snapshot.take(result, forced=forced, resumes=resumes)
+    where = path or (resumes.path if resumes is not None else None)
+    where = where or snapshot.free_path(
+        snapshot.default_path(project.root, result.target, taken.taken_at)
+    )
+    snapshot.write(taken, where)
+    if not options.quiet:
+        count = len(taken.entries)
+        shown = _relative(where)
+        click.echo(
+            f"Saved the state of the {count} object{'s' if count != 1 else ''} this run changes "
+            f"to {shown}; `boldrules restore {shown}` puts them back.",
+            err=True,
+        )
+    return taken, where
+
+
+def _resumes(
+    result: plan.Plan, project: config.Project, path: Path | None
+) -> snapshot.Snapshot | None:
+    """The interrupted apply this plan finishes: every change one that run approved."""
+    found = snapshot.interrupted(project.root, result.target, result.shop, explicit=path)
+    if found is None or found.approval is None or not found.approval.covers(result):
+        return None
+    return found
+
+
+def _relative(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _echo_json(document: Any) -> None:
+    click.echo(redact.scrub(json.dumps(document, indent=2, ensure_ascii=False)))
 
 
 def _warn(text: str) -> None:
@@ -842,8 +1086,153 @@ def _confirm(result: plan.Plan, *, yes: bool, allow_delete: bool) -> None:
             )
         return
     question = f"Apply these changes to shop {result.shop} (target {result.target})?"
+    if deletes:  # asked once, with what goes: the line a reviewer must not miss
+        question = f"{render.deletes_line(result)} {question}"
     if not click.confirm(question, default=False, err=True):
         raise click.Abort()
+
+
+# --------------------------------------------------------------------------------------------
+# restore
+# --------------------------------------------------------------------------------------------
+
+
+@main.command("restore")
+@project_option
+@click.argument("snapshot_path", type=click.Path(dir_okay=False, path_type=Path))
+@target_option
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--force", is_flag=True, help="Restore even if the plan breaks a safety limit.")
+@click.option("--allow-delete", is_flag=True, help="Allow deletes in a run that does not ask (CI).")
+@click.option(
+    "--ledger",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Append one JSON line per API call to this file.",
+)
+@click.option(
+    "--lock-timeout",
+    type=click.FloatRange(min=0),
+    default=0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Wait this long for another run's apply lock before giving up (exit 9).",
+)
+@snapshot_option
+@click.pass_context
+def restore_command(
+    ctx: click.Context,
+    snapshot_path: Path,
+    target_name: str | None,
+    yes: bool,
+    force: bool,
+    allow_delete: bool,
+    ledger: Path | None,
+    lock_timeout: float,
+    snapshot_file: Path | None,
+) -> int:
+    """Put back the objects an apply changed, from the snapshot it saved (a plan, then apply)."""
+    options = settings(ctx)
+    project = config.load_project(options.directory)
+    taken = snapshot.read(snapshot_path)
+    if target_name is not None and target_name != taken.target:
+        raise errors.PlanFileInvalid(
+            f"{snapshot_path} was taken on target {taken.target!r}, not {target_name!r}"
+        )
+    target = project.target(taken.target)
+    stop = threading.Event()
+    with (
+        _open_client(project, target) as bold,
+        lock.held(
+            lock.ApplyLock(bold, project.ownership.record, notify=_warn),
+            timeout=lock_timeout,
+            stop=stop,
+        ),
+    ):
+        live = state.fetch_live(bold)
+        result = snapshot.restore_plan(taken, live, target=target, project=project)
+        _show(render.render_text(result, color=_colour(), forced=force), quiet=options.quiet)
+        if result.empty:
+            return OK
+        result.check_safety(force=force)
+        _confirm(result, yes=yes, allow_delete=allow_delete)
+        taken, taken_to = _snapshot(result, project, snapshot_file, options, forced=force)
+        stream = None if options.quiet else sys.stderr
+        with apply.open_ledger(ledger) as ledger_file:
+            progress = apply.Progress(stream=stream, ledger=ledger_file)
+            report, _ = apply.execute_recorded(bold, result, progress=progress, stop=stop)
+        snapshot.write(dataclasses.replace(taken, finished=True), taken_to)
+    if not options.quiet:
+        click.echo(
+            f"Restore complete: {report.done} call{'s' if report.done != 1 else ''} succeeded.",
+            err=True,
+        )
+    return OK
+
+
+# --------------------------------------------------------------------------------------------
+# doctor
+# --------------------------------------------------------------------------------------------
+
+
+@main.command("doctor")
+@project_option
+@target_option
+@click.option(
+    "--write",
+    is_flag=True,
+    help="Also create, change and delete probe objects (boldrules-doctor-…) through every route "
+    "apply uses; they are always deleted again.",
+)
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="json for a report to attach to a bug.",
+)
+@click.pass_context
+def doctor_command(ctx: click.Context, target_name: str | None, write: bool, output: str) -> int:
+    """Check every assumption boldrules makes about a target: the first step of going live."""
+    options = settings(ctx)
+    project = config.load_project(options.directory)
+    target = project.target(target_name)
+    where = target.api_url or f"embedded sandbox {target.sandbox}"
+    report = doctor.Report(target=target.name, api_url=where, write=write)
+    token_note = (
+        "the embedded sandbox's own token"
+        if target.sandbox is not None
+        else f"read from ${target.token_env} (never shown)"
+    )
+    try:
+        bold = _open_client(project, target)
+    except (errors.TokenMissing, errors.TokenInvalid) as exc:
+        report.checks.append(doctor.Check(doctor.FAIL, "token", got=str(exc), cause="auth"))
+        report.checks.append(
+            doctor.Check(doctor.SKIPPED, "the remaining checks", got="stopped: no usable token")
+        )
+    else:
+        with bold:
+            checker = doctor.Doctor(
+                bold,
+                report=report,
+                project=project.ownership.record,
+                shop_identifier=target.shop_identifier,
+            )
+            checker.run(token_note=token_note, write=probes.run if write else None)
+    if output == "json":
+        click.echo(redact.scrub(json.dumps(report.as_json(), indent=2, ensure_ascii=False)))
+    else:
+        click.echo(
+            f"boldrules doctor: target {target.name} ({where})"
+            + (", with --write" if write else ", read-only")
+        )
+        for check in report.checks:
+            for line in check.lines():
+                click.echo(redact.printable(line))
+        for line in report.summary():
+            click.echo(redact.printable(line))
+    return report.exit_code
 
 
 # --------------------------------------------------------------------------------------------

@@ -392,7 +392,8 @@ class BoldClient(operations.Operations):
         try:
             yield seen
         finally:
-            stack.remove(seen)
+            # By identity: nested blocks hold equal lists (the same exchanges), not the same one.
+            stack[:] = [other for other in stack if other is not seen]
 
     def annotate(self, note: str) -> None:
         """Attach ``note`` to the call this thread finished last (the ledger shows it)."""

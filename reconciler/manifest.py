@@ -14,7 +14,7 @@ token. Objects are handed on as written, with API field names and dates as the s
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -69,6 +69,8 @@ class _Document:
     text: str = ""
     marks: dict[PathParts, sources.Position] | None = None
     checked: bool = False
+    #: A template's line map (rendered line → template line), for positions read later.
+    line_of: Callable[[int], int] | None = None
     _marked: sources.MarkedDict | None = None
 
     @property
@@ -79,6 +81,8 @@ class _Document:
         if self._marked is None:
             marked = sources.parse_yaml(self.text)
             assert isinstance(marked, sources.MarkedDict)  # it parsed quickly as a mapping
+            if self.line_of is not None:
+                sources.remap_lines(marked, self.line_of)
             self._marked = marked
         return self._marked
 
@@ -243,14 +247,19 @@ def _read(
     problems: list[errors.Problem],
     readings: cache.ReadCache | None = None,
 ) -> _Document | None:
+    lines: list[int] | None = None
     try:
         text = sources.read_source(path, root=root)
         if path.name.endswith(TEMPLATE_SUFFIX):
-            text = _render(environment, root, path, file, text, target)
+            text, lines = _render(environment, root, path, file, text, target)
+        line_of = _line_of(lines) if lines is not None else None
         known = readings.get(text) if readings is not None else None
         if known is not None:
+            # The cache holds the rendered text's positions; the line map is this run's.
             data, marks = known
-            return _Document(file, data, text=text, marks=marks, checked=True)
+            return _Document(
+                file, data, text=text, marks=_moved(marks, line_of), checked=True, line_of=line_of
+            )
         quick = sources.parse_plain(text)
         if (
             quick is not None
@@ -259,10 +268,23 @@ def _read(
         ):
             if readings is not None:
                 readings.put(text, (quick.data, quick.marks))
-            return _Document(file, quick.data, text=text, marks=quick.marks, checked=True)
+            return _Document(
+                file,
+                quick.data,
+                text=text,
+                marks=_moved(quick.marks, line_of),
+                checked=True,
+                line_of=line_of,
+            )
         data = sources.parse_yaml(text)
+        if line_of is not None:
+            # Every position from here on (plan origins, problems) is the template's line.
+            sources.remap_lines(data, line_of)
     except sources.SourceError as exc:
-        problems.append(errors.Problem(file, *exc.position, "", exc.message))
+        line, column = exc.position
+        if lines is not None:
+            line = _line_of(lines)(line)
+        problems.append(errors.Problem(file, line, column, "", exc.message))
         return None
     except _TemplateFailed as exc:
         problems.append(errors.Problem(exc.file, exc.line, 1, "", exc.message))
@@ -304,6 +326,26 @@ class _TemplateFailed(Exception):
         self.file, self.line, self.message = file, line, message
 
 
+def _moved(
+    marks: dict[PathParts, sources.Position], line_of: Callable[[int], int] | None
+) -> dict[PathParts, sources.Position]:
+    """Positions of the rendered text moved to the template's lines (as they are without one)."""
+    if line_of is None:
+        return marks
+    return {path: (line_of(line), column) for path, (line, column) in marks.items()}
+
+
+def _line_of(lines: list[int]) -> Callable[[int], int]:
+    """Rendered line → the template line it came from (past the end: the last one known)."""
+
+    def line_of(rendered: int) -> int:
+        if not lines:
+            return rendered
+        return lines[min(max(rendered, 1), len(lines)) - 1]
+
+    return line_of
+
+
 def _render(
     environment: templating.BoundedEnvironment,
     root: Path,
@@ -311,8 +353,13 @@ def _render(
     file: str,
     text: str,
     target: config.Target,
-) -> str:
-    """Render a template with the target's vars only; output bounded like a file."""
+) -> tuple[str, list[int]]:
+    """Render a template with the target's vars only; output bounded like a file.
+
+    Also returns the line map: for each rendered line, the template line its first visible
+    character came from, so that a plan or a problem points at the line a person edits (a line
+    inside a loop maps to the loop body's line, whatever the iteration).
+    """
     environment.fresh_budget()
     try:
         code = environment.compile(text, name=file, filename=str(path))
@@ -320,8 +367,11 @@ def _render(
             environment, code, environment.make_globals(None)
         )
         pieces: list[str] = []
+        lines = _LineMap()
         size = 0
-        for piece in template.generate(dict(target.vars)):
+        generator = template.generate(dict(target.vars))
+        for piece in generator:
+            lines.add(piece, _source_line(template, generator))
             pieces.append(piece)
             size += len(piece)
             if size > sources.MAX_FILE_BYTES:
@@ -331,7 +381,7 @@ def _render(
                     f"the template renders to more than {sources.MAX_FILE_BYTES} "
                     "characters: refused",
                 )
-        return "".join(pieces)
+        return "".join(pieces), lines.lines
     except _TemplateFailed:
         raise
     except jinja2.TemplateSyntaxError as exc:
@@ -373,6 +423,33 @@ def _render(
             line,
             f"template: {type(exc).__name__}: {errors.cut(redact.printable(str(exc)), 200)}",
         ) from None
+
+
+class _LineMap:
+    """Builds the rendered line → template line map from the pieces a template yields."""
+
+    def __init__(self) -> None:
+        self.lines: list[int] = []
+        self._started = False  # whether the current rendered line has shown a visible character
+
+    def add(self, piece: str, line: int) -> None:
+        for index, part in enumerate(piece.split("\n")):
+            here = line + index
+            if index or not self.lines:  # a rendered line starts here
+                self._started = False
+                self.lines.append(here)
+            if not self._started and part.strip():
+                self.lines[-1] = here
+                self._started = True
+
+
+def _source_line(template: jinja2.Template, generator: Any) -> int:
+    """The template line of the code that yielded the last piece (the top template's line)."""
+    inner = getattr(generator, "gi_yieldfrom", None)
+    frame = getattr(inner, "gi_frame", None)
+    if frame is None:
+        return 1
+    return int(template.get_corresponding_lineno(frame.f_lineno))
 
 
 def _template_position(

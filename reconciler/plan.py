@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import difflib
 import fnmatch
 import functools
 import json
@@ -23,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reconciler import __version__, config, diff, errors, lock, model, preview, state
+from reconciler import __version__, config, describe, diff, errors, lock, model, preview, state
 from reconciler import ownership as ownership_module
 
 #: Version of the saved-plan and ``--format json`` document; bump on incompatible change.
@@ -52,6 +53,50 @@ class Filters:
         if self.only and not any(fnmatch.fnmatchcase(text, g) for g in self.only):
             return False
         return not any(fnmatch.fnmatchcase(text, g) for g in self.exclude)
+
+    def _patterns(self) -> Iterator[tuple[str, str]]:
+        yield from (("--only", g) for g in self.only)
+        yield from (("--exclude", g) for g in self.exclude)
+
+    def kind_problems(self) -> list[str]:
+        """Patterns whose kind part names no kind (``rulesets:*``): known before any read."""
+        kinds = [k.value for k in model.Kind]
+        problems = []
+        for flag, glob in self._patterns():
+            kind, colon, rest = glob.partition(":")
+            if colon and any(fnmatch.fnmatchcase(k, kind) for k in kinds):
+                continue
+            near = difflib.get_close_matches(kind, kinds, n=1, cutoff=0.6)
+            hint = f"; did you mean '{near[0]}:{rest or '*'}'?" if near else ""
+            what = f"{kind!r} is not a kind" if colon else "it has no kind: part"
+            problems.append(
+                f"{flag} {glob!r} matches nothing: {what} (patterns are kind:name, the kinds "
+                f"are {', '.join(kinds)}){hint}"
+            )
+        return problems
+
+    def unmatched(self, keys: Iterable[model.Key]) -> list[str]:
+        """Patterns that match no object of the manifests or the shop, one message each."""
+        names = sorted({str(key) for key in keys})
+        problems = []
+        for flag, glob in self._patterns():
+            if any(fnmatch.fnmatchcase(name, glob) for name in names):
+                continue
+            near = difflib.get_close_matches(glob.replace("*", ""), names, n=2, cutoff=0.6)
+            hint = f" (objects with a near name: {', '.join(near)})" if near else ""
+            problems.append(
+                f"{flag} {glob!r} matches no object in the manifests or the shop{hint}; "
+                "patterns are kind:name globs, e.g. 'ruleset:spring-*'"
+            )
+        return problems
+
+    def check(self, keys: Iterable[model.Key] | None = None) -> None:
+        """ConfigError naming every pattern that can match nothing (``keys``: every object)."""
+        problems = self.kind_problems()
+        if not problems and keys is not None:
+            problems = self.unmatched(keys)
+        if problems:
+            raise errors.ConfigError("\n".join(problems))
 
 
 @dataclass(frozen=True)
@@ -339,11 +384,13 @@ def order_changes(changes: Iterable[model.Change]) -> list[model.Change]:
     deletes come last, after whatever referred to them is gone.
     """
 
-    def rank(change: model.Change) -> tuple[int, int, tuple[str, ...]]:
+    def rank(change: model.Change) -> tuple[int, int, tuple[Any, ...]]:
         kind_rank = change.key.kind.rank
+        # Natural order within a kind, as a reader expects: bulk-2 before bulk-10.
+        name = tuple(describe.natural(part) for part in change.key.sort_key[1])
         if isinstance(change, model.Delete):
-            return (1, -kind_rank, change.key.sort_key[1])
-        return (0, kind_rank, change.key.sort_key[1])
+            return (1, -kind_rank, name)
+        return (0, kind_rank, name)
 
     return sorted(changes, key=rank)
 
@@ -527,6 +574,7 @@ def plan_changes(
     """Desired against owned live state → an ordered, safety-evaluated, fingerprinted Plan."""
     filters = filters or Filters()
     desired_keys = {r.key for r in desired}
+    filters.check([*desired_keys, *(r.key for r in live.resources)])
     adopted = frozenset(
         diff.adoption(r).get("id")
         for r in desired
@@ -734,6 +782,8 @@ def change_json(change: model.Change) -> dict[str, Any]:
     if isinstance(change, model.Update):
         data["fields"] = [f.as_json() for f in change.fields]
     if isinstance(change, model.Delete | model.Update):
+        # What the change replaces, so `boldrules show` can say it without reading the shop.
+        data["live"] = {"body": change.live.body}
         data["live_fingerprint"] = change.live.fingerprint()
         if change.live.key != change.key:  # an adoption: the live object has another key
             data["live_key"] = change.live.key.as_json()

@@ -19,7 +19,7 @@ from typing import Any
 import jinja2
 import jinja2.sandbox
 
-from reconciler import errors, model, plan
+from reconciler import describe, errors, model, plan
 from reconciler.carts import money
 
 #: GitHub refuses comments over 65,536 characters; stay well clear for the wrapper text.
@@ -32,13 +32,19 @@ SIGNS = {"create": "+", "update": "~", "delete": "-"}
 COLOURS = {"create": "green", "update": "yellow", "delete": "red"}
 
 
+#: A masked code shows at most this many leading characters, then ``MASK_DOTS`` and its length.
+MASK_PREFIX = 2
+MASK_DOTS = "••••"
+
+
 def mask_code(code: str) -> str:
-    """``SPRING15`` → ``SPR…15``: enough to recognise a code in review, not to use it."""
-    if len(code) <= 4:
-        return code[:1] + "…"
-    if len(code) <= 6:
-        return code[:2] + "…" + code[-1:]
-    return code[:3] + "…" + code[-2:]
+    """``SPRING15`` → ``SP•••• (8)``: recognisable in review, never usable.
+
+    At most ``MASK_PREFIX`` characters show, and never more than a third of the code, so a short
+    code is never half given away; the dots are always four, whatever the length.
+    """
+    shown = min(MASK_PREFIX, len(code) // 3)
+    return f"{code[:shown]}{MASK_DOTS} ({len(code)})"
 
 
 def show_key(key: model.Key, *, show_codes: bool = True) -> str:
@@ -77,20 +83,19 @@ def summary_line(plan_: plan.Plan) -> str:
 
 
 def summary_note(resource: model.Resource) -> str:
-    """What a reader wants to know of an object at a glance: its size, or a code's action."""
+    """What an object does, in words (``describe.py``), and where it is declared."""
     body = resource.body
     kind = resource.key.kind
-    if kind is model.Kind.RULESET:
-        rules = len(body.get("rules", {}))
-        text = f"{rules} rule{'s' if rules != 1 else ''}"
+    if not body:  # a live object an older saved plan did not keep
+        text = "as the shop held it when planned"
+    elif kind is model.Kind.RULESET:
+        text = describe.ruleset(body)
     elif kind is model.Kind.ORDER_CONDITION:
-        sets = len(body.get("field_sets", []))
-        text = f"{sets} field set{'s' if sets != 1 else ''}"
+        text = describe.condition_group(body)
     else:
-        action = body.get("action", {})
-        text = f"{action.get('type', '?')} {show_value(action.get('value'))}"
+        text = describe.code(body)
     if resource.origin is not None:
-        text += f", {resource.origin}"
+        text += f"; {resource.origin}"
     return text
 
 
@@ -118,8 +123,14 @@ def _one(reason: str) -> str:
     return _PLURAL_NOUN.sub(lambda m: m.group(1)[:-1], reason, count=1)
 
 
-def safety_lines(plan_: plan.Plan) -> list[str]:
-    """The safety evaluation: the figures, then each broken limit."""
+def safety_lines(
+    plan_: plan.Plan, *, forced: bool = False, overridden_by: str = "--force"
+) -> list[str]:
+    """The safety evaluation: the figures, then each broken limit (``forced``: as overridden).
+
+    ``overridden_by`` names what lifted the limits: ``--force``, or the approval of an
+    interrupted apply that this run resumes.
+    """
     s = plan_.safety
     head = (
         f"Safety: {s.deletes} delete{'s' if s.deletes != 1 else ''} and {s.updates} "
@@ -128,13 +139,22 @@ def safety_lines(plan_: plan.Plan) -> list[str]:
     )
     if s.ok:
         return [head + ": within limits."]
-    broken = (
-        *s.hard_violations,
-        *filter(None, [s.other_apps_violation]),
-        *s.violations,
-        *s.price_violations,
-    )
-    return [head + ":", *(f"  ! {v}" for v in broken)]
+    refused = (*s.hard_violations, *filter(None, [s.other_apps_violation]))
+    if forced:
+        lines = [f"  ! {v}" for v in refused]
+        lines += [
+            f"  ! overridden by {overridden_by}: {_overridden(v)}"
+            for v in (*s.violations, *s.price_violations)
+        ]
+        tail = ":" if refused else f": limits broken, overridden by {overridden_by}:"
+        return [head + tail, *lines]
+    return [head + ":", *(f"  ! {v}" for v in (*refused, *s.violations, *s.price_violations))]
+
+
+def _overridden(violation: str) -> str:
+    """``Refusing to delete 12 of 40 rulesets (…). Re-run with --force…`` → ``12 of 40 … (…)``."""
+    text = violation.split(" Re-run with", 1)[0]
+    return text.removeprefix("Refusing to ").removeprefix("Refusing ")
 
 
 @dataclass(frozen=True)
@@ -155,10 +175,48 @@ def blocks(plan_: plan.Plan, *, show_codes: bool = True) -> Iterator[Block]:
         elif isinstance(change, model.Update):
             if change.live.key != change.key:  # adopted: the live object is keyed by its id
                 name += f" (adopts {show_key(change.live.key, show_codes=show_codes)})"
-            yield Block("update", name, tuple(field_line(f) for f in change.fields))
+            yield Block("update", name, tuple(update_lines(change)))
         else:
             why = change.reason or _why_gone(change, show_codes=show_codes)
-            yield Block("delete", f"{name} ({summary_note(change.live)}; {why})", ())
+            yield Block("delete", f"{name} ({summary_note(change.live)}) — {why}", ())
+
+
+_RULE_PATH = re.compile(r"^rules\[(?P<name>[^\]]+)\](?P<rest>.*)$")
+
+
+def update_lines(change: model.Update) -> Iterator[str]:
+    """An update's field lines; a rule that changed what it does first says so in words.
+
+    ``rules[gold]: gold −50% → gold −40%`` replaces the rule's condition and action lines; a
+    rule added or removed whole reads ``rules[gold]: + gold −20%`` rather than its JSON. Other
+    fields (priority, meta, type) keep their own lines.
+    """
+    if change.key.kind is not model.Kind.RULESET:
+        yield from (field_line(f) for f in change.fields)
+        return
+    old_rules = change.live.body.get("rules") or {}
+    new_rules = change.desired.body.get("rules") or {}
+    said: set[str] = set()
+    for field in change.fields:
+        found = _RULE_PATH.match(field.path)
+        if found is None or field.op == "duplicate":
+            yield field_line(field)
+            continue
+        name, rest = found["name"], found["rest"]
+        old, new = old_rules.get(name), new_rules.get(name)
+        if not rest and field.op in ("added", "removed"):
+            body = field.new if field.op == "added" else field.old
+            words = describe.rule(body) if isinstance(body, Mapping) else show_value(body)
+            yield f"rules[{name}]: {'+' if field.op == 'added' else '-'} {words}"
+            continue
+        if old is not None and new is not None and rest.startswith((".actions", ".conditions")):
+            before, after = describe.rule(old), describe.rule(new)
+            if before != after:
+                if name not in said:
+                    said.add(name)
+                    yield f"rules[{name}]: {before} → {after}"
+                continue
+        yield field_line(field)
 
 
 def _why_gone(change: model.Delete, *, show_codes: bool) -> str:
@@ -213,7 +271,37 @@ def preview_rows(plan_: plan.Plan, *, show_codes: bool = True) -> list[dict[str,
 # --- text -----------------------------------------------------------------------------------
 
 
-def render_text(plan_: plan.Plan, *, color: bool = False) -> str:
+def deletes_line(plan_: plan.Plan, *, show_codes: bool = True) -> str:
+    """``Deletes 2 objects: ruleset old-sale, discount code OL•••• (5).``, or ``""``."""
+    gone = [c.key for c in plan_.changes if isinstance(c, model.Delete)]
+    if not gone:
+        return ""
+    names = [show_key(k, show_codes=show_codes) for k in gone]
+    shown = ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
+    return f"Deletes {len(gone)} object{'s' if len(gone) != 1 else ''}: {shown}."
+
+
+def partial_line(filters: plan.Filters) -> str:
+    """The PARTIAL banner, worded for ``--only``, ``--exclude`` or both."""
+    only = " ".join(filters.only)
+    exclude = " ".join(filters.exclude)
+    if only and exclude:
+        what = f"only objects matching --only {only}, less those matching --exclude {exclude}, were"
+        return f"PARTIAL plan: {what} compared; other differences are not shown."
+    if only:
+        return (
+            f"PARTIAL plan: only objects matching --only {only} were compared; other "
+            "differences are not shown."
+        )
+    return (
+        f"PARTIAL plan: objects matching --exclude {exclude} were left out; their differences "
+        "are not shown."
+    )
+
+
+def render_text(
+    plan_: plan.Plan, *, color: bool = False, forced: bool = False, overridden_by: str = "--force"
+) -> str:
     """The plan for a terminal: ``+``/``~``/``-`` per object, changed fields only."""
 
     def paint(text: str, action: str, *, bold: bool = False) -> str:
@@ -225,11 +313,10 @@ def render_text(plan_: plan.Plan, *, color: bool = False) -> str:
 
     lines = [f"Target {plan_.target} (shop {plan_.shop}, API version {plan_.api_version})"]
     if plan_.partial:
-        lines.append(
-            "PARTIAL plan: only objects matching "
-            + _filters_text(plan_.filters)
-            + " were compared; other differences are not shown."
-        )
+        lines.append(partial_line(plan_.filters))
+    deletes = deletes_line(plan_)
+    if deletes:
+        lines.append(paint(deletes, "delete", bold=True))
     lines.append("")
     for block in blocks(plan_):
         lines.append(paint(f"{SIGNS[block.action]} {block.heading}", block.action, bold=True))
@@ -242,7 +329,7 @@ def render_text(plan_: plan.Plan, *, color: bool = False) -> str:
     extra = left_alone_line(plan_)
     if extra:
         lines.append(extra)
-    lines.extend(safety_lines(plan_))
+    lines.extend(safety_lines(plan_, forced=forced, overridden_by=overridden_by))
     lines.append(summary_line(plan_))
     return "\n".join(lines) + "\n"
 
@@ -295,7 +382,7 @@ def load_template(path: Path | None) -> jinja2.Template:
         raise errors.ConfigError(f"{path}:{exc.lineno}: template error: {exc.message}") from None
 
 
-def markdown_context(plan_: plan.Plan, *, show_codes: bool) -> dict[str, Any]:
+def markdown_context(plan_: plan.Plan, *, show_codes: bool, forced: bool = False) -> dict[str, Any]:
     """What a Markdown template sees, every change shown; documented in docs/plan-output.md."""
     table: dict[str, Counter[str]] = {k.label: Counter() for k in model.Kind}
     for change in plan_.changes:
@@ -318,9 +405,12 @@ def markdown_context(plan_: plan.Plan, *, show_codes: bool) -> dict[str, Any]:
         "left_alone": left_alone_line(plan_),
         "notes": list(plan_.notes),
         "bookkeeping": list(plan_.bookkeeping),
-        "safety": safety_lines(plan_),
+        "safety": safety_lines(plan_, forced=forced),
         "safety_ok": plan_.safety.ok,
+        "forced": forced,
+        "deletes": deletes_line(plan_, show_codes=show_codes),
         "partial": plan_.partial,
+        "partial_line": partial_line(plan_.filters) if plan_.partial else "",
         "filters": _filters_text(plan_.filters),
         "show_codes": show_codes,
         "preview": plan_.preview.summary() if plan_.preview is not None else "",
@@ -335,11 +425,12 @@ def render_markdown(
     template: Path | None = None,
     show_codes: bool = False,
     limit: int = MARKDOWN_LIMIT,
+    forced: bool = False,
 ) -> str:
     """The plan as a pull-request comment, never longer than ``limit`` characters."""
     tmpl = load_template(template)
     # Built once: the search below renders several times with fewer changes shown.
-    base = markdown_context(plan_, show_codes=show_codes)
+    base = markdown_context(plan_, show_codes=show_codes, forced=forced)
     every = base["blocks"]
 
     def attempt(count: int) -> str:
@@ -378,13 +469,14 @@ def render(
     color: bool = False,
     template: Path | None = None,
     show_codes: bool = False,
+    forced: bool = False,
 ) -> str:
     """Dispatch on ``text``, ``markdown`` or ``json``."""
     if fmt == "markdown":
-        return render_markdown(plan_, template=template, show_codes=show_codes)
+        return render_markdown(plan_, template=template, show_codes=show_codes, forced=forced)
     if fmt == "json":
         return render_json(plan_)
-    return render_text(plan_, color=color)
+    return render_text(plan_, color=color, forced=forced)
 
 
 def render_many(

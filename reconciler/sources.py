@@ -578,6 +578,26 @@ def plain(data: Any) -> Any:
     return data
 
 
+def remap_lines(node: Any, line_of: Callable[[int], int]) -> None:
+    """Rewrite every position in a parsed document through ``line_of`` (a template's line map)."""
+
+    def moved(position: Position) -> Position:
+        return (line_of(position[0]), position[1])
+
+    if isinstance(node, MarkedDict):
+        node.mark = moved(node.mark)
+        node.key_marks = {k: moved(v) for k, v in node.key_marks.items()}
+        node.value_marks = {k: moved(v) for k, v in node.value_marks.items()}
+        node.duplicates = [(k, moved(a), moved(b)) for k, a, b in node.duplicates]
+        for value in node.values():
+            remap_lines(value, line_of)
+    elif isinstance(node, MarkedList):
+        node.mark = moved(node.mark)
+        node.item_marks = [moved(v) for v in node.item_marks]
+        for value in node:
+            remap_lines(value, line_of)
+
+
 def locate(document: Any, path: Sequence[PathPart], *, key: bool = False) -> Position:
     """Where the node at ``path`` starts (its key, when ``key``), or its nearest parent."""
     node, where = document, getattr(document, "mark", (1, 1))

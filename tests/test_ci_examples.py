@@ -355,7 +355,7 @@ def test_command_lines_are_found_in_shell_text(script: str, expected: list[list[
     [
         (["plna"], "`boldrules` has no command 'plna'"),
         (["plan", "--detailed-exit-code"], "`boldrules plan` has no option --detailed-exit-code"),
-        (["apply", "--format", "json"], "`boldrules apply` has no option --format"),
+        (["apply", "--colour", "never"], "`boldrules apply` has no option --colour"),
         (
             ["plan", "--format", "html"],
             "`boldrules plan --format` takes one of ['text', 'markdown', 'json'], not 'html'",

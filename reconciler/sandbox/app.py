@@ -11,12 +11,13 @@ outside ``reconciler.sandbox``: the sandbox is an independent picture of the API
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -91,16 +92,16 @@ class Sandbox:
         """The rate limiter's time: tests pass a fake one, so its windows are not the machine's."""
         self.shop = web.Shop(identifier=shop_identifier, domain=shop_domain)
         self.control_token = control_token
-        self.router = web.Router(
-            [
-                *shop.routes(),
-                *storefront.routes(),
-                *rulesets.routes(),
-                *rules.routes(),
-                *order_conditions.routes(),
-                *discount_codes.routes(),
-            ]
-        )
+        self._table = [
+            *shop.routes(),
+            *storefront.routes(),
+            *rulesets.routes(),
+            *rules.routes(),
+            *order_conditions.routes(),
+            *discount_codes.routes(),
+        ]
+        self._moved: dict[str, str] = {}
+        self.router = web.Router(self._table)
         self._tokens: dict[str, tuple[str, frozenset[str]]] = {}
         self._stats: Counter[tuple[str, str, int]] = Counter()
         self._versions: Counter[str] = Counter()
@@ -155,6 +156,50 @@ class Sandbox:
         chosen = faults.Faults.from_dict(settings)
         self.injector.configure(chosen)
         return chosen
+
+    def move_routes(self, moved: Mapping[str, str]) -> dict[str, str]:
+        """Serve some routes at other paths, as a server whose paths differ from the contract's.
+
+        ``moved`` maps ``"METHOD template"`` (a row of the route table, e.g. ``"PATCH
+        P/rulesets/external/{eid}"``) to the template it answers at instead; the old path then
+        answers 404, or 405 when other methods still live there. The new template must fill the
+        same placeholders. Replaces earlier moves (``{}`` undoes them all); ValueError names an
+        unknown route or a bad template.
+        """
+        table: list[web.Route] = []
+        rows = {f"{r.method} {r.template.replace(':int', '')}": r for r in self._table}
+        for spec, to in moved.items():
+            method, _, template = spec.strip().partition(" ")
+            key = f"{method.upper()} {template.strip().replace(':int', '')}"
+            if key not in rows:
+                raise ValueError(f"no route {spec!r} in the sandbox's table")
+            want = set(re.findall(r"\{([a-z_]+)", key))
+            if not isinstance(to, str) or set(re.findall(r"\{([a-z_]+)", to)) != want:
+                raise ValueError(
+                    f"{spec!r} must move to a template with placeholders {sorted(want)}"
+                )
+        chosen = {
+            f"{s.split(' ', 1)[0].upper()} {s.split(' ', 1)[1].strip().replace(':int', '')}": to
+            for s, to in moved.items()
+        }
+        for route in self._table:
+            found = chosen.get(f"{route.method} {route.template.replace(':int', '')}")
+            if found is None:
+                table.append(route)
+                continue
+            to = found
+            # Keep ``:int`` where the original had it, so ids still match only digits.
+            for name in re.findall(r"\{([a-z_]+):int\}", route.template):
+                to = to.replace(f"{{{name}}}", f"{{{name}:int}}")
+            table.insert(0, dataclasses.replace(route, template=to))
+        self.router = web.Router(table)
+        self._moved = dict(chosen)
+        return dict(self._moved)
+
+    @property
+    def moved_routes(self) -> dict[str, str]:
+        """The routes served elsewhere (``move_routes``)."""
+        return dict(self._moved)
 
     @property
     def faults(self) -> faults.Faults:
@@ -213,6 +258,7 @@ class Sandbox:
         if faults:
             self.injector.configure(type(self.injector.faults)())
             self.listing_hook.configure(type(self.listing_hook.listing)())
+            self.move_routes({})
 
     def dump(self) -> dict[str, Any]:
         """Every stored object as JSON (the seed format of docs/sandbox.md)."""

@@ -10,6 +10,8 @@ Endpoints (JSON in, JSON out, no envelope):
 - ``POST /__sandbox__/reset`` — optional body ``{"data": bool, "stats": bool, "faults": bool}``
 - ``GET|PUT /__sandbox__/faults`` — read, or replace with the given settings (others off)
 - ``GET|PUT /__sandbox__/listing`` — list order and the mid-listing mutation (``faults.Listing``)
+- ``GET|PUT /__sandbox__/routes`` — ``{"moved": {"METHOD template": "new template"}}``: serve
+  routes at other paths (``Sandbox.move_routes``), to try ``routes:`` overrides and ``doctor``
 - ``PUT /__sandbox__/rate`` — ``{"rate": number|null, "burst": int, "retry_after": bool}``
 - ``POST /__sandbox__/tokens`` — ``{"token", "app", "scopes"?}`` (default: every scope)
 - ``DELETE /__sandbox__/tokens`` — ``{"token"}``: revoke it (every later request is 401)
@@ -72,6 +74,16 @@ def _dispatch(sandbox: Sandbox, request: web.Request) -> web.Response:
         except ValueError as exc:
             raise web.ApiError(400, str(exc)) from exc
         return web.Response(200, listing.to_dict())
+    if (method, name) == ("GET", "routes"):
+        return web.Response(200, {"moved": sandbox.moved_routes})
+    if (method, name) == ("PUT", "routes"):
+        moved = request.json_object().get("moved", {})
+        if not isinstance(moved, dict):
+            raise web.ApiError(400, '"moved" must be an object of "METHOD template": "template".')
+        try:
+            return web.Response(200, {"moved": sandbox.move_routes(moved)})
+        except ValueError as exc:
+            raise web.ApiError(400, str(exc)) from exc
     if (method, name) == ("PUT", "rate"):
         return _set_rate(sandbox, request.json_object())
     if (method, name) == ("POST", "tokens"):

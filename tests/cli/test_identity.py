@@ -219,8 +219,8 @@ def test_unnamed_rulesets_no_manifest_adopts_are_left_alone_unless_asked(
     )
     planned = served.boldrules("plan")
     assert (
-        "- ruleset #1 (no external_id) (2 rules; no manifest adopts it; "
-        "ownership.unnamed_rulesets: delete)"
+        "- ruleset #1 (no external_id) (2 rules: gold −10%, gold −5%; SKU-0) — no manifest "
+        "adopts it; ownership.unnamed_rulesets: delete"
     ) in planned.stdout.splitlines()
     applied = served.boldrules("apply", "--yes", "--allow-delete")
     assert applied.exit_code == 0, applied.output

@@ -111,8 +111,9 @@ def codes_in(shop: Any) -> list[str]:
 
 
 def body(result: Result) -> list[str]:
-    """The plan's lines after its heading."""
-    return result.stdout.splitlines()[2:]
+    """The plan's lines after its heading (and the line naming its deletes)."""
+    lines = result.stdout.splitlines()
+    return lines[3:] if lines[1].startswith("Deletes ") else lines[2:]
 
 
 def test_a_code_removed_from_the_manifests_is_deleted_and_a_hand_made_one_stays(
@@ -125,9 +126,9 @@ def test_a_code_removed_from_the_manifests_is_deleted_and_a_hand_made_one_stays(
     planned = run("plan", "--detailed-exitcode")
     assert planned.exit_code == 2, planned.stderr
     assert body(planned) == [
-        "- discount code FRIENDS10 (PRICE_ADJUST_PERCENT -10; no longer declared; recorded as managed by this project)",
-        "- discount code WELCOME10 (PRICE_ADJUST_PERCENT -10; no longer declared; recorded as managed by this project)",
-        "- order condition REGION=west (1 field set; no longer declared; recorded as managed by this project)",
+        "- discount code FRIENDS10 (−10% on all products) — no longer declared; recorded as managed by this project",
+        "- discount code WELCOME10 (−10% on all products) — no longer declared; recorded as managed by this project",
+        "- order condition REGION=west (1 field set: CA/BC) — no longer declared; recorded as managed by this project",
         "",
         "Ownership record boldrules.ownership.default will be updated: +0 −3, listing 1 object (not a pricing change).",
         "Left alone: 1 discount code not managed here.",
@@ -317,8 +318,8 @@ def test_a_saved_plan_deletes_recorded_codes_and_updates_the_record(
     applied = run("apply", str(saved), "--yes", "--allow-delete")
     assert applied.exit_code == 0, applied.stderr
     assert (
-        "- discount code FRIENDS10 (PRICE_ADJUST_PERCENT -10; no longer declared; recorded as "
-        "managed by this project)"
+        "- discount code FRIENDS10 (−10% on all products) — no longer declared; recorded as "
+        "managed by this project"
     ) in applied.stdout.splitlines()
     assert "Ownership record boldrules.ownership.default now lists 2 objects." in applied.stderr
     assert codes_in(shop) == []

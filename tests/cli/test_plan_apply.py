@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from importlib import resources
 from pathlib import Path
@@ -14,16 +15,19 @@ from reconciler import state
 
 from .conftest import Run
 
-CREATES = """\
+#: The quick start's sale runs next spring, whatever year the tests run in (see conftest).
+YEAR = dt.date.today().year + 1
+
+CREATES = f"""\
 Target sandbox (shop sandbox-shop, API version 2022-10-14)
 
-+ order condition ZONE=maritimes (3 field sets, pricing/zones.yaml:10:5)
-+ order condition ZONE=prairies (3 field sets, pricing/zones.yaml:4:5)
-+ ruleset bulk-coffee (2 rules, pricing/rulesets.yaml:21:5)
-+ ruleset prairies-free-shipping (2 rules, pricing/rulesets.yaml:36:5)
-+ ruleset spring-sale-2027 (2 rules, pricing/rulesets.yaml:4:5)
-+ discount code SPRING15 (PRICE_ADJUST_PERCENT -15, pricing/discount-codes.yaml:4:13)
-+ discount code SPRING15-NEWSLETTER (PRICE_ADJUST_PERCENT -15, pricing/discount-codes.yaml:4:23)
++ order condition ZONE=maritimes (3 field sets: CA/NB, CA/NS, CA/PE; pricing/zones.yaml:10:5)
++ order condition ZONE=prairies (3 field sets: CA/AB, CA/MB, CA/SK; pricing/zones.yaml:4:5)
++ ruleset bulk-coffee (2 rules: qty ≥ 50 −4.00, qty ≥ 10 price 17.99; collection 412345678; pricing/rulesets.yaml:21:5)
++ ruleset prairies-free-shipping (2 rules: ZONE=prairies free shipping, ZONE=maritimes shipping −50%; all products; pricing/rulesets.yaml:36:5)
++ ruleset spring-sale-2027 (2 rules: gold −50%, silver −25%; SKU-100, SKU-200; {YEAR}-03-01 → 03-31; pricing/rulesets.yaml:4:5)
++ discount code SPRING15 (−15% on all products; cart ≥ 50.00; 1 per customer; {YEAR}-03-01 → 03-31; pricing/discount-codes.yaml:4:13)
++ discount code SPRING15-NEWSLETTER (−15% on all products; cart ≥ 50.00; 1 per customer; {YEAR}-03-01 → 03-31; pricing/discount-codes.yaml:4:23)
 
 Ownership record boldrules.ownership.default will be created, listing 7 objects (not a pricing change).
 Safety: 0 deletes and 0 updates of 0 managed objects (0% / 0%): within limits.
@@ -64,7 +68,7 @@ def test_a_field_changed_behind_our_back_shows_exactly_that_field(run: Run, shop
     assert result.exit_code == 2
     assert result.stdout.splitlines()[2:4] == [
         "~ ruleset spring-sale-2027",
-        "    rules[gold-half-off].actions[0].value: -60 → -50",
+        "    rules[gold-half-off]: gold −60% → gold −50%",
     ]
     assert result.stdout.splitlines()[-1] == "Plan: 0 to create, 1 to update, 0 to delete."
 
@@ -108,6 +112,14 @@ def test_safety_limits_refuse_with_exit_4_and_force_lifts_them(run: Run, project
     assert run("apply", "--yes", "--allow-delete").exit_code == 4
     forced = run("apply", "--yes", "--allow-delete", "--force")
     assert forced.exit_code == 0, forced.stderr
+    # Under --force the broken limit reads as overridden, never as "Re-run with --force".
+    assert forced.stdout.splitlines()[-3:-1] == [
+        "Safety: 5 deletes and 0 updates of 7 managed objects (71% / 0%): limits broken, "
+        "overridden by --force:",
+        "  ! overridden by --force: delete 5 objects (3 rulesets, 2 discount codes; limit 4 by "
+        "safety.max_deletes).",
+    ]
+    assert "Re-run with --force" not in forced.output
 
 
 def test_saved_plan_is_applied_exactly_or_refused_when_stale(
@@ -164,7 +176,7 @@ def test_markdown_masks_codes_unless_asked(run: Run) -> None:
         "<!-- boldrules-plan target=sandbox -->\n### 📝 boldrules plan for `sandbox`"
     )
     assert "| ruleset | 3 | 0 | 0 |" in masked
-    assert "+ discount code SPR…15 (" in masked
+    assert "+ discount code SP•••• (8) (" in masked
     assert "SPRING15" not in masked
     shown = run("plan", "--format", "markdown", "--show-codes").stdout
     assert "+ discount code SPRING15 (" in shown
@@ -186,13 +198,19 @@ def test_markdown_stays_under_githubs_comment_limit(run: Run, project: Path) -> 
 def test_only_and_exclude_make_a_partial_plan(run: Run) -> None:
     result = run("plan", "--only", "ruleset:*", "--exclude", "ruleset:bulk-*")
     lines = result.stdout.splitlines()
-    assert lines[1].startswith(
-        "PARTIAL plan: only objects matching --only ruleset:* and --exclude ruleset:bulk-*"
+    assert lines[1] == (
+        "PARTIAL plan: only objects matching --only ruleset:*, less those matching --exclude "
+        "ruleset:bulk-*, were compared; other differences are not shown."
     )
-    assert [line for line in lines if line.startswith("+")] == [
-        "+ ruleset prairies-free-shipping (2 rules, pricing/rulesets.yaml:36:5)",
-        "+ ruleset spring-sale-2027 (2 rules, pricing/rulesets.yaml:4:5)",
+    assert [line.split(" (")[0] for line in lines if line.startswith("+")] == [
+        "+ ruleset prairies-free-shipping",
+        "+ ruleset spring-sale-2027",
     ]
+    excluded = run("plan", "--exclude", "discount_code:*").stdout.splitlines()
+    assert excluded[1] == (
+        "PARTIAL plan: objects matching --exclude discount_code:* were left out; their "
+        "differences are not shown."
+    )
 
 
 def test_ledger_records_every_call(run: Run, project: Path) -> None:
@@ -318,3 +336,21 @@ def test_export_says_what_it_left_out(run: Run, project: Path, shop: Any) -> Non
     # The SPRING codes are exported all the same: the ownership record lists them.
     assert ": 2 order conditions, 3 rulesets, 2 discount codes." in result.stderr
     assert "Left out, not owned by this project: 2 discount codes." in result.stderr
+
+
+def test_filters_that_match_nothing_are_an_error_naming_the_kinds(run: Run) -> None:
+    typo = run("plan", "--only", "rulesets:*")
+    assert (typo.exit_code, typo.stdout) == (1, "")
+    assert typo.stderr == (
+        "error: --only 'rulesets:*' matches nothing: 'rulesets' is not a kind (patterns are "
+        "kind:name, the kinds are order_condition, ruleset, discount_code); did you mean "
+        "'ruleset:*'?\n"
+    )
+    missing = run("plan", "--exclude", "ruleset:spring-sale")
+    assert missing.exit_code == 1
+    assert missing.stderr == (
+        "error: --exclude 'ruleset:spring-sale' matches no object in the manifests or the shop "
+        "(objects with a near name: ruleset:spring-sale-2027); patterns are kind:name globs, "
+        "e.g. 'ruleset:spring-*'\n"
+    )
+    assert run("apply", "--yes", "--only", "code:*").exit_code == 1

@@ -131,13 +131,17 @@ def test_discount_codes_differing_only_in_case_are_both_seen() -> None:
         target=project().targets["sandbox"],
         project=project(ownership=plan.config.Ownership(discount_code_prefixes=("SPRING",))),
     )
-    assert text(result)[2] == (
-        "- discount code spring15 #9 (PRICE_ADJUST_PERCENT -15; a duplicate of spring15)"
+    assert text(result)[1] == "Deletes 1 object: discount code spring15 #9."
+    assert text(result)[3] == (
+        "- discount code spring15 #9 (−15% on all products) — a duplicate of spring15"
     )
     assert result.counts == {"create": 0, "update": 0, "delete": 1}
     markdown = render.render_markdown(result)
     assert "spring15" not in markdown.casefold()
-    assert "- discount code spr…15 #9 (PRICE_ADJUST_PERCENT -15; a duplicate of spr…15)" in markdown
+    assert (
+        "- discount code sp•••• (8) #9 (−15% on all products) — a duplicate of sp•••• (8)"
+    ) in markdown
+    assert "**Deletes 1 object**: discount code sp•••• (8) #9." in markdown
     # Deleted by its own id, through the client, never by name.
     sent: list[str] = []
 

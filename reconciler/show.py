@@ -1,0 +1,76 @@
+"""A saved plan file read back into a ``plan.Plan``, for ``boldrules show`` to render.
+
+Like ``terraform show``: no shop is read and no project file is needed; the file's checksum is
+checked (``plan.read_plan``) so what is shown is what ``apply`` would run. A plan written before
+saved plans carried the live objects (``live``) shows its updates field by field and its
+deletes without what they did.
+
+Owns rebuilding the changes, the safety figures and the notes from the document; it renders
+nothing itself (``render.py`` does).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from reconciler import model, plan
+
+
+def saved_plan(saved: plan.SavedPlan) -> plan.Plan:
+    """The ``Plan`` a saved file describes, ready for any renderer."""
+    document = saved.document
+    changes = tuple(_change(item) for item in document["changes"])
+    safety = document.get("safety") or {}
+    filters = document.get("filters") or {}
+    return plan.Plan(
+        target=saved.target,
+        shop=saved.shop,
+        api_version=saved.api_version,
+        changes=changes,
+        fingerprints=dict(document.get("fingerprints") or {}),
+        left_alone=dict(document.get("left_alone") or {}),
+        safety=plan.SafetyReport(
+            managed=int(safety.get("managed", 0)),
+            deletes=int(safety.get("deletes", 0)),
+            updates=int(safety.get("updates", 0)),
+            delete_percent=float(safety.get("delete_percent", 0.0)),
+            update_percent=float(safety.get("update_percent", 0.0)),
+            violations=tuple(safety.get("violations") or ()),
+            hard_violations=tuple(safety.get("hard_violations") or ()),
+            managed_by_kind=dict(safety.get("managed_by_kind") or {}),
+            claimed_by_other_apps=tuple(safety.get("claimed_by_other_apps") or ()),
+        ),
+        filters=plan.Filters(
+            only=tuple(filters.get("only") or ()), exclude=tuple(filters.get("exclude") or ())
+        ),
+        notes=tuple(document.get("notes") or ()),
+        created_at=str(document.get("created_at", "")),
+        tool_version=str(document.get("tool_version", "")),
+    )
+
+
+def _origin(text: Any) -> model.Origin | None:
+    if not isinstance(text, str) or text.count(":") < 2:
+        return None
+    file, line, column = text.rsplit(":", 2)
+    try:
+        return model.Origin(file, int(line), int(column))
+    except ValueError:
+        return None
+
+
+def _change(item: Mapping[str, Any]) -> model.Change:
+    key = model.Key.from_json(item["key"])
+    live_key = model.Key.from_json(item["live_key"]) if "live_key" in item else key
+    live = model.Resource(live_key, (item.get("live") or {}).get("body") or {})
+    desired_json = item.get("desired") or {}
+    desired = model.Resource(
+        key, desired_json.get("body") or {}, _origin(desired_json.get("origin"))
+    )
+    if item["action"] == "create":
+        return model.Create(desired)
+    if item["action"] == "update":
+        fields = tuple(model.FieldChange.from_json(f) for f in item.get("fields") or ())
+        return model.Update(desired, live, fields)
+    return model.Delete(live, reason=str(item.get("reason", "")))
