@@ -98,7 +98,7 @@ def test_markdown_shows_a_table_with_codes_masked(run: Run, with_carts: Path) ->
         "| `gold-member` | 50.00 | 25.00 | -25.00 (-50.0%) | SKU-100 ×2: 25.00 → 12.50 by "
         "[this app] spring-sale-2027 > gold-half-off |"
     ) in result.stdout
-    assert "MUG-1 ×1: 15.00 → 12.75 by code SPR…15 |" in result.stdout
+    assert "MUG-1 ×1: 15.00 → 12.75 by code SP•••• (8) |" in result.stdout
     assert "SPRING15" not in result.stdout.split("| cart |")[1]
 
 
