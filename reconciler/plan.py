@@ -395,8 +395,18 @@ def order_changes(changes: Iterable[model.Change]) -> list[model.Change]:
     return sorted(changes, key=rank)
 
 
-#: Actions whose value is a signed percent off a price (contract §5.2): what max_percent_off reads.
-PERCENT_OFF_ACTIONS = frozenset({"PRICE_ADJUST_PERCENT", "CART_ADJUST_PERCENT"})
+#: Actions whose value is a signed percent off a price (contract §5.2, pricing-engine.md §5):
+#: what max_percent_off reads.
+PERCENT_OFF_ACTIONS = frozenset(
+    {
+        "PRICE_ADJUST_PERCENT",
+        "PRICE_ADJUST_PERCENT_WITH_LIMIT",
+        "CART_ADJUST_PERCENT",
+        "CART_LEVEL_DISCOUNT_PERCENT",
+    }
+)
+#: Of those, the ones Bold takes off whatever the value's sign (pricing-engine.md §5: |value|).
+UNSIGNED_PERCENT_OFF = frozenset({"CART_LEVEL_DISCOUNT_PERCENT"})
 
 
 def evaluate_safety(
@@ -491,21 +501,24 @@ def deep_discounts(changes: Iterable[model.Change], limit: float) -> Iterator[tu
                     continue  # unchanged: reviewed and applied before
                 for index, action in enumerate(rule.get("actions", [])):
                     if _too_deep(action, limit):
-                        yield f"{name} > rules[{rule_id}].actions[{index}]", action["value"]
+                        yield f"{name} > rules[{rule_id}].actions[{index}]", -_off(action)
         elif change.key.kind is model.Kind.DISCOUNT_CODE:
             action = body.get("action", {})
             if before.get("action") != action and _too_deep(action, limit):
-                yield f"{name} > action", action["value"]
+                yield f"{name} > action", -_off(action)
+
+
+def _off(action: Mapping[str, Any]) -> float:
+    """The percent a percent-off action takes off (negative: it adds)."""
+    value = action["value"]
+    return float(abs(value) if action.get("type") in UNSIGNED_PERCENT_OFF else -value)
 
 
 def _too_deep(action: Mapping[str, Any], limit: float) -> bool:
     value = action.get("value")
-    return (
-        action.get("type") in PERCENT_OFF_ACTIONS
-        and isinstance(value, int | float)
-        and not isinstance(value, bool)
-        and -value > limit
-    )
+    if action.get("type") not in PERCENT_OFF_ACTIONS:
+        return False
+    return isinstance(value, int | float) and not isinstance(value, bool) and _off(action) > limit
 
 
 def _count(n: int, noun: str) -> str:

@@ -138,6 +138,9 @@ def normalise_selection(selection: Mapping[str, Any] | None) -> dict[str, Any]:
 def normalise_condition(condition: Mapping[str, Any], *, kind: str = "condition") -> dict[str, Any]:
     """A rule condition (or, with ``kind="discount_code_condition"``, a discount code's)."""
     result = _clean(condition, format_fields()[kind])
+    if isinstance(result.get("list"), list):
+        # CUSTOMER_IN_ANY_GROUP_FROM_LIST's groups: any one qualifies, so their order means nothing.
+        result["list"] = _sorted_set(result["list"])
     if "buy_product_selection" in result:
         result["buy_product_selection"] = normalise_selection(result["buy_product_selection"])
     return result

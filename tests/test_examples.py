@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from reconciler import cli, config, manifest, model
+from reconciler import cli, config, manifest, model, pricing
 
 EXAMPLES = sorted((Path(__file__).parent.parent / "examples").glob("*/boldrules.yaml"))
 
@@ -50,10 +50,13 @@ def test_quickstart_shows_each_kind_of_object() -> None:
         "ZONE=prairies",
     ]
     assert len(found[model.Kind.DISCOUNT_CODE]) == 2
-    rule_types = {
-        rule["type"] for ruleset in found[model.Kind.RULESET] for rule in ruleset.data["rules"]
+    action_types = {
+        action["type"]
+        for ruleset in found[model.Kind.RULESET]
+        for rule in ruleset.data["rules"]
+        for action in rule["actions"]
     }
-    assert len(rule_types) >= 2
+    assert len(action_types) >= 4
     references = [
         condition
         for ruleset in found[model.Kind.RULESET]
@@ -76,3 +79,22 @@ def test_b2b_tiers_generates_at_least_sixty_rulesets() -> None:
     assert len(rulesets) >= 60
     groups = {ruleset.data["rules"][0]["conditions"][0]["value"] for ruleset in rulesets}
     assert groups == {"b2b-gold", "b2b-silver", "b2b-bronze"}
+
+
+@pytest.mark.parametrize("project_file", EXAMPLES, ids=lambda path: path.parent.name)
+def test_every_example_rule_prices_under_bolds_engine(project_file: Path) -> None:
+    """No rule of an example has a type Bold's engine refuses (a condition name as a rule type,
+    pricing-engine.md §3): quantity breaks are DISCOUNT rules with a QTY_BY_* condition."""
+    project = config.load_project(project_file.parent)
+    refused = []
+    for target in project.targets:
+        loaded = manifest.load_manifests(project, project.target(target))
+        for declared in loaded.objects:
+            if declared.key.kind is not model.Kind.RULESET:
+                continue
+            ruleset = pricing.Ruleset.from_api(declared.data)
+            for rule in ruleset.rules:
+                reason = pricing.why_never_prices(rule)
+                if reason is not None:
+                    refused.append(f"{target}: {declared.key.name} > {rule.external_id}: {reason}")
+    assert refused == []

@@ -196,8 +196,8 @@ CASES = [
         {"p.yaml": GOOD.replace("{type: PRODUCTS_ALL}", "{type: EVERYTHING}")},
         [
             "pricing/p.yaml:23:31: discount_code SPRING15 > product_selection.type: 'EVERYTHING' "
-            "is not allowed: use one of PRODUCTS_ALL, PRODUCT_SEARCH, PRODUCTS_SEARCH, "
-            "SHOPIFY_PRODUCT_SEARCH"
+            "is not allowed: use one of PRODUCTS_ALL, SHOPIFY_PRODUCTS_ALL, PRODUCT_SEARCH, "
+            "PRODUCTS_SEARCH, SHOPIFY_PRODUCT_SEARCH, PRODUCTS_EXCEPT"
         ],
         id="enum-list",
     ),
@@ -220,8 +220,8 @@ CASES = [
     pytest.param(
         {"p.yaml": GOOD.replace("sku_ids: [SKU-100, SKU-200]", "skus: [1]")},
         [
-            "pricing/p.yaml:7:24: ruleset spring-sale > product_selection: a product search needs "
-            "a filter: sku_ids, product_ids, variant_ids, collection_ids, vendors, titles or "
+            "pricing/p.yaml:7:24: ruleset spring-sale > product_selection: a product search (or "
+            "PRODUCTS_EXCEPT) needs a filter: sku_ids, product_ids, variant_ids, collection_ids, vendors, titles or "
             "product_types",
             "pricing/p.yaml:7:47: ruleset spring-sale > product_selection: unknown field 'skus' "
             "(did you mean 'sku_ids'?)",

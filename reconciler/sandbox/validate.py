@@ -15,6 +15,8 @@ from reconciler.sandbox import web
 
 RULE_TYPES = frozenset(
     [
+        "BASE_PRICE",
+        "CART_LEVEL_DISCOUNT",
         "DISCOUNT",
         "DISCOUNT_CODE",
         "DISCOUNTABLE_ADDITION",
@@ -41,18 +43,60 @@ ACTION_TYPES = frozenset(
         "PRICE_ADJUST_PERCENT",
         "PRICE_ADJUST_ABSOLUTE",
         "PRICE_ADJUST_RELATIVE",
+        "PRICE_ADJUST_PERCENT_WITH_LIMIT",
+        "PRICE_ADJUST_ABSOLUTE_WITH_LIMIT",
+        "PRICE_ADJUST_RELATIVE_WITH_LIMIT",
+        "CHARM_PRICE",
+        "CASE_PRICING",
+        "CART_LEVEL_DISCOUNT_PERCENT",
+        "CART_LEVEL_DISCOUNT_RELATIVE",
         "FREE_SHIPPING",
         "SHIPPING_ADJUST_RELATIVE",
         "SHIPPING_ADJUST_PERCENT",
+        "SHIPPING_ADJUST_ABSOLUTE",
         "CART_ADJUST_RELATIVE",
         "CART_ADJUST_PERCENT",
+        "CART_ADJUST_ABSOLUTE",
     ]
 )
 PERCENT_ACTIONS = frozenset(
-    {"PRICE_ADJUST_PERCENT", "SHIPPING_ADJUST_PERCENT", "CART_ADJUST_PERCENT"}
+    {
+        "PRICE_ADJUST_PERCENT",
+        "PRICE_ADJUST_PERCENT_WITH_LIMIT",
+        "CART_LEVEL_DISCOUNT_PERCENT",
+        "SHIPPING_ADJUST_PERCENT",
+        "CART_ADJUST_PERCENT",
+    }
 )
+ABSOLUTE_ACTIONS = frozenset(
+    {
+        "PRICE_ADJUST_ABSOLUTE",
+        "PRICE_ADJUST_ABSOLUTE_WITH_LIMIT",
+        "SHIPPING_ADJUST_ABSOLUTE",
+        "CART_ADJUST_ABSOLUTE",
+    }
+)
+LIMITED_ACTIONS = frozenset(
+    {
+        "PRICE_ADJUST_PERCENT_WITH_LIMIT",
+        "PRICE_ADJUST_ABSOLUTE_WITH_LIMIT",
+        "PRICE_ADJUST_RELATIVE_WITH_LIMIT",
+    }
+)
+#: Actions without a ``value``: free shipping, and case pricing (``case_price``/``case_size``).
+VALUELESS_ACTIONS = frozenset({"FREE_SHIPPING", "CASE_PRICING"})
+LIMIT_SCOPES = frozenset({"variant", "product", "lineitem"})
+#: CHARM_PRICE's value: the cents a price ends on. Assumption (the contract is silent): 0-99.
+CHARM_CENTS = (0, 99)
 PRODUCT_SELECTION_TYPES = frozenset(
-    {"PRODUCTS_ALL", "PRODUCT_SEARCH", "PRODUCTS_SEARCH", "SHOPIFY_PRODUCT_SEARCH"}
+    {
+        "PRODUCTS_ALL",
+        "SHOPIFY_PRODUCTS_ALL",
+        "PRODUCT_SEARCH",
+        "PRODUCTS_SEARCH",
+        "SHOPIFY_PRODUCT_SEARCH",
+        "PRODUCTS_EXCEPT",
+    }
 )
 PRODUCT_FILTERS = (
     "sku_ids",
@@ -268,13 +312,14 @@ def product_selection(c: Checker, value: Any, path: str) -> dict[str, Any]:
 
 
 def action(c: Checker, value: Any, path: str) -> dict[str, Any]:
-    """§5.2 Action: a known type and an integer value within the type's bounds."""
+    """§5.2 Action: a known type, an integer value within the type's bounds (none for
+    FREE_SHIPPING and CASE_PRICING), a limit on _WITH_LIMIT types, a case on CASE_PRICING."""
     body = c.obj(value, path)
     if body is None:
         return {}
     kind = c.enum(body, "type", _join(path, "type"), ACTION_TYPES, default="")
     out: dict[str, Any] = {"type": kind}
-    if "value" in body or kind != "FREE_SHIPPING":
+    if "value" in body or kind not in VALUELESS_ACTIONS:
         amount = body.get("value")
         if isinstance(amount, bool) or not isinstance(amount, int):
             c.add(_join(path, "value"), f"must be a whole number, got {_kind(amount)}")
@@ -282,15 +327,26 @@ def action(c: Checker, value: Any, path: str) -> dict[str, Any]:
             c.add(_join(path, "value"), f"must be from {SAFE_INTEGER[0]} to {SAFE_INTEGER[1]}")
         elif kind in PERCENT_ACTIONS and amount < -100:
             c.add(_join(path, "value"), f"{amount} is less than the minimum of -100")
-        elif kind == "PRICE_ADJUST_ABSOLUTE" and amount < 0:
+        elif kind in ABSOLUTE_ACTIONS and amount < 0:
             c.add(_join(path, "value"), f"{amount} is a negative price; prices are cents ≥ 0")
+        elif kind == "CHARM_PRICE" and not CHARM_CENTS[0] <= amount <= CHARM_CENTS[1]:
+            c.add(_join(path, "value"), f"{amount} is not a cents ending from 0 to 99")
         out["value"] = amount
+    needed: tuple[str, ...] = ("limit",) if kind in LIMITED_ACTIONS else ()
+    if kind == "CASE_PRICING":
+        needed = ("case_price", "case_size")
+    for key in needed:
+        if body.get(key) is None:
+            c.add(_join(path, key), f"is required by {kind}")
     for key in ("limit", "qty", "price", "case_price", "case_size"):
         if key in body:
             out[key] = c.number(body, key, _join(path, key), default=0)
-    for key in ("limit_scope", "name"):
-        if key in body:
-            out[key] = c.string(body, key, _join(path, key), max_len=NAME_MAX)
+    if "limit_scope" in body:
+        out["limit_scope"] = c.enum(
+            body, "limit_scope", _join(path, "limit_scope"), LIMIT_SCOPES, default="variant"
+        )
+    if "name" in body:
+        out["name"] = c.string(body, "name", _join(path, "name"), max_len=NAME_MAX)
     return out
 
 
@@ -306,8 +362,11 @@ def condition(c: Checker, value: Any, path: str) -> dict[str, Any]:
         out["value"] = body["value"]
     if "operator" in body:
         out["operator"] = c.enum(body, "operator", _join(path, "operator"), OPERATORS, default="=")
-    if "name" in body:
-        out["name"] = c.string(body, "name", _join(path, "name"), max_len=NAME_MAX)
+    for key in ("name", "label"):
+        if key in body:
+            out[key] = c.string(body, key, _join(path, key), max_len=NAME_MAX)
+    if "list" in body:
+        out["list"] = group_list(c, body["list"], _join(path, "list"))
     for key in ("buy_quantity", "get_quantity", "uses_per_order_limit"):
         if key in body:
             out[key] = c.integer(body, key, _join(path, key), default=0, bounds=INT32)
@@ -320,6 +379,15 @@ def condition(c: Checker, value: Any, path: str) -> dict[str, Any]:
             c, body["buy_product_selection"], _join(path, "buy_product_selection")
         )
     return out
+
+
+def group_list(c: Checker, value: Any, path: str) -> list[str]:
+    """``CUSTOMER_IN_ANY_GROUP_FROM_LIST``'s ``list``: customer groups, each a string."""
+    items = c.array(value, path) or []
+    for i, item in enumerate(items):
+        if not isinstance(item, str):
+            c.add(f"{path}[{i}]", f"must be a customer group name, got {_kind(item)}")
+    return items
 
 
 def rule(c: Checker, value: Any, path: str) -> dict[str, Any]:

@@ -294,6 +294,36 @@ DEEP_RULE = [
         (
             [
                 ruleset(
+                    "limited",
+                    rules=[
+                        {
+                            **DEEP_RULE[0],
+                            "actions": [
+                                {
+                                    "type": "PRICE_ADJUST_PERCENT_WITH_LIMIT",
+                                    "value": -80,
+                                    "limit": 1,
+                                }
+                            ],
+                        },
+                        {
+                            **DEEP_RULE[0],
+                            "external_id": "s",
+                            "type": "CART_LEVEL_DISCOUNT",
+                            "actions": [{"type": "CART_LEVEL_DISCOUNT_PERCENT", "value": 75}],
+                        },
+                    ],
+                )
+            ],
+            [],
+            [
+                "ruleset limited > rules[r].actions[0] at 80% off",
+                "ruleset limited > rules[s].actions[0] at 75% off",
+            ],
+        ),
+        (
+            [
+                ruleset(
                     "abs",
                     rules=[
                         {
