@@ -51,6 +51,7 @@ def money(value: Any, *, sign: bool = False) -> str:
 def action(act: Mapping[str, Any]) -> str:
     """One action: ``−20%``, ``price 17.99``, ``−4.00``, ``free shipping``, ``shipping −50%``."""
     kind, value = str(act.get("type", "?")), act.get("value")
+    kind = kind.removesuffix("_WITH_LIMIT")  # the limit is said below, with the other extras
     match kind:
         case "PRICE_ADJUST_PERCENT":
             text = f"{signed(value)}%"
@@ -66,8 +67,14 @@ def action(act: Mapping[str, Any]) -> str:
             text = f"shipping {money(value, sign=True)}"
         case "CART_ADJUST_PERCENT":
             text = f"cart {signed(value)}%"
-        case "CART_ADJUST_RELATIVE":
+        case "CART_ADJUST_RELATIVE" | "CART_LEVEL_DISCOUNT_RELATIVE":
             text = f"cart {money(value, sign=True)}"
+        case "CART_LEVEL_DISCOUNT_PERCENT":
+            text = f"cart {signed(value)}%"
+        case "CHARM_PRICE":
+            text = f"price ending .{int(value or 0):02d}" if isinstance(value, int) else "charm"
+        case "CASE_PRICING":
+            text = f"case of {act.get('case_size')} at {money(act.get('case_price'))}"
         case _:
             text = f"{kind} {value}" if value is not None else kind
     extras = [f"{k} {act[k]}" for k in ("qty", "limit", "limit_scope") if act.get(k) is not None]
@@ -87,6 +94,10 @@ def condition(cond: Mapping[str, Any]) -> str:
         return f"qty {operator} {value}"
     if kind == "BUY_X_GET_Y":
         return f"buy {cond.get('buy_quantity')} get {cond.get('get_quantity')}"
+    if value is None and cond.get("list"):
+        return f"{kind.lower()} in {listed(str(item) for item in cond['list'])}"
+    if value is None:
+        return kind.lower()
     return f"{kind.lower()} {operator} {value}"
 
 
@@ -117,7 +128,7 @@ _FILTERS = (
 
 def selection(sel: Mapping[str, Any]) -> str:
     """``SKU-100, SKU-200``, ``collection 412345678``, ``all products``."""
-    if sel.get("type") == "PRODUCTS_ALL":
+    if sel.get("type") in ("PRODUCTS_ALL", "SHOPIFY_PRODUCTS_ALL"):
         return "all products"
     parts: list[str] = []
     for field, prefix in _FILTERS:
@@ -128,6 +139,8 @@ def selection(sel: Mapping[str, Any]) -> str:
                 parts.append(f"{noun}s " + listed(values))
             else:
                 parts.append(prefix + listed(values))
+    if sel.get("type") == "PRODUCTS_EXCEPT":
+        return "all products except " + ("; ".join(parts) or "none")
     return "; ".join(parts) or "no products"
 
 
@@ -173,7 +186,7 @@ def code(body: Mapping[str, Any]) -> str:
         elif kind == "QTY_ON_CART":
             parts.append(f"cart qty ≥ {value}")
         else:
-            parts.append(f"{str(kind).lower()} {value}")
+            parts.append(condition(cond))
     for limit in body.get("limits") or []:
         scope = str(limit.get("limit_type", "")).replace("per_", "per ")
         parts.append(f"{limit.get('limit_amount')} {scope}")

@@ -23,7 +23,7 @@ Target sandbox (shop sandbox-shop, API version 2022-10-14)
 
 + order condition ZONE=maritimes (3 field sets: CA/NB, CA/NS, CA/PE; pricing/zones.yaml:10:5)
 + order condition ZONE=prairies (3 field sets: CA/AB, CA/MB, CA/SK; pricing/zones.yaml:4:5)
-+ ruleset bulk-coffee (2 rules: qty ≥ 50 −4.00, qty ≥ 10 price 17.99; collection 412345678; pricing/rulesets.yaml:21:5)
++ ruleset bulk-coffee (2 rules: qty ≥ 50 price 17.99 and −4.00, qty ≥ 10 price 17.99; collection 412345678; pricing/rulesets.yaml:21:5)
 + ruleset prairies-free-shipping (2 rules: ZONE=prairies free shipping, ZONE=maritimes shipping −50%; all products; pricing/rulesets.yaml:36:5)
 + ruleset spring-sale-2027 (2 rules: gold −50%, silver −25%; SKU-100, SKU-200; {YEAR}-03-01 → 03-31; pricing/rulesets.yaml:4:5)
 + discount code SPRING15 (−15% on all products; cart ≥ 50.00; 1 per customer; {YEAR}-03-01 → 03-31; pricing/discount-codes.yaml:4:13)

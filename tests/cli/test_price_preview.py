@@ -163,7 +163,7 @@ def test_a_relative_amount_turned_surcharge_is_refused(run: Run, project: Path) 
     result = run("plan")
     assert result.exit_code == 4
     assert (
-        "Refusing ruleset bulk-coffee > rules[fifty-or-more].actions[0]: PRICE_ADJUST_RELATIVE "
+        "Refusing ruleset bulk-coffee > rules[fifty-or-more].actions[1]: PRICE_ADJUST_RELATIVE "
         "-400 → 400 turns a"
     ) in result.stderr
     assert "of 400 cents off into a surcharge of 400 cents" in result.stderr
