@@ -17,6 +17,7 @@ to stdout; logs and errors go to stderr. The token is never printed.
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import json
 import logging
 import os
@@ -37,6 +38,7 @@ from reconciler import (
     config,
     errors,
     export,
+    lint,
     lock,
     manifest,
     model,
@@ -44,6 +46,7 @@ from reconciler import (
     plan,
     redact,
     render,
+    schedule,
     sources,
     state,
 )
@@ -275,6 +278,88 @@ def _json_report(
         report["files"] = list(loaded.files)
         report["objects"] = [str(declared.key) for declared in loaded.objects]
     return report
+
+
+# --------------------------------------------------------------------------------------------
+# lint
+# --------------------------------------------------------------------------------------------
+
+
+def _instant(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
+    """``--at``: an RFC 3339 date-time, taken as the current instant."""
+    if value is None:
+        return None
+    found = sources.parse_instant(value)
+    if found is None:
+        raise click.BadParameter(
+            f"{value!r} is not an RFC 3339 date-time such as 2027-03-01T00:00:00Z"
+        )
+    return found
+
+
+at_option = click.option(
+    "--at",
+    "at",
+    metavar="INSTANT",
+    callback=_instant,
+    help="Judge windows as of this RFC 3339 instant instead of now (e.g. 2026-11-27T00:00:00Z).",
+)
+
+
+def _findings(
+    project: config.Project, loaded: manifest.Manifests, at: datetime.datetime | None
+) -> list[lint.Finding]:
+    now = at or datetime.datetime.now(datetime.UTC)
+    return lint.run([lint.Subject.of(d) for d in loaded.objects], project.lint, now=now)
+
+
+def _repository_prefix(root: Path) -> str:
+    """The project folder relative to the git work tree holding it (``examples/shop/``)."""
+    for folder in (root, *root.parents):
+        if (folder / ".git").exists():
+            relative = root.relative_to(folder).as_posix()
+            return "" if relative == "." else relative + "/"
+    return ""
+
+
+@main.command("lint")
+@project_option
+@target_option
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(["text", "json", "sarif"]),
+    default="text",
+    show_default=True,
+    help="json for tools, sarif (2.1.0) for GitHub code scanning.",
+)
+@at_option
+@click.pass_context
+def lint_command(
+    ctx: click.Context, target_name: str | None, output: str, at: datetime.datetime | None
+) -> int:
+    """Find rules that will not do what they say in Bold's engine (offline, no token)."""
+    options = settings(ctx)
+    project = config.load_project(options.directory)
+    target = project.target(target_name)
+    found = _findings(project, manifest.load_manifests(project, target), at)
+    printable = [
+        dataclasses.replace(f, file=redact.printable(f.file), message=redact.printable(f.message))
+        for f in found
+    ]
+    if output == "json":
+        report = {"findings": [f.as_json() for f in printable], "summary": lint.counts(printable)}
+        click.echo(json.dumps(report, indent=2, ensure_ascii=False))
+    elif output == "sarif":
+        prefix = _repository_prefix(project.root)
+        log = lint.sarif.document(printable, version=reconciler.__version__, prefix=prefix)
+        click.echo(json.dumps(log, indent=2, ensure_ascii=False))
+    else:
+        for finding in printable:
+            click.echo(str(finding))
+        if printable or not options.quiet:
+            click.echo(f"lint (target {target.name}): {lint.summary(printable)}")
+    return INVALID if any(f.severity == "error" for f in found) else OK
 
 
 # --------------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -47,6 +47,10 @@ class Declared:
     """Where it is declared, the file relative to the project folder."""
     group: int = 0
     """Discount codes declared in one entry share a group number (from 1); 0 for the rest."""
+    node: Any = field(default=None, compare=False, repr=False)
+    """The object (a discount code's whole entry) as parsed, with the line and column of every
+    field (``sources.MarkedDict``): ``sources.locate(node, path)`` points a later check, such as
+    ``lint``, at the exact field."""
 
 
 @dataclass(frozen=True)
@@ -711,12 +715,14 @@ def _declared(documents: list[_Document]) -> Iterator[Declared]:
             model.ruleset_key(ruleset["external_id"]),
             sources.plain(ruleset),
             model.Origin(document.file, *ruleset.mark),
+            node=ruleset,
         )
     for document, _, condition in _items(documents, "order_conditions"):
         yield Declared(
             model.order_condition_key(condition["name"], condition["value"]),
             sources.plain(condition),
             model.Origin(document.file, *condition.mark),
+            node=condition,
         )
     for group, (document, _, entry) in enumerate(_items(documents, "discount_codes"), start=1):
         shared = {key: value for key, value in sources.plain(entry).items() if key != "codes"}
@@ -726,4 +732,5 @@ def _declared(documents: list[_Document]) -> Iterator[Declared]:
                 {**shared, "code": code},
                 model.Origin(document.file, *entry["codes"].item_marks[code_index]),
                 group=group,
+                node=entry,
             )
