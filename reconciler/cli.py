@@ -374,8 +374,24 @@ def _open_client(project: config.Project, target: config.Target) -> client.BoldC
 
 
 def _desired(project: config.Project, target: config.Target) -> list[model.Resource]:
+    return _declared(project, target, None)[0]
+
+
+@dataclass(frozen=True)
+class When:
+    """``--at`` and ``--horizon``: the instant a plan is judged at and how far it looks."""
+
+    at: datetime.datetime | None = None
+    horizon: datetime.timedelta = schedule.DEFAULT_HORIZON
+
+
+def _declared(
+    project: config.Project, target: config.Target, at: datetime.datetime | None
+) -> tuple[list[model.Resource], list[lint.Finding]]:
+    """The desired objects, and lint's findings about them at ``at`` (default now)."""
     loaded = manifest.load_manifests(project, target)
-    return [state.resource(d.key, d.data, d.origin) for d in loaded.objects]
+    desired = [state.resource(d.key, d.data, d.origin) for d in loaded.objects]
+    return desired, _findings(project, loaded, at)
 
 
 def make_plan(
@@ -384,13 +400,26 @@ def make_plan(
     bold: client.BoldClient,
     filters: plan.Filters,
     desired: list[model.Resource],
+    *,
+    when: When | None = None,
+    findings: list[lint.Finding] | None = None,
 ) -> plan.Plan:
     """Desired objects and the shop's live state → a Plan."""
+    when = when or When()
     live = state.fetch_live(
         bold,
         decisive=lambda seen: plan.decisive_keys(desired, seen, project=project, filters=filters),
     )
-    return plan.plan_changes(desired, live, target=target, project=project, filters=filters)
+    return plan.plan_changes(
+        desired,
+        live,
+        target=target,
+        project=project,
+        filters=filters,
+        at=when.at,
+        findings=findings or (),
+        horizon=when.horizon,
+    )
 
 
 def _colour() -> bool:
@@ -455,6 +484,15 @@ def _show(text: str, *, quiet: bool) -> None:
 )
 @click.option("--show-codes", is_flag=True, help="Show discount code names whole in Markdown.")
 @click.option("--force", is_flag=True, help="Do not fail on broken safety limits.")
+@at_option
+@click.option(
+    "--horizon",
+    type=click.IntRange(min=1, max=3660),
+    default=60,
+    show_default=True,
+    metavar="DAYS",
+    help="How far ahead the Markdown plan's timeline of starts and ends looks.",
+)
 @click.option(
     "--all-targets",
     is_flag=True,
@@ -471,6 +509,8 @@ def plan_command(
     template: Path | None,
     show_codes: bool,
     force: bool,
+    at: datetime.datetime | None,
+    horizon: int,
     all_targets: bool,
     only: tuple[str, ...],
     exclude: tuple[str, ...],
@@ -482,6 +522,7 @@ def plan_command(
     if out is not None:
         plan.check_destination(out, folder=all_targets)
     filters = plan.Filters(only=only, exclude=exclude)
+    when = When(at, datetime.timedelta(days=horizon))
     if all_targets:
         if target_name is not None:
             raise click.UsageError("--all-targets and --target exclude each other")
@@ -496,8 +537,9 @@ def plan_command(
             force,
             quiet=options.quiet,
             alongside_other_apps=alongside_other_apps,
+            when=when,
         )
-    result = _plan_one(project, target_name, filters)
+    result = _plan_one(project, target_name, filters, when)
     text = render.render(result, output, color=_colour(), template=template, show_codes=show_codes)
     _show(text, quiet=options.quiet and output == "text")
     if out is not None:
@@ -509,12 +551,15 @@ def plan_command(
     return OK
 
 
-def _plan_one(project: config.Project, name: str | None, filters: plan.Filters) -> plan.Plan:
+def _plan_one(
+    project: config.Project, name: str | None, filters: plan.Filters, when: When | None = None
+) -> plan.Plan:
     """One target's plan; a bad manifest fails before any API call."""
     target = project.target(name)
-    desired = _desired(project, target)
+    when = when or When()
+    desired, findings = _declared(project, target, when.at)
     with _open_client(project, target) as bold:
-        result = make_plan(project, target, bold, filters, desired)
+        result = make_plan(project, target, bold, filters, desired, when=when, findings=findings)
         return plan.with_other_apps(result, desired, find=bold.rulesets_of_other_apps)
 
 
@@ -530,12 +575,13 @@ def _plan_all(
     *,
     quiet: bool,
     alongside_other_apps: bool = False,
+    when: When | None = None,
 ) -> int:
     """Every target at once, each paced by its own client; one combined report."""
     names = sorted(project.targets)
     outcomes: dict[str, plan.Plan | errors.BoldrulesError] = {}
     with ThreadPoolExecutor(max_workers=min(8, len(names)) or 1) as pool:
-        futures = {name: pool.submit(_plan_one, project, name, filters) for name in names}
+        futures = {name: pool.submit(_plan_one, project, name, filters, when) for name in names}
         for name, future in futures.items():
             try:
                 outcomes[name] = future.result()
@@ -584,6 +630,11 @@ def _interactive() -> bool:
 @target_option
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--force", is_flag=True, help="Apply even if the plan breaks a safety limit.")
+@click.option(
+    "--reason",
+    metavar="TEXT",
+    help="Why this apply runs during a freeze window (with --force); written to the ledger.",
+)
 @click.option("--allow-delete", is_flag=True, help="Allow deletes in a run that does not ask (CI).")
 @click.option(
     "--ledger",
@@ -606,6 +657,7 @@ def apply_command(
     target_name: str | None,
     yes: bool,
     force: bool,
+    reason: str | None,
     allow_delete: bool,
     ledger: Path | None,
     lock_timeout: float,
@@ -628,7 +680,8 @@ def apply_command(
             )
         target_name = saved.target
     target = project.target(target_name)
-    desired = _desired(project, target) if saved is None else []
+    freeze = _check_freeze(project, force=force, reason=reason)
+    desired, findings = _declared(project, target, None) if saved is None else ([], [])
     stop = threading.Event()
     with (
         _open_client(project, target) as bold,
@@ -644,7 +697,7 @@ def apply_command(
             result = apply.check_saved_plan(bold, saved, project=project, target=target)
         else:
             filters = plan.Filters(only=only, exclude=exclude)
-            result = make_plan(project, target, bold, filters, desired)
+            result = make_plan(project, target, bold, filters, desired, findings=findings)
             result = plan.with_other_apps(result, desired, find=bold.rulesets_of_other_apps)
         if result.lock_holder is not None and result.lock_holder.token == held.token:
             result = dataclasses.replace(result, lock_holder=None)  # our own lock
@@ -658,6 +711,8 @@ def apply_command(
         stream = None if options.quiet else sys.stderr
         with apply.open_ledger(ledger) as ledger_file:
             progress = apply.Progress(stream=stream, ledger=ledger_file)
+            if reason:
+                progress.log(_override_entry(freeze, reason, force=force))
             report, listed = apply.execute_recorded(bold, result, progress=progress, stop=stop)
     if result.record is not None:
         _recorded(result.record, listed, options)
@@ -666,6 +721,42 @@ def apply_command(
         err=True,
     )
     return OK
+
+
+def _check_freeze(
+    project: config.Project, *, force: bool, reason: str | None
+) -> schedule.FreezeWindow | None:
+    """Refuse (exit 4) during a freeze window unless ``--force`` with ``--reason``."""
+    if reason is not None and not reason.strip():
+        raise click.BadParameter("--reason needs some text saying why", param_hint="--reason")
+    now = datetime.datetime.now(datetime.UTC)
+    freeze = schedule.freeze_at(project.freeze, now)
+    if freeze is None:
+        return None
+    if not (force and reason):
+        raise errors.UnsafePlan(
+            [
+                f"Refusing to apply during freeze window {freeze.describe()}. Wait until "
+                f"{schedule.stamp_exact(freeze.end)}, or re-run with --force --reason TEXT "
+                "(the reason goes in the ledger)."
+            ]
+        )
+    _warn(f"Applying during freeze window {freeze.name} (--force): {reason}")
+    return freeze
+
+
+def _override_entry(
+    freeze: schedule.FreezeWindow | None, reason: str, *, force: bool
+) -> dict[str, Any]:
+    """The ledger line saying why this apply overrode a freeze (or was forced)."""
+    return {
+        "time": schedule.stamp_exact(datetime.datetime.now(datetime.UTC)),
+        "event": "freeze-override" if freeze is not None else "forced",
+        "freeze": freeze.name if freeze is not None else None,
+        "force": force,
+        "reason": reason,
+        "user": ownership.whoami(),
+    }
 
 
 def _warn(text: str) -> None:

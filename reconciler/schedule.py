@@ -62,6 +62,11 @@ def stamp(instant: dt.datetime) -> str:
     return instant.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def stamp_exact(instant: dt.datetime) -> str:
+    """``2027-03-01T00:00:00Z``: an instant as plans and ledgers write it."""
+    return instant.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def instant(value: Any) -> dt.datetime | None:
     """A date-time as the manifests and the shop write it, or None."""
     if isinstance(value, dt.datetime):

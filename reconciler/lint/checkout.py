@@ -1,6 +1,7 @@
-"""Where a rule acts, and where it does not: conditions that hold only in a cart
-(``cart-only-condition``), actions Bold leaves to checkout (``checkout-only-action``), and
-``CHARM_PRICE`` reached with a price under 100 (``charm-under-100``).
+"""Where a rule acts, and where it does not: conditions that hold only in a cart although one
+unit already meets them (``cart-only-condition``), actions Bold leaves to checkout
+(``checkout-only-action``), and ``CHARM_PRICE`` reached with a price under 100
+(``charm-under-100``).
 
 Which conditions need a cart is asked of the evaluator itself: a condition is cart-only when its
 compiled test holds for some quantity in a cart and fails for the same line on a single-product
@@ -73,29 +74,20 @@ def _conditions(priced: Priced, i: int, rule: pricing.Rule) -> Iterator[findings
         return  # cart-level discounts act on carts only anyway
     subject = priced.subject
     for j, condition in enumerate(rule.conditions):
-        only, at_one = cart_only(condition)
-        if not only:
+        # A quantity break (>= 10) is meant for carts; a discount code is typed in the cart. A
+        # cart-only condition that one unit already meets was meant for every purchase.
+        _, at_one = cart_only(condition)
+        if not at_one or condition.type == "DISCOUNT_CODE":
             continue
-        said = condition.describe()
-        if at_one:
-            yield findings.Finding(
-                "cart-only-condition",
-                "warning",
-                *subject.at("rules", i, "conditions", j),
-                (subject.name,),
-                f"{rule_name(priced, i)} needs {said}, which holds only in a cart: product "
-                "pages (Bold's single-product price) show the full price although a cart of "
-                "one gets the discount.",
-            )
-        else:
-            yield findings.Finding(
-                "cart-only-condition",
-                "info",
-                *subject.at("rules", i, "conditions", j),
-                (subject.name,),
-                f"{rule_name(priced, i)} needs {said}, which holds only in a cart: product "
-                "pages (Bold's single-product price) never show this price, only the cart does.",
-            )
+        yield findings.Finding(
+            "cart-only-condition",
+            "warning",
+            *subject.at("rules", i, "conditions", j),
+            (subject.name,),
+            f"{rule_name(priced, i)} needs {condition.describe()}, which holds only in a cart: "
+            "product pages (Bold's single-product price) show the full price although a cart "
+            "of one gets this price.",
+        )
 
 
 def _actions(shop: Shop, priced: Priced, i: int, rule: pricing.Rule) -> Iterator[findings.Finding]:

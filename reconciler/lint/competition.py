@@ -202,12 +202,13 @@ def _contests(shop: Shop, entries: Sequence[_Entry]) -> Iterator[findings.Findin
 
 
 def _deeper(shop: Shop, winner: _Entry, loser: _Entry) -> int | None:
-    """The sample price at which ``loser`` would give less than ``winner``, if any (the
-    quoted one first)."""
+    """The sample price at which ``loser`` would give less than ``winner`` while both discount,
+    if any (the quoted one first)."""
     won, lost = shop.prices(winner.rule), shop.prices(loser.rule)
     order = sorted(range(len(SAMPLE_PRICES)), key=lambda i: SAMPLE_PRICES[i] != QUOTED)
     for i in order:
-        if 0 <= lost[i] < won[i]:
+        # Only where both discount: an absolute 1799 is no discount on a 10.00 item.
+        if 0 <= lost[i] < won[i] <= SAMPLE_PRICES[i]:
             return i
     return None
 
