@@ -634,7 +634,18 @@ def lint_review(
         and f.objects[0] in changed
         and not (f.id == "expired" and f"{_describe(f.objects[0])}: expiry_date" in said)
     )
-    return kept, tuple(f"lint {f.severity} {f.id} ({f.location}): {f.message}" for f in kept)
+    said_notes = [f"lint {f.severity} {f.id} ({f.location}): {f.message}" for f in kept]
+    if len(said_notes) > LINT_NOTES:
+        rest = len(said_notes) - LINT_NOTES
+        said_notes[LINT_NOTES:] = [
+            f"… and {_count(rest, 'more lint finding')} about changed objects: "
+            "run `boldrules lint` to see them all (the JSON plan lists each)."
+        ]
+    return kept, tuple(said_notes)
+
+
+#: At most this many lint findings are notes of a plan (the JSON plan lists them all).
+LINT_NOTES = 20
 
 
 def _describe(key_text: str) -> str:

@@ -182,7 +182,7 @@ def _contests(shop: Shop, entries: Sequence[_Entry]) -> Iterator[findings.Findin
     """Layer 2 inside one app: the lowest ruleset priority wins whatever the price; equal
     priorities give the lowest price (pricing-engine.md §3, the competitive choice)."""
     losers: set[tuple[str, int]] = set()
-    pairs: set[tuple[str, str]] = set()
+    pairs: set[str] = set()
     for key, bucket in _buckets(entries).items():
         groups: dict[str, list[_Entry]] = {}
         anyone: list[_Entry] = []
@@ -249,7 +249,7 @@ def _never_wins(
 
 
 def _overlaps(
-    shop: Shop, key: tuple[str, str], cell: Sequence[_Entry], reported: set[tuple[str, str]]
+    shop: Shop, key: tuple[str, str], cell: Sequence[_Entry], reported: set[str]
 ) -> Iterator[findings.Finding]:
     by_priority: dict[float, list[_Entry]] = {}
     for e in cell:
@@ -257,12 +257,14 @@ def _overlaps(
     at = SAMPLE_PRICES.index(QUOTED)
     for priority, group in by_priority.items():
         for n, b in enumerate(group):
+            if b.name in reported:
+                continue  # one finding per ruleset: with the first it competes with
             for a in group[max(0, n - SCAN_LIMIT) : n]:
-                if a.priced is b.priced or (a.name, b.name) in reported:
+                if a.priced is b.priced:
                     continue
                 if not _compatible(a, b) or not overlapping(a.priced.window, b.priced.window):
                     continue
-                reported.add((a.name, b.name))
+                reported.add(b.name)
                 pa, pb = shop.prices(a.rule)[at], shop.prices(b.rule)[at]
                 best, other = (a, b) if pa <= pb else (b, a)
                 subject = b.priced.subject
@@ -278,3 +280,4 @@ def _overlaps(
                     f"({money(QUOTED)} → {money(min(pa, pb))}) over "
                     f"{other.priced.subject.key.describe()}'s ({money(max(pa, pb))}).",
                 )
+                break
