@@ -53,7 +53,7 @@ def test_before_the_window_the_sale_goes_live_later(run: Run, project: Path) -> 
     year = sale_year(project)
     at = dt.datetime(year - 1, 12, 1, tzinfo=dt.UTC)
     days = (dt.datetime(year, 3, 1, tzinfo=dt.UTC) - at).days
-    planned = run("plan", "--at", "%d-12-01T00:00:00Z" % (year - 1), "--format", "json")
+    planned = run("plan", "--at", f"{year - 1}-12-01T00:00:00Z", "--format", "json")
     document = json.loads(planned.stdout)
     schema = json.loads(resources.files("schemas").joinpath("plan.schema.json").read_text())
     jsonschema.validate(document, schema)
