@@ -11,6 +11,7 @@ actions leave before its charm comes from the evaluator's action functions.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 
 from reconciler import pricing
@@ -44,6 +45,7 @@ def _situation(condition: pricing.Condition, quantity: int, cart: bool) -> condi
     )
 
 
+@functools.lru_cache(maxsize=4096)
 def cart_only(condition: pricing.Condition) -> tuple[bool, bool]:
     """(does it hold only in a cart, does one unit in a cart already meet it), per the
     evaluator's own test of the condition."""

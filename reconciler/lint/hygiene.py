@@ -47,7 +47,7 @@ def _expired(shop: Shop) -> Iterator[findings.Finding]:
             "warning",
             *subject.at("expiry_date"),
             (subject.name,),
-            f"{subject.key.describe()} expired on {day(end)}: it is still in the shop but no "
+            f"{subject.described} expired on {day(end)}: it is still in the shop but no "
             f"customer gets its price any more (delete the {what} or move its expiry_date).",
         )
 
@@ -89,7 +89,7 @@ def _unmatchable(shop: Shop) -> Iterator[findings.Finding]:
             "error",
             *subject.at("field_sets", k, name),
             (subject.name, *who),
-            f"{subject.key.describe()} can match no address: {name} is {value!r} where an "
+            f"{subject.described} can match no address: {name} is {value!r} where an "
             f"address gives {_FORM_TEXT[name]}, so {effect} to any customer.",
         )
 
@@ -104,6 +104,6 @@ def _empty(shop: Shop) -> Iterator[findings.Finding]:
                 "error",
                 *subject.at("product_selection"),
                 (subject.name,),
-                f"{subject.key.describe()} searches for products but lists none: it prices no "
+                f"{subject.described} searches for products but lists none: it prices no "
                 "product, so no customer ever gets its price.",
             )

@@ -10,6 +10,7 @@ few sample prices (``prices``) come from the evaluator's own action functions.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -57,9 +58,15 @@ class Subject:
     def of(cls, declared: Declared) -> Subject:
         return cls(declared.key, declared.data, declared.origin, declared.node)
 
-    @property
+    @functools.cached_property
     def name(self) -> str:
+        """``ruleset:spring-sale``: the key as ``--only`` globs and ``lint.ignore`` match it."""
         return str(self.key)
+
+    @functools.cached_property
+    def described(self) -> str:
+        """``ruleset spring-sale``, for messages."""
+        return self.key.describe()
 
     def at(self, *path: sources.PathPart) -> tuple[str, int, int]:
         """File, line and column of the field at ``path`` (its key), or of its nearest parent;
@@ -90,15 +97,23 @@ class Shop:
     order_conditions: list[tuple[Subject, pricing.OrderCondition]]
     now: dt.datetime
     _prices: dict[pricing.Rule, tuple[int, ...]] = field(default_factory=dict)
+    _by_id: dict[int, tuple[pricing.Rule, tuple[int, ...]]] = field(default_factory=dict)
+    _compiled: dict[tuple[pricing.Action, ...], actions.Apply] = field(default_factory=dict)
 
     def prices(self, rule: pricing.Rule) -> tuple[int, ...]:
         """The unit price ``rule``'s actions give at each of ``SAMPLE_PRICES``."""
-        found = self._prices.get(rule)
-        if found is None:
-            apply = actions.compile_actions(rule, rule, {})
-            found = tuple(apply(p, _UNIT, {})[0] for p in SAMPLE_PRICES)
-            self._prices[rule] = found
-        return found
+        # By identity: the rules of ``rulesets`` live as long as the shop, and hashing a rule
+        # (every condition and action) costs more than pricing it.
+        found = self._by_id.get(id(rule))
+        if found is not None and found[0] is rule:
+            return found[1]
+        prices = self._prices.get(rule)
+        if prices is None:
+            apply = actions.compile_actions(rule, rule, self._compiled)
+            prices = tuple(apply(p, _UNIT, {})[0] for p in SAMPLE_PRICES)
+            self._prices[rule] = prices
+        self._by_id[id(rule)] = (rule, prices)
+        return prices
 
 
 def _window(ruleset: pricing.Ruleset) -> tuple[float, float]:
@@ -150,7 +165,7 @@ def rule_name(priced: Priced, index: int) -> str:
     """``rule gold-half-off of ruleset spring-sale``."""
     rule = priced.ruleset.rules[index]
     eid = rule.external_id or f"#{index + 1}"
-    return f"rule {eid} of {priced.subject.key.describe()}"
+    return f"rule {eid} of {priced.subject.described}"
 
 
 def first(items: Sequence[Any]) -> Any:
