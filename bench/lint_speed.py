@@ -10,8 +10,8 @@ product id (20%), collection (15%) or product type (4%), 1-3 entries each, or ta
 (1%); each has a customer-group DISCOUNT rule, a quantity break (QTY_BY_VARIANT) and, one in
 five, a STACKABLE_DISCOUNT; one in ten is a dated promotion (a spring window, priority 5, the
 deeper discounts), the rest standing prices at priority 10, one in fifty a random priority (the
-slips lint is for); one in twenty refers to an order condition. Both commands run as processes (``python -m reconciler``); the
-figure is their CPU (user + system, from ``resource.getrusage(RUSAGE_CHILDREN)``), the best of
+slips lint is for); one in twenty refers to an order condition. Both commands run as
+processes (``python -m reconciler``); the figure is their CPU (user + system, from ``resource.getrusage(RUSAGE_CHILDREN)``), the best of
 ``--repeat`` runs, and lint's findings are counted (the project is not made clean on purpose: a
 realistic share of overlaps and never-wins is found and reported).
 """
@@ -81,7 +81,8 @@ def _ruleset(i: int, rng: random.Random) -> str:
         f"        actions: [{{type: PRICE_ADJUST_PERCENT, value: -{percent}}}]",
         "      - external_id: case",
         "        type: DISCOUNT",
-        f"        conditions: [{{type: QTY_BY_VARIANT, operator: '>=', value: {rng.choice((6, 12, 24))}}}]",
+        "        conditions: [{type: QTY_BY_VARIANT, operator: '>=', value: "
+        f"{rng.choice((6, 12, 24))}}}]",
         f"        actions: [{{type: PRICE_ADJUST_RELATIVE, value: -{rng.randint(50, 500)}}}]",
     ]
     if i % 20 == 0:
