@@ -11,9 +11,10 @@ product id (20%), collection (15%) or product type (4%), 1-3 entries each, or ta
 five, a STACKABLE_DISCOUNT; one in ten is a dated promotion (a spring window, priority 5, the
 deeper discounts), the rest standing prices at priority 10, one in fifty a random priority (the
 slips lint is for); one in twenty refers to an order condition. Both commands run as
-processes (``python -m reconciler``); the figure is their CPU (user + system, from ``resource.getrusage(RUSAGE_CHILDREN)``), the best of
-``--repeat`` runs, and lint's findings are counted (the project is not made clean on purpose: a
-realistic share of overlaps and never-wins is found and reported).
+processes (``python -m reconciler``); the figure is their CPU (user + system, from
+``resource.getrusage(RUSAGE_CHILDREN)``), the best of ``--repeat`` runs, and lint's findings are
+counted (the project is not made clean on purpose: a realistic share of overlaps and never-wins
+is found and reported).
 """
 
 from __future__ import annotations
