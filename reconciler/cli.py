@@ -343,22 +343,21 @@ def lint_command(
     project = config.load_project(options.directory)
     target = project.target(target_name)
     found = _findings(project, manifest.load_manifests(project, target), at)
-    printable = [
-        dataclasses.replace(f, file=redact.printable(f.file), message=redact.printable(f.message))
-        for f in found
-    ]
+    # Findings quote the manifests: the whole output is scrubbed once (per finding, reading the
+    # secrets again each time, would cost seconds on a big shop).
     if output == "json":
-        report = {"findings": [f.as_json() for f in printable], "summary": lint.counts(printable)}
-        click.echo(json.dumps(report, indent=2, ensure_ascii=False))
+        report = {"findings": [f.as_json() for f in found], "summary": lint.counts(found)}
+        click.echo(redact.scrub(json.dumps(report, indent=2, ensure_ascii=False)))
     elif output == "sarif":
         prefix = _repository_prefix(project.root)
-        log = lint.sarif.document(printable, version=reconciler.__version__, prefix=prefix)
-        click.echo(json.dumps(log, indent=2, ensure_ascii=False))
+        log = lint.sarif.document(found, version=reconciler.__version__, prefix=prefix)
+        click.echo(redact.scrub(json.dumps(log, indent=2, ensure_ascii=False)))
     else:
-        for finding in printable:
-            click.echo(str(finding))
-        if printable or not options.quiet:
-            click.echo(f"lint (target {target.name}): {lint.summary(printable)}")
+        lines = [str(finding) for finding in found]
+        if found or not options.quiet:
+            lines.append(f"lint (target {target.name}): {lint.summary(found)}")
+        if lines:
+            click.echo(redact.printable("\n".join(lines), lines=True))
     return INVALID if any(f.severity == "error" for f in found) else OK
 
 
