@@ -353,7 +353,7 @@ def lint_command(
         log = lint.sarif.document(found, version=reconciler.__version__, prefix=prefix)
         click.echo(redact.scrub(json.dumps(log, indent=2, ensure_ascii=False)))
     else:
-        lines = [str(finding) for finding in found]
+        lines = [str(finding).replace("\n", "\\n") for finding in found]  # one line each
         if found or not options.quiet:
             lines.append(f"lint (target {target.name}): {lint.summary(found)}")
         if lines:
