@@ -18,6 +18,7 @@ never restated here. No I/O; lint imports nothing above ``model``, ``sources`` a
 from __future__ import annotations
 
 import datetime as dt
+import gc
 from collections.abc import Iterable
 
 from reconciler.lint import checkout, competition, hygiene, refusals, sarif
@@ -52,7 +53,18 @@ _FAMILIES = (refusals, competition, checkout, hygiene)
 
 
 def run(subjects: Iterable[Subject], settings: Settings, *, now: dt.datetime) -> list[Finding]:
-    """Every finding about ``subjects`` at the instant ``now``, after ``settings``, sorted."""
-    seen = shop(subjects, now)
-    found = [finding for family in _FAMILIES for finding in family.check(seen)]
+    """Every finding about ``subjects`` at the instant ``now``, after ``settings``, sorted.
+
+    The cyclic garbage collector is paused meanwhile: lint builds tens of thousands of small
+    objects (and no cycles) beside the manifests' large graph, which every collection would walk
+    again (half of lint's time on a 10,000-ruleset project).
+    """
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        seen = shop(subjects, now)
+        found = [finding for family in _FAMILIES for finding in family.check(seen)]
+    finally:
+        if paused:
+            gc.enable()
     return settle(found, settings)

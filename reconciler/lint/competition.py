@@ -36,6 +36,7 @@ class _Entry:
     codes: frozenset[str]  # DISCOUNT_CODE values it requires
     order: int  # declaration order among the entries
     name: str  # its ruleset's key as kind:name
+    prices: tuple[int, ...]  # its price at each of SAMPLE_PRICES
 
     @property
     def rule_id(self) -> str:
@@ -61,7 +62,7 @@ def _audience(rule: pricing.Rule) -> frozenset[str] | None:
     return None
 
 
-def _entry(priced: Priced, index: int, rule: pricing.Rule, order: int) -> _Entry:
+def _entry(shop: Shop, priced: Priced, index: int, rule: pricing.Rule, order: int) -> _Entry:
     orders = tuple(
         (c.name, str(c.value))
         for c in rule.conditions
@@ -72,7 +73,10 @@ def _entry(priced: Priced, index: int, rule: pricing.Rule, order: int) -> _Entry
         for c in rule.conditions
         if c.type == "DISCOUNT_CODE" and c.operator == "=" and c.value is not None
     )
-    return _Entry(priced, index, rule, _audience(rule), orders, codes, order, priced.subject.name)
+    name = priced.subject.name
+    return _Entry(
+        priced, index, rule, _audience(rule), orders, codes, order, name, shop.prices(rule)
+    )
 
 
 def _compatible(a: _Entry, b: _Entry) -> bool:
@@ -177,7 +181,7 @@ def check(shop: Shop) -> Iterator[findings.Finding]:
             if pricing.why_never_prices(rule) is not None:
                 continue
             layer = pricing.LAYERS[rule.type]
-            entry = _entry(priced, i, rule, order)
+            entry = _entry(shop, priced, i, rule, order)
             order += 1
             if layer in engine.COMPETITIVE:
                 competing.append(entry)
@@ -274,7 +278,7 @@ def _rivals(a: _Entry, b: _Entry) -> bool:
 def _deeper(shop: Shop, winner: _Entry, loser: _Entry) -> int | None:
     """The sample price at which ``loser`` would give less than ``winner`` while both discount,
     if any (the quoted one first)."""
-    won, lost = shop.prices(winner.rule), shop.prices(loser.rule)
+    won, lost = winner.prices, loser.prices
     for i in _SAMPLE_ORDER:
         # Only where both discount: an absolute 1799 is no discount on a 10.00 item.
         if 0 <= lost[i] < won[i] <= SAMPLE_PRICES[i]:
@@ -300,14 +304,14 @@ def _never_wins(
         f"wins on {_where(key)} for {_who(audience)}: "
         f"{winner.priced.subject.described} has the lower priority number "
         f"{winner.priced.ruleset.priority:g}, so a {money(price)} item costs "
-        f"{money(shop.prices(winner.rule)[sample])} instead of the deeper "
-        f"{money(shop.prices(loser.rule)[sample])} of rule {loser.rule_id}.",
+        f"{money(winner.prices[sample])} instead of the deeper "
+        f"{money(loser.prices[sample])} of rule {loser.rule_id}.",
     )
 
 
 def _overlap(shop: Shop, key: tuple[str, str], a: _Entry, b: _Entry) -> findings.Finding:
     at = SAMPLE_PRICES.index(QUOTED)
-    pa, pb = shop.prices(a.rule)[at], shop.prices(b.rule)[at]
+    pa, pb = a.prices[at], b.prices[at]
     best, other = (a, b) if pa <= pb else (b, a)
     subject = b.priced.subject
     audience = b.audience if b.audience is not None else a.audience
