@@ -282,3 +282,14 @@ def test_declared_objects_keep_their_located_node(tmp_path: Path) -> None:
     loaded = manifest.load_manifests(project, project.target(None))
     spring = next(d for d in loaded.objects if d.key == model.ruleset_key("spring-sale-2027"))
     assert sources.locate(spring.node, ("rules", 1, "type"), key=True) == (16, 9)
+
+
+def test_the_lint_speed_bench_generates_a_valid_project_and_times_lint(tmp_path: Path) -> None:
+    """Not a benchmark: ``bench.lint_speed`` on 200 rulesets, so it cannot rot."""
+    from bench import lint_speed
+
+    root = tmp_path / "project"
+    lint_speed.generate(root, 200, 2)
+    result = CliRunner().invoke(cli.main, ["-C", str(root), "validate"])
+    assert result.exit_code == 0, result.stdout
+    assert lint_speed.in_process(root, 1) >= 0
