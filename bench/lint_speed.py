@@ -7,7 +7,7 @@ manifests; lint then runs every check). The project is generated on disk determi
 ``--files`` manifest files sharing ``--rulesets`` rulesets; 2,000 products (200 collections,
 20 product types), 4 customer groups, 2 order condition groups. Rulesets search by sku (60%),
 product id (20%), collection (15%) or product type (4%), 1-3 entries each, or take every product
-(1%); each has a customer-group DISCOUNT rule, a quantity break (QTY_BY_VARIANT) and, one in
+(1%); each has a customer-group DISCOUNT rule, a quantity break for that group and, one in
 five, a STACKABLE_DISCOUNT. One in ten is a dated promotion (a spring window, priority 5, the
 deepest discounts, 55-70%), the rest standing prices at priority 10, one in fifty has a random
 priority (the slips lint is for); one in twenty refers to an order condition.
@@ -84,8 +84,8 @@ def _ruleset(i: int, rng: random.Random) -> str:
         f"        actions: [{{type: PRICE_ADJUST_PERCENT, value: -{percent}}}]",
         "      - external_id: case",
         "        type: DISCOUNT",
-        "        conditions: [{type: QTY_BY_VARIANT, operator: '>=', value: "
-        f"{rng.choice((6, 12, 24))}}}]",
+        f"        conditions: [{{type: CUSTOMER_GROUP, value: {tag}}}, "
+        f"{{type: QTY_BY_VARIANT, operator: '>=', value: {rng.choice((6, 12, 24))}}}]",
         f"        actions: [{{type: PRICE_ADJUST_RELATIVE, value: -{rng.randint(50, 500)}}}]",
     ]
     if i % 20 == 0:
