@@ -2,10 +2,12 @@
 filter), ``never-wins`` and ``overlap`` (the competitive layer 2 inside one app).
 
 No pairwise scan of all rulesets: rules are filed by what their product selection names (the
-evaluator's ``selection_keys``; "all products" in a bucket of its own that meets every other)
-and, for layer 2, by customer group; only rules sharing a bucket are compared, and windows are
-checked last. The layer table, which layers filter by rule priority and which compete, come from
-the evaluator (``pricing.LAYERS``, ``engine.NO_PRIORITY_FILTER``, ``engine.COMPETITIVE``).
+evaluator's ``selection_keys``; "all products" apart, meeting every other), each list sorted by
+priority; a rule is compared only with the rules sharing one of its keys whose priority is lower
+(or equal), found by bisection, at most ``SCAN_LIMIT`` a list; customer groups, conditions and
+windows are checked on those few. The layer table, which layers filter by rule priority and
+which compete come from the evaluator (``pricing.LAYERS``, ``engine.NO_PRIORITY_FILTER``,
+``engine.COMPETITIVE``).
 """
 
 from __future__ import annotations
