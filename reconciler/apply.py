@@ -30,7 +30,7 @@ import signal
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -94,6 +94,13 @@ class Progress:
             if self.ledger is not None:
                 for entry in self._entries(outcome):
                     self.ledger.write(json.dumps(entry, ensure_ascii=False) + "\n")
+                self.ledger.flush()
+
+    def log(self, entry: Mapping[str, Any]) -> None:
+        """One ledger line that is no call (a freeze override and its reason, say)."""
+        with self._lock:
+            if self.ledger is not None:
+                self.ledger.write(json.dumps(entry, ensure_ascii=False) + "\n")
                 self.ledger.flush()
 
     @staticmethod

@@ -40,6 +40,7 @@ from reconciler import (
     doctor,
     errors,
     export,
+    lint,
     lock,
     manifest,
     model,
@@ -49,6 +50,7 @@ from reconciler import (
     probes,
     redact,
     render,
+    schedule,
     show,
     snapshot,
     sources,
@@ -383,6 +385,87 @@ def _json_report(
 
 
 # --------------------------------------------------------------------------------------------
+# lint
+# --------------------------------------------------------------------------------------------
+
+
+def _instant(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
+    """``--at``: an RFC 3339 date-time, taken as the current instant."""
+    if value is None:
+        return None
+    found = sources.parse_instant(value)
+    if found is None:
+        raise click.BadParameter(
+            f"{value!r} is not an RFC 3339 date-time such as 2027-03-01T00:00:00Z"
+        )
+    return found
+
+
+at_option = click.option(
+    "--at",
+    "at",
+    metavar="INSTANT",
+    callback=_instant,
+    help="Judge windows as of this RFC 3339 instant instead of now (e.g. 2026-11-27T00:00:00Z).",
+)
+
+
+def _findings(
+    project: config.Project, loaded: manifest.Manifests, at: dt.datetime | None
+) -> list[lint.Finding]:
+    now = at or dt.datetime.now(dt.UTC)
+    return lint.run([lint.Subject.of(d) for d in loaded.objects], project.lint, now=now)
+
+
+def _repository_prefix(root: Path) -> str:
+    """The project folder relative to the git work tree holding it (``examples/shop/``)."""
+    for folder in (root, *root.parents):
+        if (folder / ".git").exists():
+            relative = root.relative_to(folder).as_posix()
+            return "" if relative == "." else relative + "/"
+    return ""
+
+
+@main.command("lint")
+@project_option
+@target_option
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(["text", "json", "sarif"]),
+    default="text",
+    show_default=True,
+    help="json for tools, sarif (2.1.0) for GitHub code scanning.",
+)
+@at_option
+@click.pass_context
+def lint_command(
+    ctx: click.Context, target_name: str | None, output: str, at: dt.datetime | None
+) -> int:
+    """Find rules that will not do what they say in Bold's engine (offline, no token)."""
+    options = settings(ctx)
+    project = config.load_project(options.directory)
+    target = project.target(target_name)
+    found = _findings(project, manifest.load_manifests(project, target), at)
+    # Findings quote the manifests: the whole output is scrubbed once (per finding, reading the
+    # secrets again each time, would cost seconds on a big shop).
+    if output == "json":
+        report = {"findings": [f.as_json() for f in found], "summary": lint.counts(found)}
+        click.echo(redact.scrub(json.dumps(report, indent=2, ensure_ascii=False)))
+    elif output == "sarif":
+        prefix = _repository_prefix(project.root)
+        log = lint.sarif.document(found, version=reconciler.__version__, prefix=prefix)
+        click.echo(redact.scrub(json.dumps(log, indent=2, ensure_ascii=False)))
+    else:
+        lines = [str(finding).replace("\n", "\\n") for finding in found]  # one line each
+        if found or not options.quiet:
+            lines.append(f"lint (target {target.name}): {lint.summary(found)}")
+        if lines:
+            click.echo(redact.printable("\n".join(lines), lines=True))
+    return INVALID if any(f.severity == "error" for f in found) else OK
+
+
+# --------------------------------------------------------------------------------------------
 # plan
 # --------------------------------------------------------------------------------------------
 
@@ -394,8 +477,24 @@ def _open_client(project: config.Project, target: config.Target) -> client.BoldC
 
 
 def _desired(project: config.Project, target: config.Target) -> list[model.Resource]:
+    return _declared(project, target, None)[0]
+
+
+@dataclass(frozen=True)
+class When:
+    """``--at`` and ``--horizon``: the instant a plan is judged at and how far it looks."""
+
+    at: dt.datetime | None = None
+    horizon: dt.timedelta = schedule.DEFAULT_HORIZON
+
+
+def _declared(
+    project: config.Project, target: config.Target, at: dt.datetime | None
+) -> tuple[list[model.Resource], list[lint.Finding]]:
+    """The desired objects, and lint's findings about them at ``at`` (default now)."""
     loaded = manifest.load_manifests(project, target)
-    return [state.resource(d.key, d.data, d.origin) for d in loaded.objects]
+    desired = [state.resource(d.key, d.data, d.origin) for d in loaded.objects]
+    return desired, _findings(project, loaded, at)
 
 
 def make_plan(
@@ -405,25 +504,38 @@ def make_plan(
     filters: plan.Filters,
     desired: list[model.Resource],
     samples: carts.Carts | None = None,
+    *,
+    when: When | None = None,
+    findings: list[lint.Finding] | None = None,
 ) -> plan.Plan:
     """Desired objects and the shop's live state → a Plan; with sample carts, its price preview
     (one more read: every app's rulesets; none without carts)."""
+    when = when or When()
     live = state.fetch_live(
         bold,
         decisive=lambda seen: plan.decisive_keys(desired, seen, project=project, filters=filters),
     )
     moment = dt.datetime.now(dt.UTC).replace(microsecond=0)
     result = plan.plan_changes(
-        desired, live, target=target, project=project, filters=filters, now=moment
+        desired,
+        live,
+        target=target,
+        project=project,
+        filters=filters,
+        now=moment,
+        at=when.at,
+        findings=findings or (),
+        horizon=when.horizon,
     )
     if samples is not None and samples.carts:
+        # Carts without an ``at`` are priced at the plan's instant (``--at``, else now).
         found = preview.preview(
             samples,
             live,
             result.changes,
             bold.list_rulesets_all_apps(),
             safety=project.safety,
-            now=moment,
+            now=result.instant,
         )
         result = plan.with_preview(result, found)
     return result
@@ -491,6 +603,15 @@ def _show(text: str, *, quiet: bool) -> None:
 )
 @click.option("--show-codes", is_flag=True, help="Show discount code names whole in Markdown.")
 @click.option("--force", is_flag=True, help="Do not fail on broken safety limits.")
+@at_option
+@click.option(
+    "--horizon",
+    type=click.IntRange(min=1, max=3660),
+    default=60,
+    show_default=True,
+    metavar="DAYS",
+    help="How far ahead the Markdown plan's timeline of starts and ends looks.",
+)
 @click.option(
     "--all-targets",
     is_flag=True,
@@ -507,6 +628,8 @@ def plan_command(
     template: Path | None,
     show_codes: bool,
     force: bool,
+    at: dt.datetime | None,
+    horizon: int,
     all_targets: bool,
     only: tuple[str, ...],
     exclude: tuple[str, ...],
@@ -520,6 +643,7 @@ def plan_command(
         plan.check_destination(out, folder=all_targets)
     filters = plan.Filters(only=only, exclude=exclude)
     filters.check()  # a pattern naming no kind fails before the shop is read
+    when = When(at, dt.timedelta(days=horizon))
     if all_targets:
         if target_name is not None:
             raise click.UsageError("--all-targets and --target exclude each other")
@@ -534,8 +658,9 @@ def plan_command(
             force,
             quiet=options.quiet,
             alongside_other_apps=alongside_other_apps,
+            when=when,
         )
-    result = _plan_one(project, target_name, filters)
+    result = _plan_one(project, target_name, filters, when)
     text = render.render(
         result,
         output,
@@ -554,13 +679,18 @@ def plan_command(
     return OK
 
 
-def _plan_one(project: config.Project, name: str | None, filters: plan.Filters) -> plan.Plan:
+def _plan_one(
+    project: config.Project, name: str | None, filters: plan.Filters, when: When | None = None
+) -> plan.Plan:
     """One target's plan; a bad manifest fails before any API call."""
     target = project.target(name)
-    desired = _desired(project, target)
+    when = when or When()
+    desired, findings = _declared(project, target, when.at)
     samples = carts.load_carts(project)
     with _open_client(project, target) as bold:
-        result = make_plan(project, target, bold, filters, desired, samples)
+        result = make_plan(
+            project, target, bold, filters, desired, samples, when=when, findings=findings
+        )
         result = plan.with_other_apps(result, desired, find=bold.rulesets_of_other_apps)
         if bold.stats.rate_limited:
             click.echo(f"target {target.name}: {_absorbed(bold)} while reading the shop.", err=True)
@@ -585,12 +715,13 @@ def _plan_all(
     *,
     quiet: bool,
     alongside_other_apps: bool = False,
+    when: When | None = None,
 ) -> int:
     """Every target at once, each paced by its own client; one combined report."""
     names = sorted(project.targets)
     outcomes: dict[str, plan.Plan | errors.BoldrulesError] = {}
     with ThreadPoolExecutor(max_workers=min(8, len(names)) or 1) as pool:
-        futures = {name: pool.submit(_plan_one, project, name, filters) for name in names}
+        futures = {name: pool.submit(_plan_one, project, name, filters, when) for name in names}
         for name, future in futures.items():
             try:
                 outcomes[name] = future.result()
@@ -847,6 +978,11 @@ def _interactive() -> bool:
 @target_option
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--force", is_flag=True, help="Apply even if the plan breaks a safety limit.")
+@click.option(
+    "--reason",
+    metavar="TEXT",
+    help="Why this apply runs during a freeze window (with --force); written to the ledger.",
+)
 @click.option("--allow-delete", is_flag=True, help="Allow deletes in a run that does not ask (CI).")
 @click.option(
     "--ledger",
@@ -879,6 +1015,7 @@ def apply_command(
     target_name: str | None,
     yes: bool,
     force: bool,
+    reason: str | None,
     allow_delete: bool,
     ledger: Path | None,
     lock_timeout: float,
@@ -904,7 +1041,8 @@ def apply_command(
         target_name = saved.target
     target = project.target(target_name)
     plan.Filters(only=only, exclude=exclude).check()
-    desired = _desired(project, target) if saved is None else []
+    freeze = _check_freeze(project, force=force, reason=reason)
+    desired, findings = _declared(project, target, None) if saved is None else ([], [])
     samples = carts.load_carts(project) if saved is None else None
     stop = threading.Event()
     with (
@@ -921,7 +1059,7 @@ def apply_command(
             result = apply.check_saved_plan(bold, saved, project=project, target=target)
         else:
             filters = plan.Filters(only=only, exclude=exclude)
-            result = make_plan(project, target, bold, filters, desired, samples)
+            result = make_plan(project, target, bold, filters, desired, samples, findings=findings)
             result = plan.with_other_apps(result, desired, find=bold.rulesets_of_other_apps)
         if result.lock_holder is not None and result.lock_holder.token == held.token:
             result = dataclasses.replace(result, lock_holder=None)  # our own lock
@@ -980,6 +1118,8 @@ def apply_command(
         stream = None if options.quiet else sys.stderr
         with apply.open_ledger(ledger) as ledger_file:
             progress = apply.Progress(stream=stream, ledger=ledger_file)
+            if reason:
+                progress.log(_override_entry(freeze, reason, force=force))
             try:
                 report, listed = apply.execute_recorded(bold, result, progress=progress, stop=stop)
             except errors.BoldrulesError as exc:
@@ -1051,6 +1191,42 @@ def _relative(path: Path) -> str:
 
 def _echo_json(document: Any) -> None:
     click.echo(redact.scrub(json.dumps(document, indent=2, ensure_ascii=False)))
+
+
+def _check_freeze(
+    project: config.Project, *, force: bool, reason: str | None
+) -> schedule.FreezeWindow | None:
+    """Refuse (exit 4) during a freeze window unless ``--force`` with ``--reason``."""
+    if reason is not None and not reason.strip():
+        raise click.BadParameter("--reason needs some text saying why", param_hint="--reason")
+    now = dt.datetime.now(dt.UTC)
+    freeze = schedule.freeze_at(project.freeze, now)
+    if freeze is None:
+        return None
+    if not (force and reason):
+        raise errors.UnsafePlan(
+            [
+                f"Refusing to apply during freeze window {freeze.describe()}. Wait until "
+                f"{schedule.stamp_exact(freeze.end)}, or re-run with --force --reason TEXT "
+                "(the reason goes in the ledger)."
+            ]
+        )
+    _warn(f"Applying during freeze window {freeze.name} (--force): {reason}")
+    return freeze
+
+
+def _override_entry(
+    freeze: schedule.FreezeWindow | None, reason: str, *, force: bool
+) -> dict[str, Any]:
+    """The ledger line saying why this apply overrode a freeze (or was forced)."""
+    return {
+        "time": schedule.stamp_exact(dt.datetime.now(dt.UTC)),
+        "event": "freeze-override" if freeze is not None else "forced",
+        "freeze": freeze.name if freeze is not None else None,
+        "force": force,
+        "reason": reason,
+        "user": ownership.whoami(),
+    }
 
 
 def _warn(text: str) -> None:

@@ -12,6 +12,7 @@ but ``Target.token``.
 
 from __future__ import annotations
 
+import datetime
 import os
 import urllib.parse
 from collections.abc import Mapping
@@ -19,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reconciler import errors, redact, routes, sources
+from reconciler import errors, lint, model, redact, routes, schedule, sources
 
 DEFAULT_SANDBOX_FILE = ".boldrules/sandbox.sqlite"
 #: The sample carts folder read when the project file has no ``carts:`` (docs/pricing.md).
@@ -147,6 +148,10 @@ class Project:
     """Sample cart files and folders, resolved (``carts:``; by default ``carts/`` if it exists)."""
     cart_origins: tuple[sources.Position, ...] = ()
     """Line and column of each ``carts`` entry."""
+    lint: lint.Settings = field(default_factory=lint.Settings)
+    """``lint:``: findings silenced (with a reason) and ids promoted to errors (docs/lint.md)."""
+    freeze: tuple[schedule.FreezeWindow, ...] = ()
+    """``freeze:``: windows during which ``apply`` refuses without ``--force --reason``."""
 
     def target(self, name: str | None) -> Target:
         """The named target, or the default one when ``name`` is None."""
@@ -235,6 +240,8 @@ def load_project(directory: Path) -> Project:
         + _api_version_problems(document, file.name)
         + _sandbox_problems(root, document, file.name)
         + _api_url_problems(document, file.name)
+        + _lint_problems(document, file.name)
+        + _freeze_problems(document, file.name)
         if problem.path not in reported
     ]
     if problems:
@@ -462,7 +469,90 @@ def _build_project(
         cart_origins=tuple(
             sources.locate(marked, ("carts", index)) for index in range(len(cart_entries))
         ),
+        lint=lint.Settings.from_json(data.get("lint")),
+        freeze=tuple(
+            schedule.FreezeWindow(
+                name=str(entry["name"]),
+                start=_freeze_instant(entry["start"]),
+                end=_freeze_instant(entry["end"]),
+                reason=str(entry["reason"]),
+                origin=model.Origin(file.name, *sources.locate(marked, ("freeze", index))),
+            )
+            for index, entry in enumerate(data.get("freeze", ()))
+        ),
     )
+
+
+def _freeze_instant(text: str) -> datetime.datetime:
+    found = sources.parse_instant(text)
+    assert found is not None  # the schema's date-time format holds
+    return found
+
+
+def _lint_problems(document: sources.MarkedDict, file: str) -> list[errors.Problem]:
+    """``lint.ignore[].id`` and ``lint.error[]`` entries that name no check."""
+    settings = document.get("lint")
+    if not isinstance(settings, dict):
+        return []
+    problems = []
+    known = ", ".join(lint.CHECKS)
+    named: list[tuple[tuple[sources.PathPart, ...], Any]] = []
+    for index, entry in enumerate(settings.get("ignore") or []):
+        if isinstance(entry, dict) and "id" in entry:
+            named.append((("lint", "ignore", index, "id"), entry["id"]))
+    for index, name in enumerate(settings.get("error") or []):
+        named.append((("lint", "error", index), name))
+    for path, name in named:
+        if isinstance(name, str) and name != "*" and name not in lint.CHECKS:
+            problems.append(
+                errors.Problem(
+                    file,
+                    *sources.locate(document, path),
+                    sources.dotted(path),
+                    f"{name!r} is not a lint check: use one of {known}",
+                )
+            )
+    return problems
+
+
+def _freeze_problems(document: sources.MarkedDict, file: str) -> list[errors.Problem]:
+    """Freeze windows that end before they start, and names given twice."""
+    windows = document.get("freeze")
+    if not isinstance(windows, list):
+        return []
+    problems = []
+    seen: set[str] = set()
+    for index, window in enumerate(windows):
+        if not isinstance(window, dict):
+            continue
+        name = window.get("name")
+        if isinstance(name, str):
+            if name in seen:
+                path: tuple[sources.PathPart, ...] = ("freeze", index, "name")
+                problems.append(
+                    errors.Problem(
+                        file,
+                        *sources.locate(document, path),
+                        sources.dotted(path),
+                        f"freeze window {name!r} is named twice: give each window its own name",
+                    )
+                )
+            seen.add(name)
+        start, end = window.get("start"), window.get("end")
+        if not (isinstance(start, str) and isinstance(end, str)):
+            continue
+        begins, ends = sources.parse_instant(start), sources.parse_instant(end)
+        if begins is not None and ends is not None and ends <= begins:
+            path = ("freeze", index, "end")
+            problems.append(
+                errors.Problem(
+                    file,
+                    *sources.locate(document, path),
+                    sources.dotted(path),
+                    f"end {end} is not after start {start}",
+                )
+            )
+    return problems
 
 
 def _build_target(root: Path, name: str, spec: dict[str, Any]) -> Target:

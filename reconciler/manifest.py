@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -47,6 +47,13 @@ class Declared:
     """Where it is declared, the file relative to the project folder."""
     group: int = 0
     """Discount codes declared in one entry share a group number (from 1); 0 for the rest."""
+    locate: Callable[[PathParts], sources.Position] | None = field(
+        default=None, compare=False, repr=False
+    )
+    """Where a field of the object (of a discount code's whole entry) is written: ``locate(path)``
+    gives the line and column of the field at ``path`` (its key), or of its nearest parent, so a
+    later check such as ``lint`` points at the exact field. Positions are read only when asked
+    for (the quick path keeps none), and are the template's lines for a template."""
 
 
 @dataclass(frozen=True)
@@ -324,6 +331,15 @@ class _TemplateFailed(Exception):
     def __init__(self, file: str, line: int, message: str) -> None:
         super().__init__(message)
         self.file, self.line, self.message = file, line, message
+
+
+def _locator(document: _Document, prefix: PathParts) -> Callable[[PathParts], sources.Position]:
+    """``locate`` for the object at ``prefix`` of ``document`` (see ``Declared.locate``)."""
+
+    def locate(path: PathParts) -> sources.Position:
+        return sources.locate(document.marked, (*prefix, *path), key=True)
+
+    return locate
 
 
 def _moved(
@@ -861,12 +877,14 @@ def _declared(documents: list[_Document]) -> Iterator[Declared]:
             model.ruleset_key(ruleset["external_id"]),
             document.plain(ruleset),
             model.Origin(document.file, *document.position(("rulesets", index))),
+            locate=_locator(document, ("rulesets", index)),
         )
     for document, index, condition in _items(documents, "order_conditions"):
         yield Declared(
             model.order_condition_key(condition["name"], condition["value"]),
             document.plain(condition),
             model.Origin(document.file, *document.position(("order_conditions", index))),
+            locate=_locator(document, ("order_conditions", index)),
         )
     listed = _items(documents, "discount_codes")
     for group, (document, index, entry) in enumerate(listed, start=1):
@@ -878,4 +896,5 @@ def _declared(documents: list[_Document]) -> Iterator[Declared]:
                 {**shared, "code": code},
                 model.Origin(document.file, *where),
                 group=group,
+                locate=_locator(document, ("discount_codes", index)),
             )

@@ -24,8 +24,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reconciler import __version__, config, describe, diff, errors, lock, model, preview, state
+from reconciler import (
+    __version__,
+    config,
+    describe,
+    diff,
+    errors,
+    lint,
+    lock,
+    model,
+    preview,
+    state,
+)
 from reconciler import ownership as ownership_module
+from reconciler import schedule as calendar
 
 #: Version of the saved-plan and ``--format json`` document; bump on incompatible change.
 FORMAT_VERSION = 1
@@ -188,6 +200,23 @@ class Plan:
     #: The sample carts priced under the live and the planned rules (None: the project has no
     #: carts, or the plan was rebuilt from a saved one).
     preview: preview.Preview | None = None
+    #: The instant the plan judges windows at (``--at``; else when it was made): what is live
+    #: "now" for the schedule, the lint notes and the price preview's carts without an ``at``.
+    at: str = ""
+    #: When each change takes effect, by ``str(key)`` (``schedule.effect``).
+    schedule: Mapping[str, str] = field(default_factory=dict)
+    #: Starts and ends of the planned rulesets and codes within the horizon.
+    timeline: tuple[calendar.Boundary, ...] = ()
+    #: Lint findings about the changed objects (docs/lint.md); errors refuse the plan.
+    findings: tuple[lint.Finding, ...] = ()
+    #: The freeze window covering ``at``, if any.
+    freeze: calendar.FreezeWindow | None = None
+
+    @property
+    def instant(self) -> dt.datetime:
+        """``at`` as a datetime: the instant the plan was judged at."""
+        found = calendar.instant(self.at or self.created_at)
+        return found if found is not None else dt.datetime.now(dt.UTC)
 
     @property
     def bookkeeping(self) -> tuple[str, ...]:
@@ -583,8 +612,15 @@ def plan_changes(
     project: config.Project,
     filters: Filters | None = None,
     now: dt.datetime | None = None,
+    at: dt.datetime | None = None,
+    findings: Sequence[lint.Finding] = (),
+    horizon: dt.timedelta = calendar.DEFAULT_HORIZON,
 ) -> Plan:
-    """Desired against owned live state → an ordered, safety-evaluated, fingerprinted Plan."""
+    """Desired against owned live state → an ordered, safety-evaluated, fingerprinted Plan.
+
+    ``at`` is the instant windows are judged at (default ``now``); ``findings`` are lint's
+    findings about the whole planned state, of which the plan keeps those about what changes.
+    """
     filters = filters or Filters()
     desired_keys = {r.key for r in desired}
     filters.check([*desired_keys, *(r.key for r in live.resources)])
@@ -640,9 +676,19 @@ def plan_changes(
     managed = Counter(r.key.kind for r in mine)
     safety = evaluate_safety(ordered, managed=managed, rules=project.safety)
     moment = (now or dt.datetime.now(dt.UTC)).replace(microsecond=0)
-    notes = (*review_notes(ordered, now=moment), *shared_notes(desired_keys, others))
+    instant = (at or moment).replace(microsecond=0)
+    notes = (*review_notes(ordered, now=instant), *shared_notes(desired_keys, others))
     if project.ownership.unnamed_rulesets == "adopt":
         notes += tuple(unnamed_notes(live.resources, mine))
+    kept, lint_notes = lint_review(ordered, findings, notes)
+    notes += lint_notes
+    freeze = calendar.freeze_at(project.freeze, instant)
+    if freeze is not None:
+        notes += (
+            f"Planned during freeze window {freeze.describe()}: apply refuses until "
+            f"{calendar.stamp(freeze.end)} unless run with --force --reason TEXT.",
+        )
+    notes += tuple(calendar.landings(ordered, project.freeze, instant))
     return Plan(
         target=target.name,
         shop=live.shop,
@@ -656,7 +702,50 @@ def plan_changes(
         notes=notes,
         record=record,
         lock_holder=lock.held_locks(live.reserved).get(name),
+        at=calendar.stamp_exact(instant),
+        schedule=calendar.effects(ordered, instant),
+        timeline=tuple(calendar.timeline(desired, instant, horizon)),
+        findings=kept,
+        freeze=freeze,
     )
+
+
+def lint_review(
+    changes: Sequence[model.Change], findings: Sequence[lint.Finding], notes: Sequence[str]
+) -> tuple[tuple[lint.Finding, ...], tuple[str, ...]]:
+    """Lint's findings about what changes: (kept, as review notes).
+
+    A finding is about a change when its first object is created or updated (a deleted object
+    is no longer declared, so lint never sees it). An ``expired`` finding the review notes
+    already make (an expiry_date set in the past) is not repeated. Findings never refuse a
+    plan, errors included: ``boldrules lint`` (exit 3) is the gate (docs/lint.md says why).
+    """
+    changed = {str(c.key) for c in changes if not isinstance(c, model.Delete)}
+    said = " ".join(notes)
+    kept = tuple(
+        f
+        for f in findings
+        if f.objects
+        and f.objects[0] in changed
+        and not (f.id == "expired" and f"{_describe(f.objects[0])}: expiry_date" in said)
+    )
+    said_notes = [f"lint {f.severity} {f.id} ({f.location}): {f.message}" for f in kept]
+    if len(said_notes) > LINT_NOTES:
+        rest = len(said_notes) - LINT_NOTES
+        said_notes[LINT_NOTES:] = [
+            f"… and {_count(rest, 'more lint finding')} about changed objects: "
+            "run `boldrules lint` to see them all (the JSON plan lists each)."
+        ]
+    return kept, tuple(said_notes)
+
+
+#: At most this many lint findings are notes of a plan (the JSON plan lists them all).
+LINT_NOTES = 20
+
+
+def _describe(key_text: str) -> str:
+    kind, _, name = key_text.partition(":")
+    return f"{kind.replace('_', ' ')} {name}"
 
 
 def shared_notes(
@@ -826,6 +915,20 @@ def plan_json(plan: Plan) -> dict[str, Any]:
         "ownership": plan.record.as_json() if plan.record is not None else None,
         "lock": lock_json(plan.lock_holder),
         "preview": plan.preview.as_json() if plan.preview is not None else None,
+        "at": plan.at or plan.created_at,
+        "schedule": dict(plan.schedule),
+        "timeline": [b.as_json() for b in plan.timeline],
+        "findings": [f.as_json() for f in plan.findings],
+        "freeze": (
+            {
+                "name": plan.freeze.name,
+                "start": calendar.stamp_exact(plan.freeze.start),
+                "end": calendar.stamp_exact(plan.freeze.end),
+                "reason": plan.freeze.reason,
+            }
+            if plan.freeze is not None
+            else None
+        ),
     }
 
 

@@ -19,7 +19,7 @@ from typing import Any
 import jinja2
 import jinja2.sandbox
 
-from reconciler import describe, errors, model, plan
+from reconciler import describe, errors, model, plan, schedule
 from reconciler.carts import money
 
 #: GitHub refuses comments over 65,536 characters; stay well clear for the wrapper text.
@@ -167,7 +167,23 @@ class Block:
 
 
 def blocks(plan_: plan.Plan, *, show_codes: bool = True) -> Iterator[Block]:
-    """Each change as a Block in plan order."""
+    """Each change as a Block in plan order, with when it takes effect last."""
+    for block, change in zip(_blocks(plan_, show_codes=show_codes), plan_.changes, strict=True):
+        when = plan_.schedule.get(str(change.key))
+        if when and change.key.kind is not model.Kind.ORDER_CONDITION:
+            block = Block(block.action, block.heading, (*block.details, f"when: {when}"))
+        yield block
+
+
+def timeline_lines(plan_: plan.Plan, *, show_codes: bool = True) -> list[str]:
+    """``2027-03-01  ruleset spring-sale starts``: the next boundaries of the planned state."""
+    return [
+        f"{schedule.stamp(b.at)}  {show_key(b.key, show_codes=show_codes)} {b.event}"
+        for b in plan_.timeline
+    ]
+
+
+def _blocks(plan_: plan.Plan, *, show_codes: bool = True) -> Iterator[Block]:
     for change in plan_.changes:
         name = show_key(change.key, show_codes=show_codes)
         if isinstance(change, model.Create):
@@ -404,6 +420,8 @@ def markdown_context(plan_: plan.Plan, *, show_codes: bool, forced: bool = False
         "hidden": 0,
         "left_alone": left_alone_line(plan_),
         "notes": list(plan_.notes),
+        "timeline": timeline_lines(plan_, show_codes=show_codes),
+        "at": plan_.at,
         "bookkeeping": list(plan_.bookkeeping),
         "safety": safety_lines(plan_, forced=forced),
         "safety_ok": plan_.safety.ok,

@@ -58,6 +58,7 @@ ALLOWED_ACTIONS = {
     "actions/checkout",
     "actions/setup-python",
     "actions/upload-artifact",
+    "github/codeql-action/upload-sarif",
     "actions/github-script",
 }
 
@@ -413,9 +414,9 @@ def test_every_boldrules_command_in_ci_exists(script: Script) -> None:
     assert problems == [], f"{script.where}: {problems}"
 
 
-def test_ci_files_use_boldrules_for_validate_plan_and_apply() -> None:
+def test_ci_files_use_boldrules_for_validate_lint_plan_and_apply() -> None:
     used = {argv[0] for script in all_scripts() for argv in script.invocations()}
-    assert used == {"validate", "plan", "apply"}
+    assert used == {"validate", "lint", "plan", "apply"}
 
 
 @pytest.mark.parametrize("path", GUIDES, ids=lambda p: f"{p.parent.name}/{p.name}")
@@ -477,7 +478,8 @@ def test_workflows_ask_for_least_privilege(path: Path) -> None:
     permissions = workflow["permissions"]
     assert permissions["contents"] == "read"
     writes = {scope for scope, level in permissions.items() if level == "write"}
-    assert writes <= {"pull-requests", "issues"}
+    # security-events: the lint findings' upload to code scanning (SARIF), nothing else.
+    assert writes <= {"pull-requests", "issues", "security-events"}
     assert "pull_request_target" not in workflow["on"]  # it would hand secrets to fork code
 
 

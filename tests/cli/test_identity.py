@@ -318,7 +318,7 @@ def test_duplicates_are_shown_and_removed_after_an_export(served: Served) -> Non
     assert written.count("external_id: gold") == 1 and "-90" not in written
 
     planned = served.boldrules("plan")
-    assert planned.stdout.splitlines()[2:8] == [
+    assert planned.stdout.splitlines()[2:9] == [
         "~ order condition ZONE=prairies",
         '    field_sets: duplicate {"customer.shipping.country_code": "CA", '
         '"customer.shipping.province_code": "MB"} removed',
@@ -327,6 +327,7 @@ def test_duplicates_are_shown_and_removed_after_an_export(served: Served) -> Non
         '    rules[gold]: duplicate {"actions": [{"type": "PRICE_ADJUST_PERCENT", "value": -90}], '
         '"conditions": [{"type": "CUSTOMER_GROUP", "value": "gold"}], "meta": {}, "priority": 0, '
         '"stack_or… removed',
+        "    when: changes the live ruleset spring at apply",
         "",
     ]
     applied = served.boldrules("apply", "--yes")

@@ -1,0 +1,122 @@
+"""Where a rule acts, and where it does not: conditions that hold only in a cart although one
+unit already meets them (``cart-only-condition``), actions Bold leaves to checkout
+(``checkout-only-action``), and ``CHARM_PRICE`` reached with a price under 100
+(``charm-under-100``).
+
+Which conditions need a cart is asked of the evaluator itself: a condition is cart-only when its
+compiled test holds for some quantity in a cart and fails for the same line on a single-product
+price call. Which actions wait for checkout is ``pricing.actions.AT_CHECKOUT``; what a rule's
+actions leave before its charm comes from the evaluator's action functions.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator
+
+from reconciler import pricing
+from reconciler.lint import findings
+from reconciler.lint.subjects import SAMPLE_PRICES, Priced, Shop, money, rule_name
+from reconciler.pricing import actions, conditions
+
+_QUANTITIES = (1, 2, 5, 10, 12, 25, 50, 100, 1000)
+
+
+def _situation(condition: pricing.Condition, quantity: int, cart: bool) -> conditions.Situation:
+    value = "" if condition.value is None else str(condition.value)
+    line = pricing.LineItem(
+        price=SAMPLE_PRICES[0],
+        quantity=quantity,
+        sku="sku",
+        product_id="product",
+        variant_id="variant",
+        properties={condition.name: value} if condition.name else {},
+    )
+    return conditions.Situation(
+        line=line,
+        cart_context=cart,
+        tags=frozenset({value, *condition.list}),
+        province=value,
+        discount_code=value.lower(),
+        order_conditions={condition.name: value} if condition.name else {},
+        variant_quantity=quantity,
+        product_quantity=quantity,
+        mix_and_match=lambda position: quantity,
+    )
+
+
+@functools.lru_cache(maxsize=4096)
+def cart_only(condition: pricing.Condition) -> tuple[bool, bool]:
+    """(does it hold only in a cart, does one unit in a cart already meet it), per the
+    evaluator's own test of the condition."""
+    test = conditions.compile_test(condition)
+    if test is None:
+        return (False, False)
+    only = False
+    for quantity in _QUANTITIES:
+        if test(_situation(condition, quantity, True), 0) and not test(
+            _situation(condition, quantity, False), 0
+        ):
+            only = True
+            break
+    return (only, only and test(_situation(condition, 1, True), 0))
+
+
+def check(shop: Shop) -> Iterator[findings.Finding]:
+    for priced in shop.rulesets:
+        for i, rule in enumerate(priced.ruleset.rules):
+            if pricing.why_never_prices(rule) is not None:
+                continue
+            yield from _conditions(priced, i, rule)
+            yield from _actions(shop, priced, i, rule)
+
+
+def _conditions(priced: Priced, i: int, rule: pricing.Rule) -> Iterator[findings.Finding]:
+    if pricing.LAYERS[rule.type] == 4:
+        return  # cart-level discounts act on carts only anyway
+    subject = priced.subject
+    for j, condition in enumerate(rule.conditions):
+        # A quantity break (>= 10) is meant for carts; a discount code is typed in the cart. A
+        # cart-only condition that one unit already meets was meant for every purchase.
+        _, at_one = cart_only(condition)
+        if not at_one or condition.type == "DISCOUNT_CODE":
+            continue
+        yield findings.Finding(
+            "cart-only-condition",
+            "warning",
+            *subject.at("rules", i, "conditions", j),
+            (subject.name,),
+            f"{rule_name(priced, i)} needs {condition.describe()}, which holds only in a cart: "
+            "product pages (Bold's single-product price) show the full price although a cart "
+            "of one gets this price.",
+        )
+
+
+def _actions(shop: Shop, priced: Priced, i: int, rule: pricing.Rule) -> Iterator[findings.Finding]:
+    subject = priced.subject
+    for j, action in enumerate(rule.actions):
+        if action.type in actions.AT_CHECKOUT:
+            yield findings.Finding(
+                "checkout-only-action",
+                "warning",
+                *subject.at("rules", i, "actions", j),
+                (subject.name,),
+                f"{rule_name(priced, i)} uses {action.type}, which changes no item price and "
+                "outside a discount code does nothing for the customer, yet as a "
+                f"{rule.type} rule it can still win its layer over a real discount.",
+            )
+        elif action.type == "CHARM_PRICE" and j > 0:
+            before = pricing.Rule(type=rule.type, actions=rule.actions[:j])
+            prices = shop.prices(before)
+            low = [(s, p) for s, p in zip(SAMPLE_PRICES, prices, strict=True) if 0 <= p < 100]
+            if low:
+                sample, price = low[0]
+                yield findings.Finding(
+                    "charm-under-100",
+                    "warning",
+                    *subject.at("rules", i, "actions", j),
+                    (subject.name,),
+                    f"{rule_name(priced, i)} charms a price already under 1.00 (a "
+                    f"{money(sample)} item is at {money(price)} when CHARM_PRICE runs), and "
+                    "Bold leaves such a price as it is: customers see no charm price.",
+                )
