@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from reconciler import model, plan
+from reconciler import errors, model, plan, schedule
 
 
 def saved_plan(saved: plan.SavedPlan) -> plan.Plan:
@@ -47,7 +47,24 @@ def saved_plan(saved: plan.SavedPlan) -> plan.Plan:
         notes=tuple(document.get("notes") or ()),
         created_at=str(document.get("created_at", "")),
         tool_version=str(document.get("tool_version", "")),
+        at=str(document.get("at") or ""),
+        schedule={str(k): str(v) for k, v in (document.get("schedule") or {}).items()},
+        timeline=tuple(_boundary(b) for b in document.get("timeline") or ()),
     )
+
+
+def _boundary(item: Any) -> schedule.Boundary:
+    try:
+        at = schedule.instant(item["at"])
+        kind, _, name = str(item["object"]).partition(":")
+        ident = tuple(name.split("=", 1)) if kind == "order_condition" else (name,)
+        if at is None:
+            raise ValueError("at")
+        return schedule.Boundary(at, model.Key(model.Kind(kind), ident), str(item["event"]))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise errors.PlanFileInvalid(
+            f"damaged timeline entry in the saved plan (missing or bad {exc})"
+        ) from None
 
 
 def _origin(text: Any) -> model.Origin | None:

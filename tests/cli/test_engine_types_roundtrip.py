@@ -104,14 +104,17 @@ def test_every_engine_type_plans_applies_and_exports_back(root: Path) -> None:
     )
     planned = run(root, "plan")
     assert planned.exit_code == 0, planned.output
-    assert planned.stdout.splitlines()[2:5] == [
+    assert planned.stdout.splitlines()[2:8] == [
         "+ ruleset every-type (7 rules: customer_in_any_group_from_list in trade, wholesale "
         "price 5.00 (limit 2, limit_scope product), currency = CAD and customer_country = CA "
         "cart −5.00 and cart −5%, cart_subtotal_min ≥ 5000 and qty_on_cart ≥ 2 case of 6 at "
         "50.00 +4 more; all products except GIFT-CARD; pricing/engine.yaml:2:5)",
+        "    when: goes live on merge",
         "+ ruleset shopify-all (1 rule: default +2.50; all products; pricing/engine.yaml:40:5)",
+        "    when: goes live on merge",
         "+ discount code TRADE10 (−10% on all products; customer_in_any_group_from_list in "
         "trade, wholesale; pricing/engine.yaml:48:13)",
+        "    when: goes live on merge",
     ]
     applied = run(root, "apply", "--yes")
     assert applied.exit_code == 0, applied.output

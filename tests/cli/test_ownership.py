@@ -127,7 +127,9 @@ def test_a_code_removed_from_the_manifests_is_deleted_and_a_hand_made_one_stays(
     assert planned.exit_code == 2, planned.stderr
     assert body(planned) == [
         "- discount code FRIENDS10 (−10% on all products) — no longer declared; recorded as managed by this project",
+        "    when: ends the live discount code at apply",
         "- discount code WELCOME10 (−10% on all products) — no longer declared; recorded as managed by this project",
+        "    when: ends the live discount code at apply",
         "- order condition REGION=west (1 field set: CA/BC) — no longer declared; recorded as managed by this project",
         "",
         "Ownership record boldrules.ownership.default will be updated: +0 −3, listing 1 object (not a pricing change).",

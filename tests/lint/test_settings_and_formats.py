@@ -237,7 +237,7 @@ def linted_yaml(text: str, tmp_path: Path) -> list[lint.Finding]:
             model.ruleset_key(item["external_id"]),
             sources.plain(item),
             model.Origin("pricing/x.yaml", *item.mark),
-            item,
+            lambda path, item=item: sources.locate(item, path, key=True),
         )
         for item in document["rulesets"]
     ]
@@ -277,11 +277,12 @@ def test_a_relative_discount_below_every_price_is_dropped(lint: Lint) -> None:
     assert (found["id"], found["line"], found["column"]) == ("price-below-zero", 8, 9)
 
 
-def test_declared_objects_keep_their_located_node(tmp_path: Path) -> None:
+def test_declared_objects_locate_their_fields(tmp_path: Path) -> None:
     project = config.load_project(EXAMPLES / "quickstart")
     loaded = manifest.load_manifests(project, project.target(None))
     spring = next(d for d in loaded.objects if d.key == model.ruleset_key("spring-sale-2027"))
-    assert sources.locate(spring.node, ("rules", 1, "type"), key=True) == (16, 9)
+    assert spring.locate is not None
+    assert spring.locate(("rules", 1, "type")) == (16, 9)
 
 
 def test_the_lint_speed_bench_generates_a_valid_project_and_times_lint(tmp_path: Path) -> None:
