@@ -1,5 +1,6 @@
-"""Where a rule acts, and where it does not: conditions that hold only in a cart although one
-unit already meets them (``cart-only-condition``), actions Bold leaves to checkout
+"""Where a rule acts, and where it does not: conditions that hold only in a cart, so product
+pages never show the rule's price (``cart-only-condition``: a warning when one unit already
+meets the condition, the rule then being meant for every purchase; a note for a quantity break), actions Bold leaves to checkout
 (``checkout-only-action``), and ``CHARM_PRICE`` reached with a price under 100
 (``charm-under-100``).
 
@@ -76,20 +77,33 @@ def _conditions(priced: Priced, i: int, rule: pricing.Rule) -> Iterator[findings
         return  # cart-level discounts act on carts only anyway
     subject = priced.subject
     for j, condition in enumerate(rule.conditions):
-        # A quantity break (>= 10) is meant for carts; a discount code is typed in the cart. A
-        # cart-only condition that one unit already meets was meant for every purchase.
-        _, at_one = cart_only(condition)
-        if not at_one or condition.type == "DISCOUNT_CODE":
+        # A discount code is typed in the cart: that it needs one is no news.
+        only, at_one = cart_only(condition)
+        if not only or condition.type == "DISCOUNT_CODE":
             continue
-        yield findings.Finding(
-            "cart-only-condition",
-            "warning",
-            *subject.at("rules", i, "conditions", j),
-            (subject.name,),
-            f"{rule_name(priced, i)} needs {condition.describe()}, which holds only in a cart: "
-            "product pages (Bold's single-product price) show the full price although a cart "
-            "of one gets this price.",
-        )
+        if at_one:
+            # One unit already meets it: the rule was meant for every purchase.
+            yield findings.Finding(
+                "cart-only-condition",
+                "warning",
+                *subject.at("rules", i, "conditions", j),
+                (subject.name,),
+                f"{rule_name(priced, i)} needs {condition.describe()}, which holds only in a "
+                "cart: product pages (Bold's single-product price) show the full price although "
+                "a cart of one gets this price.",
+            )
+        else:
+            # A quantity break in a cart-only form: right for carts, invisible on product
+            # pages, where QTY_BY_VARIANT would be judged (pricing-engine.md §4).
+            yield findings.Finding(
+                "cart-only-condition",
+                "info",
+                *subject.at("rules", i, "conditions", j),
+                (subject.name,),
+                f"{rule_name(priced, i)} needs {condition.describe()}, which holds only in a "
+                "cart: product pages (Bold's single-product price) never show this price, only "
+                "the cart does (QTY_BY_VARIANT is judged on product pages too).",
+            )
 
 
 def _actions(shop: Shop, priced: Priced, i: int, rule: pricing.Rule) -> Iterator[findings.Finding]:

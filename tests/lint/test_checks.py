@@ -207,7 +207,9 @@ def test_a_quantity_condition_one_unit_meets_holds_only_in_a_cart(lint: Lint) ->
     assert "product pages" in found["message"]
 
 
-def test_a_quantity_break_is_the_intended_form_and_clean(lint: Lint) -> None:
+def test_a_cart_only_quantity_break_is_a_note_that_product_pages_never_show_it(
+    lint: Lint,
+) -> None:
     linted = lint("""\
         rulesets:
           - external_id: bulk
@@ -216,6 +218,26 @@ def test_a_quantity_break_is_the_intended_form_and_clean(lint: Lint) -> None:
               - external_id: ten
                 type: DISCOUNT
                 conditions: [{type: QTY_BY_PRODUCT, operator: ">=", value: 10}]
+                actions: [{type: PRICE_ADJUST_PERCENT, value: -10}]
+        """)
+    (found,) = linted.findings
+    assert (found["id"], found["severity"], located(found)) == (
+        "cart-only-condition",
+        "info",
+        ("pricing/rules.yaml", 7, 22),
+    )
+    assert "never show this price" in found["message"]
+
+
+def test_a_quantity_break_by_variant_is_clean(lint: Lint) -> None:
+    linted = lint("""\
+        rulesets:
+          - external_id: bulk
+            product_selection: {type: PRODUCTS_ALL}
+            rules:
+              - external_id: ten
+                type: DISCOUNT
+                conditions: [{type: QTY_BY_VARIANT, operator: ">=", value: 10}]
                 actions: [{type: PRICE_ADJUST_PERCENT, value: -10}]
         """)
     assert linted.findings == []
