@@ -1,8 +1,8 @@
 """Where a rule acts, and where it does not: conditions that hold only in a cart, so product
 pages never show the rule's price (``cart-only-condition``: a warning when one unit already
-meets the condition, the rule then being meant for every purchase; a note for a quantity break), actions Bold leaves to checkout
-(``checkout-only-action``), and ``CHARM_PRICE`` reached with a price under 100
-(``charm-under-100``).
+meets the condition, the rule then being meant for every purchase; a note for a quantity break),
+actions Bold leaves to checkout (``checkout-only-action``), and ``CHARM_PRICE`` reached with a
+price under 100 (``charm-under-100``).
 
 Which conditions need a cart is asked of the evaluator itself: a condition is cart-only when its
 compiled test holds for some quantity in a cart and fails for the same line on a single-product
