@@ -79,6 +79,8 @@ class _Document:
     #: A template's line map (rendered line → template line), for positions read later.
     line_of: Callable[[int], int] | None = None
     _marked: sources.MarkedDict | None = None
+    #: Where every node and key starts (``sources.parse_plain(every=True)``), read on demand.
+    _positions: sources.PlainDocument | None = None
 
     @property
     def marked(self) -> sources.MarkedDict:
@@ -96,6 +98,29 @@ class _Document:
     def plain(self, item: dict[str, Any]) -> dict[str, Any]:
         """``item`` of this document as plain dicts and lists (already so when checked)."""
         return item if self.checked else dict(sources.plain(item))
+
+    def locate(self, path: PathParts, *, key: bool = False) -> sources.Position:
+        """Where the node at ``path`` starts (its key, when ``key``), or its nearest parent.
+
+        A document the quick path read keeps no positions; the first call reads them all with
+        the quick event parser (a fraction of ``parse_yaml``), the template's lines applied.
+        """
+        if isinstance(self.data, sources.MarkedDict):
+            return sources.locate(self.data, path, key=key)
+        if self._positions is None:
+            found = sources.parse_plain(self.text, every=True)
+            if found is None:
+                return sources.locate(self.marked, path, key=key)
+            self._positions = sources.PlainDocument(
+                None, _moved(found.marks, self.line_of), _moved(found.key_marks, self.line_of)
+            )
+        if key and path in self._positions.key_marks:
+            return self._positions.key_marks[path]
+        for end in range(len(path), 0, -1):
+            where = self._positions.marks.get(path[:end])
+            if where is not None:
+                return where
+        return (1, 1)
 
     def position(self, path: PathParts) -> sources.Position:
         """Where the node at ``path`` starts."""
@@ -337,7 +362,7 @@ def _locator(document: _Document, prefix: PathParts) -> Callable[[PathParts], so
     """``locate`` for the object at ``prefix`` of ``document`` (see ``Declared.locate``)."""
 
     def locate(path: PathParts) -> sources.Position:
-        return sources.locate(document.marked, (*prefix, *path), key=True)
+        return document.locate((*prefix, *path), key=True)
 
     return locate
 

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import copy
 import math
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -179,3 +181,38 @@ def test_yaml_dump_round_trips_read_alike() -> None:
     for document in _manifest_documents():
         for flow in (True, False):
             agrees(yaml.safe_dump(document, default_flow_style=flow))
+
+
+def _every_path(node: Any, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield (*prefix, key)
+            yield from _every_path(value, (*prefix, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield (*prefix, index)
+            yield from _every_path(value, (*prefix, index))
+
+
+@pytest.mark.parametrize(
+    "manifest",
+    sorted(
+        p
+        for p in (Path(__file__).parent.parent / "examples").glob("*/pricing/*.yaml")
+        if p.is_file()
+    ),
+    ids=lambda p: f"{p.parent.parent.name}/{p.name}",
+)
+def test_every_position_the_quick_parser_keeps_is_the_careful_one(manifest: Path) -> None:
+    # lint points at any field of a manifest the quick path read: the positions it reads on
+    # demand must be those the careful loader gives, key and value alike.
+    text = manifest.read_text(encoding="utf-8")
+    quick = sources.parse_plain(text, every=True)
+    assert quick is not None
+    careful = sources.parse_yaml(text)
+    paths = list(_every_path(quick.data))
+    assert paths
+    for path in paths:
+        assert quick.marks[path] == sources.locate(careful, path), path
+        if isinstance(path[-1], str):
+            assert quick.key_marks[path] == sources.locate(careful, path, key=True), path
