@@ -24,7 +24,6 @@ import os
 import sys
 import threading
 import traceback
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Literal
@@ -41,12 +40,12 @@ from reconciler import (
     export,
     lock,
     manifest,
-    model,
     ownership,
     plan,
     preview,
     redact,
     render,
+    shops,
     sources,
     state,
 )
@@ -327,40 +326,9 @@ def _open_client(project: config.Project, target: config.Target) -> client.BoldC
     return client.BoldClient.for_target(target, routes=project.routes)
 
 
-def _desired(project: config.Project, target: config.Target) -> list[model.Resource]:
-    loaded = manifest.load_manifests(project, target)
-    return [state.resource(d.key, d.data, d.origin) for d in loaded.objects]
-
-
-def make_plan(
-    project: config.Project,
-    target: config.Target,
-    bold: client.BoldClient,
-    filters: plan.Filters,
-    desired: list[model.Resource],
-    samples: carts.Carts | None = None,
-) -> plan.Plan:
-    """Desired objects and the shop's live state → a Plan; with sample carts, its price preview
-    (one more read: every app's rulesets; none without carts)."""
-    live = state.fetch_live(
-        bold,
-        decisive=lambda seen: plan.decisive_keys(desired, seen, project=project, filters=filters),
-    )
-    moment = dt.datetime.now(dt.UTC).replace(microsecond=0)
-    result = plan.plan_changes(
-        desired, live, target=target, project=project, filters=filters, now=moment
-    )
-    if samples is not None and samples.carts:
-        found = preview.preview(
-            samples,
-            live,
-            result.changes,
-            bold.list_rulesets_all_apps(),
-            safety=project.safety,
-            now=moment,
-        )
-        result = plan.with_preview(result, found)
-    return result
+#: One target's desired objects and one target's plan live in shops.py, with --all-targets.
+_desired = shops.desired
+make_plan = shops.make_plan
 
 
 def _colour() -> bool:
@@ -430,6 +398,14 @@ def _show(text: str, *, quiet: bool) -> None:
     is_flag=True,
     help="Plan every target of the project file, in parallel; --out is then a folder.",
 )
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="With --all-targets: plan in at most N worker processes (default: the CPU count; "
+    "capped so the shops in flight fit in memory).",
+)
 @filter_options
 @click.pass_context
 def plan_command(
@@ -442,6 +418,7 @@ def plan_command(
     show_codes: bool,
     force: bool,
     all_targets: bool,
+    jobs: int | None,
     only: tuple[str, ...],
     exclude: tuple[str, ...],
     alongside_other_apps: bool,
@@ -456,6 +433,7 @@ def plan_command(
         if target_name is not None:
             raise click.UsageError("--all-targets and --target exclude each other")
         return _plan_all(
+            options,
             project,
             filters,
             out,
@@ -464,9 +442,11 @@ def plan_command(
             template,
             show_codes,
             force,
-            quiet=options.quiet,
+            jobs=jobs,
             alongside_other_apps=alongside_other_apps,
         )
+    if jobs is not None:
+        raise click.UsageError("--jobs plans several targets at once: add --all-targets")
     result = _plan_one(project, target_name, filters)
     text = render.render(result, output, color=_colour(), template=template, show_codes=show_codes)
     _show(text, quiet=options.quiet and output == "text")
@@ -484,21 +464,19 @@ def _plan_one(project: config.Project, name: str | None, filters: plan.Filters) 
     target = project.target(name)
     desired = _desired(project, target)
     samples = carts.load_carts(project)
-    with _open_client(project, target) as bold:
-        result = make_plan(project, target, bold, filters, desired, samples)
-        result = plan.with_other_apps(result, desired, find=bold.rulesets_of_other_apps)
-        if bold.stats.rate_limited:
-            click.echo(f"target {target.name}: {_absorbed(bold)} while reading the shop.", err=True)
-        return result
+    result, absorbed = shops.plan_target(project, target, filters, desired, samples)
+    if absorbed:
+        click.echo(f"target {target.name}: {_absorbed(absorbed)} while reading the shop.", err=True)
+    return result
 
 
-def _absorbed(bold: client.BoldClient) -> str:
+def _absorbed(count: int) -> str:
     """``2 rate-limit answers absorbed``: 429s held and retried, never an error (docs/client.md)."""
-    count = bold.stats.rate_limited
     return f"{count} rate-limit answer{'s' if count != 1 else ''} absorbed"
 
 
 def _plan_all(
+    options: Settings,
     project: config.Project,
     filters: plan.Filters,
     out: Path | None,
@@ -508,19 +486,26 @@ def _plan_all(
     show_codes: bool,
     force: bool,
     *,
-    quiet: bool,
+    jobs: int | None,
     alongside_other_apps: bool = False,
 ) -> int:
-    """Every target at once, each paced by its own client; one combined report."""
-    names = sorted(project.targets)
-    outcomes: dict[str, plan.Plan | errors.BoldrulesError] = {}
-    with ThreadPoolExecutor(max_workers=min(8, len(names)) or 1) as pool:
-        futures = {name: pool.submit(_plan_one, project, name, filters) for name in names}
-        for name, future in futures.items():
-            try:
-                outcomes[name] = future.result()
-            except errors.BoldrulesError as exc:
-                outcomes[name] = exc
+    """Every target at once, in worker processes (shops.py); one combined report."""
+    quiet = options.quiet
+    handler = next(iter(logging.getLogger().handlers), None)
+    planned = shops.plan_all(
+        project,
+        filters,
+        jobs=jobs or shops.default_jobs(),
+        log_level=logging.getLogger().getEffectiveLevel(),
+        formatter=_LevelPrefix("%(message)s") if type(handler) is logging.StreamHandler else None,
+    )
+    for done in planned:
+        if done.rate_limited:
+            click.echo(
+                f"target {done.target}: {_absorbed(done.rate_limited)} while reading the shop.",
+                err=True,
+            )
+    outcomes = {done.target: done.outcome for done in planned}
     text = render.render_many(
         outcomes, output, color=_colour(), template=template, show_codes=show_codes
     )
@@ -546,6 +531,36 @@ def _plan_all(
         raise errors.UnsafePlan(unsafe)
     if detailed_exitcode and any(not p.empty for p in plans.values()):
         return PENDING
+    return OK
+
+
+# --------------------------------------------------------------------------------------------
+# targets
+# --------------------------------------------------------------------------------------------
+
+
+@main.command("targets")
+@project_option
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help='json prints {"target": [...]}: a GitHub Actions `matrix`, and the list a GitLab '
+    "`parallel:matrix` takes (docs/ci.md).",
+)
+@click.pass_context
+def targets_command(ctx: click.Context, output: str) -> int:
+    """List the project's targets (one a line), or as a CI matrix: one job per shop."""
+    options = settings(ctx)
+    project = config.load_project(options.directory)
+    names = sorted(project.targets)
+    if output == "json":
+        click.echo(json.dumps({"target": names}))
+    else:
+        for name in names:
+            click.echo(name)
     return OK
 
 
@@ -795,7 +810,7 @@ def apply_command(
         with apply.open_ledger(ledger) as ledger_file:
             progress = apply.Progress(stream=stream, ledger=ledger_file)
             report, listed = apply.execute_recorded(bold, result, progress=progress, stop=stop)
-        absorbed = f", {_absorbed(bold)}" if bold.stats.rate_limited else ""
+        absorbed = f", {_absorbed(bold.stats.rate_limited)}" if bold.stats.rate_limited else ""
         if progress.requests != report.done:
             # A call may take several requests (a rename by id is a PATCH and a PUT): the
             # ledger lists each request, and the summary says both so the two agree.
