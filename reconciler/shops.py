@@ -165,64 +165,71 @@ def plan_all(
     """Plan every target of the project: one outcome each, in target order; never raises for a
     shop's failure (each failure is that shop's outcome)."""
     names = sorted(project.targets)
-    outcomes: dict[str, Planned] = {}
-    samples = carts.load_carts(project)
-    loads: dict[str, tuple[model.Resource, ...] | errors.BoldrulesError] = {}
-    group_of: dict[str, str] = {}
-    for name in names:
-        target = project.targets[name]
-        group = group_of[name] = vars_group(target)
-        if group not in loads:
-            try:
-                loads[group] = tuple(desired(project, target))
-            except errors.BoldrulesError as exc:  # an invalid manifest fails its group alone
-                loads[group] = exc
-        loaded = loads[group]
-        if isinstance(loaded, errors.BoldrulesError):
-            outcomes[name] = Planned(name, loaded)
-    ready = [n for n in names if n not in outcomes]
-    ready_desired = {g: d for g, d in loads.items() if not isinstance(d, errors.BoldrulesError)}
-    largest = max((len(d) for d in ready_desired.values()), default=0)
-    processes = max(1, min(jobs, len(ready), memory_cap(largest)))
-    chunks = [ready[i::processes] for i in range(processes)]
-    work = [
-        _Chunk(
-            directory=project.root,
-            targets=tuple(chunk),
-            desired={group_of[n]: ready_desired[group_of[n]] for n in chunk},
-            group_of={n: group_of[n] for n in chunk},
-            samples=samples,
-            filters=filters,
-            threads=min(len(chunk), SHOPS_PER_PROCESS),
-            log_level=log_level,
-            formatter=formatter,
-        )
-        for chunk in chunks
-        if chunk
-    ]
-    for planned in _run(work):
-        outcomes[planned.target] = planned
+    wanted = max(1, min(jobs, len(names)))
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=wanted, mp_context=context) as pool:
+        # The workers start (and import boldrules) while this process loads the manifests.
+        warming = [pool.submit(_warm) for _ in range(wanted)]
+        outcomes: dict[str, Planned] = {}
+        samples = carts.load_carts(project)
+        loads: dict[str, tuple[model.Resource, ...] | errors.BoldrulesError] = {}
+        group_of: dict[str, str] = {}
+        for name in names:
+            target = project.targets[name]
+            group = group_of[name] = vars_group(target)
+            if group not in loads:
+                try:
+                    loads[group] = tuple(desired(project, target))
+                except errors.BoldrulesError as exc:  # an invalid manifest fails its group alone
+                    loads[group] = exc
+            loaded = loads[group]
+            if isinstance(loaded, errors.BoldrulesError):
+                outcomes[name] = Planned(name, loaded)
+        ready = [n for n in names if n not in outcomes]
+        ready_desired = {g: d for g, d in loads.items() if not isinstance(d, errors.BoldrulesError)}
+        largest = max((len(d) for d in ready_desired.values()), default=0)
+        processes = max(1, min(wanted, len(ready), memory_cap(largest)))
+        chunks = [ready[i::processes] for i in range(processes)]
+        work = [
+            _Chunk(
+                directory=project.root,
+                targets=tuple(chunk),
+                desired={group_of[n]: ready_desired[group_of[n]] for n in chunk},
+                group_of={n: group_of[n] for n in chunk},
+                samples=samples,
+                filters=filters,
+                threads=min(len(chunk), SHOPS_PER_PROCESS),
+                log_level=log_level,
+                formatter=formatter,
+            )
+            for chunk in chunks
+            if chunk
+        ]
+        for planned in _run(pool, work):
+            outcomes[planned.target] = planned
+        for future in warming:
+            future.cancel()
     return [outcomes[name] for name in names]
 
 
-def _run(work: Sequence[_Chunk]) -> list[Planned]:
-    """Each chunk in its own spawned process; a process that dies fails only its own shops."""
-    if not work:
-        return []
-    context = multiprocessing.get_context("spawn")
+def _warm() -> None:
+    """Nothing: submitted first so that the worker processes start before they are needed."""
+
+
+def _run(pool: ProcessPoolExecutor, work: Sequence[_Chunk]) -> list[Planned]:
+    """Each chunk in a worker process; a process that dies fails only the shops it held."""
     found: list[Planned] = []
-    with ProcessPoolExecutor(max_workers=len(work), mp_context=context) as pool:
-        futures = [(chunk, pool.submit(_plan_chunk, chunk)) for chunk in work]
-        for chunk, future in futures:
-            try:
-                found += future.result()
-            except BrokenProcessPool:
-                failure = errors.ShopFailed(
-                    "the worker process planning it stopped before it finished (killed, or "
-                    "out of memory?); run `boldrules plan --target NAME` for this shop alone",
-                    exit_code=1,
-                )
-                found += [Planned(name, failure) for name in chunk.targets]
+    futures = [(chunk, pool.submit(_plan_chunk, chunk)) for chunk in work]
+    for chunk, future in futures:
+        try:
+            found += future.result()
+        except BrokenProcessPool:
+            failure = errors.ShopFailed(
+                "the worker process planning it stopped before it finished (killed, or out of "
+                "memory?); run `boldrules plan --target NAME` for this shop alone",
+                exit_code=1,
+            )
+            found += [Planned(name, failure) for name in chunk.targets]
     return found
 
 
