@@ -144,6 +144,9 @@ class Exchange:
     error: str = ""
     #: Why a failed status was not a failure of the call (``annotate``): "not there", say.
     note: str = ""
+    #: Of ``milliseconds``, how long the pacing bucket held the call before it left (every
+    #: attempt's wait for the rate limit added up); the rest is the call itself and its retries.
+    waited_milliseconds: float = 0.0
 
 
 class _Recorder:
@@ -269,6 +272,8 @@ class BoldClient(operations.Operations):
         self._slots = threading.BoundedSemaphore(concurrency)
         self._recorder = _Recorder(clock)
         self._observers = threading.local()
+        #: Seconds the pacing bucket held this thread's current call (``Exchange``).
+        self._paced = threading.local()
         self._on_close: list[Callable[[], object]] = []
         self._http = httpx.Client(
             base_url=self.base_url,
@@ -422,9 +427,15 @@ class BoldClient(operations.Operations):
             attempts=attempts,
             finished_at=datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
             error=str(error) if error is not None else "",
+            waited_milliseconds=getattr(self._paced, "seconds", 0.0) * 1000,
         )
         for seen in stack:
             seen.append(exchange)
+
+    @property
+    def clock(self) -> Callable[[], float]:
+        """The monotonic clock this client paces and times its calls by."""
+        return self._clock
 
     # ---------------------------------------------------------------- the generic call
 
@@ -448,6 +459,7 @@ class BoldClient(operations.Operations):
         if json is not None and log.isEnabledFor(logging.DEBUG):  # a redacted copy costs
             log.debug("%s %s request body: %s", method, where, self._redacted(json))
         started = self._clock()
+        self._paced.seconds = 0.0
         attempt = 0
         refusals = Counter[bool]()  # failed attempts so far: 429s (True) apart from the rest
         while True:
@@ -555,7 +567,7 @@ class BoldClient(operations.Operations):
             # The token is taken once a slot is held, so the request leaves at once: a thread
             # that took a token and then queued for a slot would reach the server late, bunched
             # with later ones, and tip Bold's window over.
-            self._bucket.take()
+            self._paced.seconds = getattr(self._paced, "seconds", 0.0) + self._bucket.take()
             try:
                 response = self._http.request(method, path, params=params, json=body)
             except _NOT_SENT as exc:
