@@ -43,6 +43,7 @@ from reconciler import (
     ownership,
     plan,
     preview,
+    progress,
     redact,
     render,
     shops,
@@ -464,10 +465,49 @@ def _plan_one(project: config.Project, name: str | None, filters: plan.Filters) 
     target = project.target(name)
     desired = _desired(project, target)
     samples = carts.load_carts(project)
-    result, absorbed = shops.plan_target(project, target, filters, desired, samples)
+    result, absorbed = shops.plan_target(
+        project, target, filters, desired, samples, watch=_watch_reading(target.name)
+    )
     if absorbed:
         click.echo(f"target {target.name}: {_absorbed(absorbed)} while reading the shop.", err=True)
     return result
+
+
+def _watch_reading(name: str) -> Any:
+    """The live progress of reading a shop (progress.py): objects listed of those announced."""
+
+    def watch(bold: client.BoldClient) -> progress.Watch:
+        def poll() -> progress.Snapshot:
+            stats = bold.stats
+            return progress.Snapshot(
+                stats.listed, stats.announced or None, stats.requests, stats.rate_limited
+            )
+
+        return _watch(f"Reading shop {bold.shop_identifier} (target {name})", "objects", poll)
+
+    return watch
+
+
+def _watch(label: str, unit: str, poll: Any) -> progress.Watch:
+    quiet = logging.getLogger().getEffectiveLevel() >= logging.ERROR  # -q
+    return progress.Watch(
+        label, unit, poll, stream=None if quiet else sys.stderr, terminal=sys.stderr.isatty()
+    )
+
+
+class _Stderr:
+    """``sys.stderr`` as it is at each write: while a live progress line shows, rich redirects
+    it so that apply's lines printed meanwhile appear above the line, not through it. (The live
+    line itself is given the real stderr: given this, it would write to itself.)"""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+    def isatty(self) -> bool:
+        return sys.stderr.isatty()
 
 
 def _absorbed(count: int) -> str:
@@ -806,15 +846,23 @@ def apply_command(
             return OK
         result.check_safety(force=force, alongside_other_apps=alongside_other_apps)
         _confirm(result, yes=yes, allow_delete=allow_delete)
-        stream = None if options.quiet else sys.stderr
+        stream = None if options.quiet else _Stderr()
         with apply.open_ledger(ledger) as ledger_file:
-            progress = apply.Progress(stream=stream, ledger=ledger_file)
-            report, listed = apply.execute_recorded(bold, result, progress=progress, stop=stop)
+            calls = apply.Progress(stream=stream, ledger=ledger_file)  # type: ignore[arg-type]
+
+            def poll() -> progress.Snapshot:
+                stats = bold.stats
+                return progress.Snapshot(
+                    calls.count, calls.total or None, stats.requests, stats.rate_limited
+                )
+
+            with _watch(f"Applying to shop {result.shop} (target {target.name})", "calls", poll):
+                report, listed = apply.execute_recorded(bold, result, progress=calls, stop=stop)
         absorbed = f", {_absorbed(bold.stats.rate_limited)}" if bold.stats.rate_limited else ""
-        if progress.requests != report.done:
+        if calls.requests != report.done:
             # A call may take several requests (a rename by id is a PATCH and a PUT): the
             # ledger lists each request, and the summary says both so the two agree.
-            absorbed = f" ({progress.requests} API requests, as the ledger lists){absorbed}"
+            absorbed = f" ({calls.requests} API requests, as the ledger lists){absorbed}"
     if result.record is not None:
         _recorded(result.record, listed, options)
     click.echo(

@@ -118,6 +118,10 @@ class ClientStats:
     errors: int
     #: seconds from the start of the first call to the end of the last one
     wall_seconds: float
+    #: objects the list reads have brought so far, and how many their first pages announced
+    #: (a list read again counts again on both sides): progress for a person, nothing more
+    listed: int = 0
+    announced: int = 0
 
     @property
     def total_calls(self) -> int:
@@ -157,6 +161,12 @@ class _Recorder:
         self.retries = self.rate_limited = self.errors = 0
         self.first: float | None = None
         self.last: float | None = None
+        self.listed = self.announced = 0
+
+    def page(self, items: int, announced: int | None) -> None:
+        with self._lock:
+            self.listed += items
+            self.announced += announced or 0
 
     def call(self, method: str, route: str, started: float, attempts: int, ok: bool) -> None:
         with self._lock:
@@ -174,7 +184,13 @@ class _Recorder:
         with self._lock:
             wall = (self.last - self.first) if self.first is not None and self.last else 0.0
             return ClientStats(
-                dict(self.calls), self.retries, self.rate_limited, self.errors, max(wall, 0.0)
+                dict(self.calls),
+                self.retries,
+                self.rate_limited,
+                self.errors,
+                max(wall, 0.0),
+                self.listed,
+                max(self.announced, self.listed),
             )
 
 
@@ -750,7 +766,12 @@ class BoldClient(operations.Operations):
         def fetch(page: int) -> pagination.Page:
             query = {**(params or {}), "limit": pagination.PAGE_LIMIT, "page": page}
             response = self.request(route, path_params=path_params, params=query)
-            return _page(response, key, page)
+            found = _page(response, key, page)
+            total = found.pagination.get("total")
+            if page != 1:
+                total = 0  # the first page announced the whole list
+            self._recorder.page(len(found.items), total if type(total) is int else None)
+            return found
 
         reason = ""
         previous: object = None

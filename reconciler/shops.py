@@ -23,15 +23,17 @@ module prints nothing: ``cli.py`` renders the outcomes.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import logging
 import multiprocessing
 import os
 import traceback
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -117,9 +119,15 @@ def plan_target(
     filters: plan.Filters,
     desired: list[model.Resource],
     samples: carts.Carts | None,
+    *,
+    watch: Callable[[client.BoldClient], AbstractContextManager[object]] | None = None,
 ) -> tuple[plan.Plan, int]:
-    """One target's whole plan (other apps' same-named rulesets included) and its absorbed 429s."""
-    with client.BoldClient.for_target(target, routes=project.routes) as bold:
+    """One target's whole plan (other apps' same-named rulesets included) and its absorbed 429s;
+    ``watch(client)`` is entered while the shop is read (the command's live progress)."""
+    with (
+        client.BoldClient.for_target(target, routes=project.routes) as bold,
+        watch(bold) if watch is not None else contextlib.nullcontext(),
+    ):
         result = make_plan(project, target, bold, filters, desired, samples)
         result = plan.with_other_apps(result, desired, find=bold.rulesets_of_other_apps)
         return result, bold.stats.rate_limited
