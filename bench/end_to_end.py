@@ -66,13 +66,14 @@ def timed(argv: Sequence[str], *, cwd: Path) -> dict[str, Any]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
+    assert process.stderr is not None
+    with process.stderr:
+        stderr = process.stderr.read().decode("utf-8", "replace")  # to EOF: until the process exits
     _, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - started
-    stderr = process.stderr.read().decode() if process.stderr else ""
-    if process.stderr:
-        process.stderr.close()
-    code = os.waitstatus_to_exitcode(status)
-    if code != 0:
+    process.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
+    code = process.returncode
+    if code != 0:  # with --detailed-exitcode, 2 would mean the shop was not "nothing to do"
         raise RuntimeError(f"boldrules {' '.join(argv)} exited {code}:\n{stderr[-2000:]}")
     # ru_maxrss of wait4 is the command's own; its spawned workers' peaks are not included.
     return {"wall_s": round(wall, 3), "peak_rss_mb": round(usage.ru_maxrss / 1024, 1)}
@@ -116,7 +117,7 @@ def one_shop(size: int, repeats: int) -> dict[str, Any]:
         samples = []
         for _ in range(repeats):
             shops[0][1].reset(data=False, stats=True, faults=False)
-            sample = timed(["plan", "--target", "shop0"], cwd=root)
+            sample = timed(["plan", "--target", "shop0", "--detailed-exitcode"], cwd=root)
             sample["calls"] = calls([shops[0][1]])
             samples.append(sample)
         result = median_of(samples)
@@ -136,8 +137,8 @@ def many_shops(shops: int, size: int, repeats: int, jobs: int | None) -> dict[st
         extra = ["--jobs", str(jobs)] if jobs else []
         single, every = [], []
         for _ in range(repeats):
-            single.append(timed(["plan", "--target", "shop0"], cwd=root))
-            every.append(timed(["plan", "--all-targets", *extra], cwd=root))
+            single.append(timed(["plan", "--target", "shop0", "--detailed-exitcode"], cwd=root))
+            every.append(timed(["plan", "--all-targets", "--detailed-exitcode", *extra], cwd=root))
         one, all_ = median_of(single), median_of(every)
     return {
         "case": f"plan --all-targets, {shops} shops x {size} rulesets, each 10/s",
