@@ -29,6 +29,7 @@ import json
 import logging
 import multiprocessing
 import os
+import threading
 import traceback
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
@@ -244,9 +245,11 @@ def _run(pool: ProcessPoolExecutor, work: Sequence[_Chunk]) -> list[Planned]:
 def _plan_chunk(chunk: _Chunk) -> list[Planned]:
     """In a worker process: plan the chunk's shops, ``chunk.threads`` at a time."""
     _configure_logging(chunk.log_level, chunk.formatter)
+    _NameTarget.only = chunk.targets[0] if len(chunk.targets) == 1 else None
     project = config.load_project(chunk.directory)
 
     def one(name: str) -> Planned:
+        _planning.target = name
         try:
             target = project.target(name)
             wanted = list(chunk.desired[chunk.group_of[name]])
@@ -272,12 +275,34 @@ def _internal(exc: Exception, log_level: int) -> errors.ShopFailed:
     return errors.ShopFailed(text, exit_code=1)
 
 
+#: The target a worker thread is planning, named in its log lines.
+_planning = threading.local()
+
+
+class _NameTarget(logging.Filter):
+    """``target shop-ca: <message>``: several shops log into one stderr at once."""
+
+    #: The one target of this worker process, if it plans only one.
+    only: str | None = None
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        # Threads a shop's read starts (its listings) do not inherit the name; a process that
+        # plans one shop alone names it in all of them.
+        name = getattr(_planning, "target", None) or _NameTarget.only
+        if name is not None and not getattr(record, "boldrules_target", None):
+            record.msg = f"target {name}: {record.getMessage()}"
+            record.args = None
+            record.boldrules_target = name
+        return True
+
+
 def _configure_logging(level: int, formatter: logging.Formatter | None) -> None:
     """The worker logs as the command does (a spawned process starts with no handlers)."""
     logging.basicConfig(level=level, format="%(message)s")
     root = logging.getLogger()
-    if formatter is not None:
-        for handler in root.handlers:
+    for handler in root.handlers:
+        handler.addFilter(_NameTarget())
+        if formatter is not None:
             handler.setFormatter(formatter)
     for noisy in ("httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
