@@ -12,7 +12,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from bench import report, run
+from bench import end_to_end, report, run
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_OUT = HERE / "results"
@@ -63,7 +63,19 @@ def main(argv: list[str] | None = None) -> int:
         help=f"runs of each job shorter than {run.LONG_JOB_S:g} s (default 3)",
     )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="folder for results JSON")
+    parser.add_argument(
+        "--end-to-end",
+        action="store_true",
+        help="instead: manifest files on disk -> `boldrules plan` as a process, at --sizes "
+        "(default 1000,10000), and `plan --all-targets` over 8 shops x 500 rulesets "
+        "(python -m bench.end_to_end --help for more)",
+    )
     options = parser.parse_args(argv)
+    if options.end_to_end:
+        sizes = options.sizes or [1_000, 10_000]
+        return end_to_end.main(
+            ["--sizes", ",".join(map(str, sizes)), "--repeats", str(options.repeats)]
+        )
     if options.sizes is not None:
         sizes = options.sizes
     else:

@@ -119,6 +119,8 @@ class ServerProcess:
         except subprocess.TimeoutExpired:
             self._process.terminate()
             self._process.wait(timeout=10)
+        if self._process.stdout is not None:
+            self._process.stdout.close()
 
     def __enter__(self) -> Self:
         return self

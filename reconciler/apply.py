@@ -30,7 +30,7 @@ import signal
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,6 +58,17 @@ class Outcome:
     exchanges: Sequence[client_module.Exchange] = ()
     #: The error itself when the call failed, so the run can tell a stop from a failure.
     cause: errors.ApiError | None = None
+
+    @property
+    def waited(self) -> int:
+        """Of ``milliseconds``, how long the client's pacing held the call's requests."""
+        return min(self.milliseconds, round(sum(e.waited_milliseconds for e in self.exchanges)))
+
+    def timing(self) -> str:
+        """``230 ms``, or ``120 ms waiting for the rate limit + 110 ms`` when pacing held it."""
+        if self.waited < 1:
+            return f"{self.milliseconds} ms"
+        return f"{self.waited} ms waiting for the rate limit + {self.milliseconds - self.waited} ms"
 
 
 class Progress:
@@ -87,7 +98,7 @@ class Progress:
             if self.stream is not None:
                 text = f"[{self.count}/{self.total}] {outcome.call.label()} … {outcome.status}"
                 if outcome.status in ("ok", "failed"):
-                    text += f" {outcome.milliseconds} ms"
+                    text += f" {outcome.timing()}"
                 if outcome.error:
                     text += f": {outcome.error}"
                 print(text, file=self.stream, flush=True)
@@ -132,6 +143,7 @@ class Progress:
                 "path": exchange.path,
                 "status": exchange.status,
                 "milliseconds": round(exchange.milliseconds),
+                "waited_milliseconds": round(exchange.waited_milliseconds),
                 "attempts": exchange.attempts,
                 "outcome": outcome.status,
             }
@@ -317,17 +329,20 @@ class _Run:
 
 
 def _run(client: client_module.BoldClient, call: Call) -> Outcome:
-    started = time.monotonic()
+    # The client's own clock: the pacing's waits it reports are measured on it too.
+    clock = client.clock
+    started = clock()
     with client.observe() as exchanges:
         try:
             calls_module.run_settled(client, call)
         except errors.ApiError as exc:
-            return Outcome(call, "failed", _ms(started), str(exc), tuple(exchanges), exc)
-    return Outcome(call, "ok", _ms(started), exchanges=tuple(exchanges))
+            ms = _ms(started, clock)
+            return Outcome(call, "failed", ms, str(exc), tuple(exchanges), exc)
+    return Outcome(call, "ok", _ms(started, clock), exchanges=tuple(exchanges))
 
 
-def _ms(started: float) -> int:
-    return int((time.monotonic() - started) * 1000)
+def _ms(started: float, clock: Callable[[], float] = time.monotonic) -> int:
+    return int((clock() - started) * 1000)
 
 
 def _collect(running: dict[Future[Outcome], Call], run: _Run) -> None:

@@ -24,7 +24,6 @@ import os
 import sys
 import threading
 import traceback
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Literal
@@ -43,14 +42,15 @@ from reconciler import (
     lint,
     lock,
     manifest,
-    model,
     ownership,
     plan,
     preview,
     probes,
+    progress,
     redact,
     render,
     schedule,
+    shops,
     show,
     snapshot,
     sources,
@@ -410,13 +410,6 @@ at_option = click.option(
 )
 
 
-def _findings(
-    project: config.Project, loaded: manifest.Manifests, at: dt.datetime | None
-) -> list[lint.Finding]:
-    now = at or dt.datetime.now(dt.UTC)
-    return lint.run([lint.Subject.of(d) for d in loaded.objects], project.lint, now=now)
-
-
 def _repository_prefix(root: Path) -> str:
     """The project folder relative to the git work tree holding it (``examples/shop/``)."""
     for folder in (root, *root.parents):
@@ -476,69 +469,12 @@ def _open_client(project: config.Project, target: config.Target) -> client.BoldC
     return client.BoldClient.for_target(target, routes=project.routes)
 
 
-def _desired(project: config.Project, target: config.Target) -> list[model.Resource]:
-    return _declared(project, target, None)[0]
-
-
-@dataclass(frozen=True)
-class When:
-    """``--at`` and ``--horizon``: the instant a plan is judged at and how far it looks."""
-
-    at: dt.datetime | None = None
-    horizon: dt.timedelta = schedule.DEFAULT_HORIZON
-
-
-def _declared(
-    project: config.Project, target: config.Target, at: dt.datetime | None
-) -> tuple[list[model.Resource], list[lint.Finding]]:
-    """The desired objects, and lint's findings about them at ``at`` (default now)."""
-    loaded = manifest.load_manifests(project, target)
-    desired = [state.resource(d.key, d.data, d.origin) for d in loaded.objects]
-    return desired, _findings(project, loaded, at)
-
-
-def make_plan(
-    project: config.Project,
-    target: config.Target,
-    bold: client.BoldClient,
-    filters: plan.Filters,
-    desired: list[model.Resource],
-    samples: carts.Carts | None = None,
-    *,
-    when: When | None = None,
-    findings: list[lint.Finding] | None = None,
-) -> plan.Plan:
-    """Desired objects and the shop's live state → a Plan; with sample carts, its price preview
-    (one more read: every app's rulesets; none without carts)."""
-    when = when or When()
-    live = state.fetch_live(
-        bold,
-        decisive=lambda seen: plan.decisive_keys(desired, seen, project=project, filters=filters),
-    )
-    moment = dt.datetime.now(dt.UTC).replace(microsecond=0)
-    result = plan.plan_changes(
-        desired,
-        live,
-        target=target,
-        project=project,
-        filters=filters,
-        now=moment,
-        at=when.at,
-        findings=findings or (),
-        horizon=when.horizon,
-    )
-    if samples is not None and samples.carts:
-        # Carts without an ``at`` are priced at the plan's instant (``--at``, else now).
-        found = preview.preview(
-            samples,
-            live,
-            result.changes,
-            bold.list_rulesets_all_apps(),
-            safety=project.safety,
-            now=result.instant,
-        )
-        result = plan.with_preview(result, found)
-    return result
+#: One target's desired objects and one target's plan live in shops.py, with --all-targets.
+When = shops.When
+_findings = shops.findings
+_declared = shops.declared
+_desired = shops.desired
+make_plan = shops.make_plan
 
 
 def _colour() -> bool:
@@ -617,6 +553,14 @@ def _show(text: str, *, quiet: bool) -> None:
     is_flag=True,
     help="Plan every target of the project file, in parallel; --out is then a folder.",
 )
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="With --all-targets: plan in at most N worker processes (default: the CPU count; "
+    "capped so the shops in flight fit in memory).",
+)
 @filter_options
 @click.pass_context
 def plan_command(
@@ -631,6 +575,7 @@ def plan_command(
     at: dt.datetime | None,
     horizon: int,
     all_targets: bool,
+    jobs: int | None,
     only: tuple[str, ...],
     exclude: tuple[str, ...],
     alongside_other_apps: bool,
@@ -648,6 +593,7 @@ def plan_command(
         if target_name is not None:
             raise click.UsageError("--all-targets and --target exclude each other")
         return _plan_all(
+            options,
             project,
             filters,
             out,
@@ -656,10 +602,12 @@ def plan_command(
             template,
             show_codes,
             force,
-            quiet=options.quiet,
+            jobs=jobs,
             alongside_other_apps=alongside_other_apps,
             when=when,
         )
+    if jobs is not None:
+        raise click.UsageError("--jobs plans several targets at once: add --all-targets")
     result = _plan_one(project, target_name, filters, when)
     text = render.render(
         result,
@@ -687,23 +635,65 @@ def _plan_one(
     when = when or When()
     desired, findings = _declared(project, target, when.at)
     samples = carts.load_carts(project)
-    with _open_client(project, target) as bold:
-        result = make_plan(
-            project, target, bold, filters, desired, samples, when=when, findings=findings
-        )
-        result = plan.with_other_apps(result, desired, find=bold.rulesets_of_other_apps)
-        if bold.stats.rate_limited:
-            click.echo(f"target {target.name}: {_absorbed(bold)} while reading the shop.", err=True)
-        return result
+    result, absorbed = shops.plan_target(
+        project,
+        target,
+        filters,
+        desired,
+        samples,
+        when=when,
+        findings=findings,
+        watch=_watch_reading(target.name),
+    )
+    if absorbed:
+        click.echo(f"target {target.name}: {_absorbed(absorbed)} while reading the shop.", err=True)
+    return result
 
 
-def _absorbed(bold: client.BoldClient) -> str:
+def _watch_reading(name: str) -> Any:
+    """The live progress of reading a shop (progress.py): objects listed of those announced."""
+
+    def watch(bold: client.BoldClient) -> progress.Watch:
+        def poll() -> progress.Snapshot:
+            stats = bold.stats
+            return progress.Snapshot(
+                stats.listed, stats.announced or None, stats.requests, stats.rate_limited
+            )
+
+        return _watch(f"Reading shop {bold.shop_identifier} (target {name})", "objects", poll)
+
+    return watch
+
+
+def _watch(label: str, unit: str, poll: Any) -> progress.Watch:
+    quiet = logging.getLogger().getEffectiveLevel() >= logging.ERROR  # -q
+    return progress.Watch(
+        label, unit, poll, stream=None if quiet else sys.stderr, terminal=sys.stderr.isatty()
+    )
+
+
+class _Stderr:
+    """``sys.stderr`` as it is at each write: while a live progress line shows, rich redirects
+    it so that apply's lines printed meanwhile appear above the line, not through it. (The live
+    line itself is given the real stderr: given this, it would write to itself.)"""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+    def isatty(self) -> bool:
+        return sys.stderr.isatty()
+
+
+def _absorbed(count: int) -> str:
     """``2 rate-limit answers absorbed``: 429s held and retried, never an error (docs/client.md)."""
-    count = bold.stats.rate_limited
     return f"{count} rate-limit answer{'s' if count != 1 else ''} absorbed"
 
 
 def _plan_all(
+    options: Settings,
     project: config.Project,
     filters: plan.Filters,
     out: Path | None,
@@ -713,20 +703,28 @@ def _plan_all(
     show_codes: bool,
     force: bool,
     *,
-    quiet: bool,
+    jobs: int | None,
     alongside_other_apps: bool = False,
     when: When | None = None,
 ) -> int:
-    """Every target at once, each paced by its own client; one combined report."""
-    names = sorted(project.targets)
-    outcomes: dict[str, plan.Plan | errors.BoldrulesError] = {}
-    with ThreadPoolExecutor(max_workers=min(8, len(names)) or 1) as pool:
-        futures = {name: pool.submit(_plan_one, project, name, filters, when) for name in names}
-        for name, future in futures.items():
-            try:
-                outcomes[name] = future.result()
-            except errors.BoldrulesError as exc:
-                outcomes[name] = exc
+    """Every target at once, in worker processes (shops.py); one combined report."""
+    quiet = options.quiet
+    handler = next(iter(logging.getLogger().handlers), None)
+    planned = shops.plan_all(
+        project,
+        filters,
+        jobs=jobs or shops.default_jobs(),
+        log_level=logging.getLogger().getEffectiveLevel(),
+        formatter=_LevelPrefix("%(message)s") if type(handler) is logging.StreamHandler else None,
+        when=when,
+    )
+    for done in planned:
+        if done.rate_limited:
+            click.echo(
+                f"target {done.target}: {_absorbed(done.rate_limited)} while reading the shop.",
+                err=True,
+            )
+    outcomes = {done.target: done.outcome for done in planned}
     text = render.render_many(
         outcomes, output, color=_colour(), template=template, show_codes=show_codes
     )
@@ -752,6 +750,36 @@ def _plan_all(
         raise errors.UnsafePlan(unsafe)
     if detailed_exitcode and any(not p.empty for p in plans.values()):
         return PENDING
+    return OK
+
+
+# --------------------------------------------------------------------------------------------
+# targets
+# --------------------------------------------------------------------------------------------
+
+
+@main.command("targets")
+@project_option
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help='json prints {"target": [...]}: a GitHub Actions `matrix`, and the list a GitLab '
+    "`parallel:matrix` takes (docs/ci.md).",
+)
+@click.pass_context
+def targets_command(ctx: click.Context, output: str) -> int:
+    """List the project's targets (one a line), or as a CI matrix: one job per shop."""
+    options = settings(ctx)
+    project = config.load_project(options.directory)
+    names = sorted(project.targets)
+    if output == "json":
+        click.echo(json.dumps({"target": names}))
+    else:
+        for name in names:
+            click.echo(name)
     return OK
 
 
@@ -1115,24 +1143,33 @@ def apply_command(
         taken, taken_to = _snapshot(
             result, project, snapshot_file, options, forced=force, resumes=resumed
         )
-        stream = None if options.quiet else sys.stderr
+        stream = None if options.quiet else _Stderr()
         with apply.open_ledger(ledger) as ledger_file:
-            progress = apply.Progress(stream=stream, ledger=ledger_file)
+            calls = apply.Progress(stream=stream, ledger=ledger_file)  # type: ignore[arg-type]
             if reason:
-                progress.log(_override_entry(freeze, reason, force=force))
+                calls.log(_override_entry(freeze, reason, force=force))
+
+            def poll() -> progress.Snapshot:
+                stats = bold.stats
+                return progress.Snapshot(
+                    calls.count, calls.total or None, stats.requests, stats.rate_limited
+                )
+
+            heading = f"Applying to shop {result.shop} (target {target.name})"
             try:
-                report, listed = apply.execute_recorded(bold, result, progress=progress, stop=stop)
+                with _watch(heading, "calls", poll):
+                    report, listed = apply.execute_recorded(bold, result, progress=calls, stop=stop)
             except errors.BoldrulesError as exc:
                 if output == "json":
-                    _echo_json(apply.result_json(result, progress.outcomes, error=exc))
+                    _echo_json(apply.result_json(result, calls.outcomes, error=exc))
                 raise
             if output == "json":
-                _echo_json(apply.result_json(result, progress.outcomes))
-            absorbed = f", {_absorbed(bold)}" if bold.stats.rate_limited else ""
-            if progress.requests != report.done:
-                # A call may take several requests (a rename by id is a PATCH and a PUT): the
-                # ledger lists each request, and the summary says both so the two agree.
-                absorbed = f" ({progress.requests} API requests, as the ledger lists){absorbed}"
+                _echo_json(apply.result_json(result, calls.outcomes))
+        absorbed = f", {_absorbed(bold.stats.rate_limited)}" if bold.stats.rate_limited else ""
+        if calls.requests != report.done:
+            # A call may take several requests (a rename by id is a PATCH and a PUT): the
+            # ledger lists each request, and the summary says both so the two agree.
+            absorbed = f" ({calls.requests} API requests, as the ledger lists){absorbed}"
         snapshot.write(dataclasses.replace(taken, finished=True), taken_to)
     if result.record is not None:
         _recorded(result.record, listed, options)

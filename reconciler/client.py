@@ -118,6 +118,10 @@ class ClientStats:
     errors: int
     #: seconds from the start of the first call to the end of the last one
     wall_seconds: float
+    #: objects the list reads have brought so far, and how many their first pages announced
+    #: (a list read again counts again on both sides): progress for a person, nothing more
+    listed: int = 0
+    announced: int = 0
 
     @property
     def total_calls(self) -> int:
@@ -144,6 +148,9 @@ class Exchange:
     error: str = ""
     #: Why a failed status was not a failure of the call (``annotate``): "not there", say.
     note: str = ""
+    #: Of ``milliseconds``, how long the pacing bucket held the call before it left (every
+    #: attempt's wait for the rate limit added up); the rest is the call itself and its retries.
+    waited_milliseconds: float = 0.0
 
 
 class _Recorder:
@@ -154,6 +161,12 @@ class _Recorder:
         self.retries = self.rate_limited = self.errors = 0
         self.first: float | None = None
         self.last: float | None = None
+        self.listed = self.announced = 0
+
+    def page(self, items: int, announced: int | None) -> None:
+        with self._lock:
+            self.listed += items
+            self.announced += announced or 0
 
     def call(self, method: str, route: str, started: float, attempts: int, ok: bool) -> None:
         with self._lock:
@@ -171,7 +184,13 @@ class _Recorder:
         with self._lock:
             wall = (self.last - self.first) if self.first is not None and self.last else 0.0
             return ClientStats(
-                dict(self.calls), self.retries, self.rate_limited, self.errors, max(wall, 0.0)
+                dict(self.calls),
+                self.retries,
+                self.rate_limited,
+                self.errors,
+                max(wall, 0.0),
+                self.listed,
+                max(self.announced, self.listed),
             )
 
 
@@ -269,6 +288,8 @@ class BoldClient(operations.Operations):
         self._slots = threading.BoundedSemaphore(concurrency)
         self._recorder = _Recorder(clock)
         self._observers = threading.local()
+        #: Seconds the pacing bucket held this thread's current call (``Exchange``).
+        self._paced = threading.local()
         self._on_close: list[Callable[[], object]] = []
         self._http = httpx.Client(
             base_url=self.base_url,
@@ -423,9 +444,15 @@ class BoldClient(operations.Operations):
             attempts=attempts,
             finished_at=datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
             error=str(error) if error is not None else "",
+            waited_milliseconds=getattr(self._paced, "seconds", 0.0) * 1000,
         )
         for seen in stack:
             seen.append(exchange)
+
+    @property
+    def clock(self) -> Callable[[], float]:
+        """The monotonic clock this client paces and times its calls by."""
+        return self._clock
 
     # ---------------------------------------------------------------- the generic call
 
@@ -449,6 +476,7 @@ class BoldClient(operations.Operations):
         if json is not None and log.isEnabledFor(logging.DEBUG):  # a redacted copy costs
             log.debug("%s %s request body: %s", method, where, self._redacted(json))
         started = self._clock()
+        self._paced.seconds = 0.0
         attempt = 0
         refusals = Counter[bool]()  # failed attempts so far: 429s (True) apart from the rest
         while True:
@@ -556,7 +584,7 @@ class BoldClient(operations.Operations):
             # The token is taken once a slot is held, so the request leaves at once: a thread
             # that took a token and then queued for a slot would reach the server late, bunched
             # with later ones, and tip Bold's window over.
-            self._bucket.take()
+            self._paced.seconds = getattr(self._paced, "seconds", 0.0) + self._bucket.take()
             try:
                 response = self._http.request(method, path, params=params, json=body)
             except _NOT_SENT as exc:
@@ -739,7 +767,12 @@ class BoldClient(operations.Operations):
         def fetch(page: int) -> pagination.Page:
             query = {**(params or {}), "limit": pagination.PAGE_LIMIT, "page": page}
             response = self.request(route, path_params=path_params, params=query)
-            return _page(response, key, page)
+            found = _page(response, key, page)
+            total = found.pagination.get("total")
+            if page != 1:
+                total = 0  # the first page announced the whole list
+            self._recorder.page(len(found.items), total if type(total) is int else None)
+            return found
 
         reason = ""
         previous: object = None

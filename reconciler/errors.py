@@ -30,7 +30,9 @@ The tree::
     ├── ApplyFailed                     exit 5   some calls failed for good; carries the report
     ├── ApplyStopped                    exit 7/8 a 401/403 (7) or an unreachable API (8) stopped
     │                                            an apply: nothing further could succeed
-    └── Interrupted                     exit 5   SIGINT/SIGTERM stopped an apply between calls
+    ├── Interrupted                     exit 5   SIGINT/SIGTERM stopped an apply between calls
+    └── ShopFailed                      exit any one shop of ``--all-targets`` failed in its worker
+                                                 process: that error's message and exit code
 
 Only ``client.py`` catches httpx's exceptions, and it re-raises ours ``from`` them. Messages name
 the method, the URL path (never the host's query string with secrets, never the token), the status
@@ -321,6 +323,30 @@ class ShopChanging(BoldrulesError):
             f"the shop changed while it was being read {reads} times; try again when it is "
             f"quiet (last change seen: {cut(reason, 300)})"
         )
+
+
+class ShopFailed(BoldrulesError):
+    """One shop of ``--all-targets`` failed in its worker process (shops.py).
+
+    Carries what crosses a process boundary safely: the original error's message and exit code
+    (most of this tree's errors take constructor arguments that pickling would not replay).
+    """
+
+    def __init__(self, message: str, *, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+    @classmethod
+    def of(cls, error: BoldrulesError) -> ShopFailed:
+        """The same message and exit code, ready to cross back to the parent process."""
+        return cls(str(error), exit_code=error.exit_code)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_shop_failed, (str(self), self.exit_code))
+
+
+def _shop_failed(message: str, exit_code: int) -> ShopFailed:
+    return ShopFailed(message, exit_code=exit_code)
 
 
 class PlanFileInvalid(BoldrulesError):

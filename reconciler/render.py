@@ -537,11 +537,55 @@ def render_many(
             for name, o in outcomes.items()
         ]
         head = f"<!-- boldrules-plan all-targets -->\n## boldrules: {combined}\n\n"
-        return head + "\n---\n\n".join(sections)
+        rows = ["| target | shop | create | update | delete | |", "|---|---|--:|--:|--:|---|"]
+        rows += [
+            "| `{}` | {} | {} | {} | {} | {} |".format(*_shop_row(name, o, markdown=True))
+            for name, o in outcomes.items()
+        ]
+        return head + "\n".join(rows) + "\n\n" + "\n---\n\n".join(sections)
     parts = []
     for name, o in outcomes.items():
         if isinstance(o, plan.Plan):
             parts.append(render_text(o, color=color))
         else:
             parts.append(f"Target {name}: could not be planned (see the error below).\n")
-    return "\n".join(parts) + "\n" + combined + "\n"
+    table = [("target", "shop", "create", "update", "delete", "")]
+    table += [_shop_row(name, o, markdown=False) for name, o in outcomes.items()]
+    widths = [max(len(row[i]) for row in table) for i in range(5)]
+    lines = [
+        "  ".join(
+            cell.rjust(width) if 2 <= i <= 4 else cell.ljust(width)
+            for i, (cell, width) in enumerate(zip(row, widths, strict=False))
+        )
+        + ("  " + row[5] if row[5] else "")
+        for row in table
+    ]
+    return (
+        "\n".join(parts)
+        + "\n"
+        + "\n".join(line.rstrip() for line in lines)
+        + "\n"
+        + combined
+        + "\n"
+    )
+
+
+def _shop_row(
+    name: str, outcome: plan.Plan | errors.BoldrulesError, *, markdown: bool
+) -> tuple[str, str, str, str, str, str]:
+    """One line of the all-targets table: target, shop, the three counts, and what stands out."""
+    if not isinstance(outcome, plan.Plan):
+        return (name, "", "", "", "", f"not planned (exit {outcome.exit_code})")
+    counts = outcome.counts
+    state = "no changes" if outcome.empty else "changes pending"
+    if outcome.safety.violations or outcome.safety.hard_violations:
+        state = "breaks a safety limit"
+    shop = f"`{outcome.shop}`" if markdown else outcome.shop
+    return (
+        name,
+        shop,
+        str(counts["create"]),
+        str(counts["update"]),
+        str(counts["delete"]),
+        state,
+    )

@@ -573,3 +573,27 @@ def test_a_garbage_answer_to_writes_is_read_back_not_a_crash(sandbox: Sandbox) -
     notes = [json.loads(line).get("note") for line in book.getvalue().splitlines()]
     assert notes.count("outcome unknown: read back") == 3
     assert sandbox.stats()["events"]["truncated_body"] == 3
+
+
+def test_progress_lines_tell_the_wait_for_the_rate_limit_from_the_call(sandbox: Sandbox) -> None:
+    clock = FakeClock()  # moves only when the pacing sleeps: the calls themselves take 0 ms
+    changes = [model.Create(_ruleset(eid)) for eid in ("a", "b", "c")]
+    with make_bold_client(
+        sandbox, rate=1.0, burst=1, concurrency=1, clock=clock.time, sleep=clock.sleep
+    ) as bold:
+        out, book = io.StringIO(), io.StringIO()
+        report = apply.execute(bold, changes, progress=apply.Progress(stream=out, ledger=book))
+    assert report.done == 3
+    assert out.getvalue().splitlines() == [
+        "[1/3] create ruleset a … ok 1050 ms waiting for the rate limit + 0 ms",
+        "[2/3] create ruleset b … ok 1050 ms waiting for the rate limit + 0 ms",
+        "[3/3] create ruleset c … ok 1050 ms waiting for the rate limit + 0 ms",
+    ]
+    lines = [json.loads(line) for line in book.getvalue().splitlines()]
+    # The first create takes two requests (the bucket's one token, then a wait for the next).
+    assert [(e["milliseconds"], e["waited_milliseconds"]) for e in lines] == [
+        (0, 0),
+        (1050, 1050),
+        (1050, 1050),
+        (1050, 1050),
+    ]

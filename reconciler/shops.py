@@ -1,0 +1,381 @@
+"""Planning shops: one target's plan, and every target of a project at once (``--all-targets``).
+
+An agency's project has tens to hundreds of targets, each its own shop with its own token and its
+own rate limit, so shops are independent work. ``plan_all`` plans them so:
+
+* the manifests are loaded once per distinct set of target ``vars`` (and the sample carts once),
+  in the calling process, before any API call: an invalid manifest fails its targets up front,
+  and the loading's CPU is never paid once per shop;
+* the shops are planned in worker processes started with ``spawn`` (nothing of the caller's
+  state leaks into them, and no GIL is shared between them): at most ``jobs`` processes, each
+  planning its share of the shops on threads, since a shop's plan is mostly waiting for its own
+  rate limit. A shop that fails (a bad token, an unreachable API, a bug) fails alone: its outcome
+  is the error, the other shops' plans are unaffected, and a worker process that dies outright
+  fails only the shops it held;
+* memory stays bounded: at most ``SHOPS_PER_PROCESS`` shops are in flight in each process, and
+  the number of processes is capped so that the shops in flight fit in half the memory the
+  machine has available (``memory_cap``).
+
+Only the outcome of each shop crosses back to the caller (a ``Plan``, or an ``errors.ShopFailed``
+carrying a worker's error as its message and exit code), in the project's target order. This
+module prints nothing: ``cli.py`` renders the outcomes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import logging
+import multiprocessing
+import os
+import threading
+import traceback
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from pathlib import Path
+
+from reconciler import (
+    carts,
+    client,
+    config,
+    errors,
+    lint,
+    manifest,
+    model,
+    plan,
+    preview,
+    redact,
+    schedule,
+    state,
+)
+
+#: Shops one worker process plans at once, on threads (each waits on its own rate limit).
+SHOPS_PER_PROCESS = 8
+
+#: What one shop in flight is assumed to hold in memory: a base for the client, the sandbox or
+#: the HTTP pool, plus this much per declared object (its live copy, its diff, its plan line).
+#: Measured: a 10,000-ruleset plan peaks at about 270 MB whole, manifests included.
+SHOP_BASE_BYTES = 40 * 1024 * 1024
+OBJECT_BYTES = 24 * 1024
+
+
+@dataclass(frozen=True)
+class Planned:
+    """One shop's outcome as it comes back from a worker."""
+
+    target: str
+    #: A worker's failure comes back as ``errors.ShopFailed``; a manifest load's is the error.
+    outcome: plan.Plan | errors.BoldrulesError
+    #: 429s the client absorbed while reading the shop (held and retried, never an error).
+    rate_limited: int = 0
+
+
+@dataclass(frozen=True)
+class _Chunk:
+    """The shops one worker process plans, with what they need (pickled once per process)."""
+
+    directory: Path
+    targets: tuple[str, ...]
+    #: The desired objects by ``vars`` group, and each target's group.
+    desired: Mapping[str, tuple[model.Resource, ...]]
+    #: Lint's findings by ``vars`` group (review notes in each shop's plan).
+    findings: Mapping[str, tuple[lint.Finding, ...]]
+    when: When
+    group_of: Mapping[str, str]
+    samples: carts.Carts
+    filters: plan.Filters
+    threads: int
+    log_level: int
+    formatter: logging.Formatter | None
+
+
+@dataclass(frozen=True)
+class When:
+    """``--at`` and ``--horizon``: the instant a plan is judged at and how far it looks."""
+
+    at: dt.datetime | None = None
+    horizon: dt.timedelta = schedule.DEFAULT_HORIZON
+
+
+def findings(
+    project: config.Project, loaded: manifest.Manifests, at: dt.datetime | None
+) -> list[lint.Finding]:
+    """Lint's findings about the declared objects, judged at ``at`` (default now)."""
+    now = at or dt.datetime.now(dt.UTC)
+    return lint.run([lint.Subject.of(d) for d in loaded.objects], project.lint, now=now)
+
+
+def declared(
+    project: config.Project, target: config.Target, at: dt.datetime | None
+) -> tuple[list[model.Resource], list[lint.Finding]]:
+    """The target's manifests, rendered with its ``vars``, as the objects a plan compares, and
+    lint's findings about them at ``at``."""
+    loaded = manifest.load_manifests(project, target)
+    wanted = [state.resource(d.key, d.data, d.origin) for d in loaded.objects]
+    return wanted, findings(project, loaded, at)
+
+
+def desired(project: config.Project, target: config.Target) -> list[model.Resource]:
+    """The target's manifests, rendered with its ``vars``, as the objects a plan compares."""
+    return declared(project, target, None)[0]
+
+
+def make_plan(
+    project: config.Project,
+    target: config.Target,
+    bold: client.BoldClient,
+    filters: plan.Filters,
+    desired: list[model.Resource],
+    samples: carts.Carts | None = None,
+    *,
+    when: When | None = None,
+    findings: Sequence[lint.Finding] | None = None,
+) -> plan.Plan:
+    """Desired objects and the shop's live state → a Plan; with sample carts, its price preview
+    (one more read: every app's rulesets; none without carts)."""
+    when = when or When()
+    live = state.fetch_live(
+        bold,
+        decisive=lambda seen: plan.decisive_keys(desired, seen, project=project, filters=filters),
+    )
+    moment = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    result = plan.plan_changes(
+        desired,
+        live,
+        target=target,
+        project=project,
+        filters=filters,
+        now=moment,
+        at=when.at,
+        findings=findings or (),
+        horizon=when.horizon,
+    )
+    if samples is not None and samples.carts:
+        # Carts without an ``at`` are priced at the plan's instant (``--at``, else now).
+        found = preview.preview(
+            samples,
+            live,
+            result.changes,
+            bold.list_rulesets_all_apps(),
+            safety=project.safety,
+            now=result.instant,
+        )
+        result = plan.with_preview(result, found)
+    return result
+
+
+def plan_target(
+    project: config.Project,
+    target: config.Target,
+    filters: plan.Filters,
+    desired: list[model.Resource],
+    samples: carts.Carts | None,
+    *,
+    when: When | None = None,
+    findings: Sequence[lint.Finding] | None = None,
+    watch: Callable[[client.BoldClient], AbstractContextManager[object]] | None = None,
+) -> tuple[plan.Plan, int]:
+    """One target's whole plan (other apps' same-named rulesets included) and its absorbed 429s;
+    ``watch(client)`` is entered while the shop is read (the command's live progress)."""
+    with (
+        client.BoldClient.for_target(target, routes=project.routes) as bold,
+        watch(bold) if watch is not None else contextlib.nullcontext(),
+    ):
+        result = make_plan(
+            project, target, bold, filters, desired, samples, when=when, findings=findings
+        )
+        result = plan.with_other_apps(result, desired, find=bold.rulesets_of_other_apps)
+        return result, bold.stats.rate_limited
+
+
+def vars_group(target: config.Target) -> str:
+    """The key under which targets with the same ``vars`` share one manifest load."""
+    return json.dumps(target.vars, sort_keys=True, default=str)
+
+
+def memory_cap(objects: int, *, available: int | None = None) -> int:
+    """How many worker processes fit: each holds up to ``SHOPS_PER_PROCESS`` shops in flight,
+    and all of them together stay within half the memory now available."""
+    if available is None:
+        available = _available_memory()
+    per_process = SHOPS_PER_PROCESS * (SHOP_BASE_BYTES + objects * OBJECT_BYTES)
+    return max(1, (available // 2) // per_process)
+
+
+def _available_memory() -> int:
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):  # not every platform says: assume 4 GiB
+        return 4 * 1024**3
+
+
+def default_jobs() -> int:
+    """``--jobs`` when not given: the CPUs this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on every platform
+        return max(1, os.cpu_count() or 1)
+
+
+def plan_all(
+    project: config.Project,
+    filters: plan.Filters,
+    *,
+    jobs: int,
+    log_level: int = logging.WARNING,
+    formatter: logging.Formatter | None = None,
+    when: When | None = None,
+) -> list[Planned]:
+    """Plan every target of the project: one outcome each, in target order; never raises for a
+    shop's failure (each failure is that shop's outcome)."""
+    names = sorted(project.targets)
+    wanted = max(1, min(jobs, len(names)))
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=wanted, mp_context=context) as pool:
+        # The workers start (and import boldrules) while this process loads the manifests.
+        warming = [pool.submit(_warm) for _ in range(wanted)]
+        outcomes: dict[str, Planned] = {}
+        samples = carts.load_carts(project)
+        when = when or When()
+        loads: dict[str, tuple[model.Resource, ...] | errors.BoldrulesError] = {}
+        found: dict[str, tuple[lint.Finding, ...]] = {}
+        group_of: dict[str, str] = {}
+        for name in names:
+            target = project.targets[name]
+            group = group_of[name] = vars_group(target)
+            if group not in loads:
+                try:
+                    objects, findings_of_group = declared(project, target, when.at)
+                    loads[group] = tuple(objects)
+                    found[group] = tuple(findings_of_group)
+                except errors.BoldrulesError as exc:  # an invalid manifest fails its group alone
+                    loads[group] = exc
+            loaded = loads[group]
+            if isinstance(loaded, errors.BoldrulesError):
+                outcomes[name] = Planned(name, loaded)
+        ready = [n for n in names if n not in outcomes]
+        ready_desired = {g: d for g, d in loads.items() if not isinstance(d, errors.BoldrulesError)}
+        largest = max((len(d) for d in ready_desired.values()), default=0)
+        processes = max(1, min(wanted, len(ready), memory_cap(largest)))
+        chunks = [ready[i::processes] for i in range(processes)]
+        work = [
+            _Chunk(
+                directory=project.root,
+                targets=tuple(chunk),
+                desired={group_of[n]: ready_desired[group_of[n]] for n in chunk},
+                findings={group_of[n]: found[group_of[n]] for n in chunk},
+                when=when,
+                group_of={n: group_of[n] for n in chunk},
+                samples=samples,
+                filters=filters,
+                threads=min(len(chunk), SHOPS_PER_PROCESS),
+                log_level=log_level,
+                formatter=formatter,
+            )
+            for chunk in chunks
+            if chunk
+        ]
+        for planned in _run(pool, work):
+            outcomes[planned.target] = planned
+        for future in warming:
+            future.cancel()
+    return [outcomes[name] for name in names]
+
+
+def _warm() -> None:
+    """Nothing: submitted first so that the worker processes start before they are needed."""
+
+
+def _run(pool: ProcessPoolExecutor, work: Sequence[_Chunk]) -> list[Planned]:
+    """Each chunk in a worker process; a process that dies fails only the shops it held."""
+    found: list[Planned] = []
+    futures = [(chunk, pool.submit(_plan_chunk, chunk)) for chunk in work]
+    for chunk, future in futures:
+        try:
+            found += future.result()
+        except BrokenProcessPool:
+            failure = errors.ShopFailed(
+                "the worker process planning it stopped before it finished (killed, or out of "
+                "memory?); run `boldrules plan --target NAME` for this shop alone",
+                exit_code=1,
+            )
+            found += [Planned(name, failure) for name in chunk.targets]
+    return found
+
+
+def _plan_chunk(chunk: _Chunk) -> list[Planned]:
+    """In a worker process: plan the chunk's shops, ``chunk.threads`` at a time."""
+    _configure_logging(chunk.log_level, chunk.formatter)
+    _NameTarget.only = chunk.targets[0] if len(chunk.targets) == 1 else None
+    project = config.load_project(chunk.directory)
+
+    def one(name: str) -> Planned:
+        _planning.target = name
+        try:
+            target = project.target(name)
+            wanted = list(chunk.desired[chunk.group_of[name]])
+            result, absorbed = plan_target(
+                project,
+                target,
+                chunk.filters,
+                wanted,
+                chunk.samples,
+                when=chunk.when,
+                findings=chunk.findings[chunk.group_of[name]],
+            )
+            return Planned(name, result, absorbed)
+        except errors.BoldrulesError as exc:
+            return Planned(name, errors.ShopFailed.of(exc))
+        except Exception as exc:  # a bug planning one shop must not cost the others theirs
+            return Planned(name, _internal(exc, chunk.log_level))
+
+    with ThreadPoolExecutor(max_workers=max(1, chunk.threads)) as pool:
+        return list(pool.map(one, chunk.targets))
+
+
+def _internal(exc: Exception, log_level: int) -> errors.ShopFailed:
+    detail = redact.printable(errors.cut(redact.scrub(str(exc)), 200))
+    text = (
+        f"internal error ({type(exc).__name__}: {detail}). This is a bug in boldrules: please "
+        "report it with the command you ran (add -vv to see the traceback)."
+    )
+    if log_level <= logging.DEBUG:
+        text += "\n" + redact.printable(traceback.format_exc().rstrip(), lines=True)
+    return errors.ShopFailed(text, exit_code=1)
+
+
+#: The target a worker thread is planning, named in its log lines.
+_planning = threading.local()
+
+
+class _NameTarget(logging.Filter):
+    """``target shop-ca: <message>``: several shops log into one stderr at once."""
+
+    #: The one target of this worker process, if it plans only one.
+    only: str | None = None
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        # Threads a shop's read starts (its listings) do not inherit the name; a process that
+        # plans one shop alone names it in all of them.
+        name = getattr(_planning, "target", None) or _NameTarget.only
+        if name is not None and not getattr(record, "boldrules_target", None):
+            record.msg = f"target {name}: {record.getMessage()}"
+            record.args = None
+            record.boldrules_target = name
+        return True
+
+
+def _configure_logging(level: int, formatter: logging.Formatter | None) -> None:
+    """The worker logs as the command does (a spawned process starts with no handlers)."""
+    logging.basicConfig(level=level, format="%(message)s")
+    root = logging.getLogger()
+    for handler in root.handlers:
+        handler.addFilter(_NameTarget())
+        if formatter is not None:
+            handler.setFormatter(formatter)
+    for noisy in ("httpx", "httpcore"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
