@@ -401,6 +401,22 @@ def _instant(ctx: click.Context, param: click.Parameter, value: str | None) -> A
     return found
 
 
+#: ``--format`` of the commands that print a plan (``plan``, ``show``).
+plan_format_option = click.option(
+    "--format",
+    "output",
+    type=click.Choice(["text", "markdown", "json"]),
+    default="text",
+    show_default=True,
+    help="text for a terminal, markdown for a pull-request comment, json for tools.",
+)
+
+#: ``--show-codes``: discount code names whole in Markdown (masked otherwise).
+show_codes_option = click.option(
+    "--show-codes", is_flag=True, help="Show discount code names whole in Markdown."
+)
+
+
 at_option = click.option(
     "--at",
     "at",
@@ -519,14 +535,7 @@ def _show(text: str, *, quiet: bool) -> None:
     type=click.Path(path_type=Path),
     help="Also save the plan as JSON for `boldrules apply FILE` (a folder with --all-targets).",
 )
-@click.option(
-    "--format",
-    "output",
-    type=click.Choice(["text", "markdown", "json"]),
-    default="text",
-    show_default=True,
-    help="text for a terminal, markdown for a pull-request comment, json for tools.",
-)
+@plan_format_option
 @click.option(
     "--detailed-exitcode",
     is_flag=True,
@@ -537,7 +546,7 @@ def _show(text: str, *, quiet: bool) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="A Jinja2 template to render the Markdown with instead of the shipped one.",
 )
-@click.option("--show-codes", is_flag=True, help="Show discount code names whole in Markdown.")
+@show_codes_option
 @click.option("--force", is_flag=True, help="Do not fail on broken safety limits.")
 @at_option
 @click.option(
@@ -946,20 +955,13 @@ def _instant_option(text: str) -> dt.datetime:
 @main.command("show")
 @project_option
 @click.argument("plan_file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "--format",
-    "output",
-    type=click.Choice(["text", "markdown", "json"]),
-    default="text",
-    show_default=True,
-    help="text for a terminal, markdown for a pull-request comment, json for tools.",
-)
+@plan_format_option
 @click.option(
     "--template",
     type=click.Path(dir_okay=False, path_type=Path),
     help="A Jinja2 template to render the Markdown with (only with --format markdown).",
 )
-@click.option("--show-codes", is_flag=True, help="Show discount code names whole in Markdown.")
+@show_codes_option
 @click.pass_context
 def show_command(
     ctx: click.Context, plan_file: Path, output: str, template: Path | None, show_codes: bool
