@@ -1,7 +1,24 @@
-"""Planning shops: one target's plan, and every target of a project at once (``--all-targets``).
+"""The pipeline: manifests → desired objects → the shop's live state → a Plan, in one place.
+
+Every caller that plans goes through here: the ``plan``, ``apply`` and ``price`` commands, the
+tests and the benchmarks. The steps, each usable alone:
+
+* ``declare(project, target)``: the target's manifests, rendered with its ``vars``, as the
+  objects a plan compares (``Declared.objects``) and lint's findings about them; ``desired()``
+  is the objects alone;
+* ``read_shop(bold, project, desired)``: the shop's live state, with the plan's decisive
+  creates and deletes confirmed by targeted reads (state.py);
+* ``compare(...)``: desired against live → a ``Plan`` (plan.py), judged at ``When``;
+* ``plan_shop(bold, ...)``: all three on an open client, with the price preview of the sample
+  carts and the rulesets other apps already hold;
+* ``plan_target(project, target, declared)``: one target's plan on its own client. ``declared``
+  may be a ``Declared`` or a callable returning one, so a caller can hand over the manifest
+  load before it has run (today it runs before the shop is read: a bad manifest fails before
+  any API call);
+* ``plan_targets(project, filters, jobs=…)``: every target of the project (``--all-targets``).
 
 An agency's project has tens to hundreds of targets, each its own shop with its own token and its
-own rate limit, so shops are independent work. ``plan_all`` plans them so:
+own rate limit, so shops are independent work. ``plan_targets`` plans them so:
 
 * the manifests are loaded once per distinct set of target ``vars`` (and the sample carts once),
   in the calling process, before any API call: an invalid manifest fails its targets up front,
@@ -18,7 +35,7 @@ own rate limit, so shops are independent work. ``plan_all`` plans them so:
 
 Only the outcome of each shop crosses back to the caller (a ``Plan``, or an ``errors.ShopFailed``
 carrying a worker's error as its message and exit code), in the project's target order. This
-module prints nothing: ``cli.py`` renders the outcomes.
+module prints nothing: the ``cli`` package renders the outcomes.
 """
 
 from __future__ import annotations
@@ -80,10 +97,8 @@ class _Chunk:
 
     directory: Path
     targets: tuple[str, ...]
-    #: The desired objects by ``vars`` group, and each target's group.
-    desired: Mapping[str, tuple[model.Resource, ...]]
-    #: Lint's findings by ``vars`` group (review notes in each shop's plan).
-    findings: Mapping[str, tuple[lint.Finding, ...]]
+    #: What the manifests declare (objects and lint's findings) by ``vars`` group.
+    declared: Mapping[str, Declared]
     when: When
     group_of: Mapping[str, str]
     samples: carts.Carts
@@ -101,6 +116,18 @@ class When:
     horizon: dt.timedelta = schedule.DEFAULT_HORIZON
 
 
+@dataclass(frozen=True)
+class Declared:
+    """What a target's manifests declare: the objects a plan compares, and lint's findings."""
+
+    objects: Sequence[model.Resource]
+    findings: Sequence[lint.Finding] = ()
+
+
+#: A target's declared objects, or what loads them when called (see ``plan_target``).
+Source = Declared | Callable[[], Declared]
+
+
 def findings(
     project: config.Project, loaded: manifest.Manifests, at: dt.datetime | None
 ) -> list[lint.Finding]:
@@ -109,51 +136,87 @@ def findings(
     return lint.run([lint.Subject.of(d) for d in loaded.objects], project.lint, now=now)
 
 
-def declared(
-    project: config.Project, target: config.Target, at: dt.datetime | None
-) -> tuple[list[model.Resource], list[lint.Finding]]:
+def declare(
+    project: config.Project, target: config.Target, *, at: dt.datetime | None = None
+) -> Declared:
     """The target's manifests, rendered with its ``vars``, as the objects a plan compares, and
     lint's findings about them at ``at``."""
     loaded = manifest.load_manifests(project, target)
-    wanted = [state.resource(d.key, d.data, d.origin) for d in loaded.objects]
-    return wanted, findings(project, loaded, at)
+    return Declared(_objects(loaded), findings(project, loaded, at))
 
 
 def desired(project: config.Project, target: config.Target) -> list[model.Resource]:
     """The target's manifests, rendered with its ``vars``, as the objects a plan compares."""
-    return declared(project, target, None)[0]
+    return _objects(manifest.load_manifests(project, target))
 
 
-def make_plan(
-    project: config.Project,
-    target: config.Target,
+def _objects(loaded: manifest.Manifests) -> list[model.Resource]:
+    return [state.resource(d.key, d.data, d.origin) for d in loaded.objects]
+
+
+def open_client(project: config.Project, target: config.Target) -> client.BoldClient:
+    """The target's client, with the project's route overrides: every command's way in."""
+    return client.BoldClient.for_target(target, routes=project.routes)
+
+
+def read_shop(
     bold: client.BoldClient,
-    filters: plan.Filters,
-    desired: list[model.Resource],
-    samples: carts.Carts | None = None,
+    project: config.Project,
+    desired: Sequence[model.Resource] | None,
     *,
-    when: When | None = None,
-    findings: Sequence[lint.Finding] | None = None,
-) -> plan.Plan:
-    """Desired objects and the shop's live state → a Plan; with sample carts, its price preview
-    (one more read: every app's rulesets; none without carts)."""
-    when = when or When()
-    live = state.fetch_live(
+    filters: plan.Filters | None = None,
+) -> state.LiveState:
+    """The shop's live state; the creates and deletes a plan of ``desired`` would make are
+    confirmed by targeted reads (none with ``desired=None``: the shop as it is, nothing planned)."""
+    if desired is None:
+        return state.fetch_live(bold)
+    return state.fetch_live(
         bold,
         decisive=lambda seen: plan.decisive_keys(desired, seen, project=project, filters=filters),
     )
-    moment = dt.datetime.now(dt.UTC).replace(microsecond=0)
-    result = plan.plan_changes(
-        desired,
+
+
+def compare(
+    project: config.Project,
+    target: config.Target,
+    declared: Declared,
+    live: state.LiveState,
+    *,
+    filters: plan.Filters | None = None,
+    when: When | None = None,
+    now: dt.datetime | None = None,
+) -> plan.Plan:
+    """Desired against live → a Plan, judged at ``when.at`` (default ``now``, default the
+    current second)."""
+    when = when or When()
+    return plan.plan_changes(
+        declared.objects,
         live,
         target=target,
         project=project,
         filters=filters,
-        now=moment,
+        now=now or dt.datetime.now(dt.UTC).replace(microsecond=0),
         at=when.at,
-        findings=findings or (),
+        findings=declared.findings,
         horizon=when.horizon,
     )
+
+
+def plan_shop(
+    bold: client.BoldClient,
+    project: config.Project,
+    target: config.Target,
+    declared: Declared,
+    *,
+    filters: plan.Filters | None = None,
+    samples: carts.Carts | None = None,
+    when: When | None = None,
+) -> plan.Plan:
+    """Declared objects and the shop's live state → a Plan, on an open client; with sample
+    carts, its price preview (one more read: every app's rulesets; none without carts); and the
+    rulesets it would create that another app already holds (read only when that is likely)."""
+    live = read_shop(bold, project, declared.objects, filters=filters)
+    result = compare(project, target, declared, live, filters=filters, when=when)
     if samples is not None and samples.carts:
         # Carts without an ``at`` are priced at the plan's instant (``--at``, else now).
         found = preview.preview(
@@ -165,30 +228,33 @@ def make_plan(
             now=result.instant,
         )
         result = plan.with_preview(result, found)
-    return result
+    return plan.with_other_apps(result, declared.objects, find=bold.rulesets_of_other_apps)
 
 
 def plan_target(
     project: config.Project,
     target: config.Target,
-    filters: plan.Filters,
-    desired: list[model.Resource],
-    samples: carts.Carts | None,
+    declared: Source,
     *,
+    filters: plan.Filters | None = None,
+    samples: carts.Carts | None = None,
     when: When | None = None,
-    findings: Sequence[lint.Finding] | None = None,
     watch: Callable[[client.BoldClient], AbstractContextManager[object]] | None = None,
 ) -> tuple[plan.Plan, int]:
-    """One target's whole plan (other apps' same-named rulesets included) and its absorbed 429s;
-    ``watch(client)`` is entered while the shop is read (the command's live progress)."""
+    """One target's whole plan on its own client, and the 429s the client absorbed;
+    ``watch(client)`` is entered while the shop is read (the command's live progress).
+
+    ``declared`` may be a callable: it is called once, before the shop is read, so that a bad
+    manifest fails before any API call. (Loading while the first pages arrive is the scale
+    work's to add here; callers need not change.)"""
+    wanted = declared() if callable(declared) else declared
     with (
-        client.BoldClient.for_target(target, routes=project.routes) as bold,
+        open_client(project, target) as bold,
         watch(bold) if watch is not None else contextlib.nullcontext(),
     ):
-        result = make_plan(
-            project, target, bold, filters, desired, samples, when=when, findings=findings
+        result = plan_shop(
+            bold, project, target, wanted, filters=filters, samples=samples, when=when
         )
-        result = plan.with_other_apps(result, desired, find=bold.rulesets_of_other_apps)
         return result, bold.stats.rate_limited
 
 
@@ -221,7 +287,7 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def plan_all(
+def plan_targets(
     project: config.Project,
     filters: plan.Filters,
     *,
@@ -241,33 +307,30 @@ def plan_all(
         outcomes: dict[str, Planned] = {}
         samples = carts.load_carts(project)
         when = when or When()
-        loads: dict[str, tuple[model.Resource, ...] | errors.BoldrulesError] = {}
-        found: dict[str, tuple[lint.Finding, ...]] = {}
+        loads: dict[str, Declared | errors.BoldrulesError] = {}
         group_of: dict[str, str] = {}
         for name in names:
             target = project.targets[name]
             group = group_of[name] = vars_group(target)
             if group not in loads:
                 try:
-                    objects, findings_of_group = declared(project, target, when.at)
-                    loads[group] = tuple(objects)
-                    found[group] = tuple(findings_of_group)
+                    found = declare(project, target, at=when.at)
+                    loads[group] = Declared(tuple(found.objects), tuple(found.findings))
                 except errors.BoldrulesError as exc:  # an invalid manifest fails its group alone
                     loads[group] = exc
             loaded = loads[group]
             if isinstance(loaded, errors.BoldrulesError):
                 outcomes[name] = Planned(name, loaded)
         ready = [n for n in names if n not in outcomes]
-        ready_desired = {g: d for g, d in loads.items() if not isinstance(d, errors.BoldrulesError)}
-        largest = max((len(d) for d in ready_desired.values()), default=0)
+        ready_declared = {g: d for g, d in loads.items() if isinstance(d, Declared)}
+        largest = max((len(d.objects) for d in ready_declared.values()), default=0)
         processes = max(1, min(wanted, len(ready), memory_cap(largest)))
         chunks = [ready[i::processes] for i in range(processes)]
         work = [
             _Chunk(
                 directory=project.root,
                 targets=tuple(chunk),
-                desired={group_of[n]: ready_desired[group_of[n]] for n in chunk},
-                findings={group_of[n]: found[group_of[n]] for n in chunk},
+                declared={group_of[n]: ready_declared[group_of[n]] for n in chunk},
                 when=when,
                 group_of={n: group_of[n] for n in chunk},
                 samples=samples,
@@ -317,15 +380,13 @@ def _plan_chunk(chunk: _Chunk) -> list[Planned]:
         _planning.target = name
         try:
             target = project.target(name)
-            wanted = list(chunk.desired[chunk.group_of[name]])
             result, absorbed = plan_target(
                 project,
                 target,
-                chunk.filters,
-                wanted,
-                chunk.samples,
+                chunk.declared[chunk.group_of[name]],
+                filters=chunk.filters,
+                samples=chunk.samples,
                 when=chunk.when,
-                findings=chunk.findings[chunk.group_of[name]],
             )
             return Planned(name, result, absorbed)
         except errors.BoldrulesError as exc:
