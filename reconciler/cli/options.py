@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -94,22 +95,19 @@ def _remember_verbosity(ctx: click.Context, parameter: click.Parameter, value: A
 def project_option(command: F) -> F:
     """``-C DIR``, ``-v`` and ``-q``, accepted after the command name as before it (people type
     ``boldrules validate -C examples/x`` both ways); every command takes them."""
-    command = click.option(
+    verbosity = functools.partial(click.option, expose_value=False, callback=_remember_verbosity)
+    command = verbosity(
         "-q",
         "--quiet",
         "quiet",
         is_flag=True,
-        expose_value=False,
-        callback=_remember_verbosity,
         help="Print only problems and errors (also accepted before the command).",
     )(command)
-    command = click.option(
+    command = verbosity(
         "-v",
         "--verbose",
         "verbose",
         count=True,
-        expose_value=False,
-        callback=_remember_verbosity,
         help="More detail on stderr; -vv for tracebacks (also accepted before the command).",
     )(command)
     return click.option(
