@@ -22,7 +22,7 @@ behaves, names the ``routes:`` override that fixes it and carries on with it app
 checks after it run as they would with the fix in the project file.
 
 Owns the read-only checks, the recording of every check, the route search and the report;
-``cli.py`` prints it and picks the exit code from ``Report.exit_code``. It must not print.
+``cli/doctor.py`` prints it and picks the exit code from ``Report.exit_code``. It must not print.
 """
 
 from __future__ import annotations

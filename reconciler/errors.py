@@ -36,8 +36,8 @@ The tree::
 
 Only ``client.py`` catches httpx's exceptions, and it re-raises ours ``from`` them. Messages name
 the method, the URL path (never the host's query string with secrets, never the token), the status
-and the API's own message cut to 256 characters. ``cli.py`` is the one place that turns these into
-a printed line and an exit code.
+and the API's own message cut to 256 characters. ``cli/boundary.py`` is the one place that turns
+these into a printed line and an exit code.
 """
 
 from __future__ import annotations
@@ -326,7 +326,7 @@ class ShopChanging(BoldrulesError):
 
 
 class ShopFailed(BoldrulesError):
-    """One shop of ``--all-targets`` failed in its worker process (shops.py).
+    """One shop of ``--all-targets`` failed in its worker process (pipeline/parallel.py).
 
     Carries what crosses a process boundary safely: the original error's message and exit code
     (most of this tree's errors take constructor arguments that pickling would not replay).

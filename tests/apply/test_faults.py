@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from reconciler import apply, client, config, errors, model, plan, state
+from reconciler import apply, client, config, errors, model, pipeline, plan
 from reconciler.sandbox import Sandbox, serve
 
 from ..conftest import APP_TOKEN
@@ -48,12 +48,9 @@ def connect(url: str) -> client.BoldClient:
 def desired_from(*examples: str) -> tuple[list[model.Resource], config.Project]:
     resources: list[model.Resource] = []
     project: config.Project | None = None
-    from reconciler import manifest
-
     for name in examples:
         project = config.load_project(EXAMPLES / name)
-        loaded = manifest.load_manifests(project, project.target(None))
-        resources += [state.resource(d.key, d.data, d.origin) for d in loaded.objects]
+        resources += pipeline.desired(project, project.target(None))
     assert project is not None
     return resources, project
 
@@ -61,9 +58,7 @@ def desired_from(*examples: str) -> tuple[list[model.Resource], config.Project]:
 def make_plan(
     bold: client.BoldClient, desired: list[model.Resource], project: config.Project
 ) -> plan.Plan:
-    return plan.plan_changes(
-        desired, state.fetch_live(bold), target=project.target(None), project=project
-    )
+    return pipeline.plan_shop(bold, project, project.target(None), pipeline.Declared(desired))
 
 
 def every_ruleset(sandbox: Sandbox) -> list[tuple[Any, ...]]:

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from reconciler import apply, client, config, errors, lock, model, ownership, plan, state
+from reconciler import apply, client, config, errors, lock, model, ownership, pipeline, state
 
 from ..conftest import APP_TOKEN, make_bold_client
 
@@ -222,9 +222,7 @@ def test_created_objects_are_recorded_and_deleted_ones_forgotten_when_other_call
             ),
         ]
         p = a_project()
-        result = plan.plan_changes(
-            desired, state.fetch_live(bold), target=p.target(None), project=p
-        )
+        result = pipeline.plan_shop(bold, p, p.target(None), pipeline.Declared(desired))
         assert [f"{c.action} {c.key}" for c in result.changes] == [
             "create ruleset:broken",
             "create discount_code:NEW1",

@@ -21,7 +21,7 @@ import httpx
 import pytest
 from click.testing import CliRunner, Result
 
-from reconciler import apply, cli, client, config, errors, manifest, model, plan, state
+from reconciler import apply, cli, client, config, errors, model, pipeline, plan, state
 from reconciler.sandbox import ALL_SCOPES, Sandbox, serve
 
 from ..client.conftest import FakeClock
@@ -546,8 +546,7 @@ def test_a_read_that_stays_garbage_says_what_was_wrong(
 
 def test_a_garbage_answer_to_writes_is_read_back_not_a_crash(sandbox: Sandbox) -> None:
     project = config.load_project(EXAMPLES / "quickstart")
-    loaded = manifest.load_manifests(project, project.target(None))
-    desired = [state.resource(d.key, d.data, d.origin) for d in loaded.objects]
+    desired = pipeline.desired(project, project.target(None))
     clock = FakeClock()
     # The first write of each kind goes alone; each is answered 2xx with a spoiled body.
     sandbox.set_faults(truncated_body=1.0, body_faults_on="writes", body_faults_limit=3)
@@ -559,9 +558,7 @@ def test_a_garbage_answer_to_writes_is_read_back_not_a_crash(sandbox: Sandbox) -
             bold, first.changes, progress=apply.Progress(stream=None, ledger=book)
         )
         writes = {k: v for k, v in bold.stats.calls.items() if k[0] != "GET"}
-        again = plan.plan_changes(
-            desired, state.fetch_live(bold), target=project.target(None), project=project
-        )
+        again = pipeline.plan_shop(bold, project, project.target(None), pipeline.Declared(desired))
     assert (report.done, report.failed) == (len(first.changes) - 1, 0)  # two codes: one POST
     assert again.empty
     # Nothing was sent twice: each spoiled answer was settled by reading the object back.
