@@ -215,14 +215,14 @@ def bench_project() -> tuple[config.Target, config.Project]:
 
 def make_client(url: str, setting: Setting) -> client.BoldClient:
     """Our client as a target would build it (4 calls in flight), paced for ``setting``."""
-    return client.BoldClient(
+    settings = client.ClientSettings(
         base_url=url,
-        token=BENCH_TOKEN,
         shop_identifier=SHOP,
         rate=setting.client_rate,
         burst=setting.client_burst,
         concurrency=4,
     )
+    return client.BoldClient(settings, token=BENCH_TOKEN)
 
 
 def _calls(stats: client.ClientStats | baseline.BaselineStats) -> dict[str, int]:
