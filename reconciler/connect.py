@@ -14,17 +14,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from reconciler import config, errors
+from reconciler import config
 from reconciler import transport as transports
 from reconciler.client import BoldClient, ClientSettings
 
 
 def connect(target: config.Target, *, routes: Mapping[str, str] | None = None) -> BoldClient:
     """A client for a project target, with the project's ``routes:`` overrides."""
-    token = target.token()  # raises TokenMissing naming the variable
-    problem = errors.token_problem(token.strip())
-    if problem:
-        raise errors.TokenInvalid(problem, target=target.name, variable=target.token_env)
+    token = target.token()  # TokenMissing or TokenInvalid, naming the variable
     if target.sandbox is None:
         return BoldClient(ClientSettings.from_target(target, routes=routes), token=token)
     settings = ClientSettings.from_target(target, routes=routes, base_url=transports.IN_PROCESS_URL)
