@@ -45,7 +45,6 @@ on a healthy server.
 from __future__ import annotations
 
 import contextlib
-import email.utils
 import json
 import logging
 import random
@@ -63,13 +62,10 @@ from urllib.parse import quote
 import httpx
 
 from reconciler import __version__, calllog, config, errors, operations, pagination, redact, routes
-from reconciler import transport as transports
-from reconciler.calllog import ClientStats, Exchange
 from reconciler.operations import ApiResponse
 from reconciler.pacing import TokenBucket
 from reconciler.routes import Method
-
-__all__ = ["USER_AGENT", "BoldClient", "ClientSettings", "ClientStats", "Exchange"]
+from reconciler.transport import IN_PROCESS_URL
 
 log = logging.getLogger("reconciler.client")
 
@@ -267,7 +263,7 @@ class BoldClient(operations.Operations):
         self.close()
 
     @property
-    def stats(self) -> ClientStats:
+    def stats(self) -> calllog.ClientStats:
         """Calls, retries, 429s and errors so far."""
         return self._log.snapshot()
 
@@ -297,7 +293,7 @@ class BoldClient(operations.Operations):
 
     # ---------------------------------------------------------------- observing calls
 
-    def observe(self) -> contextlib.AbstractContextManager[list[Exchange]]:
+    def observe(self) -> contextlib.AbstractContextManager[list[calllog.Exchange]]:
         """Collect every call this thread finishes inside the block (apply's ledger uses it)."""
         return self._log.observe()
 
@@ -573,7 +569,7 @@ class BoldClient(operations.Operations):
 
     def _no_response(self, exc: httpx.HTTPError, common: dict[str, Any]) -> errors.ApiError:
         detail = self._scrub(_describe(exc))
-        if isinstance(exc, _NOT_SENT) and self.base_url != transports.IN_PROCESS_URL:
+        if isinstance(exc, _NOT_SENT) and self.base_url != IN_PROCESS_URL:
             url = httpx.URL(self.base_url)
             where = f"{url.host}:{url.port}" if url.port else url.host
             detail = f"could not connect to {where} ({detail})"
@@ -677,13 +673,8 @@ def _retry_after(response: httpx.Response) -> float | None:
         return max(0.0, float(text))
     except ValueError:
         pass
-    try:
-        when = email.utils.parsedate_to_datetime(text)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+    when = pagination.http_date(text)
+    return None if when is None else max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 def _first(value: float | None, fallback: float) -> float:

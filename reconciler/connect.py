@@ -14,8 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from reconciler import config
-from reconciler import transport as transports
+from reconciler import config, transport
 from reconciler.client import BoldClient, ClientSettings
 
 
@@ -24,13 +23,13 @@ def connect(target: config.Target, *, routes: Mapping[str, str] | None = None) -
     token = target.token()  # TokenMissing or TokenInvalid, naming the variable
     if target.sandbox is None:
         return BoldClient(ClientSettings.from_target(target, routes=routes), token=token)
-    settings = ClientSettings.from_target(target, routes=routes, base_url=transports.IN_PROCESS_URL)
+    settings = ClientSettings.from_target(target, routes=routes, base_url=transport.IN_PROCESS_URL)
     from reconciler import sandbox  # only sandbox targets pay for importing the server
 
     embedded = sandbox.Sandbox.embedded(target.sandbox)
     try:
         bold = BoldClient(
-            settings, token=token, transport=transports.InProcessTransport(embedded.wsgi_app)
+            settings, token=token, transport=transport.InProcessTransport(embedded.wsgi_app)
         )
     except BaseException:
         embedded.close()
