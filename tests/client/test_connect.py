@@ -80,25 +80,18 @@ def test_a_missing_token_names_the_variable_before_anything_opens(
 
 
 def test_settings_from_a_target_carry_its_pacing_timeout_version_and_routes() -> None:
-    target = _target(
-        api_url="https://api.bold.test",
-        shop_identifier="zp3",
-        api_version="2022-05-01",
-        rate=2.5,
-        burst=3,
-        concurrency=2,
-        timeout=7.0,
-    )
+    fields: dict[str, Any] = {
+        "shop_identifier": "zp3",
+        "api_version": "2022-05-01",
+        "rate": 2.5,
+        "burst": 3,
+        "concurrency": 2,
+        "timeout": 7.0,
+    }
+    target = _target(api_url="https://api.bold.test", **fields)
     settings = client.ClientSettings.from_target(target, routes={"ping": "/health"})
     assert settings == client.ClientSettings(
-        base_url="https://api.bold.test",
-        shop_identifier="zp3",
-        api_version="2022-05-01",
-        rate=2.5,
-        burst=3,
-        concurrency=2,
-        timeout=7.0,
-        routes={"ping": "/health"},
+        base_url="https://api.bold.test", routes={"ping": "/health"}, **fields
     )
 
 
