@@ -26,7 +26,7 @@ from typing import Any
 
 from bench import baseline, data
 from bench.server import BENCH_TOKEN, SHOP, Control
-from reconciler import apply, client, config, pipeline, plan
+from reconciler import apply, calllog, client, config, pipeline, plan
 
 #: Bold's documented limit, the physical limit of this job (issue 8).
 BOLD_RATE = 10.0
@@ -215,17 +215,17 @@ def bench_project() -> tuple[config.Target, config.Project]:
 
 def make_client(url: str, setting: Setting) -> client.BoldClient:
     """Our client as a target would build it (4 calls in flight), paced for ``setting``."""
-    return client.BoldClient(
+    settings = client.ClientSettings(
         base_url=url,
-        token=BENCH_TOKEN,
         shop_identifier=SHOP,
         rate=setting.client_rate,
         burst=setting.client_burst,
         concurrency=4,
     )
+    return client.BoldClient(settings, token=BENCH_TOKEN)
 
 
-def _calls(stats: client.ClientStats | baseline.BaselineStats) -> dict[str, int]:
+def _calls(stats: calllog.ClientStats | baseline.BaselineStats) -> dict[str, int]:
     """Calls by kind: ``"PUT upsert_ruleset"`` for ours, the baseline's own labels for it."""
     return {
         (" ".join(kind) if isinstance(kind, tuple) else kind): n for kind, n in stats.calls.items()
@@ -278,7 +278,7 @@ def _row(
     setting: Setting,
     span: _Span,
     control: Control,
-    counts: client.ClientStats | baseline.BaselineStats,
+    counts: calllog.ClientStats | baseline.BaselineStats,
     changes: dict[str, Any],
 ) -> Row:
     """The figures every case shares: time, calls, 429s and retries (ours or the baseline's)."""

@@ -41,8 +41,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler import client as client_module
 from reconciler import diff, errors, model, state
+from reconciler.client import BoldClient
 
 #: Top-level ruleset fields a PATCH can carry (contract §6): everything else needs a PUT.
 PATCHABLE = frozenset({"start_date", "expiry_date"})
@@ -55,7 +55,7 @@ class Call:
     change: model.Change
     verb: str  # create / update / delete, for progress lines
     operation: str  # the client method's name, for the ledger
-    run: Callable[[client_module.BoldClient], None]
+    run: Callable[[BoldClient], None]
     phase: int
     after: set[model.Key] = field(default_factory=set)
     extra_keys: tuple[model.Key, ...] = ()  # discount codes created together with this one
@@ -163,7 +163,7 @@ def _ruleset_update(change: model.Update) -> Call:
             name for name, needed in (("patch_ruleset", patch), ("delete_rules", doomed)) if needed
         ]
 
-        def run(client: client_module.BoldClient) -> None:
+        def run(client: BoldClient) -> None:
             # One call object, so the bulk delete never races the PATCH on the same ruleset.
             if patch is not None:
                 client.patch_ruleset(eid, patch)
@@ -185,7 +185,7 @@ def _ruleset_update(change: model.Update) -> Call:
     )
     operations = [name + ("_by_id" if by_id else "") for name, needed in steps if needed]
 
-    def put(client: client_module.BoldClient) -> None:
+    def put(client: BoldClient) -> None:
         if by_id:
             if copies:
                 client.delete_rules_by_id(server_id, copies)
@@ -261,7 +261,7 @@ def order_condition_calls(change: model.Change) -> list[Call]:
         op for op, needed in (("add_field_sets", added), ("delete_field_sets", gone)) if needed
     ]
 
-    def run(client: client_module.BoldClient) -> None:
+    def run(client: BoldClient) -> None:
         if added:
             _add_field_sets(client, name, value, added)
         if gone:
@@ -317,11 +317,11 @@ def discount_code_calls(changes: Sequence[model.Change]) -> list[Call]:
     return calls
 
 
-def _update_code(code_id: int, body: Mapping[str, Any], client: client_module.BoldClient) -> None:
+def _update_code(code_id: int, body: Mapping[str, Any], client: BoldClient) -> None:
     client.update_discount_code(code_id, body)
 
 
-def _delete_code(code_id: int, client: client_module.BoldClient) -> None:
+def _delete_code(code_id: int, client: BoldClient) -> None:
     client.delete_discount_code(code_id)
 
 
@@ -369,7 +369,7 @@ AMBIGUOUS_ATTEMPTS = 6
 SETTLE_RUNS = 3
 
 
-def run_settled(client: client_module.BoldClient, call: Call) -> None:
+def run_settled(client: BoldClient, call: Call) -> None:
     """Run one call; whenever a write's outcome is unknown, read its objects back first.
 
     Any write can end in ``AmbiguousWrite``: a POST that got no answer, or any write answered
@@ -390,7 +390,7 @@ def run_settled(client: client_module.BoldClient, call: Call) -> None:
     call.run(client)
 
 
-def _converged(client: client_module.BoldClient, call: Call) -> bool:
+def _converged(client: BoldClient, call: Call) -> bool:
     """Whether every object ``call`` changes now reads as its change wants it."""
     change = call.change
     want = None if isinstance(change, model.Delete) else change.desired.fingerprint()
@@ -401,9 +401,7 @@ def _converged(client: client_module.BoldClient, call: Call) -> bool:
     return True
 
 
-def _settle(
-    client: client_module.BoldClient, send: Callable[[], None], settled: Callable[[], bool]
-) -> None:
+def _settle(client: BoldClient, send: Callable[[], None], settled: Callable[[], bool]) -> None:
     """Send a write; whenever its outcome is unknown, read back before resending.
 
     ``settled`` reads the shop and answers whether the write (or what is left of it) is done;
@@ -420,7 +418,7 @@ def _settle(
     send()
 
 
-def _create_order_condition(client: client_module.BoldClient, desired: model.Resource) -> None:
+def _create_order_condition(client: BoldClient, desired: model.Resource) -> None:
     name, value = desired.key.ident
     body = state.order_condition_to_api(desired.body)
 
@@ -435,9 +433,7 @@ def _create_order_condition(client: client_module.BoldClient, desired: model.Res
     _settle(client, lambda: _void(client.create_order_condition(body)), settled)
 
 
-def _add_field_sets(
-    client: client_module.BoldClient, name: str, value: str, added: list[dict[str, Any]]
-) -> None:
+def _add_field_sets(client: BoldClient, name: str, value: str, added: list[dict[str, Any]]) -> None:
     pending = list(added)
 
     def settled() -> bool:
@@ -453,7 +449,7 @@ def _add_field_sets(
 
 
 def _create_discount_codes(
-    desired: Mapping[str, Any], codes: list[str], client: client_module.BoldClient
+    desired: Mapping[str, Any], codes: list[str], client: BoldClient
 ) -> None:
     pending = list(codes)
 
@@ -470,7 +466,7 @@ def _create_discount_codes(
     )
 
 
-def _code_exists(client: client_module.BoldClient, code: str) -> bool:
+def _code_exists(client: BoldClient, code: str) -> bool:
     wanted = model.discount_code_key(code).match
     return any(
         model.discount_code_key(str(d.get("code", ""))).match == wanted

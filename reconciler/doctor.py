@@ -34,10 +34,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-from reconciler import errors, lock, model, ownership, pagination, routes, state
+from reconciler import calllog, errors, lock, model, ownership, pagination, routes, state
 
 if TYPE_CHECKING:
-    from reconciler import client as client_module
+    from reconciler.client import BoldClient
 
 #: Every probe object's name starts with this (discount codes too, in the same case).
 PROBE_PREFIX = "boldrules-doctor-"
@@ -298,7 +298,7 @@ class Doctor:
 
     def __init__(
         self,
-        bold: client_module.BoldClient,
+        bold: BoldClient,
         *,
         report: Report,
         project: str,
@@ -359,7 +359,7 @@ class Doctor:
         return True
 
     def _exchange(
-        self, seen: Sequence[client_module.Exchange], route: str, params: Mapping[str, Any] | None
+        self, seen: Sequence[calllog.Exchange], route: str, params: Mapping[str, Any] | None
     ) -> tuple[str, str]:
         """``METHOD /path?query`` and the status of the first call of ``route`` in ``seen``."""
         mine = [e for e in seen if e.route == route] or list(seen)

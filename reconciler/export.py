@@ -29,7 +29,7 @@ from typing import Any
 import yaml
 
 from reconciler import config, errors, model, state
-from reconciler import ownership as ownership_module
+from reconciler.ownership import Record, read_records
 
 HEADER = (
     "# Exported by `boldrules export` from shop {shop}. Rulesets and rules that had no\n"
@@ -74,10 +74,8 @@ def select(
                     groups.add(str(condition["name"]))
     prefixes = tuple(p.casefold() for p in ownership.discount_code_prefixes)
     # What this project's ownership record lists is this project's, as for a plan.
-    record = ownership_module.read_records(live.reserved).get(ownership.record)
-    recorded = (
-        {k.match for k in record.members} if isinstance(record, ownership_module.Record) else set()
-    )
+    record = read_records(live.reserved).get(ownership.record)
+    recorded = {k.match for k in record.members} if isinstance(record, Record) else set()
     chosen: list[model.Resource] = list(rulesets)
     for resource in live.resources:
         if resource.key.kind is not model.Kind.RULESET and resource.key.match in recorded:

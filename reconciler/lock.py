@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 from reconciler import __version__, errors, model, ownership, state
 
 if TYPE_CHECKING:
-    from reconciler import client as client_module
+    from reconciler.client import BoldClient
 
 log = logging.getLogger(__name__)
 
@@ -138,7 +138,7 @@ def held_locks(reserved: Iterable[model.Resource]) -> dict[str, Holder]:
     }
 
 
-def read_lock(client: client_module.BoldClient, project: str) -> Holder | None:
+def read_lock(client: BoldClient, project: str) -> Holder | None:
     """The project's lock as it is now, or None."""
     data = client.get_ruleset(lock_id(project))
     return read_holder(state.ruleset_resource(data)) if data is not None else None
@@ -158,7 +158,7 @@ class ApplyLock:
 
     def __init__(
         self,
-        client: client_module.BoldClient,
+        client: BoldClient,
         project: str,
         *,
         clock: Clock = utc_now,
@@ -307,7 +307,7 @@ class ApplyLock:
             self.client.delete_ruleset_by_id(ruleset_id)
 
 
-def break_lock(client: client_module.BoldClient, holder: Holder) -> None:
+def break_lock(client: BoldClient, holder: Holder) -> None:
     """Remove the lock ``holder`` describes (``boldrules unlock``), by its id."""
     if holder.ruleset_id is not None:
         client.delete_ruleset_by_id(holder.ruleset_id)

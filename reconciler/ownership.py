@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 from reconciler import __version__, errors, model, state
 
 if TYPE_CHECKING:
-    from reconciler import client as client_module
+    from reconciler.client import BoldClient
 
 #: External id prefix of every project's record: ``boldrules.ownership.<project>``.
 RECORD_PREFIX = f"{model.RESERVED_PREFIX}ownership."
@@ -282,14 +282,14 @@ def read_records(reserved: Iterable[model.Resource]) -> dict[str, Record | Damag
     return found
 
 
-def read_record(client: client_module.BoldClient, project: str) -> Record | Damaged | None:
+def read_record(client: BoldClient, project: str) -> Record | Damaged | None:
     """One project's record read afresh (``None`` when the shop has none)."""
     data = client.get_ruleset(record_id(project))
     return decode(state.ruleset_resource(data)) if data is not None else None
 
 
 def write(
-    client: client_module.BoldClient,
+    client: BoldClient,
     project: str,
     members: Iterable[model.Key],
     *,

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from reconciler import errors, model, pagination
 
 if TYPE_CHECKING:
-    from reconciler import client as client_module
+    from reconciler.client import BoldClient
 
 log = logging.getLogger("reconciler.state")
 
@@ -393,7 +393,7 @@ READ_ROUNDS = 3
 Decisive = Callable[[LiveState], Iterable[model.Key]]
 
 
-def fetch_live(client: client_module.BoldClient, *, decisive: Decisive | None = None) -> LiveState:
+def fetch_live(client: BoldClient, *, decisive: Decisive | None = None) -> LiveState:
     """Read the shop with list calls: own rulesets, order conditions, discount codes.
 
     The three listings run side by side; the client paces them under one rate limit, and
@@ -432,7 +432,7 @@ def fetch_live(client: client_module.BoldClient, *, decisive: Decisive | None = 
     raise errors.ShopChanging(READ_ROUNDS, reason)
 
 
-_READERS: dict[model.Kind, Callable[[client_module.BoldClient], pagination.Listing]] = {
+_READERS: dict[model.Kind, Callable[[BoldClient], pagination.Listing]] = {
     model.Kind.RULESET: lambda bold: bold.read_rulesets(),
     model.Kind.ORDER_CONDITION: lambda bold: bold.read_order_conditions(),
     model.Kind.DISCOUNT_CODE: lambda bold: bold.read_discount_codes(),
@@ -440,7 +440,7 @@ _READERS: dict[model.Kind, Callable[[client_module.BoldClient], pagination.Listi
 
 
 def _read_kinds(
-    pool: ThreadPoolExecutor, client: client_module.BoldClient, kinds: Iterable[model.Kind]
+    pool: ThreadPoolExecutor, client: BoldClient, kinds: Iterable[model.Kind]
 ) -> dict[model.Kind, pagination.Listing]:
     futures = {kind: pool.submit(_READERS[kind], client) for kind in kinds}
     return {kind: future.result() for kind, future in futures.items()}
@@ -523,7 +523,7 @@ def _addressable(key: model.Key) -> bool:
 
 
 def _confirm(
-    client: client_module.BoldClient,
+    client: BoldClient,
     live: LiveState,
     keys: Iterable[model.Key],
     listings: Mapping[model.Kind, pagination.Listing],
@@ -597,7 +597,7 @@ def _apart(live: LiveState) -> LiveState:
     return dataclasses.replace(live, resources=kept, reserved=reserved)
 
 
-def read_one(client: client_module.BoldClient, key: model.Key) -> model.Resource | None:
+def read_one(client: BoldClient, key: model.Key) -> model.Resource | None:
     """Read one object back by its identity (saved-plan staleness checks, ambiguous writes)."""
     if key.kind is model.Kind.RULESET:
         if key.server_id is not None:

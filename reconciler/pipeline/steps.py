@@ -12,7 +12,19 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
-from reconciler import carts, client, config, lint, manifest, model, plan, preview, schedule, state
+from reconciler import (
+    carts,
+    client,
+    config,
+    connect,
+    lint,
+    manifest,
+    model,
+    plan,
+    preview,
+    schedule,
+    state,
+)
 
 
 @dataclass(frozen=True)
@@ -63,7 +75,7 @@ def _objects(loaded: manifest.Manifests) -> list[model.Resource]:
 
 def open_client(project: config.Project, target: config.Target) -> client.BoldClient:
     """The target's client, with the project's route overrides: every command's way in."""
-    return client.BoldClient.for_target(target, routes=project.routes)
+    return connect.connect(target, routes=project.routes)
 
 
 def read_shop(

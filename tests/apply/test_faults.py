@@ -32,16 +32,18 @@ def served() -> Iterator[tuple[Sandbox, str]]:
 def connect(url: str) -> client.BoldClient:
     """A client that retries quickly: the test checks behaviour, not Bold's timings."""
     return client.BoldClient(
-        base_url=url,
+        client.ClientSettings(
+            base_url=url,
+            rate=2000.0,
+            burst=100,
+            concurrency=4,
+            timeout=5.0,
+            max_attempts=12,
+            max_retry_seconds=30.0,
+            backoff_base=0.01,
+            backoff_cap=0.05,
+        ),
         token=APP_TOKEN,
-        rate=2000.0,
-        burst=100,
-        concurrency=4,
-        timeout=5.0,
-        max_attempts=12,
-        max_retry_seconds=30.0,
-        backoff_base=0.01,
-        backoff_cap=0.05,
     )
 
 

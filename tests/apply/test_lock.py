@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from reconciler import apply, client, config, errors, lock, model, ownership, pipeline, state
+from reconciler.transport import IN_PROCESS_URL, InProcessTransport
 
 from ..conftest import APP_TOKEN, make_bold_client
 
@@ -201,15 +202,13 @@ def test_created_objects_are_recorded_and_deleted_ones_forgotten_when_other_call
         bold.create_discount_codes({**old, "codes": ["OLD1", "OLD2"]})
         ownership.write(bold, "default", {model.discount_code_key(n) for n in ("OLD1", "OLD2")})
     refuse_ruleset = Refusing(
-        client.InProcessTransport(sandbox.wsgi_app),
+        InProcessTransport(sandbox.wsgi_app),
         lambda r: r.method == "PUT" and r.url.path.endswith("/rulesets/external/broken"),
     )
     with client.BoldClient(
-        base_url=client.SANDBOX_BASE_URL,
+        client.ClientSettings(base_url=IN_PROCESS_URL, rate=10_000.0, burst=10_000),
         token=APP_TOKEN,
         transport=refuse_ruleset,
-        rate=10_000.0,
-        burst=10_000,
     ) as bold:
         desired = [
             state.discount_code_resource(code_body("NEW1")),

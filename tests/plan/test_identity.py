@@ -150,9 +150,8 @@ def test_discount_codes_differing_only_in_case_are_both_seen() -> None:
         return httpx.Response(204)
 
     with client.BoldClient(
-        base_url="http://127.0.0.1",
+        client.ClientSettings(base_url="http://127.0.0.1", shop_identifier=SHOP),
         token=APP_TOKEN,
-        shop_identifier=SHOP,
         transport=httpx.MockTransport(handler),
     ) as bold:
         for call in calls.calls_for(result.changes):

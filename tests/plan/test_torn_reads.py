@@ -335,12 +335,11 @@ def stamped_client(transport: httpx.MockTransport) -> Any:
     from reconciler import client
 
     return client.BoldClient(
-        base_url="https://api.bold.test",
+        client.ClientSettings(
+            base_url="https://api.bold.test", shop_identifier="shop", rate=10_000, burst=10_000
+        ),
         token=APP_TOKEN,
-        shop_identifier="shop",
         transport=transport,
-        rate=10_000,
-        burst=10_000,
     )
 
 
