@@ -23,7 +23,6 @@ attempted``), and a request whose status alone would mislead (a 404 that a read 
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import json
 import logging
 import signal
@@ -39,7 +38,7 @@ from typing import Any, TextIO
 
 from reconciler import calls as calls_module
 from reconciler import client as client_module
-from reconciler import config, diff, errors, model, ownership, plan, state
+from reconciler import config, diff, errors, instants, model, ownership, plan, state
 from reconciler.calls import Call
 
 log = logging.getLogger(__name__)
@@ -217,7 +216,7 @@ def result_json(
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return instants.stamp_ms(instants.now())
 
 
 @contextlib.contextmanager

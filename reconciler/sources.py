@@ -27,7 +27,6 @@ import re
 import stat
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -39,7 +38,7 @@ import yaml
 import yaml.nodes
 import yaml.reader
 
-from reconciler import errors, redact
+from reconciler import errors, instants, redact
 
 #: Files bigger than this are refused before they are read. A file of 10,000 rulesets of five
 #: rules is about 12 MB; 64 MiB leaves room for 50,000 while bounding what one file may cost.
@@ -641,24 +640,8 @@ def duplicate_keys(
 # JSON Schema → readable problems
 # --------------------------------------------------------------------------------------------
 
-_RFC3339 = re.compile(
-    r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$", re.ASCII
-)
-
-
-def parse_instant(text: str) -> datetime | None:
-    """The instant an RFC 3339 date-time names, or None when ``text`` is not one."""
-    if not _RFC3339.match(text):
-        return None
-    head, _, rest = text.partition(".")
-    if rest:  # Python parses at most microseconds; finer digits cannot change the order we need
-        digits = re.match(r"\d+", rest)
-        assert digits is not None
-        text = f"{head}.{digits.group()[:6].ljust(6, '0')}{rest[digits.end() :]}"
-    try:
-        return datetime.fromisoformat(text.upper().replace("Z", "+00:00"))
-    except ValueError:
-        return None
+#: The instant an RFC 3339 date-time names, or None (kept for cli.py; new code calls ``instants``).
+parse_instant = instants.parse_strict
 
 
 def _format_checker() -> jsonschema.FormatChecker:
@@ -666,7 +649,7 @@ def _format_checker() -> jsonschema.FormatChecker:
     # jsonschema extras happen to be installed.
     checker = jsonschema.FormatChecker(formats=())
     checker.checks("date-time")(
-        lambda value: not isinstance(value, str) or bool(parse_instant(value))
+        lambda value: not isinstance(value, str) or bool(instants.parse_strict(value))
     )
     return checker
 
@@ -686,7 +669,7 @@ def _quick_validator_for(schema_name: str) -> jsonschema_rs.Validator:
     validator_for(schema_name)  # the schema is checked once, by the validator that words errors
     return jsonschema_rs.validator_for(
         json.loads(text),
-        formats={"date-time": lambda value: bool(parse_instant(value))},
+        formats={"date-time": lambda value: bool(instants.parse_strict(value))},
         validate_formats=True,
     )
 

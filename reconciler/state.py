@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-from reconciler import errors, model, pagination
+from reconciler import errors, instants, model, pagination
 
 if TYPE_CHECKING:
     from reconciler import client as client_module
@@ -58,25 +58,15 @@ def normalise_instant(value: Any) -> str | None:
     """An RFC 3339 date-time in any offset or precision → ``YYYY-MM-DDTHH:MM:SS[.ffffff]Z``.
 
     Bold may answer ``Z`` or ``+00:00``, with or without fractional seconds; comparing strings
-    would diff forever, so both sides become the same instant in one spelling.
+    would diff forever, so both sides become the same instant in one spelling. A date-time
+    without an offset is read as UTC, which is what the contract mandates.
     """
     if value is None or value == "":
         return None
-    if isinstance(value, dt.datetime):
-        moment = value
-    else:
-        text = str(value).strip()
-        if text.endswith(("Z", "z")):
-            text = text[:-1] + "+00:00"
-        moment = dt.datetime.fromisoformat(text)
-    if moment.tzinfo is None:
-        # A date-time without an offset is read as UTC, which is what the contract mandates.
-        moment = moment.replace(tzinfo=dt.UTC)
-    moment = moment.astimezone(dt.UTC)
-    stamp = moment.strftime("%Y-%m-%dT%H:%M:%S")
-    if moment.microsecond:
-        stamp += f".{moment.microsecond:06d}".rstrip("0")
-    return stamp + "Z"
+    moment = instants.parse(value if isinstance(value, dt.datetime) else str(value))
+    if moment is None:
+        raise ValueError(f"not a date-time: {value!r}")
+    return instants.canonical(moment)
 
 
 def normalise_number(value: Any) -> Any:
@@ -487,24 +477,13 @@ def _fresh_objects(
             now[ident] = marks
             if before.get(ident) == marks or kind in doubts:
                 continue
-            latest = max((m for m in map(_instant, marks) if m is not None), default=None)
+            latest = max((m for m in map(instants.parse, marks) if m is not None), default=None)
             if latest is not None and latest >= listing.started:
                 doubts[kind] = (
                     f"{_describe(kind, item)} changed at {normalise_instant(latest)} while the "
                     "list was read"
                 )
     return doubts
-
-
-def _instant(value: Any) -> dt.datetime | None:
-    """A server stamp as an aware datetime; None when absent or unreadable (it tells nothing)."""
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        moment = dt.datetime.fromisoformat(value[:-1] + "+00:00" if value[-1:] in "Zz" else value)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
 
 
 def _describe(kind: model.Kind, item: Mapping[str, Any]) -> str:
