@@ -28,7 +28,7 @@ from typing import Any
 
 import yaml
 
-from reconciler import atomic, config, errors, model, state, words
+from reconciler import atomic, config, errors, model, schema, state, words
 from reconciler import ownership as ownership_module
 
 HEADER = (
@@ -241,7 +241,7 @@ def ruleset_manifest(
     data: dict[str, Any] = {"external_id": body["external_id"]}
     if adopt:
         data["adopt"] = dict(adopt)
-    for name, default in state.RULESET_DEFAULTS.items():
+    for name, default in schema.defaults("ruleset").items():
         if body.get(name) != default:
             data[name] = body[name]
     data["product_selection"] = _distinct(dict(body["product_selection"]))
@@ -255,7 +255,7 @@ def _rule_manifest(external_id: str, rule: Mapping[str, Any]) -> dict[str, Any]:
     data: dict[str, Any] = {"external_id": external_id, "type": rule["type"]}
     data["conditions"] = [dict(c) for c in rule["conditions"]]
     data["actions"] = [dict(a) for a in rule["actions"]]
-    for name, default in state.RULE_DEFAULTS.items():
+    for name, default in schema.defaults("rule").items():
         if rule.get(name) != default:
             data[name] = rule[name]
     return data
@@ -264,7 +264,7 @@ def _rule_manifest(external_id: str, rule: Mapping[str, Any]) -> dict[str, Any]:
 def order_condition_manifest(body: Mapping[str, Any]) -> dict[str, Any]:
     """A normalised order condition → its manifest mapping."""
     data: dict[str, Any] = {"name": body["name"], "value": body["value"]}
-    for name, default in state.ORDER_CONDITION_DEFAULTS.items():
+    for name, default in schema.defaults("order_condition").items():
         if body.get(name) != default:
             data[name] = body[name]
     data["field_sets"] = _distinct([dict(fs) for fs in body["field_sets"]], "field_sets")

@@ -17,38 +17,24 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
-import json
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-from reconciler import errors, instants, model, pagination
+from reconciler import errors, instants, model, pagination, schema
 
 if TYPE_CHECKING:
     from reconciler import client as client_module
 
 log = logging.getLogger("reconciler.state")
 
-#: Ruleset fields and the defaults the API fills in when they are absent (contract §5.1).
-#: ``priority`` defaulting to 0 is an assumption ([I] in the contract).
-RULESET_DEFAULTS: Mapping[str, Any] = {
-    "internal_name": "",
-    "public_name": "",
-    "active": True,
-    "priority": 0,
-    "start_date": None,
-    "expiry_date": None,
-}
-
-#: Rule defaults (contract §5.2). ``stack_order`` defaulting to 0 is an assumption: the contract
-#: gives no default; the sandbox fills 0 and so, we believe, does Bold.
-RULE_DEFAULTS: Mapping[str, Any] = {"meta": {}, "priority": 0, "stack_order": 0}
-
-#: Order condition constants (contract §5.4): the only operator and type Bold documents.
-ORDER_CONDITION_DEFAULTS: Mapping[str, Any] = {"operator": "ONE_OF", "type": "FIELD_SET"}
+# The defaults the API fills in when a field is absent are the ``default`` keywords of
+# schemas/manifest.schema.json, read with ``schema.defaults``: rulesets (contract §5.1; a
+# ``priority`` of 0 is an assumption, [I] in the contract), rules (§5.2; a ``stack_order`` of 0
+# is an assumption: the contract gives none, the sandbox fills 0 and so, we believe, does Bold)
+# and order conditions (§5.4: ONE_OF and FIELD_SET, the only operator and type Bold documents).
 
 
 # --- small normalisers ----------------------------------------------------------------------
@@ -104,8 +90,7 @@ def _clean(mapping: Mapping[str, Any], known: frozenset[str]) -> dict[str, Any]:
 @functools.cache
 def format_fields() -> Mapping[str, frozenset[str]]:
     """The fields of each object of the manifest format, read from its schema (one source)."""
-    text = resources.files("reconciler.schemas").joinpath("manifest.schema.json").read_text("utf-8")
-    definitions = json.loads(text)["$defs"]
+    definitions = schema.document(schema.MANIFEST)["$defs"]
     return {name: frozenset(spec.get("properties", {})) for name, spec in definitions.items()}
 
 
@@ -149,7 +134,7 @@ def normalise_rule(rule: Mapping[str, Any]) -> dict[str, Any]:
         "conditions": _sorted_set(normalise_condition(c) for c in rule.get("conditions") or []),
         "actions": [normalise_action(a) for a in rule.get("actions") or []],
     }
-    for field_name, default in RULE_DEFAULTS.items():
+    for field_name, default in schema.defaults("rule").items():
         value = rule.get(field_name)
         body[field_name] = default if value is None else normalise_number(value)
     return body
@@ -214,7 +199,7 @@ def ruleset_resource(data: Mapping[str, Any], origin: model.Origin | None = None
     named = has_identity(data.get("external_id"))
     if named:
         body["external_id"] = str(data["external_id"])
-    for field_name, default in RULESET_DEFAULTS.items():
+    for field_name, default in schema.defaults("ruleset").items():
         value = data.get(field_name)
         body[field_name] = default if value is None else normalise_number(value)
     body["start_date"] = normalise_instant(data.get("start_date"))
@@ -254,7 +239,7 @@ def order_condition_resource(
 ) -> model.Resource:
     """An order condition → a Resource whose field sets are a sorted set."""
     body: dict[str, Any] = {"name": str(data["name"]), "value": str(data["value"])}
-    for field_name, default in ORDER_CONDITION_DEFAULTS.items():
+    for field_name, default in schema.defaults("order_condition").items():
         body[field_name] = data.get(field_name) or default
     field_sets = data.get("field_sets") or []
     body["field_sets"] = _sorted_set(normalise_field_set(fs) for fs in field_sets)
