@@ -34,14 +34,9 @@ def test_texts_are_the_shipped_files() -> None:
 
 
 def test_the_defaults_are_the_schemas_default_keywords_in_field_order() -> None:
-    assert schema.defaults("ruleset") == {
-        "internal_name": "",
-        "public_name": "",
-        "active": True,
-        "priority": 0,
-        "start_date": None,
-        "expiry_date": None,
-    }
+    ruleset = [("internal_name", ""), ("public_name", ""), ("active", True), ("priority", 0)]
+    ruleset += [("start_date", None), ("expiry_date", None)]  # null: no bound
+    assert list(schema.defaults("ruleset").items()) == ruleset
     assert list(schema.defaults("rule").items()) == [
         ("meta", {}),
         ("priority", 0),
