@@ -1,8 +1,8 @@
 """Live JSON ↔ model: the only module that knows the API's field quirks.
 
 Both sides of a diff pass through the same ``normalise_*`` functions, so a manifest and the
-live object it produced compare equal (contract §7.3): defaults filled (``active: true``,
-names ``""``, ``priority: 0``, ``meta: {}``), instants in canonical UTC rather than the strings
+live object it produced compare equal (contract §7.3): defaults filled (the manifest schema's
+``default`` keywords), instants in canonical UTC (``instants.canonical``) rather than the strings
 the API happened to send, id lists and field sets as sorted sets, rules keyed by
 ``external_id``, server-assigned fields moved out of the compared body into ``handles``.
 
