@@ -23,7 +23,6 @@ attempted``), and a request whose status alone would mislead (a 404 that a read 
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import json
 import logging
 import signal
@@ -37,7 +36,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, TextIO
 
-from reconciler import calllog, config, diff, errors, model, ownership, plan, state
+from reconciler import calllog, config, diff, errors, instants, model, ownership, plan, state
 from reconciler.calls import Call, calls_for, run_settled
 from reconciler.client import BoldClient
 
@@ -216,7 +215,7 @@ def result_json(
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return instants.stamp_ms(instants.now())
 
 
 @contextlib.contextmanager

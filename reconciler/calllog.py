@@ -18,10 +18,9 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Literal
 
-from reconciler import errors
+from reconciler import errors, instants
 from reconciler.routes import Method
 
 #: How a call ended, as the totals count it.
@@ -140,7 +139,7 @@ class CallLog:
             status=status,
             milliseconds=(self._clock() - started) * 1000,
             attempts=attempts,
-            finished_at=datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            finished_at=instants.stamp_ms(instants.now()),
             error=str(error) if error is not None else "",
             waited_milliseconds=getattr(self._paced, "seconds", 0.0) * 1000,
         )

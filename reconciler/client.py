@@ -54,14 +54,23 @@ import time
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, NoReturn, Self
 from urllib.parse import quote
 
 import httpx
 
-from reconciler import __version__, calllog, config, errors, operations, pagination, redact, routes
+from reconciler import (
+    __version__,
+    calllog,
+    config,
+    errors,
+    instants,
+    operations,
+    pagination,
+    redact,
+    routes,
+)
 from reconciler.operations import ApiResponse
 from reconciler.pacing import TokenBucket
 from reconciler.routes import Method
@@ -664,7 +673,7 @@ def _retry_after(response: httpx.Response) -> float | None:
     except ValueError:
         pass
     when = pagination.http_date(text)
-    return None if when is None else max(0.0, (when - datetime.now(UTC)).total_seconds())
+    return None if when is None else max(0.0, (when - instants.now()).total_seconds())
 
 
 def _first(value: float | None, fallback: float) -> float:

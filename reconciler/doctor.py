@@ -34,7 +34,18 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-from reconciler import calllog, errors, lock, model, ownership, pagination, routes, state
+from reconciler import (
+    calllog,
+    errors,
+    instants,
+    lock,
+    model,
+    ownership,
+    pagination,
+    routes,
+    state,
+    words,
+)
 
 if TYPE_CHECKING:
     from reconciler.client import BoldClient
@@ -231,7 +242,7 @@ class Stop(Exception):
 
 def probe_name(now: dt.datetime | None = None) -> str:
     """``boldrules-doctor-20261201t091500-1a2b3c``: unique, and dated for leftover cleanup."""
-    moment = (now or dt.datetime.now(dt.UTC)).strftime("%Y%m%dt%H%M%S")
+    moment = (now or instants.now()).strftime("%Y%m%dt%H%M%S")
     return f"{PROBE_PREFIX}{moment}-{secrets.token_hex(3)}"
 
 
@@ -303,7 +314,7 @@ class Doctor:
         report: Report,
         project: str,
         shop_identifier: str | None = None,
-        now: Callable[[], dt.datetime] = lock.utc_now,
+        now: Callable[[], dt.datetime] = instants.now,
         name: str | None = None,
     ) -> None:
         self.bold = bold
@@ -567,8 +578,7 @@ class Doctor:
             self.seen[kind] = listing.items
             noun = kind.replace("_", " ")
             count = len(listing.items)
-            pages = f"{listing.pages} page{'s' if listing.pages != 1 else ''}"
-            return f"{count} {noun if count != 1 else noun[:-1]} in {pages}"
+            return f"{words.count(count, noun[:-1])} in {words.count(listing.pages, 'page')}"
 
         self.check(
             f"{route}: the whole list", route, whole, params={**params, "limit": 100}, fixable=False

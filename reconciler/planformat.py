@@ -21,7 +21,7 @@ from typing import Any
 import jinja2
 import jinja2.sandbox
 
-from reconciler import describe, errors, model, plan, schedule
+from reconciler import describe, errors, model, plan, schedule, words
 from reconciler.carts import money
 
 #: GitHub refuses comments over 65,536 characters; stay well clear for the wrapper text.
@@ -137,9 +137,9 @@ def safety_lines(
     """
     s = result.safety
     head = (
-        f"Safety: {s.deletes} delete{'s' if s.deletes != 1 else ''} and {s.updates} "
-        f"update{'s' if s.updates != 1 else ''} of {s.managed} managed object"
-        f"{'s' if s.managed != 1 else ''} ({s.delete_percent:.0f}% / {s.update_percent:.0f}%)"
+        f"Safety: {words.count(s.deletes, 'delete')} and {words.count(s.updates, 'update')} "
+        f"of {words.count(s.managed, 'managed object')} "
+        f"({s.delete_percent:.0f}% / {s.update_percent:.0f}%)"
     )
     if s.ok:
         return [head + ": within limits."]
@@ -298,7 +298,7 @@ def deletes_line(result: plan.Plan, *, show_codes: bool = True) -> str:
         return ""
     names = [show_key(k, show_codes=show_codes) for k in gone]
     shown = ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
-    return f"Deletes {len(gone)} object{'s' if len(gone) != 1 else ''}: {shown}."
+    return f"Deletes {words.count(len(gone), 'object')}: {shown}."
 
 
 def partial_line(filters: plan.Filters) -> str:
@@ -519,7 +519,7 @@ def render_many(
     failed = [name for name, o in outcomes.items() if not isinstance(o, plan.Plan)]
     combined = (
         f"All targets: {totals['create']} to create, {totals['update']} to update, "
-        f"{totals['delete']} to delete across {len(plans)} target{'s' if len(plans) != 1 else ''}"
+        f"{totals['delete']} to delete across {words.count(len(plans), 'target')}"
         + (f"; {len(failed)} could not be planned ({', '.join(failed)})" if failed else "")
         + "."
     )

@@ -1,8 +1,8 @@
 """Live JSON ↔ model: the only module that knows the API's field quirks.
 
 Both sides of a diff pass through the same ``normalise_*`` functions, so a manifest and the
-live object it produced compare equal (contract §7.3): defaults filled (``active: true``,
-names ``""``, ``priority: 0``, ``meta: {}``), instants in canonical UTC rather than the strings
+live object it produced compare equal (contract §7.3): defaults filled (the manifest schema's
+``default`` keywords), instants in canonical UTC (``instants.canonical``) rather than the strings
 the API happened to send, id lists and field sets as sorted sets, rules keyed by
 ``external_id``, server-assigned fields moved out of the compared body into ``handles``.
 
@@ -17,38 +17,24 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
-import json
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-from reconciler import errors, model, pagination
+from reconciler import errors, instants, model, pagination, schema
 
 if TYPE_CHECKING:
     from reconciler.client import BoldClient
 
 log = logging.getLogger("reconciler.state")
 
-#: Ruleset fields and the defaults the API fills in when they are absent (contract §5.1).
-#: ``priority`` defaulting to 0 is an assumption ([I] in the contract).
-RULESET_DEFAULTS: Mapping[str, Any] = {
-    "internal_name": "",
-    "public_name": "",
-    "active": True,
-    "priority": 0,
-    "start_date": None,
-    "expiry_date": None,
-}
-
-#: Rule defaults (contract §5.2). ``stack_order`` defaulting to 0 is an assumption: the contract
-#: gives no default; the sandbox fills 0 and so, we believe, does Bold.
-RULE_DEFAULTS: Mapping[str, Any] = {"meta": {}, "priority": 0, "stack_order": 0}
-
-#: Order condition constants (contract §5.4): the only operator and type Bold documents.
-ORDER_CONDITION_DEFAULTS: Mapping[str, Any] = {"operator": "ONE_OF", "type": "FIELD_SET"}
+# The defaults the API fills in when a field is absent are the ``default`` keywords of
+# schemas/manifest.schema.json, read with ``schema.defaults``: rulesets (contract §5.1; a
+# ``priority`` of 0 is an assumption, [I] in the contract), rules (§5.2; a ``stack_order`` of 0
+# is an assumption: the contract gives none, the sandbox fills 0 and so, we believe, does Bold)
+# and order conditions (§5.4: ONE_OF and FIELD_SET, the only operator and type Bold documents).
 
 
 # --- small normalisers ----------------------------------------------------------------------
@@ -58,25 +44,15 @@ def normalise_instant(value: Any) -> str | None:
     """An RFC 3339 date-time in any offset or precision → ``YYYY-MM-DDTHH:MM:SS[.ffffff]Z``.
 
     Bold may answer ``Z`` or ``+00:00``, with or without fractional seconds; comparing strings
-    would diff forever, so both sides become the same instant in one spelling.
+    would diff forever, so both sides become the same instant in one spelling. A date-time
+    without an offset is read as UTC, which is what the contract mandates.
     """
     if value is None or value == "":
         return None
-    if isinstance(value, dt.datetime):
-        moment = value
-    else:
-        text = str(value).strip()
-        if text.endswith(("Z", "z")):
-            text = text[:-1] + "+00:00"
-        moment = dt.datetime.fromisoformat(text)
-    if moment.tzinfo is None:
-        # A date-time without an offset is read as UTC, which is what the contract mandates.
-        moment = moment.replace(tzinfo=dt.UTC)
-    moment = moment.astimezone(dt.UTC)
-    stamp = moment.strftime("%Y-%m-%dT%H:%M:%S")
-    if moment.microsecond:
-        stamp += f".{moment.microsecond:06d}".rstrip("0")
-    return stamp + "Z"
+    moment = instants.parse(value if isinstance(value, dt.datetime) else str(value))
+    if moment is None:
+        raise ValueError(f"not a date-time: {value!r}")
+    return instants.canonical(moment)
 
 
 def normalise_number(value: Any) -> Any:
@@ -114,8 +90,7 @@ def _clean(mapping: Mapping[str, Any], known: frozenset[str]) -> dict[str, Any]:
 @functools.cache
 def format_fields() -> Mapping[str, frozenset[str]]:
     """The fields of each object of the manifest format, read from its schema (one source)."""
-    text = resources.files("reconciler.schemas").joinpath("manifest.schema.json").read_text("utf-8")
-    definitions = json.loads(text)["$defs"]
+    definitions = schema.document(schema.MANIFEST)["$defs"]
     return {name: frozenset(spec.get("properties", {})) for name, spec in definitions.items()}
 
 
@@ -159,7 +134,7 @@ def normalise_rule(rule: Mapping[str, Any]) -> dict[str, Any]:
         "conditions": _sorted_set(normalise_condition(c) for c in rule.get("conditions") or []),
         "actions": [normalise_action(a) for a in rule.get("actions") or []],
     }
-    for field_name, default in RULE_DEFAULTS.items():
+    for field_name, default in schema.defaults("rule").items():
         value = rule.get(field_name)
         body[field_name] = default if value is None else normalise_number(value)
     return body
@@ -224,7 +199,7 @@ def ruleset_resource(data: Mapping[str, Any], origin: model.Origin | None = None
     named = has_identity(data.get("external_id"))
     if named:
         body["external_id"] = str(data["external_id"])
-    for field_name, default in RULESET_DEFAULTS.items():
+    for field_name, default in schema.defaults("ruleset").items():
         value = data.get(field_name)
         body[field_name] = default if value is None else normalise_number(value)
     body["start_date"] = normalise_instant(data.get("start_date"))
@@ -264,7 +239,7 @@ def order_condition_resource(
 ) -> model.Resource:
     """An order condition → a Resource whose field sets are a sorted set."""
     body: dict[str, Any] = {"name": str(data["name"]), "value": str(data["value"])}
-    for field_name, default in ORDER_CONDITION_DEFAULTS.items():
+    for field_name, default in schema.defaults("order_condition").items():
         body[field_name] = data.get(field_name) or default
     field_sets = data.get("field_sets") or []
     body["field_sets"] = _sorted_set(normalise_field_set(fs) for fs in field_sets)
@@ -487,24 +462,13 @@ def _fresh_objects(
             now[ident] = marks
             if before.get(ident) == marks or kind in doubts:
                 continue
-            latest = max((m for m in map(_instant, marks) if m is not None), default=None)
+            latest = max((m for m in map(instants.parse, marks) if m is not None), default=None)
             if latest is not None and latest >= listing.started:
                 doubts[kind] = (
                     f"{_describe(kind, item)} changed at {normalise_instant(latest)} while the "
                     "list was read"
                 )
     return doubts
-
-
-def _instant(value: Any) -> dt.datetime | None:
-    """A server stamp as an aware datetime; None when absent or unreadable (it tells nothing)."""
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        moment = dt.datetime.fromisoformat(value[:-1] + "+00:00" if value[-1:] in "Zz" else value)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
 
 
 def _describe(kind: model.Kind, item: Mapping[str, Any]) -> str:

@@ -24,6 +24,7 @@ from reconciler import (
     progress,
     redact,
     snapshot,
+    words,
 )
 from reconciler.cli import boundary, options, safeguards, terminal
 
@@ -186,8 +187,7 @@ def apply_command(
         safeguards.recorded(result.record, listed, quiet=settings.quiet)
     if not settings.quiet:
         click.echo(
-            f"Apply complete: {report.done} call{'s' if report.done != 1 else ''} "
-            f"succeeded{absorbed}.",
+            f"Apply complete: {words.count(report.done, 'call')} succeeded{absorbed}.",
             err=True,
         )
     return boundary.OK

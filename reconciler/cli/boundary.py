@@ -20,7 +20,7 @@ from typing import IO, Any
 import click
 
 import reconciler
-from reconciler import errors, redact
+from reconciler import errors, redact, words
 from reconciler.cli import options
 
 OK = 0
@@ -102,4 +102,4 @@ def summary(problems: list[errors.Problem]) -> str:
     """``2 problems in 1 file``."""
     files = len({problem.file for problem in problems})
     count = len(problems)
-    return f"{count} problem{'s' if count != 1 else ''} in {files} file{'s' if files != 1 else ''}"
+    return words.problems_in_files(count, files)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from reconciler import config, export, pipeline
+from reconciler import config, export, pipeline, words
 from reconciler.cli import boundary, options
 
 
@@ -45,12 +45,12 @@ def export_command(
     result = export.write(chosen, folder, shop=live.shop, split=split, overwrite=force)
     counts = ", ".join(f"{n} {what}" for what, n in result.counts.items())
     if not settings.quiet:
-        files = f"{len(result.files)} file{'s' if len(result.files) != 1 else ''}"
+        files = words.count(len(result.files), "file")
         click.echo(f"Wrote {files} to {folder}: {counts}.", err=True)
         adopted = sum(1 for r in chosen if "adopt" in r.handles)
         if adopted:
             click.echo(
-                f"Named {adopted} ruleset{'s' if adopted != 1 else ''} holding objects without "
+                f"Named {words.count(adopted, 'ruleset')} holding objects without "
                 "an external_id (see `adopt:`); the first apply gives them their names in place.",
                 err=True,
             )

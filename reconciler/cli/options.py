@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 import click
 
-from reconciler import sources
+from reconciler import instants
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -159,7 +159,7 @@ def _instant(ctx: click.Context, param: click.Parameter, value: str | None) -> A
     """``--at``: an RFC 3339 date-time, taken as the current instant."""
     if value is None:
         return None
-    found = sources.parse_instant(value)
+    found = instants.parse_strict(value)
     if found is None:
         raise click.BadParameter(
             f"{value!r} is not an RFC 3339 date-time such as 2027-03-01T00:00:00Z"
@@ -179,8 +179,8 @@ at_option = click.option(
 
 def zoned_instant(text: str) -> dt.datetime:
     """``price --at``: an instant with a zone, or a usage error naming the option."""
-    parsed = sources.parse_instant(text)
-    if parsed is None or parsed.tzinfo is None:
+    parsed = instants.parse_strict(text)
+    if parsed is None:
         raise click.BadParameter(
             f"{text!r} is not an instant with a zone, e.g. 2027-03-10T12:00:00Z", param_hint="--at"
         )

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from reconciler import config, errors, lock, ownership, pipeline
+from reconciler import config, errors, instants, lock, ownership, pipeline
 from reconciler.cli import boundary, options, terminal
 
 
@@ -33,7 +33,7 @@ def unlock_command(ctx: click.Context, target_name: str | None, yes: bool) -> in
             return boundary.OK
         state_text = (
             "it has expired"
-            if holder.expired(lock.utc_now())
+            if holder.expired(instants.now())
             else "it has not expired: that run may still be applying"
         )
         click.echo(

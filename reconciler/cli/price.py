@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import json
 from typing import Any
 
 import click
 
-from reconciler import carts, config, errors, ownership, pipeline, preview
+from reconciler import carts, config, errors, instants, pipeline, preview, words
 from reconciler.cli import boundary, options, terminal
 
 DISAGREE = 1
@@ -67,7 +66,7 @@ def price_command(
             "no sample carts: add cart files to carts/ (or list them under `carts:` in "
             f"{project.file.name}); see docs/pricing.md"
         )
-    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    now = instants.now().replace(microsecond=0)
     if instant is not None or check_bold:
         moment = now if instant is None else options.zoned_instant(instant)
         chosen = [dataclasses.replace(s, cart=dataclasses.replace(s.cart, at=None)) for s in chosen]
@@ -91,7 +90,7 @@ def price_command(
                 answers = [bold.storefront_price(preview.storefront_request(s)) for s in chosen]
     evaluator = preview.engine(side)
     priced = preview.price_all(chosen, evaluator, at=moment)
-    stamp = ownership.stamp(moment)
+    stamp = instants.stamp(moment)
     mismatches: list[preview.Mismatch] = []
     for sample, answer in zip(chosen, answers, strict=False):
         single = evaluator.price(sample.cart, at=moment, cart_context=False)
@@ -102,7 +101,7 @@ def price_command(
             "target": target.name,
             "other_app_rulesets": side.other_apps,
             "carts": [
-                preview.cart_json(s, p, at=ownership.stamp(s.cart.at) if s.cart.at else stamp)
+                preview.cart_json(s, p, at=instants.stamp(s.cart.at) if s.cart.at else stamp)
                 for s, p in zip(chosen, priced, strict=True)
             ],
         }
@@ -122,7 +121,7 @@ def price_command(
         lines = [f"Prices under {where}; {side.other_apps} rulesets of other apps took part."]
         lines += [f"  (not priced: {reason})" for reason in side.skipped]
         for sample, cart_price in zip(chosen, priced, strict=True):
-            at = ownership.stamp(sample.cart.at) if sample.cart.at else stamp
+            at = instants.stamp(sample.cart.at) if sample.cart.at else stamp
             lines += preview.cart_lines(sample, cart_price, at=at)
         if check_bold:
             total = sum(len(s.cart.items) for s in chosen)
@@ -130,8 +129,7 @@ def price_command(
             lines.append(
                 "Check against the storefront (POST S/price, a single-product price call: no "
                 "discount code, no cart-only condition, no cart-level discount, priced now): "
-                f"{len(mismatches)} of {total} line"
-                f"{'s' if total != 1 else ''} differ"
+                f"{len(mismatches)} of {words.count(total, 'line')} differ"
                 + (
                     ": boldrules' preview cannot be trusted for those here (docs/pricing.md)."
                     if mismatches

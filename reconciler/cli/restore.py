@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from reconciler import apply, config, errors, pipeline, planformat, snapshot
+from reconciler import apply, config, errors, pipeline, planformat, snapshot, words
 from reconciler.cli import boundary, options, safeguards, terminal
 
 
@@ -69,7 +69,7 @@ def restore_command(
         snapshot.write(dataclasses.replace(taken, finished=True), taken_to)
     if not settings.quiet:
         click.echo(
-            f"Restore complete: {report.done} call{'s' if report.done != 1 else ''} succeeded.",
+            f"Restore complete: {words.count(report.done, 'call')} succeeded.",
             err=True,
         )
     return boundary.OK

@@ -7,7 +7,6 @@ Each refusal is an ``errors.UnsafePlan`` (exit 4) saying how to proceed; the bou
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +18,7 @@ from reconciler import (
     client,
     config,
     errors,
+    instants,
     lock,
     ownership,
     pipeline,
@@ -26,6 +26,7 @@ from reconciler import (
     planformat,
     schedule,
     snapshot,
+    words,
 )
 from reconciler.cli import terminal
 
@@ -66,7 +67,7 @@ def take_snapshot(
         count = len(taken.entries)
         shown = terminal.relative(where)
         click.echo(
-            f"Saved the state of the {count} object{'s' if count != 1 else ''} this run changes "
+            f"Saved the state of the {words.count(count, 'object')} this run changes "
             f"to {shown}; `boldrules restore {shown}` puts them back.",
             err=True,
         )
@@ -89,7 +90,7 @@ def check_freeze(
     """Refuse (exit 4) during a freeze window unless ``--force`` with ``--reason``."""
     if reason is not None and not reason.strip():
         raise click.BadParameter("--reason needs some text saying why", param_hint="--reason")
-    now = dt.datetime.now(dt.UTC)
+    now = instants.now()
     freeze = schedule.freeze_at(project.freeze, now)
     if freeze is None:
         return None
@@ -97,7 +98,7 @@ def check_freeze(
         raise errors.UnsafePlan(
             [
                 f"Refusing to apply during freeze window {freeze.describe()}. Wait until "
-                f"{schedule.stamp_exact(freeze.end)}, or re-run with --force --reason TEXT "
+                f"{instants.stamp(freeze.end)}, or re-run with --force --reason TEXT "
                 "(the reason goes in the ledger)."
             ]
         )
@@ -110,7 +111,7 @@ def override_entry(
 ) -> dict[str, Any]:
     """The ledger line saying why this apply overrode a freeze (or was forced)."""
     return {
-        "time": schedule.stamp_exact(dt.datetime.now(dt.UTC)),
+        "time": instants.stamp(instants.now()),
         "event": "freeze-override" if freeze is not None else "forced",
         "freeze": freeze.name if freeze is not None else None,
         "force": force,
@@ -123,8 +124,7 @@ def recorded(record: ownership.RecordPlan, listed: int | None, *, quiet: bool) -
     """Say how many objects the ownership record lists now (if it was written)."""
     if listed is not None and not quiet:
         click.echo(
-            f"Ownership record {record.external_id} now lists {listed} "
-            f"object{'s' if listed != 1 else ''}.",
+            f"Ownership record {record.external_id} now lists {words.count(listed, 'object')}.",
             err=True,
         )
 
@@ -143,7 +143,7 @@ def confirm(result: plan.Plan, *, yes: bool, allow_delete: bool) -> None:
         if deletes and not allow_delete:
             raise errors.UnsafePlan(
                 [
-                    f"Refusing to delete {deletes} object{'s' if deletes != 1 else ''} in an "
+                    f"Refusing to delete {words.count(deletes, 'object')} in an "
                     "unattended run. Re-run with --allow-delete if intended."
                 ]
             )

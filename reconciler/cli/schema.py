@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 import reconciler
-from reconciler import errors, sources
+from reconciler import atomic, errors, schema
 from reconciler.cli import boundary, options
 
 #: Where ``boldrules schema`` writes, and where the examples' modelines point.
@@ -28,13 +28,11 @@ def schema_command(ctx: click.Context, out: Path) -> int:
     """Write the JSON Schemas (manifest, project file, saved plan) for editors' modelines."""
     settings = options.settings(ctx)
     folder = out if out.is_absolute() else settings.directory / out
-    texts = sources.schema_texts()
+    texts = schema.texts()
     try:
         folder.mkdir(parents=True, exist_ok=True)
         for name, text in texts.items():
-            temporary = folder / f".{name}.tmp"
-            temporary.write_text(text, encoding="utf-8")
-            temporary.replace(folder / name)
+            atomic.write_text(folder / name, text)
     except OSError as exc:
         raise errors.ConfigError(
             f"--out {folder}: cannot write the schemas ({exc.strerror})"

@@ -16,7 +16,7 @@ from typing import Any
 
 import click
 
-from reconciler import client, progress, redact
+from reconciler import client, progress, redact, words
 
 
 def colour() -> bool:
@@ -56,7 +56,7 @@ def relative(path: Path) -> str:
 
 def absorbed(count: int) -> str:
     """``2 rate-limit answers absorbed``: 429s held and retried, never an error (docs/client.md)."""
-    return f"{count} rate-limit answer{'s' if count != 1 else ''} absorbed"
+    return f"{words.count(count, 'rate-limit answer')} absorbed"
 
 
 def watch(label: str, unit: str, poll: Callable[[], progress.Snapshot]) -> progress.Watch:

@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 import click
 
-from reconciler import carts, config, errors, manifest, redact
+from reconciler import carts, config, errors, manifest, redact, words
 from reconciler.cli import boundary, options
 
 
@@ -60,11 +60,9 @@ def validate(ctx: click.Context, target_name: str | None, output: Literal["text"
     elif not settings.quiet:
         counts = _counts(loaded)
         if samples.carts:
-            counts += f", {len(samples.carts)} cart{'s' if len(samples.carts) != 1 else ''}"
+            counts += f", {words.count(len(samples.carts), 'cart')}"
         files = len(loaded.files) + len(samples.files)
-        click.echo(
-            f"{files} file{'s' if files != 1 else ''} valid (target {target.name}): {counts}"
-        )
+        click.echo(f"{words.count(files, 'file')} valid (target {target.name}): {counts}")
     return boundary.OK
 
 
@@ -91,7 +89,7 @@ def _counts(loaded: manifest.Manifests) -> str:
     by_kind: dict[str, int] = {}
     for declared in loaded.objects:
         by_kind[declared.key.kind.label] = by_kind.get(declared.key.kind.label, 0) + 1
-    parts = [f"{n} {kind}{'s' if n != 1 else ''}" for kind, n in by_kind.items()]
+    parts = [words.count(n, kind) for kind, n in by_kind.items()]
     return ", ".join(parts) or "nothing declared"
 
 

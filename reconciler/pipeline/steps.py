@@ -17,6 +17,7 @@ from reconciler import (
     client,
     config,
     connect,
+    instants,
     lint,
     manifest,
     model,
@@ -51,7 +52,7 @@ def findings(
     project: config.Project, loaded: manifest.Manifests, at: dt.datetime | None
 ) -> list[lint.Finding]:
     """Lint's findings about the declared objects, judged at ``at`` (default now)."""
-    now = at or dt.datetime.now(dt.UTC)
+    now = at or instants.now()
     return lint.run([lint.Subject.of(d) for d in loaded.objects], project.lint, now=now)
 
 
@@ -114,7 +115,7 @@ def compare(
         target=target,
         project=project,
         filters=filters,
-        now=now or dt.datetime.now(dt.UTC).replace(microsecond=0),
+        now=now or instants.now().replace(microsecond=0),
         at=when.at,
         findings=declared.findings,
         horizon=when.horizon,
