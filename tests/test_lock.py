@@ -15,7 +15,7 @@ import pytest
 
 from reconciler import apply, client, config, errors, lock, model, ownership, plan, state
 
-from ..conftest import APP_TOKEN, make_bold_client
+from .conftest import APP_TOKEN, make_bold_client
 
 T0 = dt.datetime(2026, 12, 1, 10, 0, tzinfo=dt.UTC)
 
