@@ -1,0 +1,72 @@
+"""Small projects for the module tests: written to a folder as a user writes them, or built in
+memory, and the plan of one against a shop.
+
+One place for "a project file and its manifests → the desired state → a plan", so the tests of
+calls, export and render read the way a user's run does (the CLI does the same in its pipeline).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from reconciler import client, config, manifest, model, plan, state
+
+#: A project file that lets a test change and delete what it likes.
+PERMISSIVE = (
+    "manifests: [pricing/]\n"
+    "safety: {max_deletes: 100, max_delete_percent: 100, max_update_percent: 100}\n"
+)
+
+
+def write_project(
+    root: Path, manifests: Mapping[str, str], *, project_file: str = PERMISSIVE
+) -> config.Project:
+    """Write ``boldrules.yaml`` and the manifests (paths relative to ``root``), then load it."""
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "boldrules.yaml").write_text(project_file, encoding="utf-8")
+    for name, text in manifests.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return config.load_project(root)
+
+
+def desired(project: config.Project) -> list[model.Resource]:
+    """What the project's manifests declare for its default target."""
+    loaded = manifest.load_manifests(project, project.target(None))
+    return [state.resource(d.key, d.data, d.origin) for d in loaded.objects]
+
+
+def plan_for(bold: client.BoldClient, project: config.Project, **options: Any) -> plan.Plan:
+    """The project's manifests planned against the shop ``bold`` reads."""
+    return plan.plan_changes(
+        desired(project),
+        state.fetch_live(bold),
+        target=project.target(None),
+        project=project,
+        **options,
+    )
+
+
+def in_memory(
+    *,
+    target: config.Target | None = None,
+    safety: config.Safety | None = None,
+    ownership: config.Ownership | None = None,
+) -> config.Project:
+    """A project that exists only in memory: one target (the embedded sandbox unless given)."""
+    target = target or config.Target(
+        name="sandbox", sandbox=Path("s.sqlite"), api_url=None, shop_identifier=None, token_env=None
+    )
+    return config.Project(
+        root=Path("."),
+        file=Path("boldrules.yaml"),
+        manifests=(),
+        default_target=target.name,
+        targets={target.name: target},
+        safety=safety or config.Safety(),
+        ownership=ownership or config.Ownership(),
+        routes={},
+    )
