@@ -2,7 +2,9 @@
 
 Owns the check that reads the GitHub workflows, the GitLab pipeline, ``.pre-commit-hooks.yaml``
 and the CI guides, finds every ``boldrules ...`` command line in them (shell ``run:`` /
-``script:`` blocks, and shell snippets and inline code in the Markdown), and checks each against
+``script:`` blocks; in the Markdown, shell fences, inline code, and the ``run:``/``script:`` text
+and pre-commit hooks of YAML fences), parsed as bash parses them (tree-sitter's Bash grammar), and
+checks each against
 the real click command tree of ``reconciler.cli.main``: the subcommand exists, every option
 exists on the command it is given to, choices are valid, values are present. It also checks the
 shape of the workflows a user relies on (triggers, permissions, concurrency; the install lines
@@ -22,6 +24,7 @@ import json
 import re
 import shlex
 import shutil
+import textwrap
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -32,6 +35,8 @@ from typing import Any
 
 import click
 import pytest
+import tree_sitter
+import tree_sitter_bash
 import yaml
 from click.testing import CliRunner
 
@@ -67,50 +72,47 @@ ALLOWED_ACTIONS = {
 # Finding command lines
 # --------------------------------------------------------------------------------------------
 
-_SEPARATORS = {";", "&&", "||", "|", "&", "(", ")", ";;", "|&", "{", "}", "!", "$"}
-_REDIRECTS = {">", ">>", "<", ">&", "<&", "&>", ">|", "<<", "<<<", "&>>"}
+#: tree-sitter's Bash grammar: the shell as bash reads it (quotes, continuations, comments,
+#: redirections, pipelines, ``if``/``case``, ``$( )``), so no shell parsing is written here.
+_BASH = tree_sitter.Parser(tree_sitter.Language(tree_sitter_bash.language()))
 
 
 def invocations(script: str, *, substitutions: dict[str, str] | None = None) -> list[list[str]]:
     """Every ``boldrules`` command line in a shell script, as argv without the program name.
 
-    Line continuations are joined; ``${{ matrix.x }}`` and ``$VAR`` are replaced from
-    ``substitutions`` where given, any other ``${{ }}`` by a placeholder; redirections and what
-    they redirect to are dropped; a command ends at ``;``, ``&&``, ``||``, ``|`` and the like.
+    GitHub's ``${{ matrix.x }}`` (filled in before the shell runs) and ``$VAR`` are replaced from
+    ``substitutions`` where given, any other ``${{ }}`` by a placeholder. Commands are found
+    wherever bash would run them (after ``&&``, in pipelines, ``if`` bodies, ``$( )``); words are
+    unquoted as bash would; redirections are not arguments. A script bash cannot parse fails.
     """
     substitutions = substitutions or {}
-    text = script.replace("\\\n", " ")
     text = re.sub(
         r"\$\{\{\s*([^}]*?)\s*\}\}",
         lambda m: substitutions.get(m.group(1), EXPRESSION),
-        text,
+        script,
     )
-    for name, value in substitutions.items():
-        if not name.startswith("matrix."):
-            text = re.sub(rf"\$\{{?{name}\b\}}?", value, text)
+    tree = _BASH.parse(text.encode())
+    if tree.root_node.has_error:
+        raise AssertionError(f"not a shell script bash can parse:\n{script}")
+    variables = {k: v for k, v in substitutions.items() if not k.startswith("matrix.")}
     found: list[list[str]] = []
-    for line in text.splitlines():
-        lexer = shlex.shlex(line, posix=True, punctuation_chars=True)
-        lexer.whitespace_split = True
-        tokens = list(lexer)
-        current: list[str] | None = None
-        index = 0
-        while index < len(tokens):
-            token = tokens[index]
-            index += 1
-            if token.isdigit() and index < len(tokens) and tokens[index] in _REDIRECTS:
-                continue  # the file descriptor of `2>&1`, not an argument
-            if token in _REDIRECTS:
-                index += 1  # and what it redirects to
-                continue
-            if token in _SEPARATORS or token.startswith(("|", "&", ";")):
-                current = None
-            elif current is not None:
-                current.append(token)
-            elif token == "boldrules":
-                current = []
-                found.append(current)
+    nodes = [tree.root_node]
+    while nodes:
+        node = nodes.pop(0)
+        nodes[:0] = node.children
+        name = node.child_by_field_name("name") if node.type == "command" else None
+        if name is not None and _word(name, variables) == "boldrules":
+            found.append([_word(a, variables) for a in node.children_by_field_name("argument")])
     return found
+
+
+def _word(node: tree_sitter.Node, variables: dict[str, str]) -> str:
+    """One word of a command, its variables filled in and its quotes removed as bash would."""
+    text = (node.text or b"").decode()
+    for name, value in variables.items():
+        text = re.sub(rf"\$\{{?{name}\b\}}?", value, text)
+    words = shlex.split(text)
+    return words[0] if len(words) == 1 else text
 
 
 def _param_for(command: click.Command, name: str) -> click.Parameter | None:
@@ -292,33 +294,57 @@ def workflow_command(workflow: str, step_name: str, *, target: str = "sandbox") 
 # --------------------------------------------------------------------------------------------
 
 _FENCE = re.compile(r"^```(\S*)\s*$")
+#: Fences whose text is shell (a leading ``$ `` prompt is dropped), and those holding YAML.
+_SHELL_FENCES = {"", "sh", "bash", "shell", "console"}
+_YAML_FENCES = {"yaml", "yml"}
+#: Where CI YAML holds shell: GitHub's ``run:``, GitLab's script lists.
+_SHELL_KEYS = {"run", "script", "before_script", "after_script"}
 
 
 def guide_snippets(path: Path) -> list[str]:
-    """Shell text shown in a Markdown guide: fenced blocks (not Markdown ones), inline code."""
+    """Shell text shown in a Markdown guide: shell fences, inline ``boldrules …`` code, and in
+    YAML fences the ``run:``/``script:`` text and the command each pre-commit hook entry runs."""
     snippets: list[str] = []
-    fenced: list[str] | None = None
+    fence: tuple[str, list[str]] | None = None
     for line in path.read_text(encoding="utf-8").splitlines():
         opening = _FENCE.match(line.strip())
-        if fenced is None and opening:
-            # Output and other languages show no command lines to check.
-            skipped = {"markdown", "md", "js", "javascript", "text"}
-            fenced = [] if opening.group(1) not in skipped else None
-            if fenced is None:
-                fenced = ["__skip__"]
-            continue
-        if fenced is not None and line.strip() == "```":
-            if fenced[:1] != ["__skip__"]:
-                snippets.append("\n".join(fenced))
-            fenced = None
-            continue
-        if fenced is not None:
-            fenced.append(re.sub(r"^\s*\$ ", "", line))
-            continue
-        snippets += [
-            code for code in re.findall(r"`([^`]+)`", line) if code.startswith("boldrules ")
-        ]
+        if fence is None and opening:
+            fence = (opening.group(1), [])
+        elif fence is not None and line.strip() == "```":
+            language, lines = fence
+            if language in _SHELL_FENCES:
+                snippets.append("\n".join(re.sub(r"^\s*\$ ", "", text) for text in lines))
+            elif language in _YAML_FENCES:
+                snippets += _yaml_shell(yaml.safe_load(textwrap.dedent("\n".join(lines))))
+            fence = None
+        elif fence is not None:
+            fence[1].append(line)
+        else:
+            snippets += [
+                code for code in re.findall(r"`([^`]+)`", line) if code.startswith("boldrules ")
+            ]
     return snippets
+
+
+def _yaml_shell(data: Any) -> list[str]:
+    """The shell text a piece of CI or pre-commit YAML runs."""
+    hooks = {hook["id"]: hook for hook in _hooks()}
+    found: list[str] = []
+    if isinstance(data, dict):
+        if data.get("id") in hooks:
+            argv = shlex.split(hooks[data["id"]]["entry"]) + [str(a) for a in data.get("args", [])]
+            found.append(shlex.join(argv))
+        for key, value in data.items():
+            if key in _SHELL_KEYS and isinstance(value, str):
+                found.append(value)
+            elif key in _SHELL_KEYS and isinstance(value, list):
+                found.append("\n".join(map(str, value)))
+            else:
+                found += _yaml_shell(value)
+    elif isinstance(data, list):
+        for item in data:
+            found += _yaml_shell(item)
+    return found
 
 
 # --------------------------------------------------------------------------------------------
@@ -344,11 +370,46 @@ def guide_snippets(path: Path) -> list[str]:
         ("echo 'boldrules plan --nope'  # boldrules apply --nope", []),
         ("boldrules validate && boldrules plan", [["validate"], ["plan"]]),
         ("if x; then boldrules plan --out ${{ env.X }}; fi", [["plan", "--out", EXPRESSION]]),
+        (
+            'echo "matrix=$(boldrules targets --format json)" >> "$GITHUB_OUTPUT"',
+            [["targets", "--format", "json"]],
+        ),
+        ('case "$CODE" in\n  0|2) boldrules plan ;;\n  *) exit 1 ;;\nesac', [["plan"]]),
+        (
+            "boldrules plan --out 'my plan.json'  # boldrules apply",
+            [["plan", "--out", "my plan.json"]],
+        ),
+        ('boldrules plan --target="$BOLDRULES_TARGET" <<< x', [["plan", "--target=shop"]]),
     ],
 )
 def test_command_lines_are_found_in_shell_text(script: str, expected: list[list[str]]) -> None:
     substitutions = {"matrix.target": "shop", "BOLDRULES_TARGET": "shop"}
     assert invocations(script, substitutions=substitutions) == expected
+
+
+def test_a_script_bash_cannot_parse_fails_instead_of_hiding_its_commands() -> None:
+    with pytest.raises(AssertionError, match="not a shell script bash can parse"):
+        invocations("boldrules validate && (boldrules plan --nope")
+
+
+def test_guides_show_shell_fences_inline_code_and_the_shell_inside_yaml(tmp_path: Path) -> None:
+    guide = tmp_path / "guide.md"
+    guide.write_text(
+        "Run `boldrules validate` first, then `echo boldrules`.\n"
+        "```sh\n$ boldrules plan --out plan.json\n```\n"
+        "```text\nboldrules nope\n```\n"
+        "```yaml\n"
+        "steps:\n  - run: boldrules apply plan.json --yes\n"
+        "hooks:\n  - id: boldrules-validate\n    name: boldrules validate (ca)\n"
+        "    args: [--target, shop-ca]\n"
+        "```\n"
+    )
+    assert guide_snippets(guide) == [
+        "boldrules validate",
+        "boldrules plan --out plan.json",
+        "boldrules apply plan.json --yes",
+        "boldrules validate --target shop-ca",
+    ]
 
 
 @pytest.mark.parametrize(
