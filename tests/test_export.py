@@ -187,7 +187,8 @@ def test_unnamed_objects_are_named_and_adopted_in_place_by_the_first_apply(
     apply.execute(bold, first.changes)
     assert plan_for(bold, reloaded).changes == ()
     assert bold.get_ruleset(f"summer-sale-{ruleset_id}") is not None
-    assert bold.get_ruleset_by_id(ruleset_id)["external_id"] == f"summer-sale-{ruleset_id}"
+    adopted = bold.get_ruleset_by_id(ruleset_id)
+    assert adopted is not None and adopted["external_id"] == f"summer-sale-{ruleset_id}"
 
 
 def test_split_writes_a_file_per_object_under_its_kind(

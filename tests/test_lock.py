@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from reconciler import apply, client, config, errors, lock, model, ownership, plan, state
+from reconciler import apply, client, config, errors, lock, model, ownership, plan, state, transport
 
 from .conftest import APP_TOKEN, make_bold_client
 
@@ -201,7 +201,7 @@ def test_created_objects_are_recorded_and_deleted_ones_forgotten_when_other_call
         bold.create_discount_codes({**old, "codes": ["OLD1", "OLD2"]})
         ownership.write(bold, "default", {model.discount_code_key(n) for n in ("OLD1", "OLD2")})
     refuse_ruleset = Refusing(
-        client.InProcessTransport(sandbox.wsgi_app),
+        transport.InProcessTransport(sandbox.wsgi_app),
         lambda r: r.method == "PUT" and r.url.path.endswith("/rulesets/external/broken"),
     )
     with client.BoldClient(

@@ -23,6 +23,7 @@ from click.testing import CliRunner, Result
 
 from reconciler import apply, cli, client, config, errors, manifest, model, plan, state
 from reconciler.sandbox import ALL_SCOPES, Sandbox, serve
+from reconciler.transport import InProcessTransport
 
 from ..client.conftest import FakeClock
 from ..conftest import APP_TOKEN, OTHER_TOKEN, make_bold_client
@@ -237,7 +238,7 @@ class Revoking(httpx.BaseTransport):
     """The sandbox in process, whose token is revoked as the ``after``-th write arrives."""
 
     def __init__(self, sandbox: Sandbox, *, after: int) -> None:
-        self.inner = client.InProcessTransport(sandbox.wsgi_app)
+        self.inner = InProcessTransport(sandbox.wsgi_app)
         self.sandbox = sandbox
         self.after = after
         self.writes = 0
@@ -286,7 +287,7 @@ class Unreachable(httpx.BaseTransport):
     """The sandbox in process, until the network goes away after the ``after``-th write."""
 
     def __init__(self, sandbox: Sandbox, *, after: int) -> None:
-        self.inner = client.InProcessTransport(sandbox.wsgi_app)
+        self.inner = InProcessTransport(sandbox.wsgi_app)
         self.after = after
         self.writes = 0
         self.refused = 0
@@ -428,7 +429,7 @@ def test_a_token_of_another_app_is_refused_with_what_happened_and_how_to_go_on(
 
 class Counting(httpx.BaseTransport):
     def __init__(self, sandbox: Sandbox) -> None:
-        self.inner = client.InProcessTransport(sandbox.wsgi_app)
+        self.inner = InProcessTransport(sandbox.wsgi_app)
         self.all_apps_pages = 0
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
