@@ -13,6 +13,8 @@ from typing import Any
 
 from reconciler import client, config, manifest, model, plan, state
 
+from .sandbox import bodies
+
 #: A project file that lets a test change and delete what it likes.
 PERMISSIVE = (
     "manifests: [pricing/]\n"
@@ -69,4 +71,46 @@ def in_memory(
         safety=safety or config.Safety(),
         ownership=ownership or config.Ownership(),
         routes={},
+    )
+
+
+# --- a shop seeded through the API, as a person or another tool leaves it --------------------
+
+
+def seed_ruleset(
+    bold: client.BoldClient, eid: str, value: int, *conditions: Mapping[str, str]
+) -> None:
+    """A ruleset on every product with one rule ``gold``: ``value`` percent off for the gold
+    customer group, or under ``conditions`` when given."""
+    rule = bodies.rule("gold", value, **({"conditions": list(conditions)} if conditions else {}))
+    body = bodies.ruleset(eid, rule, product_selection={"type": "PRODUCTS_ALL"})["ruleset"]
+    bold.upsert_ruleset(eid, body)
+
+
+def seed_zone(bold: client.BoldClient, value: str, *provinces: str) -> None:
+    """Order condition ``ZONE=<value>`` holding a field set for each Canadian province."""
+    field_sets = [
+        {"customer.shipping.country_code": "CA", "customer.shipping.province_code": p}
+        for p in provinces
+    ]
+    bold.create_order_condition(
+        bodies.condition("ZONE", value, type="FIELD_SET", operator="ONE_OF", field_sets=field_sets)
+    )
+
+
+def seed_code(bold: client.BoldClient, code: str, value: int) -> None:
+    """Discount code ``code``: ``value`` percent off every product."""
+    action = {"type": "PRICE_ADJUST_PERCENT", "value": value}
+    bold.create_discount_codes(bodies.discount(code, action=action))
+
+
+def spring_manifest(value: int) -> str:
+    """A manifest declaring what ``seed_ruleset(bold, "spring", value)`` leaves in the shop."""
+    return (
+        "rulesets:\n"
+        "  - external_id: spring\n"
+        "    product_selection: {type: PRODUCTS_ALL}\n"
+        "    rules:\n"
+        "      - {external_id: gold, type: DISCOUNT, conditions: [{type: CUSTOMER_GROUP, value: gold}],\n"
+        f"         actions: [{{type: PRICE_ADJUST_PERCENT, value: {value}}}]}}\n"
     )

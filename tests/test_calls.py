@@ -14,7 +14,7 @@ import pytest
 from reconciler import calls, client, config
 from reconciler.sandbox import Sandbox
 
-from .projects import plan_for, write_project
+from .projects import plan_for, seed_code, seed_ruleset, seed_zone, spring_manifest, write_project
 
 PROJECT_FILE = (
     "manifests: [pricing/]\n"
@@ -23,51 +23,13 @@ PROJECT_FILE = (
 )
 
 
-def zone(value: str, *provinces: str) -> dict[str, object]:
-    return {
-        "name": "ZONE",
-        "value": value,
-        "type": "FIELD_SET",
-        "operator": "ONE_OF",
-        "field_sets": [
-            {"customer.shipping.country_code": "CA", "customer.shipping.province_code": p}
-            for p in provinces
-        ],
-    }
-
-
-def ruleset(eid: str, value: int, *conditions: dict[str, str]) -> dict[str, object]:
-    return {
-        "external_id": eid,
-        "product_selection": {"type": "PRODUCTS_ALL"},
-        "rules": [
-            {
-                "external_id": "gold",
-                "type": "DISCOUNT",
-                "conditions": list(conditions) or [{"type": "CUSTOMER_GROUP", "value": "gold"}],
-                "actions": [{"type": "PRICE_ADJUST_PERCENT", "value": value}],
-            }
-        ],
-    }
-
-
 def seed(bold: client.BoldClient) -> None:
     """The shop before: two zones, a ruleset on each of them, and a code."""
-    bold.create_order_condition(zone("east", "NS"))
-    bold.create_order_condition(zone("west", "AB"))
-    bold.upsert_ruleset("spring", ruleset("spring", -50))
-    bold.upsert_ruleset(
-        "old", ruleset("old", -5, {"type": "ORDER_CONDITION", "name": "ZONE", "value": "east"})
-    )
-    bold.create_discount_codes(
-        {
-            "discount_code": {
-                "codes": ["OLD10"],
-                "action": {"type": "PRICE_ADJUST_PERCENT", "value": -10},
-                "product_selection": {"type": "PRODUCTS_ALL"},
-            }
-        }
-    )
+    seed_zone(bold, "east", "NS")
+    seed_zone(bold, "west", "AB")
+    seed_ruleset(bold, "spring", -50)
+    seed_ruleset(bold, "old", -5, {"type": "ORDER_CONDITION", "name": "ZONE", "value": "east"})
+    seed_code(bold, "OLD10", -10)
 
 
 #: The shop after: `old` and the east zone gone, a field set added to west, a new zone with a
@@ -85,29 +47,19 @@ order_conditions:
     field_sets:
       - {customer.shipping.country_code: CA, customer.shipping.province_code: YT}
 """,
-    "pricing/rulesets.yaml": """\
-rulesets:
-  - external_id: spring
-    product_selection: {type: PRODUCTS_ALL}
-    rules:
-      - external_id: gold
-        type: DISCOUNT
-        conditions: [{type: CUSTOMER_GROUP, value: gold}]
-        actions: [{type: PRICE_ADJUST_PERCENT, value: -40}]
+    "pricing/rulesets.yaml": spring_manifest(-40)
+    + """\
   - external_id: summer
     product_selection: {type: PRODUCTS_ALL}
     rules:
-      - external_id: north
-        type: DISCOUNT
-        conditions: [{type: ORDER_CONDITION, name: ZONE, value: north}]
-        actions: [{type: PRICE_ADJUST_PERCENT, value: -10}]
+      - {external_id: north, type: DISCOUNT, conditions: [{type: ORDER_CONDITION, name: ZONE, value: north}],
+         actions: [{type: PRICE_ADJUST_PERCENT, value: -10}]}
 """,
-    "pricing/codes.yaml": """\
-discount_codes:
-  - codes: [SPRING15, SPRING15-NEWS]
-    action: {type: PRICE_ADJUST_PERCENT, value: -15}
-    product_selection: {type: PRODUCTS_ALL}
-""",
+    "pricing/codes.yaml": (
+        "discount_codes:\n"
+        "  - {codes: [SPRING15, SPRING15-NEWS], action: {type: PRICE_ADJUST_PERCENT, value: -15},\n"
+        "     product_selection: {type: PRODUCTS_ALL}}\n"
+    ),
 }
 
 
@@ -186,7 +138,7 @@ def test_a_write_whose_answer_is_spoiled_is_read_back_not_sent_again(
 def test_a_ruleset_waits_only_for_the_conditions_that_change(
     bold: client.BoldClient, tmp_path: Path
 ) -> None:
-    bold.create_order_condition(zone("north", "YT"))
+    seed_zone(bold, "north", "YT")
     north = """\
 order_conditions:
   - name: ZONE

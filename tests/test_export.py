@@ -12,7 +12,7 @@ import pytest
 
 from reconciler import apply, client, config, errors, export, state
 
-from .projects import plan_for, write_project
+from .projects import plan_for, seed_code, seed_zone, write_project
 
 PROJECT_FILE = (
     "manifests: [exported/]\n"
@@ -28,17 +28,7 @@ RULE = {
 
 
 def seed(bold: client.BoldClient) -> None:
-    bold.create_order_condition(
-        {
-            "name": "ZONE",
-            "value": "west",
-            "type": "FIELD_SET",
-            "operator": "ONE_OF",
-            "field_sets": [
-                {"customer.shipping.country_code": "CA", "customer.shipping.province_code": "AB"}
-            ],
-        }
-    )
+    seed_zone(bold, "west", "AB")
     bold.upsert_ruleset(
         "spring",
         {
@@ -49,16 +39,8 @@ def seed(bold: client.BoldClient) -> None:
             "rules": [RULE],
         },
     )
-    for code, value in (("SPRING15", -15), ("WELCOME", -5)):
-        bold.create_discount_codes(
-            {
-                "discount_code": {
-                    "codes": [code],
-                    "action": {"type": "PRICE_ADJUST_PERCENT", "value": value},
-                    "product_selection": {"type": "PRODUCTS_ALL"},
-                }
-            }
-        )
+    seed_code(bold, "SPRING15", -15)
+    seed_code(bold, "WELCOME", -5)
 
 
 def run_export(

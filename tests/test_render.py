@@ -15,7 +15,7 @@ import pytest
 from reconciler import client, errors, plan, sources
 from reconciler import render as report_module  # the one line to change if the module is renamed
 
-from .projects import plan_for, write_project
+from .projects import plan_for, seed_code, seed_ruleset, spring_manifest, write_project
 
 NOW = dt.datetime(2027, 2, 1, 9, 30, tzinfo=dt.UTC)
 
@@ -24,49 +24,18 @@ PROJECT_FILE = (
     "safety: {max_deletes: 5, max_delete_percent: 100, max_update_percent: 100}\n"
     "ownership: {discount_code_prefixes: [SPRING, OLD]}\n"
 )
-MANIFEST = """\
-rulesets:
-  - external_id: spring
-    product_selection: {type: PRODUCTS_ALL}
-    rules:
-      - external_id: gold
-        type: DISCOUNT
-        conditions: [{type: CUSTOMER_GROUP, value: gold}]
-        actions: [{type: PRICE_ADJUST_PERCENT, value: -40}]
-discount_codes:
-  - codes: [SPRING15]
-    action: {type: PRICE_ADJUST_PERCENT, value: -15}
-    product_selection: {type: PRODUCTS_ALL}
-"""
+MANIFEST = spring_manifest(-40) + (
+    "discount_codes:\n"
+    "  - {codes: [SPRING15], action: {type: PRICE_ADJUST_PERCENT, value: -15},\n"
+    "     product_selection: {type: PRODUCTS_ALL}}\n"
+)
 
 
 @pytest.fixture
 def small_plan(bold: client.BoldClient, tmp_path: Path) -> plan.Plan:
     """spring goes from -50% to -40%, SPRING15 is created, OLD10 is deleted."""
-    bold.upsert_ruleset(
-        "spring",
-        {
-            "external_id": "spring",
-            "product_selection": {"type": "PRODUCTS_ALL"},
-            "rules": [
-                {
-                    "external_id": "gold",
-                    "type": "DISCOUNT",
-                    "conditions": [{"type": "CUSTOMER_GROUP", "value": "gold"}],
-                    "actions": [{"type": "PRICE_ADJUST_PERCENT", "value": -50}],
-                }
-            ],
-        },
-    )
-    bold.create_discount_codes(
-        {
-            "discount_code": {
-                "codes": ["OLD10"],
-                "action": {"type": "PRICE_ADJUST_PERCENT", "value": -10},
-                "product_selection": {"type": "PRODUCTS_ALL"},
-            }
-        }
-    )
+    seed_ruleset(bold, "spring", -50)
+    seed_code(bold, "OLD10", -10)
     project = write_project(tmp_path, {"pricing/spring.yaml": MANIFEST}, project_file=PROJECT_FILE)
     return plan_for(bold, project, now=NOW)
 
@@ -75,7 +44,7 @@ CHANGES_TEXT = [
     "~ ruleset spring",
     "    rules[gold]: gold −50% → gold −40%",
     "    when: changes the live ruleset spring at apply",
-    "+ discount code SPRING15 (−15% on all products; pricing/spring.yaml:10:13)",
+    "+ discount code SPRING15 (−15% on all products; pricing/spring.yaml:8:14)",
     "    when: goes live on merge",
     "- discount code OLD10 (−10% on all products) — no longer declared; its name starts with an "
     "ownership.discount_code_prefixes entry",
@@ -133,7 +102,7 @@ def test_markdown_is_a_comment_with_codes_masked(small_plan: plan.Plan) -> None:
         "~ ruleset spring",
         "!     rules[gold]: gold −50% → gold −40%",
         "!     when: changes the live ruleset spring at apply",
-        "+ discount code SP•••• (8) (−15% on all products; pricing/spring.yaml:10:13)",
+        "+ discount code SP•••• (8) (−15% on all products; pricing/spring.yaml:8:14)",
         "!     when: goes live on merge",
         "- discount code O•••• (5) (−10% on all products) — no longer declared; its name starts "
         "with an ownership.discount_code_prefixes entry",
