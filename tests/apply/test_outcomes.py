@@ -13,7 +13,6 @@ import logging
 import random
 import re
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +21,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from reconciler import apply, cli, client, config, errors, manifest, model, plan, state
-from reconciler.sandbox import ALL_SCOPES, Sandbox, serve
+from reconciler.sandbox import ALL_SCOPES, Sandbox
 from reconciler.transport import InProcessTransport
 
 from ..client.conftest import FakeClock
@@ -83,14 +82,6 @@ def progress_lines(stderr: str) -> list[str]:
 
 def ledger(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines()]
-
-
-@pytest.fixture
-def served() -> Iterator[tuple[Sandbox, str]]:
-    sandbox = Sandbox()
-    sandbox.add_token(APP_TOKEN, app="boldrules-test")
-    with serve(sandbox, port=0) as server:
-        yield sandbox, server.url
 
 
 def statuses(sandbox: Sandbox, method: str) -> dict[str, int]:

@@ -45,13 +45,18 @@ def ruleset(external_id: str) -> dict[str, Any]:
     }
 
 
-def seed(sandbox: Sandbox) -> None:
-    """250 rulesets rs-1 … rs-250, stamped long ago (a quiet shop)."""
-    with httpx.Client(
+def admin(sandbox: Sandbox) -> httpx.Client:
+    """Our app's plain HTTP client on the in-process sandbox, for seeding and looking."""
+    return httpx.Client(
         transport=httpx.WSGITransport(app=sandbox.wsgi_app),
         base_url="http://sandbox",
         headers={"Authorization": f"Bearer {APP_TOKEN}"},
-    ) as api:
+    )
+
+
+def seed(sandbox: Sandbox) -> None:
+    """250 rulesets rs-1 … rs-250, stamped long ago (a quiet shop)."""
+    with admin(sandbox) as api:
         for n in range(1, COUNT + 1):
             answer = api.put(f"{P}/rulesets/external/rs-{n}", json={"ruleset": ruleset(f"rs-{n}")})
             assert answer.status_code == 201, answer.text
@@ -131,11 +136,7 @@ def summary(result: plan.Plan) -> list[str]:
 
 def listed(sandbox: Sandbox) -> list[str]:
     """The rulesets' external ids in the order the sandbox lists them now."""
-    with httpx.Client(
-        transport=httpx.WSGITransport(app=sandbox.wsgi_app),
-        base_url="http://sandbox",
-        headers={"Authorization": f"Bearer {APP_TOKEN}"},
-    ) as api:
+    with admin(sandbox) as api:
         return [
             r["external_id"]
             for page in (1, 2, 3)
@@ -172,11 +173,7 @@ def test_a_listing_torn_by_an_add_and_a_delete_plans_the_shop_as_it_is(
     torn_shop: tuple[Sandbox, config.Project], order: str, deleted: str, after_page: int, burn: int
 ) -> None:
     sandbox, project = torn_shop
-    with httpx.Client(
-        transport=httpx.WSGITransport(app=sandbox.wsgi_app),
-        base_url="http://sandbox",
-        headers={"Authorization": f"Bearer {APP_TOKEN}"},
-    ) as api:
+    with admin(sandbox) as api:
         for n in range(burn):  # ids are never reused: this moves where the new one lands
             made = api.put(
                 f"{P}/rulesets/external/burn-{n}", json={"ruleset": ruleset(f"burn-{n}")}
@@ -215,11 +212,7 @@ def test_creates_and_deletes_from_a_multi_page_listing_cost_one_call_per_hundred
     torn_shop: tuple[Sandbox, config.Project],
 ) -> None:
     sandbox, project = torn_shop
-    with httpx.Client(
-        transport=httpx.WSGITransport(app=sandbox.wsgi_app),
-        base_url="http://sandbox",
-        headers={"Authorization": f"Bearer {APP_TOKEN}"},
-    ) as api:
+    with admin(sandbox) as api:
         for n in (3, 77, 201):
             assert api.delete(f"{P}/rulesets/external/rs-{n}").status_code == 204
         assert api.put(
