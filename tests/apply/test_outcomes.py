@@ -26,6 +26,7 @@ from reconciler.transport import InProcessTransport
 
 from ..client.conftest import FakeClock
 from ..conftest import APP_TOKEN, OTHER_TOKEN, make_bold_client
+from ..sandbox import bodies
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 SHOP = "sandbox-shop"
@@ -148,20 +149,9 @@ def test_a_delete_of_an_object_already_gone_is_ok_in_the_ledger_too(sandbox: San
 
 
 def _ruleset(eid: str) -> model.Resource:
-    return state.ruleset_resource(
-        {
-            "external_id": eid,
-            "product_selection": {"type": "PRODUCTS_ALL"},
-            "rules": [
-                {
-                    "external_id": "r",
-                    "type": "DISCOUNT",
-                    "conditions": [],
-                    "actions": [{"type": "PRICE_ADJUST_PERCENT", "value": -5}],
-                }
-            ],
-        }
-    )
+    rule = bodies.rule("r", -5, conditions=[])
+    body = bodies.ruleset(eid, rule, product_selection={"type": "PRODUCTS_ALL"})
+    return state.ruleset_resource(body["ruleset"])
 
 
 def test_a_bulk_rule_delete_meeting_one_gone_rule_deletes_the_rest(sandbox: Sandbox) -> None:

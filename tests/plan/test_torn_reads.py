@@ -23,6 +23,7 @@ from reconciler import cli, config, errors, manifest, plan, state
 from reconciler.sandbox import Sandbox, serve
 
 from ..conftest import APP_TOKEN, make_bold_client
+from ..sandbox import bodies
 
 P = "/price_rules/rules/v2/shops/sandbox-shop"
 COUNT = 250
@@ -30,19 +31,13 @@ OLD = "2026-01-01T00:00:00"
 
 
 def ruleset(external_id: str) -> dict[str, Any]:
-    return {
-        "external_id": external_id,
-        "public_name": f"Sale {external_id}",
-        "product_selection": {"type": "PRODUCTS_ALL"},
-        "rules": [
-            {
-                "external_id": "ten-off",
-                "type": "DISCOUNT",
-                "conditions": [],
-                "actions": [{"type": "PRICE_ADJUST_PERCENT", "value": -10}],
-            }
-        ],
-    }
+    body: dict[str, Any] = bodies.ruleset(
+        external_id,
+        bodies.rule("ten-off", -10, conditions=[]),
+        public_name=f"Sale {external_id}",
+        product_selection={"type": "PRODUCTS_ALL"},
+    )["ruleset"]
+    return body
 
 
 def admin(sandbox: Sandbox) -> httpx.Client:
