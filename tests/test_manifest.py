@@ -629,6 +629,9 @@ def test_oversized_file_is_refused_before_reading(tmp_path: Path) -> None:
     ]
 
 
+# 2,000,000 template steps under tracemalloc: 30 s alone on a loaded 2-core machine, past the
+# suite's 60 s when the other worker and other jobs compete. What it proves is memory, not time.
+@pytest.mark.timeout(300)
 def test_template_that_renders_too_much_is_refused(tmp_path: Path) -> None:
     template = (
         "{% for i in range(100000) %}{% for j in range(100) %}xxxxxxxxx{% endfor %}{% endfor %}"
