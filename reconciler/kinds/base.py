@@ -1,0 +1,158 @@
+"""What every kind of object knows about itself, and the table a caller dispatches through.
+
+A kind (``ruleset``, ``order_condition``, ``discount_code``) is one subclass of ``KindSpec`` in
+a module of its own, like octoDNS's record classes: how its live JSON becomes a normalised
+``model.Resource`` (the API's quirks for it), the request body it is sent as, how it is read
+from a shop, its manifest form (export), the objects it refers to, the one line that says what
+it does, whether it has a window of dates, and what makes it ours beyond being declared. The
+stages (``state``, ``diff``, ``plan``, ``calls``, ``export``, ``render``, ``schedule``) ask the
+table (``kinds.by_name[key.kind]``) instead of branching on the kind; the dependency order is
+the order of ``model.Kind``, read here as ``in_dependency_order`` and ``phase``.
+
+Must not: talk HTTP (a kind is handed a ``Reader``), decide what a plan changes, or print.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar, Protocol
+
+from reconciler import model, pagination
+
+#: A live object as the API sends it: a JSON object.
+LiveJson = Mapping[str, Any]
+
+
+class Reader(Protocol):
+    """The reads of a shop the kinds use (``client.BoldClient`` has them all)."""
+
+    def read_rulesets(self) -> pagination.Listing: ...
+    def find_rulesets(self, external_ids: list[str]) -> list[dict[str, Any]]: ...
+    def get_ruleset(self, external_id: str) -> dict[str, Any] | None: ...
+    def get_ruleset_by_id(self, id: int | str) -> dict[str, Any] | None: ...
+    def read_order_conditions(self) -> pagination.Listing: ...
+    def get_order_condition(self, name: str, value: str) -> dict[str, Any] | None: ...
+    def read_discount_codes(self) -> pagination.Listing: ...
+    def get_discount_code(self, id: int | str) -> dict[str, Any] | None: ...
+    def list_discount_codes(self, *, name: str | None = None) -> list[dict[str, Any]]: ...
+
+
+#: Why an owned live object that no manifest declares any more is deleted, by what made it ours
+#: (a plan shows the reason beside the delete).
+GONE = "gone from the manifests"
+RECORDED = "no longer declared; recorded as managed by this project"
+BY_GROUP_SETTING = "no longer declared; its group is listed in ownership.order_conditions"
+BY_PREFIX_SETTING = (
+    "no longer declared; its name starts with an ownership.discount_code_prefixes entry"
+)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What the manifests and the project's settings make ours beyond what they declare."""
+
+    #: Order condition groups the manifests declare (a plan) or the exported rulesets use.
+    groups: frozenset[str] = frozenset()
+    #: ``ownership.order_conditions``: groups listed in the project file.
+    listed_groups: frozenset[str] = frozenset()
+    #: ``ownership.discount_code_prefixes``, case-folded.
+    prefixes: tuple[str, ...] = ()
+    #: ``export --all-codes``: every discount code.
+    all_codes: bool = False
+
+
+class KindSpec(abc.ABC):
+    """One kind of object: everything boldrules knows about it, in one place."""
+
+    #: The kind this spec describes.
+    kind: ClassVar[model.Kind]
+    #: The manifest list (and export file or folder) the kind is declared in: ``rulesets``.
+    list_name: ClassVar[str]
+    #: Owned because the token lists it (the listing is the app's own), not by a setting.
+    token_scoped: ClassVar[bool] = False
+    #: Has a window (``start_date``/``expiry_date``): it starts and ends, besides applying.
+    dated: ClassVar[bool] = False
+    #: Its name is a secret customers type at checkout: plans may mask it (``--show-codes``).
+    secret_name: ClassVar[bool] = False
+    #: What ``left_alone`` counts the kind's unmanaged objects as, and by what unit of them.
+    unmanaged: ClassVar[str] = ""
+
+    @property
+    def label(self) -> str:
+        """The kind as a reader says it: ``order condition``."""
+        return self.kind.label
+
+    # --- live JSON ↔ model ------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def resource(self, data: LiveJson, origin: model.Origin | None = None) -> model.Resource:
+        """A declared or live object → a normalised Resource (the API's quirks for the kind)."""
+
+    @abc.abstractmethod
+    def to_api(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        """A normalised body → the request body that states the object whole."""
+
+    def live(self, items: Iterable[LiveJson]) -> list[model.Resource]:
+        """A listing's objects → Resources, no two sharing a key."""
+        return [self.resource(item) for item in items]
+
+    # --- reading a shop ---------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def read(self, reader: Reader) -> pagination.Listing:
+        """Every object of the kind the token sees, as one listing."""
+
+    @abc.abstractmethod
+    def read_one(self, reader: Reader, key: model.Key) -> model.Resource | None:
+        """One object read back by its identity, or None when the shop holds none."""
+
+    def exist(self, reader: Reader, keys: Sequence[model.Key]) -> Mapping[model.Key, bool] | None:
+        """Whether each key exists, in one batched read; None: the kind reads one at a time."""
+        return None
+
+    def addressable(self, key: model.Key) -> bool:
+        """Whether a targeted read can address ``key`` (every part of its identity given).
+
+        A live object keyed by its server id as well (no identity of its own, or one it shares)
+        is only ever deleted, and the listing saw it: it is not confirmed.
+        """
+        return len(key.ident) == key.kind.parts and all(key.ident)
+
+    # --- what it is and what it refers to ---------------------------------------------------
+
+    def references(self, body: Mapping[str, Any]) -> set[model.Key]:
+        """The objects of other kinds ``body`` refers to (created before it, deleted after)."""
+        return set()
+
+    @abc.abstractmethod
+    def summary(self, body: Mapping[str, Any]) -> str:
+        """What the object does, in words (``describe.py``)."""
+
+    # --- ownership --------------------------------------------------------------------------
+
+    def claim(self, key: model.Key, scope: Scope) -> str | None:
+        """Why an undeclared live object is ours by the manifests or settings, or None."""
+        return GONE if self.token_scoped else None
+
+    def unmanaged_unit(self, key: model.Key) -> str:
+        """What ``unmanaged`` counts one of: the object itself, by default."""
+        return str(key)
+
+    # --- manifests --------------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def manifests(self, resources: Sequence[model.Resource]) -> list[tuple[str, dict[str, Any]]]:
+        """Normalised objects → manifest entries, each with the name of the file it goes to
+        when an export is split (entries sharing a name share a file)."""
+
+
+def phase(change: model.Change) -> int:
+    """When a change runs: creates and updates in dependency order, then deletes in reverse.
+
+    An order condition exists before a ruleset refers to it and is deleted after whatever
+    referred to it has moved on. With three kinds: creates 0-2, deletes 3-5.
+    """
+    rank = change.key.kind.rank
+    return 2 * len(model.Kind) - 1 - rank if isinstance(change, model.Delete) else rank

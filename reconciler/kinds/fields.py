@@ -1,0 +1,175 @@
+"""The API's field quirks every kind shares: defaults, instants, numbers, id sets, conditions.
+
+Both sides of a diff pass through these normalisers (by way of each kind's ``resource``), so a
+manifest and the live object it produced compare equal (contract §7.3): defaults filled
+(``active: true``, names ``""``, ``priority: 0``, ``meta: {}``), instants in canonical UTC
+rather than the strings the API happened to send, unordered lists as sorted sets, fields the
+manifest format does not know dropped. Pure: no I/O but reading the manifest schema once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+from collections.abc import Iterable, Mapping
+from importlib import resources
+from typing import Any
+
+from reconciler import model
+
+# --- the defaults the API fills in (moved here from state.py, unchanged) ---------------------
+
+#: Ruleset fields and the defaults the API fills in when they are absent (contract §5.1).
+#: ``priority`` defaulting to 0 is an assumption ([I] in the contract).
+RULESET_DEFAULTS: Mapping[str, Any] = {
+    "internal_name": "",
+    "public_name": "",
+    "active": True,
+    "priority": 0,
+    "start_date": None,
+    "expiry_date": None,
+}
+
+#: Rule defaults (contract §5.2). ``stack_order`` defaulting to 0 is an assumption: the contract
+#: gives no default; the sandbox fills 0 and so, we believe, does Bold.
+RULE_DEFAULTS: Mapping[str, Any] = {"meta": {}, "priority": 0, "stack_order": 0}
+
+#: Order condition constants (contract §5.4): the only operator and type Bold documents.
+ORDER_CONDITION_DEFAULTS: Mapping[str, Any] = {"operator": "ONE_OF", "type": "FIELD_SET"}
+
+
+# --- small normalisers ----------------------------------------------------------------------
+
+
+def normalise_instant(value: object) -> str | None:
+    """An RFC 3339 date-time in any offset or precision → ``YYYY-MM-DDTHH:MM:SS[.ffffff]Z``.
+
+    Bold may answer ``Z`` or ``+00:00``, with or without fractional seconds; comparing strings
+    would diff forever, so both sides become the same instant in one spelling.
+    """
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        moment = value
+    else:
+        text = str(value).strip()
+        if text.endswith(("Z", "z")):
+            text = text[:-1] + "+00:00"
+        moment = dt.datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        # A date-time without an offset is read as UTC, which is what the contract mandates.
+        moment = moment.replace(tzinfo=dt.UTC)
+    moment = moment.astimezone(dt.UTC)
+    stamp = moment.strftime("%Y-%m-%dT%H:%M:%S")
+    if moment.microsecond:
+        stamp += f".{moment.microsecond:06d}".rstrip("0")
+    return stamp + "Z"
+
+
+def normalise_number(value: Any) -> Any:
+    """``10.0`` → ``10`` so a float the API echoes equals the integer a manifest wrote."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+#: CUSTOMER_IN_ANY_GROUP_FROM_LIST's ``list``: any one group qualifies, so it is stored sorted
+#: too; the diff never reaches it on its own (it sits inside a set of conditions).
+GROUP_LIST = "list"
+
+
+def as_set(field: str, items: Iterable[Any]) -> list[Any]:
+    """The items of the set-like ``field`` (one of ``model.SET_FIELDS``) in one fixed order.
+
+    Strings (ids, emails) sort as themselves; anything else by its canonical JSON. Both sides of
+    a diff go through here, so the order only has to be the same, not meaningful. Repeats are
+    kept: a live list holding an item twice (overlapping applies leave such copies) must differ
+    from the manifest that holds it once, so the plan shows the copy and apply removes it.
+    ``field`` names which list this is, so that ``model.SET_FIELDS`` stays the one list of them.
+    """
+    if field not in model.SET_FIELDS and field != GROUP_LIST:
+        raise ValueError(f"{field!r} is not a set-like field (model.SET_FIELDS)")
+    listed = list(items)
+    if len(listed) <= 1:
+        return listed
+    if all(type(item) is str for item in listed):
+        return sorted(listed)
+    return sorted(listed, key=model.canonical_json)
+
+
+def clean(mapping: Mapping[str, Any], known: frozenset[str]) -> dict[str, Any]:
+    """Keep the fields the manifest format knows, drop absent (``None``) ones, fix numbers.
+
+    Bold may answer with fields the contract does not list (§1: clients ignore them). A field
+    no manifest can state could only ever differ, so it is never compared.
+    """
+    return {k: normalise_number(v) for k, v in mapping.items() if v is not None and k in known}
+
+
+@functools.cache
+def format_fields() -> Mapping[str, frozenset[str]]:
+    """The fields of each object of the manifest format, read from its schema (one source)."""
+    text = resources.files("reconciler.schemas").joinpath("manifest.schema.json").read_text("utf-8")
+    definitions = json.loads(text)["$defs"]
+    return {name: frozenset(spec.get("properties", {})) for name, spec in definitions.items()}
+
+
+def normalise_selection(selection: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Product selection: the type as sent; each filter a sorted set of strings, empty ones gone."""
+    selection = selection or {}
+    result: dict[str, Any] = {}
+    for field_name, value in selection.items():
+        if value is None:
+            continue
+        if field_name in model.SELECTION_FILTERS:
+            ids = as_set(field_name, (str(item) for item in value))
+            if ids:
+                result[field_name] = ids
+        elif field_name in format_fields()["product_selection"]:
+            result[field_name] = normalise_number(value)
+    return result
+
+
+def normalise_condition(condition: Mapping[str, Any], *, kind: str = "condition") -> dict[str, Any]:
+    """A rule condition (or, with ``kind="discount_code_condition"``, a discount code's)."""
+    result = clean(condition, format_fields()[kind])
+    if isinstance(result.get(GROUP_LIST), list):
+        result[GROUP_LIST] = as_set(GROUP_LIST, result[GROUP_LIST])
+    if "buy_product_selection" in result:
+        result["buy_product_selection"] = normalise_selection(result["buy_product_selection"])
+    return result
+
+
+def normalise_action(action: Mapping[str, Any]) -> dict[str, Any]:
+    """An action, optional fields dropped when absent."""
+    return clean(action, format_fields()["action"])
+
+
+def has_identity(value: object) -> bool:
+    """Whether an ``external_id`` the API returned names anything (Bold allows none, §5.2)."""
+    return value is not None and str(value).strip() != ""
+
+
+def server_id_order(item: Mapping[str, Any]) -> tuple[int, Any]:
+    """Objects with an integer server ``id`` first, by id (the oldest first); the rest after."""
+    ident = item.get("id")
+    return (0, ident) if isinstance(ident, int) and not isinstance(ident, bool) else (1, 0)
+
+
+def distinct(value: Any, name: str = "") -> Any:
+    """Each list whose order means nothing (``model.SET_FIELDS``) with every item once."""
+    if isinstance(value, Mapping):
+        return {k: distinct(v, str(k)) for k, v in value.items()}
+    if isinstance(value, list):
+        items = [distinct(v) for v in value]
+        if name in model.SET_FIELDS:
+            unique = {model.canonical_json(item): item for item in reversed(items)}
+            items = [unique[k] for k in dict.fromkeys(model.canonical_json(i) for i in items)]
+        return items
+    return value
+
+
+def without_defaults(body: Mapping[str, Any], defaults: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields of ``defaults`` whose value in ``body`` differs from the default (export)."""
+    return {name: body[name] for name, default in defaults.items() if body.get(name) != default}
