@@ -42,7 +42,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler import client as client_module
-from reconciler import diff, errors, model, state
+from reconciler import diff, errors, kinds, model, state
+from reconciler.kinds import discount_code, ruleset
+
+_RULESET = kinds.by_name[model.Kind.RULESET]
+_ORDER_CONDITION = kinds.by_name[model.Kind.ORDER_CONDITION]
 
 #: Top-level ruleset fields a PATCH can carry (contract §6): everything else needs a PUT.
 PATCHABLE = frozenset({"start_date", "expiry_date"})
@@ -76,23 +80,8 @@ class Call:
 # --- the mapping ----------------------------------------------------------------------------
 
 
-def references(body: Mapping[str, Any]) -> set[model.Key]:
-    """Order conditions a ruleset body refers to through ``ORDER_CONDITION`` rule conditions."""
-    found: set[model.Key] = set()
-    for rule in (body.get("rules") or {}).values():
-        for condition in rule.get("conditions", []):
-            if condition.get("type") == "ORDER_CONDITION" and "name" in condition:
-                found.add(
-                    model.order_condition_key(
-                        str(condition["name"]), str(condition.get("value", ""))
-                    )
-                )
-    return found
-
-
 def _phase(change: model.Change) -> int:
-    rank = change.key.kind.rank
-    return 5 - rank if isinstance(change, model.Delete) else rank
+    return kinds.phase(change)
 
 
 def ruleset_calls(change: model.Change) -> list[Call]:
@@ -100,7 +89,7 @@ def ruleset_calls(change: model.Change) -> list[Call]:
     key = change.key
     if isinstance(change, model.Create):
         eid = key.ident[0]
-        body = state.ruleset_to_api(change.desired.body)
+        body = _RULESET.to_api(change.desired.body)
         return [
             Call(
                 change,
@@ -150,7 +139,7 @@ def _ruleset_update(change: model.Update) -> Call:
 
     def rule(name: str) -> dict[str, Any]:
         ident = rule_ids.get(name)
-        return state.rule_to_api(name, want_rules[name], rule_id=_int(ident))
+        return ruleset.rule_to_api(name, want_rules[name], rule_id=_int(ident))
 
     if live_eid == eid and top_changed <= PATCHABLE and want_rules:
         patch: dict[str, Any] | None = None
@@ -176,7 +165,7 @@ def _ruleset_update(change: model.Update) -> Call:
     # Duplicate copies go first, so the PUT keeps the id of the rule that stays, not a copy's.
     naming = {"rules": [rule(r) for r in sorted(pairing.named)]} if pairing.named else None
     copies = [int(ident) for _, ident, _ in pairing.duplicates.values() if ident is not None]
-    body = state.ruleset_to_api(desired)
+    body = _RULESET.to_api(desired)
     by_id = live_eid != eid
     steps = (
         ("delete_rules", copies),
@@ -244,7 +233,7 @@ def order_condition_calls(change: model.Change) -> list[Call]:
         or any(k not in ids_by_set for k in gone_keys)
     ):
         # Anything beyond field sets, or a field set without a known id: restate it whole.
-        body = state.order_condition_to_api(desired)
+        body = _ORDER_CONDITION.to_api(desired)
         return [
             Call(
                 change,
@@ -280,7 +269,7 @@ def discount_code_calls(changes: Sequence[model.Change]) -> list[Call]:
         elif isinstance(change, model.Update):
             code_id = change.live.handles["id"]
             # No ``code``: the contract reserves it for renames, and identity never changes here.
-            body = state.discount_code_to_api(change.desired.body)
+            body = discount_code.to_api(change.desired.body)
             calls.append(
                 Call(
                     change,
@@ -325,32 +314,40 @@ def _delete_code(code_id: int, client: client_module.BoldClient) -> None:
     client.delete_discount_code(code_id)
 
 
+#: Each kind's call mapping: its changes (in plan order) → their calls.
+MAPPING: Mapping[model.Kind, Callable[[Sequence[model.Change]], list[Call]]] = {
+    model.Kind.ORDER_CONDITION: lambda changes: [
+        call for change in changes for call in order_condition_calls(change)
+    ],
+    model.Kind.RULESET: lambda changes: [
+        call for change in changes for call in ruleset_calls(change)
+    ],
+    model.Kind.DISCOUNT_CODE: discount_code_calls,
+}
+
+
 def calls_for(changes: Sequence[model.Change]) -> list[Call]:
-    """Every call the changes need, each knowing the calls it must wait for."""
+    """Every call the changes need, each knowing the calls it must wait for.
+
+    An object waits for the changed objects it refers to (a ruleset for its order conditions);
+    a referred-to object is deleted only after every object that referred to it has moved on.
+    """
     calls: list[Call] = []
-    codes = [c for c in changes if c.key.kind is model.Kind.DISCOUNT_CODE]
-    for change in changes:
-        if change.key.kind is model.Kind.RULESET:
-            calls.extend(ruleset_calls(change))
-        elif change.key.kind is model.Kind.ORDER_CONDITION:
-            calls.extend(order_condition_calls(change))
-    calls.extend(discount_code_calls(codes))
-    changed_conditions = {c.key for c in changes if c.key.kind is model.Kind.ORDER_CONDITION}
+    for kind in model.Kind:
+        calls.extend(MAPPING[kind]([c for c in changes if c.key.kind is kind]))
+    changed = {c.key for c in changes}
     for call in calls:
         change = call.change
-        if change.key.kind is model.Kind.RULESET and not isinstance(change, model.Delete):
-            # A ruleset waits for the order conditions it refers to.
-            call.after |= references(change.desired.body) & changed_conditions
+        if not isinstance(change, model.Delete):
+            call.after |= kinds.references(change.key.kind, change.desired.body) & changed
     for call in calls:
         change = call.change
-        if change.key.kind is model.Kind.ORDER_CONDITION and isinstance(change, model.Delete):
-            # A condition is deleted only after every ruleset that referred to it has moved on.
+        if isinstance(change, model.Delete):
             call.after |= {
                 c.key
                 for c in changes
-                if c.key.kind is model.Kind.RULESET
-                and not isinstance(c, model.Create)
-                and change.key in references(c.live.body)
+                if not isinstance(c, model.Create)
+                and change.key in kinds.references(c.key.kind, c.live.body)
             }
     calls.sort(key=lambda c: (c.phase, c.change.key.sort_key))
     return calls
@@ -422,13 +419,13 @@ def _settle(
 
 def _create_order_condition(client: client_module.BoldClient, desired: model.Resource) -> None:
     name, value = desired.key.ident
-    body = state.order_condition_to_api(desired.body)
+    body = _ORDER_CONDITION.to_api(desired.body)
 
     def settled() -> bool:
         found = client.get_order_condition(name, value)
         if found is None:
             return False
-        if state.order_condition_resource(found).fingerprint() != desired.fingerprint():
+        if _ORDER_CONDITION.resource(found).fingerprint() != desired.fingerprint():
             client.replace_order_condition(name, value, body)
         return True
 
@@ -443,8 +440,7 @@ def _add_field_sets(
     def settled() -> bool:
         found = client.get_order_condition(name, value) or {"name": name, "value": value}
         present = {
-            model.canonical_json(fs)
-            for fs in state.order_condition_resource(found).body["field_sets"]
+            model.canonical_json(fs) for fs in _ORDER_CONDITION.resource(found).body["field_sets"]
         }
         pending[:] = [fs for fs in pending if model.canonical_json(fs) not in present]
         return not pending
@@ -463,9 +459,7 @@ def _create_discount_codes(
 
     _settle(
         client,
-        lambda: _void(
-            client.create_discount_codes(state.discount_code_to_api(desired, codes=pending))
-        ),
+        lambda: _void(client.create_discount_codes(discount_code.to_api(desired, codes=pending))),
         settled,
     )
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from deepdiff import DeepDiff
 
-from reconciler import model
+from reconciler import kinds, model
 
 #: Lists whose order carries no meaning: changes inside them read as items added and removed.
 SET_LIKE = model.SET_FIELDS
@@ -198,7 +198,7 @@ def compare(desired: model.Resource, live: model.Resource) -> model.Update | Non
     external ids (adoption) or when it holds duplicate rules.
     """
     same = desired.fingerprint() == live.fingerprint()
-    if desired.key.kind is not model.Kind.RULESET or (
+    if not kinds.by_name[desired.key.kind].adoptable or (
         same and "duplicate_rules" not in live.handles
     ):
         # Equal bodies name the same rules: nothing to adopt, and no copy without duplicates.
@@ -268,13 +268,13 @@ def diff_resources(
     by_id = {
         r.handles["id"]: r
         for r in live_list
-        if r.key.kind is model.Kind.RULESET
+        if kinds.by_name[r.key.kind].adoptable
         and r.key.match not in claimed
         and r.handles.get("id") is not None
     }
     changes: list[model.Change] = []
     for want in unmatched:
-        server_id = adoption(want).get("id") if want.key.kind is model.Kind.RULESET else None
+        server_id = adoption(want).get("id") if kinds.by_name[want.key.kind].adoptable else None
         have = by_id.pop(server_id, None) if server_id is not None else None
         if have is None:
             changes.append(model.Create(want))

@@ -15,6 +15,7 @@ Must not: talk HTTP (a kind is handed a ``Reader``), decide what a plan changes,
 from __future__ import annotations
 
 import abc
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
@@ -53,14 +54,22 @@ BY_PREFIX_SETTING = (
 class Scope:
     """What the manifests and the project's settings make ours beyond what they declare."""
 
-    #: Order condition groups the manifests declare (a plan) or the exported rulesets use.
-    groups: frozenset[str] = frozenset()
+    #: The objects the manifests declare (a plan), or the exported objects refer to (export).
+    declared: frozenset[model.Key] = frozenset()
     #: ``ownership.order_conditions``: groups listed in the project file.
     listed_groups: frozenset[str] = frozenset()
     #: ``ownership.discount_code_prefixes``, case-folded.
     prefixes: tuple[str, ...] = ()
     #: ``export --all-codes``: every discount code.
     all_codes: bool = False
+
+    @functools.cached_property
+    def declared_names(self) -> Mapping[model.Kind, frozenset[str]]:
+        """The first part of each declared identity, by kind (an order condition's group)."""
+        names: dict[model.Kind, set[str]] = {}
+        for key in self.declared:
+            names.setdefault(key.kind, set()).add(key.ident[0])
+        return {kind: frozenset(found) for kind, found in names.items()}
 
 
 class KindSpec(abc.ABC):
@@ -72,6 +81,9 @@ class KindSpec(abc.ABC):
     list_name: ClassVar[str]
     #: Owned because the token lists it (the listing is the app's own), not by a setting.
     token_scoped: ClassVar[bool] = False
+    #: A live object without an identity may be adopted by a manifest's ``adopt`` hints (its
+    #: server id), and its parts (rules) named in place (``diff.pair_rules``).
+    adoptable: ClassVar[bool] = False
     #: Has a window (``start_date``/``expiry_date``): it starts and ends, besides applying.
     dated: ClassVar[bool] = False
     #: Its name is a secret customers type at checkout: plans may mask it (``--show-codes``).
@@ -146,6 +158,10 @@ class KindSpec(abc.ABC):
     def manifests(self, resources: Sequence[model.Resource]) -> list[tuple[str, dict[str, Any]]]:
         """Normalised objects → manifest entries, each with the name of the file it goes to
         when an export is split (entries sharing a name share a file)."""
+
+    def named(self, resources: Sequence[model.Resource], *, shop: str) -> list[model.Resource]:
+        """The objects as export writes them: any without an identity given one (``adopt``)."""
+        return list(resources)
 
 
 def phase(change: model.Change) -> int:

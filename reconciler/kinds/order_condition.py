@@ -77,7 +77,7 @@ class OrderCondition(base.KindSpec):
 
     def claim(self, key: model.Key, scope: base.Scope) -> str | None:
         """Ours when the manifests declare (or use) its group, or the project lists it."""
-        if key.ident[0] in scope.groups:
+        if key.ident[0] in scope.declared_names.get(self.kind, frozenset()):
             return base.GONE
         if key.ident[0] in scope.listed_groups:
             return base.BY_GROUP_SETTING

@@ -9,11 +9,15 @@ lists it (the listing is the app's own).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, TypedDict
 
 from reconciler import describe, model, pagination
 from reconciler.kinds import base, fields
+
+#: The longest external id Bold accepts (contract §5.1).
+EXTERNAL_ID_LIMIT = 128
 
 #: The defaults of a ruleset and of a rule (``kinds.fields``).
 DEFAULTS = fields.RULESET_DEFAULTS
@@ -110,12 +114,62 @@ def manifest(body: Mapping[str, Any], *, adopt: Mapping[str, Any] | None = None)
     return data
 
 
+def _name_slug(text: str) -> str:
+    """``Summer Promo (VIP)!`` → ``summer-promo-vip``: lowercase words joined by hyphens."""
+    return re.sub(r"[^a-z0-9]+", "-", text.casefold()).strip("-")[:60].strip("-")
+
+
+def _unique_name(base_name: str, server_id: Any, taken: set[str]) -> str:
+    """``<base>-<id>``, at most 128 characters, not in ``taken`` (then added to it)."""
+    suffix = f"-{server_id}"
+    name = base_name[: EXTERNAL_ID_LIMIT - len(suffix)].rstrip("-") + suffix
+    n = 2
+    while name in taken:
+        extra = f"{suffix}-{n}"
+        name, n = base_name[: EXTERNAL_ID_LIMIT - len(extra)].rstrip("-") + extra, n + 1
+    taken.add(name)
+    return name
+
+
+def _named(resource: model.Resource, taken: set[str], *, shop: str) -> model.Resource:
+    """One ruleset with every rule (and itself) named, ``adopt`` saying whose ids they were."""
+    body = dict(resource.body)
+    ids = resource.handles.get("rule_ids", {})
+    copies = resource.handles.get("duplicate_rules", {})
+    rule_names = {k for k in body["rules"] if not is_unnamed_rule(k)}
+    rules: dict[str, Any] = {}
+    hints: dict[str, Any] = {}
+    for key, rule in sorted(body["rules"].items()):
+        if key in copies:
+            continue
+        if is_unnamed_rule(key) and ids.get(key) is not None:
+            name = _unique_name(_name_slug(str(rule["type"])) or "rule", ids[key], rule_names)
+            hints[name] = ids[key]
+            key = name
+        rules[key] = rule
+    body["rules"] = rules
+    adopt: dict[str, Any] = {}
+    if resource.key.server_id is not None:
+        label = str(body.get("public_name") or body.get("internal_name") or "")
+        name = _unique_name(_name_slug(label) or "ruleset", resource.key.server_id, taken)
+        body = {"external_id": name, **body}
+        adopt["id"] = resource.key.server_id
+    if hints:
+        adopt["rules"] = dict(sorted(hints.items()))
+    handles = dict(resource.handles)
+    if adopt:
+        handles["adopt"] = {"shop": shop, **adopt}
+    key = model.ruleset_key(str(body["external_id"]))
+    return model.Resource(key, body, resource.origin, handles)
+
+
 class Ruleset(base.KindSpec):
     """A ruleset with its rules."""
 
     kind: ClassVar[model.Kind] = model.Kind.RULESET
     list_name: ClassVar[str] = "rulesets"
     token_scoped: ClassVar[bool] = True
+    adoptable: ClassVar[bool] = True
     dated: ClassVar[bool] = True
 
     def resource(self, data: base.LiveJson, origin: model.Origin | None = None) -> model.Resource:
@@ -206,3 +260,14 @@ class Ruleset(base.KindSpec):
     def manifests(self, resources: Sequence[model.Resource]) -> list[tuple[str, dict[str, Any]]]:
         """One entry (and, split, one file) per ruleset, with its ``adopt`` hints."""
         return [(r.key.ident[0], manifest(r.body, adopt=r.handles.get("adopt"))) for r in resources]
+
+    def named(self, resources: Sequence[model.Resource], *, shop: str) -> list[model.Resource]:
+        """Every ruleset and rule without an external id given one (``<slug>-<id>``).
+
+        The name is made from what the object has (a ruleset's public or internal name, a
+        rule's type) and its server id, so it is unique and the same on every export of the
+        shop. Copies of a rule under a duplicated external id are dropped: the manifest holds
+        the rule once.
+        """
+        taken = {r.key.ident[0] for r in resources if r.key.server_id is None}
+        return [_named(r, taken, shop=shop) for r in resources]
