@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from reconciler import errors, kinds, model, pagination
-from reconciler.kinds import discount_code, fields, order_condition, ruleset
+from reconciler.kinds import discount_code, fields, order_condition, rules, ruleset
 
 if TYPE_CHECKING:
     from reconciler import client as client_module
@@ -31,33 +31,22 @@ if TYPE_CHECKING:
 log = logging.getLogger("reconciler.state")
 
 # The field quirks live with the kinds (``reconciler/kinds/``): what every kind shares in
-# ``kinds/fields.py`` (the defaults tables among them), each kind's own in its module. These
-# names are the ones the rest of boldrules (and its tests) reach them by.
+# ``kinds/fields.py`` (the defaults tables among them), each kind's own in its module. The names
+# below are the ones the rest of boldrules (and its tests) reach them by.
 RULESET_DEFAULTS = fields.RULESET_DEFAULTS
 RULE_DEFAULTS = fields.RULE_DEFAULTS
 ORDER_CONDITION_DEFAULTS = fields.ORDER_CONDITION_DEFAULTS
 normalise_instant = fields.normalise_instant
-normalise_number = fields.normalise_number
-normalise_selection = fields.normalise_selection
-normalise_condition = fields.normalise_condition
-normalise_action = fields.normalise_action
-format_fields = fields.format_fields
 has_identity = fields.has_identity
-normalise_rule = ruleset.normalise_rule
-is_unnamed_rule = ruleset.is_unnamed_rule
-rule_to_api = ruleset.rule_to_api
-normalise_field_set = order_condition.normalise_field_set
-distinct_codes = discount_code.distinct
+is_unnamed_rule = rules.is_unnamed_rule
+rule_to_api = rules.rule_to_api
+ruleset_resource = ruleset.RULESET.resource
+ruleset_to_api = ruleset.RULESET.to_api
+order_condition_resource = order_condition.ORDER_CONDITION.resource
+order_condition_to_api = order_condition.ORDER_CONDITION.to_api
+discount_code_resource = discount_code.DISCOUNT_CODE.resource
 discount_code_to_api = discount_code.to_api
-
-_RULESET = kinds.by_name[model.Kind.RULESET]
-_ORDER_CONDITION = kinds.by_name[model.Kind.ORDER_CONDITION]
-_DISCOUNT_CODE = kinds.by_name[model.Kind.DISCOUNT_CODE]
-ruleset_resource = _RULESET.resource
-order_condition_resource = _ORDER_CONDITION.resource
-discount_code_resource = _DISCOUNT_CODE.resource
-ruleset_to_api = _RULESET.to_api
-order_condition_to_api = _ORDER_CONDITION.to_api
+distinct_codes = discount_code.distinct
 
 
 def resource(

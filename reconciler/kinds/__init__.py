@@ -18,31 +18,30 @@ from reconciler.kinds.base import (
     GONE,
     RECORDED,
     KindSpec,
-    LiveJson,
-    Reader,
     Scope,
-    phase,
 )
-from reconciler.kinds.discount_code import DiscountCode
-from reconciler.kinds.order_condition import OrderCondition
-from reconciler.kinds.ruleset import Ruleset
+from reconciler.kinds.discount_code import DISCOUNT_CODE
+from reconciler.kinds.order_condition import ORDER_CONDITION
+from reconciler.kinds.ruleset import RULESET
+from reconciler.kinds.shop import Call, LiveJson, Shop, phase
 
 __all__ = [
     "BY_GROUP_SETTING",
     "BY_PREFIX_SETTING",
     "GONE",
     "RECORDED",
+    "Call",
     "KindSpec",
     "LiveJson",
-    "Reader",
     "Scope",
+    "Shop",
     "by_name",
     "in_dependency_order",
     "phase",
     "references",
 ]
 
-_SPECS: tuple[KindSpec, ...] = (OrderCondition(), Ruleset(), DiscountCode())
+_SPECS: tuple[KindSpec, ...] = (ORDER_CONDITION, RULESET, DISCOUNT_CODE)
 
 #: Each kind's spec, by kind.
 by_name: Mapping[model.Kind, KindSpec] = {spec.kind: spec for spec in _SPECS}

@@ -7,9 +7,10 @@ from a shop, its manifest form (export), the objects it refers to, the one line 
 it does, whether it has a window of dates, and what makes it ours beyond being declared. The
 stages (``state``, ``diff``, ``plan``, ``calls``, ``export``, ``render``, ``schedule``) ask the
 table (``kinds.by_name[key.kind]``) instead of branching on the kind; the dependency order is
-the order of ``model.Kind``, read here as ``in_dependency_order`` and ``phase``.
+the order of ``model.Kind``, read as ``kinds.in_dependency_order`` and ``shop.phase``.
 
-Must not: talk HTTP (a kind is handed a ``Reader``), decide what a plan changes, or print.
+Must not: talk HTTP (a kind is handed a ``shop.Shop``, the protocol the client meets), decide
+what a plan changes, or print.
 """
 
 from __future__ import annotations
@@ -18,27 +19,10 @@ import abc
 import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar
 
 from reconciler import model, pagination
-
-#: A live object as the API sends it: a JSON object.
-LiveJson = Mapping[str, Any]
-
-
-class Reader(Protocol):
-    """The reads of a shop the kinds use (``client.BoldClient`` has them all)."""
-
-    def read_rulesets(self) -> pagination.Listing: ...
-    def find_rulesets(self, external_ids: list[str]) -> list[dict[str, Any]]: ...
-    def get_ruleset(self, external_id: str) -> dict[str, Any] | None: ...
-    def get_ruleset_by_id(self, id: int | str) -> dict[str, Any] | None: ...
-    def read_order_conditions(self) -> pagination.Listing: ...
-    def get_order_condition(self, name: str, value: str) -> dict[str, Any] | None: ...
-    def read_discount_codes(self) -> pagination.Listing: ...
-    def get_discount_code(self, id: int | str) -> dict[str, Any] | None: ...
-    def list_discount_codes(self, *, name: str | None = None) -> list[dict[str, Any]]: ...
-
+from reconciler.kinds.shop import Call, LiveJson, Shop
 
 #: Why an owned live object that no manifest declares any more is deleted, by what made it ours
 #: (a plan shows the reason beside the delete).
@@ -113,14 +97,14 @@ class KindSpec(abc.ABC):
     # --- reading a shop ---------------------------------------------------------------------
 
     @abc.abstractmethod
-    def read(self, reader: Reader) -> pagination.Listing:
+    def read(self, reader: Shop) -> pagination.Listing:
         """Every object of the kind the token sees, as one listing."""
 
     @abc.abstractmethod
-    def read_one(self, reader: Reader, key: model.Key) -> model.Resource | None:
+    def read_one(self, reader: Shop, key: model.Key) -> model.Resource | None:
         """One object read back by its identity, or None when the shop holds none."""
 
-    def exist(self, reader: Reader, keys: Sequence[model.Key]) -> Mapping[model.Key, bool] | None:
+    def exist(self, reader: Shop, keys: Sequence[model.Key]) -> Mapping[model.Key, bool] | None:
         """Whether each key exists, in one batched read; None: the kind reads one at a time."""
         return None
 
@@ -131,6 +115,12 @@ class KindSpec(abc.ABC):
         is only ever deleted, and the listing saw it: it is not confirmed.
         """
         return len(key.ident) == key.kind.parts and all(key.ident)
+
+    # --- the call mapping -------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def calls(self, changes: Sequence[model.Change]) -> list[Call]:
+        """The fewest calls that make the changes of this kind (in plan order)."""
 
     # --- what it is and what it refers to ---------------------------------------------------
 
@@ -162,13 +152,3 @@ class KindSpec(abc.ABC):
     def named(self, resources: Sequence[model.Resource], *, shop: str) -> list[model.Resource]:
         """The objects as export writes them: any without an identity given one (``adopt``)."""
         return list(resources)
-
-
-def phase(change: model.Change) -> int:
-    """When a change runs: creates and updates in dependency order, then deletes in reverse.
-
-    An order condition exists before a ruleset refers to it and is deleted after whatever
-    referred to it has moved on. With three kinds: creates 0-2, deletes 3-5.
-    """
-    rank = change.key.kind.rank
-    return 2 * len(model.Kind) - 1 - rank if isinstance(change, model.Delete) else rank

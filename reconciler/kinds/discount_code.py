@@ -6,15 +6,26 @@ apart by server id (``distinct``); the ``{"discount_code": {...}}`` body, where 
 sends ``code`` (the API reads it as a rename); codes sharing one configuration written as one
 manifest entry with a ``codes`` list. A code is ours when its name starts with a prefix listed
 in ``ownership.discount_code_prefixes``.
+
+Its call mapping (the whole table is in docs/apply.md):
+
+====================================================  =========================================
+change                                                calls
+====================================================  =========================================
+create discount codes sharing one configuration       one POST discount_codes
+update discount code                                  PUT discount_codes/{id}
+delete discount code                                  DELETE discount_codes/{id}
+====================================================  =========================================
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, ClassVar
 
 from reconciler import describe, model, pagination
-from reconciler.kinds import base, fields
+from reconciler.kinds import base, fields, shop
 
 
 def to_api(body: Mapping[str, Any], *, codes: list[str] | None = None) -> dict[str, Any]:
@@ -48,6 +59,63 @@ def distinct(codes: Iterable[model.Resource]) -> list[model.Resource]:
     return out
 
 
+# --- the call mapping -----------------------------------------------------------------------
+
+
+def _calls(changes: Sequence[model.Change]) -> list[shop.Call]:
+    """Creates sharing one configuration become one POST; updates and deletes one call each."""
+    calls: list[shop.Call] = []
+    groups: dict[str, list[model.Create]] = {}
+    for change in changes:
+        if isinstance(change, model.Create):
+            groups.setdefault(change.desired.fingerprint(), []).append(change)
+        elif isinstance(change, model.Update):
+            code_id = change.live.handles["id"]
+            # No ``code``: the contract reserves it for renames, and identity never changes here.
+            body = to_api(change.desired.body)
+            update = functools.partial(_update, code_id, body)
+            calls.append(shop.call(change, "update", "update_discount_code", update))
+        else:
+            delete = functools.partial(_delete, change.live.handles["id"])
+            calls.append(shop.call(change, "delete", "delete_discount_code", delete))
+    for group in groups.values():
+        first = group[0]
+        codes = [g.key.ident[0] for g in group]
+        create = functools.partial(_create, first.desired.body, codes)
+        made = shop.call(first, "create", "create_discount_codes", create)
+        made.extra_keys = tuple(g.key for g in group[1:])
+        calls.append(made)
+    return calls
+
+
+def _update(code_id: int, body: Mapping[str, Any], client: shop.Shop) -> None:
+    client.update_discount_code(code_id, body)
+
+
+def _delete(code_id: int, client: shop.Shop) -> None:
+    client.delete_discount_code(code_id)
+
+
+def _create(desired: Mapping[str, Any], codes: list[str], client: shop.Shop) -> None:
+    pending = list(codes)
+
+    def settled() -> bool:
+        pending[:] = [code for code in pending if not _exists(client, code)]
+        return not pending
+
+    shop.settle(
+        client, lambda: client.create_discount_codes(to_api(desired, codes=pending)), settled
+    )
+
+
+def _exists(client: shop.Shop, code: str) -> bool:
+    wanted = model.discount_code_key(code).match
+    return any(
+        model.discount_code_key(str(d.get("code", ""))).match == wanted
+        for d in client.list_discount_codes(name=code)
+    )
+
+
 class DiscountCode(base.KindSpec):
     """One discount code (one name)."""
 
@@ -57,7 +125,7 @@ class DiscountCode(base.KindSpec):
     secret_name: ClassVar[bool] = True
     unmanaged: ClassVar[str] = "discount codes not managed here"
 
-    def resource(self, data: base.LiveJson, origin: model.Origin | None = None) -> model.Resource:
+    def resource(self, data: shop.LiveJson, origin: model.Origin | None = None) -> model.Resource:
         """One discount code (one name) → a Resource; its identity is the code name."""
         body: dict[str, Any] = {
             "action": fields.normalise_action(data.get("action") or {}),
@@ -91,15 +159,15 @@ class DiscountCode(base.KindSpec):
         """The body of an update: every field restated, ``code`` never sent."""
         return to_api(body)
 
-    def live(self, items: Iterable[base.LiveJson]) -> list[model.Resource]:
+    def live(self, items: Iterable[shop.LiveJson]) -> list[model.Resource]:
         """Codes, extra copies of one name keyed by their server id (``distinct``)."""
         return distinct(self.resource(item) for item in items)
 
-    def read(self, reader: base.Reader) -> pagination.Listing:
+    def read(self, reader: shop.Shop) -> pagination.Listing:
         """Every discount code."""
         return reader.read_discount_codes()
 
-    def read_one(self, reader: base.Reader, key: model.Key) -> model.Resource | None:
+    def read_one(self, reader: shop.Shop, key: model.Key) -> model.Resource | None:
         """A code by server id (an extra copy), else by name (any case)."""
         if key.server_id is not None:
             data = reader.get_discount_code(key.server_id)
@@ -110,6 +178,10 @@ class DiscountCode(base.KindSpec):
         codes = self.live(reader.list_discount_codes(name=key.ident[0]))
         found_codes = [c for c in codes if c.key.match == key.match]
         return found_codes[0] if found_codes else None
+
+    def calls(self, changes: Sequence[model.Change]) -> list[shop.Call]:
+        """Creates sharing one configuration become one POST; updates and deletes one each."""
+        return _calls(changes)
 
     def summary(self, body: Mapping[str, Any]) -> str:
         """``−15% on all products; cart ≥ 50.00; 1 per customer; 2027-03-01 → 03-31``."""
@@ -136,3 +208,7 @@ class DiscountCode(base.KindSpec):
                 data[name] = fields.distinct(value, name)
             out.append((data["codes"][0], data))
         return out
+
+
+#: The discount code kind (also in ``kinds.by_name``).
+DISCOUNT_CODE = DiscountCode()

@@ -4,6 +4,21 @@ Owns the quirks: the constant ``operator``/``type``, field sets as a sorted set 
 mappings (their server ids kept apart, and further copies of one field set listed for apply to
 delete); the unwrapped POST/PUT body; the manifest form. A condition is ours when its group is
 declared or listed in ``ownership.order_conditions``.
+
+Its call mapping (the whole table is in docs/apply.md):
+
+====================================================  =========================================
+change                                                calls
+====================================================  =========================================
+create order condition                                POST order_conditions
+update order condition: only field sets changed       POST / DELETE order_conditions/field_sets
+  (duplicate field sets included)
+update order condition: anything else                 PUT order_conditions/{name}/{value}
+delete order condition                                DELETE order_conditions/{name}/{value}
+====================================================  =========================================
+
+A POST whose outcome is unknown (``AmbiguousWrite``) is read back and finished, never repeated
+blindly (``shop.settle``).
 """
 
 from __future__ import annotations
@@ -12,7 +27,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from reconciler import describe, model, pagination
-from reconciler.kinds import base, fields
+from reconciler.kinds import base, fields, shop
 
 #: The constant fields of an order condition (``kinds.fields``).
 DEFAULTS = fields.ORDER_CONDITION_DEFAULTS
@@ -24,6 +39,88 @@ def normalise_field_set(field_set: Mapping[str, Any]) -> dict[str, str]:
     return {str(k): str(v) for k, v in field_set.items() if k in known and v is not None}
 
 
+# --- the call mapping -----------------------------------------------------------------------
+
+
+def _change_call(change: model.Change) -> shop.Call:
+    """The call for one order condition change (see the module docstring)."""
+    name, value = change.key.ident
+    if isinstance(change, model.Create):
+        wanted = change.desired
+        return shop.call(change, "create", "create_order_condition", lambda c: _create(c, wanted))
+    if isinstance(change, model.Delete):
+        return shop.call(
+            change,
+            "delete",
+            "delete_order_condition",
+            lambda c: c.delete_order_condition(name, value),
+        )
+    desired, live = change.desired.body, change.live.body
+    want = {model.canonical_json(fs): fs for fs in desired["field_sets"]}
+    have = {model.canonical_json(fs): fs for fs in live["field_sets"]}
+    ids_by_set = change.live.handles.get("field_set_ids", {})
+    copies = change.live.handles.get("duplicate_field_set_ids", {})
+    added = [dict(want[k]) for k in sorted(want.keys() - have.keys())]
+    gone_keys = sorted(have.keys() - want.keys())
+    only_field_sets = all(desired[k] == live.get(k) for k in desired if k != "field_sets")
+    if (
+        not only_field_sets
+        or not (added or gone_keys or copies)
+        or any(k not in ids_by_set for k in gone_keys)
+    ):
+        # Anything beyond field sets, or a field set without a known id: restate it whole.
+        body = ORDER_CONDITION.to_api(desired)
+        return shop.call(
+            change,
+            "update",
+            "replace_order_condition",
+            lambda c: c.replace_order_condition(name, value, body),
+        )
+    # Gone field sets go with every copy; a field set that stays loses its extra copies.
+    gone = [int(ids_by_set[k]) for k in gone_keys]
+    gone += [int(i) for k in sorted(copies) for i in copies[k]]
+    operations = [
+        op for op, needed in (("add_field_sets", added), ("delete_field_sets", gone)) if needed
+    ]
+
+    def run(client: shop.Shop) -> None:
+        if added:
+            _add_field_sets(client, name, value, added)
+        if gone:
+            client.delete_field_sets(name, value, gone)
+
+    return shop.call(change, "update", "+".join(operations), run)
+
+
+def _create(client: shop.Shop, desired: model.Resource) -> None:
+    name, value = desired.key.ident
+    body = ORDER_CONDITION.to_api(desired.body)
+
+    def settled() -> bool:
+        found = client.get_order_condition(name, value)
+        if found is None:
+            return False
+        if ORDER_CONDITION.resource(found).fingerprint() != desired.fingerprint():
+            client.replace_order_condition(name, value, body)
+        return True
+
+    shop.settle(client, lambda: client.create_order_condition(body), settled)
+
+
+def _add_field_sets(client: shop.Shop, name: str, value: str, added: list[dict[str, Any]]) -> None:
+    pending = list(added)
+
+    def settled() -> bool:
+        found = client.get_order_condition(name, value) or {"name": name, "value": value}
+        present = {
+            model.canonical_json(fs) for fs in ORDER_CONDITION.resource(found).body["field_sets"]
+        }
+        pending[:] = [fs for fs in pending if model.canonical_json(fs) not in present]
+        return not pending
+
+    shop.settle(client, lambda: client.add_field_sets(name, value, pending), settled)
+
+
 class OrderCondition(base.KindSpec):
     """An order condition with its field sets."""
 
@@ -31,7 +128,7 @@ class OrderCondition(base.KindSpec):
     list_name: ClassVar[str] = "order_conditions"
     unmanaged: ClassVar[str] = "order condition groups not managed here"
 
-    def resource(self, data: base.LiveJson, origin: model.Origin | None = None) -> model.Resource:
+    def resource(self, data: shop.LiveJson, origin: model.Origin | None = None) -> model.Resource:
         """An order condition → a Resource whose field sets are a sorted set."""
         body: dict[str, Any] = {"name": str(data["name"]), "value": str(data["value"])}
         for field_name, default in DEFAULTS.items():
@@ -62,14 +159,18 @@ class OrderCondition(base.KindSpec):
         """A normalised order condition → the unwrapped body POST and PUT take (contract §5.4)."""
         return {**body, "field_sets": [dict(fs) for fs in body["field_sets"]]}
 
-    def read(self, reader: base.Reader) -> pagination.Listing:
+    def read(self, reader: shop.Shop) -> pagination.Listing:
         """Every order condition, with its field sets (``deep``)."""
         return reader.read_order_conditions()
 
-    def read_one(self, reader: base.Reader, key: model.Key) -> model.Resource | None:
+    def read_one(self, reader: shop.Shop, key: model.Key) -> model.Resource | None:
         """A condition by name and value."""
         data = reader.get_order_condition(key.ident[0], key.ident[1])
         return self.resource(data) if data is not None else None
+
+    def calls(self, changes: Sequence[model.Change]) -> list[shop.Call]:
+        """One call per order condition change (see the module docstring)."""
+        return [_change_call(change) for change in changes]
 
     def summary(self, body: Mapping[str, Any]) -> str:
         """``3 field sets: CA/MB, CA/SK, CA/AB``."""
@@ -98,3 +199,7 @@ def manifest(body: Mapping[str, Any]) -> dict[str, Any]:
     data.update(fields.without_defaults(body, DEFAULTS))
     data["field_sets"] = fields.distinct([dict(fs) for fs in body["field_sets"]], "field_sets")
     return data
+
+
+#: The order condition kind (also in ``kinds.by_name``).
+ORDER_CONDITION = OrderCondition()

@@ -1,27 +1,42 @@
 """Rulesets (contract §5.1-§5.3): an app's own price rules, each with its rules.
 
 Owns the ruleset's quirks: defaults, instants, the product selection's id sets, rules keyed by
-``external_id`` (a live rule without one, or repeating an earlier rule's, keyed ``#<id>``), a
-live ruleset without an ``external_id`` keyed by its server id, ``adopt`` hints; its PUT body;
-its manifest form; the order conditions its rules refer to. A ruleset is ours when the token
-lists it (the listing is the app's own).
+``external_id`` (``kinds/rules.py``), a live ruleset without an ``external_id`` keyed by its
+server id, ``adopt`` hints; its PUT body; its manifest form; the order conditions its rules
+refer to. A ruleset is ours when the token lists it (the listing is the app's own).
+
+Its call mapping (the whole table is in docs/apply.md):
+
+====================================================  =========================================
+change                                                calls
+====================================================  =========================================
+create ruleset                                        PUT rulesets/external/{eid} (an upsert)
+update ruleset: only rules removed                    DELETE rulesets/external/{eid}/rules
+update ruleset: dates and/or changed or new rules     PATCH rulesets/external/{eid}
+update ruleset: the above and rules removed           PATCH, then DELETE …/rules (bulk)
+update ruleset: anything else                         PUT rulesets/external/{eid}
+update ruleset: give it its external id (adopt)       PUT rulesets/{id} (replace by server id)
+  … and name rules that have no external id           PATCH first (…/{id} or …/external/{eid})
+delete ruleset                                        DELETE rulesets/external/{eid}
+delete ruleset without an external id                 DELETE rulesets/{id}
+====================================================  =========================================
+
+Rules are sent with their server ``id`` wherever one is known, so a PATCH replaces exactly that
+rule (Bold matches by id first): a rule without an external id gets its name in place, keeping
+its id, and a copy under a duplicated external id is never the one updated. A PUT keeps the id
+of a rule whose external id matches, so rules being named are named by a PATCH before a PUT.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, TypedDict
 
 from reconciler import describe, model, pagination
-from reconciler.kinds import base, fields
+from reconciler.kinds import base, fields, rules, shop
 
-#: The longest external id Bold accepts (contract §5.1).
-EXTERNAL_ID_LIMIT = 128
-
-#: The defaults of a ruleset and of a rule (``kinds.fields``).
+#: The defaults of a ruleset (``kinds.fields``).
 DEFAULTS = fields.RULESET_DEFAULTS
-RULE_DEFAULTS = fields.RULE_DEFAULTS
 
 
 class Adopt(TypedDict):
@@ -32,75 +47,6 @@ class Adopt(TypedDict):
     rules: dict[str, Any]
 
 
-def normalise_rule(rule: Mapping[str, Any]) -> dict[str, Any]:
-    """A rule without its identity: type, conditions (a set: all must hold), actions, order."""
-    body: dict[str, Any] = {
-        "type": rule["type"],
-        # Conditions are ANDed, so their order means nothing; actions keep theirs.
-        "conditions": fields.as_set(
-            "conditions", (fields.normalise_condition(c) for c in rule.get("conditions") or [])
-        ),
-        "actions": [fields.normalise_action(a) for a in rule.get("actions") or []],
-    }
-    for field_name, default in RULE_DEFAULTS.items():
-        value = rule.get(field_name)
-        body[field_name] = default if value is None else fields.normalise_number(value)
-    return body
-
-
-def is_unnamed_rule(key: str) -> bool:
-    """Whether a rule key is a live rule's server id (``#456``), not an external id."""
-    return key.startswith(model.UNNAMED_RULE_PREFIX)
-
-
-def _live_rules(
-    data: base.LiveJson,
-) -> tuple[dict[str, Any], dict[str, int], dict[str, str]]:
-    """A ruleset's rules keyed by identity, their server ids, and which keys are duplicates.
-
-    A rule without an external id is keyed ``#<id>``; so is a rule whose external id an earlier
-    rule (lower id) of the ruleset already carries, recorded in the third mapping (key → the
-    external id it repeats), so the plan shows the copy and removes it instead of folding it
-    away. Manifest rules always have an external id (the schema requires one).
-    """
-    rules: dict[str, Any] = {}
-    rule_ids: dict[str, int] = {}
-    duplicates: dict[str, str] = {}
-    for rule in sorted(data.get("rules") or [], key=fields.server_id_order):
-        external_id = rule.get("external_id")
-        server_id = rule.get("id")
-        if fields.has_identity(external_id) and str(external_id) not in rules:
-            key = str(external_id)
-        else:
-            key = f"{model.UNNAMED_RULE_PREFIX}{server_id}"
-            while key in rules:  # only an external id spelt like a server id can collide
-                key += "'"
-            if fields.has_identity(external_id):
-                duplicates[key] = str(external_id)
-        rules[key] = normalise_rule(rule)
-        if server_id is not None:
-            rule_ids[key] = server_id
-    return rules, rule_ids, duplicates
-
-
-def rule_to_api(
-    external_id: str, rule: Mapping[str, Any], *, rule_id: int | None = None
-) -> dict[str, Any]:
-    """A normalised rule → the API's rule object (with ``id`` to replace an unnamed live rule)."""
-    body: dict[str, Any] = {"external_id": external_id, **rule}
-    if rule_id is not None:
-        body["id"] = rule_id
-    return body
-
-
-def _rule_manifest(external_id: str, rule: Mapping[str, Any]) -> dict[str, Any]:
-    data: dict[str, Any] = {"external_id": external_id, "type": rule["type"]}
-    data["conditions"] = [dict(c) for c in rule["conditions"]]
-    data["actions"] = [dict(a) for a in rule["actions"]]
-    data.update(fields.without_defaults(rule, RULE_DEFAULTS))
-    return data
-
-
 def manifest(body: Mapping[str, Any], *, adopt: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """A normalised ruleset → its manifest mapping, defaults left out, ``adopt`` if given."""
     data: dict[str, Any] = {"external_id": body["external_id"]}
@@ -109,26 +55,9 @@ def manifest(body: Mapping[str, Any], *, adopt: Mapping[str, Any] | None = None)
     data.update(fields.without_defaults(body, DEFAULTS))
     data["product_selection"] = fields.distinct(dict(body["product_selection"]))
     data["rules"] = [
-        fields.distinct(_rule_manifest(eid, rule)) for eid, rule in sorted(body["rules"].items())
+        fields.distinct(rules.manifest(eid, rule)) for eid, rule in sorted(body["rules"].items())
     ]
     return data
-
-
-def _name_slug(text: str) -> str:
-    """``Summer Promo (VIP)!`` → ``summer-promo-vip``: lowercase words joined by hyphens."""
-    return re.sub(r"[^a-z0-9]+", "-", text.casefold()).strip("-")[:60].strip("-")
-
-
-def _unique_name(base_name: str, server_id: Any, taken: set[str]) -> str:
-    """``<base>-<id>``, at most 128 characters, not in ``taken`` (then added to it)."""
-    suffix = f"-{server_id}"
-    name = base_name[: EXTERNAL_ID_LIMIT - len(suffix)].rstrip("-") + suffix
-    n = 2
-    while name in taken:
-        extra = f"{suffix}-{n}"
-        name, n = base_name[: EXTERNAL_ID_LIMIT - len(extra)].rstrip("-") + extra, n + 1
-    taken.add(name)
-    return name
 
 
 def _named(resource: model.Resource, taken: set[str], *, shop: str) -> model.Resource:
@@ -136,22 +65,24 @@ def _named(resource: model.Resource, taken: set[str], *, shop: str) -> model.Res
     body = dict(resource.body)
     ids = resource.handles.get("rule_ids", {})
     copies = resource.handles.get("duplicate_rules", {})
-    rule_names = {k for k in body["rules"] if not is_unnamed_rule(k)}
-    rules: dict[str, Any] = {}
+    rule_names = {k for k in body["rules"] if not rules.is_unnamed_rule(k)}
+    kept: dict[str, Any] = {}
     hints: dict[str, Any] = {}
     for key, rule in sorted(body["rules"].items()):
         if key in copies:
             continue
-        if is_unnamed_rule(key) and ids.get(key) is not None:
-            name = _unique_name(_name_slug(str(rule["type"])) or "rule", ids[key], rule_names)
+        if rules.is_unnamed_rule(key) and ids.get(key) is not None:
+            name = rules.unique_name(
+                rules.name_slug(str(rule["type"])) or "rule", ids[key], rule_names
+            )
             hints[name] = ids[key]
             key = name
-        rules[key] = rule
-    body["rules"] = rules
+        kept[key] = rule
+    body["rules"] = kept
     adopt: dict[str, Any] = {}
     if resource.key.server_id is not None:
         label = str(body.get("public_name") or body.get("internal_name") or "")
-        name = _unique_name(_name_slug(label) or "ruleset", resource.key.server_id, taken)
+        name = rules.unique_name(rules.name_slug(label) or "ruleset", resource.key.server_id, taken)
         body = {"external_id": name, **body}
         adopt["id"] = resource.key.server_id
     if hints:
@@ -163,6 +94,108 @@ def _named(resource: model.Resource, taken: set[str], *, shop: str) -> model.Res
     return model.Resource(key, body, resource.origin, handles)
 
 
+# --- the call mapping -----------------------------------------------------------------------
+
+#: Top-level ruleset fields a PATCH can carry (contract §6): everything else needs a PUT.
+PATCHABLE = frozenset({"start_date", "expiry_date"})
+
+
+def _change_calls(change: model.Change) -> shop.Call:
+    """The call for one ruleset change (see the module docstring)."""
+    key = change.key
+    if isinstance(change, model.Create):
+        eid = key.ident[0]
+        body = RULESET.to_api(change.desired.body)
+        return shop.call(change, "create", "upsert_ruleset", lambda c: c.upsert_ruleset(eid, body))
+    if isinstance(change, model.Delete):
+        server_id = key.server_id
+        if server_id is not None:  # no external id: by server id, never ``…/external/None``
+            return shop.call(
+                change,
+                "delete",
+                "delete_ruleset_by_id",
+                lambda c: c.delete_ruleset_by_id(server_id),
+            )
+        eid = key.ident[0]
+        return shop.call(change, "delete", "delete_ruleset", lambda c: c.delete_ruleset(eid))
+    return _update(change)
+
+
+def _update(change: model.Update) -> shop.Call:
+    desired, live = change.desired.body, change.live.body
+    eid = str(desired["external_id"])
+    live_eid = live.get("external_id")
+    server_id = change.live.key.server_id or change.live.handles.get("id") or ""
+    pairing = rules.pair_rules(change.desired, change.live)
+    want_rules, have_rules, rule_ids = desired["rules"], pairing.rules, pairing.rule_ids
+    top_changed = {
+        k for k in desired if k not in ("rules", "external_id") and desired[k] != live.get(k)
+    }
+    removed = sorted(set(have_rules) - set(want_rules))
+    touched = sorted(
+        r for r in want_rules if have_rules.get(r) != want_rules[r] or r in pairing.named
+    )
+    doomed = [int(rule_ids[r]) for r in removed if r in rule_ids]
+    doomed += [int(ident) for _, ident, _ in pairing.duplicates.values() if ident is not None]
+
+    def rule(name: str) -> dict[str, Any]:
+        ident = rule_ids.get(name)
+        return rules.rule_to_api(name, want_rules[name], rule_id=_int(ident))
+
+    if live_eid == eid and top_changed <= PATCHABLE and want_rules:
+        patch: dict[str, Any] | None = None
+        if touched or top_changed:
+            # PATCH needs a non-empty rules list: a dates-only change re-sends one rule as it is.
+            sent = touched or [sorted(want_rules)[0]]
+            patch = {k: desired[k] for k in sorted(top_changed)}
+            patch["rules"] = [rule(r) for r in sent]
+        operations = [
+            name for name, needed in (("patch_ruleset", patch), ("delete_rules", doomed)) if needed
+        ]
+
+        def run(client: shop.Shop) -> None:
+            # One call object, so the bulk delete never races the PATCH on the same ruleset.
+            if patch is not None:
+                client.patch_ruleset(eid, patch)
+            if doomed:
+                client.delete_rules(eid, doomed)
+
+        return shop.call(change, "update", "+".join(operations), run)
+    # A PUT: the ruleset gets its external id (by server id) or a field PATCH cannot carry.
+    # Rules still without a name get it by a PATCH first, so the PUT keeps their ids.
+    # Duplicate copies go first, so the PUT keeps the id of the rule that stays, not a copy's.
+    naming = {"rules": [rule(r) for r in sorted(pairing.named)]} if pairing.named else None
+    copies = [int(ident) for _, ident, _ in pairing.duplicates.values() if ident is not None]
+    body = RULESET.to_api(desired)
+    by_id = live_eid != eid
+    steps = (
+        ("delete_rules", copies),
+        ("patch_ruleset", naming),
+        ("replace_ruleset" if by_id else "upsert_ruleset", True),
+    )
+    operations = [name + ("_by_id" if by_id else "") for name, needed in steps if needed]
+
+    def put(client: shop.Shop) -> None:
+        if by_id:
+            if copies:
+                client.delete_rules_by_id(server_id, copies)
+            if naming is not None:
+                client.patch_ruleset_by_id(server_id, naming)
+            client.replace_ruleset_by_id(server_id, body)
+        else:
+            if copies:
+                client.delete_rules(eid, copies)
+            if naming is not None:
+                client.patch_ruleset(eid, naming)
+            client.upsert_ruleset(eid, body)
+
+    return shop.call(change, "update", "+".join(operations), put)
+
+
+def _int(value: Any) -> int | None:
+    return int(value) if isinstance(value, int | str) and str(value).isdigit() else None
+
+
 class Ruleset(base.KindSpec):
     """A ruleset with its rules."""
 
@@ -172,7 +205,7 @@ class Ruleset(base.KindSpec):
     adoptable: ClassVar[bool] = True
     dated: ClassVar[bool] = True
 
-    def resource(self, data: base.LiveJson, origin: model.Origin | None = None) -> model.Resource:
+    def resource(self, data: shop.LiveJson, origin: model.Origin | None = None) -> model.Resource:
         """A ruleset as written in a manifest or returned by the API → a normalised Resource.
 
         A live ruleset without an ``external_id`` is keyed by its server id
@@ -190,8 +223,8 @@ class Ruleset(base.KindSpec):
         body["start_date"] = fields.normalise_instant(data.get("start_date"))
         body["expiry_date"] = fields.normalise_instant(data.get("expiry_date"))
         body["product_selection"] = fields.normalise_selection(data.get("product_selection"))
-        rules, rule_ids, duplicates = _live_rules(data)
-        body["rules"] = rules
+        keyed, rule_ids, duplicates = rules.live_rules(data)
+        body["rules"] = keyed
         handles: dict[str, Any] = {"rule_ids": rule_ids}
         if duplicates:
             handles["duplicate_rules"] = duplicates
@@ -217,14 +250,14 @@ class Ruleset(base.KindSpec):
         """A normalised ruleset → the full body of a PUT (replace or upsert), rules included."""
         api = {k: v for k, v in body.items() if k != "rules"}
         api["product_selection"] = dict(body["product_selection"])
-        api["rules"] = [rule_to_api(eid, rule) for eid, rule in sorted(body["rules"].items())]
+        api["rules"] = [rules.rule_to_api(eid, rule) for eid, rule in sorted(body["rules"].items())]
         return api
 
-    def read(self, reader: base.Reader) -> pagination.Listing:
+    def read(self, reader: shop.Shop) -> pagination.Listing:
         """The token's own rulesets."""
         return reader.read_rulesets()
 
-    def read_one(self, reader: base.Reader, key: model.Key) -> model.Resource | None:
+    def read_one(self, reader: shop.Shop, key: model.Key) -> model.Resource | None:
         """A ruleset by external id, or (keyed by its server id) by id."""
         if key.server_id is not None:
             # Named since the plan was made? Its body then holds the name: it reads as moved.
@@ -233,12 +266,16 @@ class Ruleset(base.KindSpec):
             data = reader.get_ruleset(key.ident[0])
         return self.resource(data) if data is not None else None
 
-    def exist(self, reader: base.Reader, keys: Sequence[model.Key]) -> Mapping[model.Key, bool]:
+    def exist(self, reader: shop.Shop, keys: Sequence[model.Key]) -> Mapping[model.Key, bool]:
         """Rulesets by ``external_ids=``, 100 a call."""
         found = {
             str(r.get("external_id")) for r in reader.find_rulesets([k.ident[0] for k in keys])
         }
         return {k: k.ident[0] in found for k in keys}
+
+    def calls(self, changes: Sequence[model.Change]) -> list[shop.Call]:
+        """One call per ruleset change (see the module docstring)."""
+        return [_change_calls(change) for change in changes]
 
     def references(self, body: Mapping[str, Any]) -> set[model.Key]:
         """Order conditions the rules refer to through ``ORDER_CONDITION`` conditions."""
@@ -271,3 +308,7 @@ class Ruleset(base.KindSpec):
         """
         taken = {r.key.ident[0] for r in resources if r.key.server_id is None}
         return [_named(r, taken, shop=shop) for r in resources]
+
+
+#: The ruleset kind (also in ``kinds.by_name``).
+RULESET = Ruleset()
