@@ -499,7 +499,7 @@ def evaluate_safety(
                 & {
                     c.key.ident[0]
                     for c in changes
-                    if isinstance(c, model.Create) and c.key.kind is model.Kind.RULESET
+                    if isinstance(c, model.Create) and kinds.by_name[c.key.kind].token_scoped
                 }
             )
         ),
@@ -511,20 +511,19 @@ def deep_discounts(changes: Iterable[model.Change], limit: float) -> Iterator[tu
     for change in changes:
         if isinstance(change, model.Delete):
             continue
-        body = change.desired.body
-        before = change.live.body if isinstance(change, model.Update) else {}
+        spec = kinds.by_name[change.key.kind]
+        before = (
+            {p.path: p.part for p in spec.priced(change.live.body)}
+            if isinstance(change, model.Update)
+            else {}
+        )
         name = change.key.describe()
-        if change.key.kind is model.Kind.RULESET:
-            for rule_id, rule in sorted(body.get("rules", {}).items()):
-                if before.get("rules", {}).get(rule_id) == rule:
-                    continue  # unchanged: reviewed and applied before
-                for index, action in enumerate(rule.get("actions", [])):
-                    if _too_deep(action, limit):
-                        yield f"{name} > rules[{rule_id}].actions[{index}]", -_off(action)
-        elif change.key.kind is model.Kind.DISCOUNT_CODE:
-            action = body.get("action", {})
-            if before.get("action") != action and _too_deep(action, limit):
-                yield f"{name} > action", -_off(action)
+        for part in spec.priced(change.desired.body):
+            if before.get(part.path) == part.part:
+                continue  # unchanged: reviewed and applied before
+            for where, action in part.actions:
+                if _too_deep(action, limit):
+                    yield f"{name} > {where}", -_off(action)
 
 
 def _off(action: Mapping[str, Any]) -> float:
@@ -573,11 +572,11 @@ def with_other_apps(
     they become a safety refusal that only ``--create-alongside-other-apps`` lifts. Otherwise
     ``find`` is never called: the usual plan costs no extra read.
     """
-    wanted = {r.key.ident[0] for r in desired if r.key.kind is model.Kind.RULESET}
+    wanted = {r.key.ident[0] for r in desired if kinds.by_name[r.key.kind].token_scoped}
     new = [
         c.key.ident[0]
         for c in result.changes
-        if isinstance(c, model.Create) and c.key.kind is model.Kind.RULESET
+        if isinstance(c, model.Create) and kinds.by_name[c.key.kind].token_scoped
     ]
     if not new or 2 * len(new) <= len(wanted) or not result.left_alone.get(OTHER_APPS):
         return result

@@ -56,6 +56,20 @@ class Scope:
         return {kind: frozenset(found) for kind, found in names.items()}
 
 
+@dataclass(frozen=True)
+class Priced:
+    """A part of an object that sets prices: a ruleset's rule, a discount code's action."""
+
+    #: Where it is in the body: ``rules[gold]``, ``action``.
+    path: str
+    #: The part as a whole, compared to tell whether it changed.
+    part: Any
+    #: What kind of discount it is: the rule's ``type``, ``DISCOUNT_CODE`` for a code.
+    type: str
+    #: Its actions, each with where it is: ``(rules[gold].actions[0], {...})``.
+    actions: tuple[tuple[str, Mapping[str, Any]], ...]
+
+
 class KindSpec(abc.ABC):
     """One kind of object: everything boldrules knows about it, in one place."""
 
@@ -127,6 +141,10 @@ class KindSpec(abc.ABC):
     def references(self, body: Mapping[str, Any]) -> set[model.Key]:
         """The objects of other kinds ``body`` refers to (created before it, deleted after)."""
         return set()
+
+    def priced(self, body: Mapping[str, Any]) -> list[Priced]:
+        """The parts of ``body`` that set prices, in reading order (none, by default)."""
+        return []
 
     @abc.abstractmethod
     def summary(self, body: Mapping[str, Any]) -> str:

@@ -183,6 +183,11 @@ class DiscountCode(base.KindSpec):
         """Creates sharing one configuration become one POST; updates and deletes one each."""
         return _calls(changes)
 
+    def priced(self, body: Mapping[str, Any]) -> list[base.Priced]:
+        """The code's one action."""
+        action = body.get("action", {})
+        return [base.Priced("action", action, "DISCOUNT_CODE", (("action", action),))]
+
     def summary(self, body: Mapping[str, Any]) -> str:
         """``−15% on all products; cart ≥ 50.00; 1 per customer; 2027-03-01 → 03-31``."""
         return describe.code(body)

@@ -290,6 +290,21 @@ class Ruleset(base.KindSpec):
                     )
         return found
 
+    def priced(self, body: Mapping[str, Any]) -> list[base.Priced]:
+        """Each rule, by external id, with its actions."""
+        return [
+            base.Priced(
+                f"rules[{rule_id}]",
+                rule,
+                str(rule.get("type")),
+                tuple(
+                    (f"rules[{rule_id}].actions[{index}]", action)
+                    for index, action in enumerate(rule.get("actions", []))
+                ),
+            )
+            for rule_id, rule in sorted(body.get("rules", {}).items())
+        ]
+
     def summary(self, body: Mapping[str, Any]) -> str:
         """``2 rules: gold −20%, silver −10%; SKU-100, SKU-200; 2027-03-01 → 03-31``."""
         return describe.ruleset(body)
