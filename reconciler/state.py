@@ -1,15 +1,16 @@
-"""Live JSON ↔ model: the only module that knows the API's field quirks.
+"""Live JSON ↔ model: reading a shop, and the names the rest of boldrules translates by.
 
-Both sides of a diff pass through the same ``normalise_*`` functions, so a manifest and the
-live object it produced compare equal (contract §7.3): defaults filled (``active: true``,
-names ``""``, ``priority: 0``, ``meta: {}``), instants in canonical UTC rather than the strings
-the API happened to send, id lists and field sets as sorted sets, rules keyed by
-``external_id``, server-assigned fields moved out of the compared body into ``handles``.
+The API's field quirks live with the kinds (``reconciler/kinds/``, below this module): what all
+kinds share in ``kinds/fields.py`` (defaults, instants, id sets, conditions), each kind's own in
+its module. Both sides of a diff pass through the same normalisers, so a manifest and the live
+object it produced compare equal (contract §7.3). ``resource`` and the ``*_resource`` /
+``*_to_api`` names here are those kinds' translations, reached through this module as before.
 
-The ``to_api_*`` functions go the other way, producing request bodies. ``fetch_live`` reads a
-shop with list calls, and makes sure a plan is not built on a read that tore while the shop
-changed (see its docstring and docs/client.md, "Pagination"). This module does not decide
-ownership or order (``plan.py``) and does not talk HTTP itself (``client.py``).
+``fetch_live`` reads a shop with list calls (each kind reading its own, side by side), and makes
+sure a plan is not built on a read that tore while the shop changed (see its docstring and
+docs/client.md, "Pagination"). Nothing above this module sees raw API JSON but through it or a
+kind. This module does not decide ownership or order (``plan.py``) and does not talk HTTP itself
+(``client.py``).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import logging
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from reconciler import errors, kinds, model, pagination
 from reconciler.kinds import discount_code, fields, order_condition, rules, ruleset
@@ -50,7 +51,7 @@ distinct_codes = discount_code.distinct
 
 
 def resource(
-    key: model.Key, data: Mapping[str, Any], origin: model.Origin | None = None
+    key: model.Key, data: kinds.LiveJson, origin: model.Origin | None = None
 ) -> model.Resource:
     """A declared or live object of ``key``'s kind → a normalised Resource."""
     return kinds.by_name[key.kind].resource(data, origin)
@@ -84,6 +85,9 @@ READ_ROUNDS = 3
 # - ``external_ids=`` matches external ids exactly; a server that ignores the filter is noticed
 #   (it answers with rulesets not asked for) and asked by path instead.
 
+#: An object's ``created_at`` and ``updated_at`` as the server sent them (contract §5.1).
+Stamps = tuple[object, object]
+
 Decisive = Callable[[LiveState], Iterable[model.Key]]
 
 
@@ -109,7 +113,7 @@ def fetch_live(client: client_module.BoldClient, *, decisive: Decisive | None = 
         all_apps = pool.submit(client.count_rulesets_all_apps)
         chosen = tuple(model.Kind)
         listings = _read_kinds(pool, client, chosen)
-        stamps: dict[model.Kind, dict[str, tuple[Any, ...]]] = {}
+        stamps: dict[model.Kind, dict[str, Stamps]] = {}
         reason = ""
         for round_number in range(1, READ_ROUNDS + 1):
             live = _live_state(listings, all_apps.result(), client.shop_identifier)
@@ -152,7 +156,7 @@ def _live_state(
 
 def _fresh_objects(
     listings: Mapping[model.Kind, pagination.Listing],
-    stamps: dict[model.Kind, dict[str, tuple[Any, ...]]],
+    stamps: dict[model.Kind, dict[str, Stamps]],
 ) -> dict[model.Kind, str]:
     """Kinds whose multi-page listing holds an object stamped during the read, by reason.
 
@@ -164,7 +168,7 @@ def _fresh_objects(
     doubts: dict[model.Kind, str] = {}
     for kind, listing in listings.items():
         before = stamps.get(kind, {})
-        now: dict[str, tuple[Any, ...]] = {}
+        now: dict[str, Stamps] = {}
         stamps[kind] = now
         if listing.pages < 2 or listing.started is None:
             continue
@@ -183,7 +187,7 @@ def _fresh_objects(
     return doubts
 
 
-def _instant(value: Any) -> dt.datetime | None:
+def _instant(value: object) -> dt.datetime | None:
     """A server stamp as an aware datetime; None when absent or unreadable (it tells nothing)."""
     if not isinstance(value, str) or not value:
         return None
@@ -194,7 +198,7 @@ def _instant(value: Any) -> dt.datetime | None:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
 
 
-def _describe(kind: model.Kind, item: Mapping[str, Any]) -> str:
+def _describe(kind: model.Kind, item: kinds.LiveJson) -> str:
     name = item.get("external_id") or item.get("code") or item.get("name") or item.get("id")
     return f"{kind.value} {name}"
 
