@@ -77,6 +77,8 @@ class KindSpec(abc.ABC):
     kind: ClassVar[model.Kind]
     #: The manifest list (and export file or folder) the kind is declared in: ``rulesets``.
     list_name: ClassVar[str]
+    #: The fields the contract lists for the object as the API sends it (§5).
+    live_fields: ClassVar[frozenset[str]]
     #: Owned because the token lists it (the listing is the app's own), not by a setting.
     token_scoped: ClassVar[bool] = False
     #: A live object without an identity may be adopted by a manifest's ``adopt`` hints (its

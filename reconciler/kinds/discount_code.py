@@ -121,6 +121,21 @@ class DiscountCode(base.KindSpec):
 
     kind: ClassVar[model.Kind] = model.Kind.DISCOUNT_CODE
     list_name: ClassVar[str] = "discount_codes"
+    live_fields: ClassVar[frozenset[str]] = frozenset(
+        {
+            "id",
+            "code",
+            "action",
+            "product_selection",
+            "conditions",
+            "limits",
+            "restrict_by_emails",
+            "start_date",
+            "expiry_date",
+            "ruleset_id",
+            "usage_count",
+        }
+    )
     dated: ClassVar[bool] = True
     secret_name: ClassVar[bool] = True
     unmanaged: ClassVar[str] = "discount codes not managed here"

@@ -126,6 +126,9 @@ class OrderCondition(base.KindSpec):
 
     kind: ClassVar[model.Kind] = model.Kind.ORDER_CONDITION
     list_name: ClassVar[str] = "order_conditions"
+    live_fields: ClassVar[frozenset[str]] = frozenset(
+        {"id", "name", "value", "operator", "type", "field_sets"}
+    )
     unmanaged: ClassVar[str] = "order condition groups not managed here"
 
     def resource(self, data: shop.LiveJson, origin: model.Origin | None = None) -> model.Resource:

@@ -201,6 +201,22 @@ class Ruleset(base.KindSpec):
 
     kind: ClassVar[model.Kind] = model.Kind.RULESET
     list_name: ClassVar[str] = "rulesets"
+    live_fields: ClassVar[frozenset[str]] = frozenset(
+        {
+            "id",
+            "external_id",
+            "internal_name",
+            "public_name",
+            "active",
+            "priority",
+            "start_date",
+            "expiry_date",
+            "product_selection",
+            "rules",
+            "created_at",
+            "updated_at",
+        }
+    )
     token_scoped: ClassVar[bool] = True
     adoptable: ClassVar[bool] = True
     dated: ClassVar[bool] = True
