@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from reconciler import client as client_module
 from reconciler import errors, kinds, model, state
+from reconciler.client import BoldClient
 
 #: One API operation for one change (``kinds/shop.py``).
 Call = kinds.Call
@@ -54,7 +54,7 @@ def calls_for(changes: Sequence[model.Change]) -> list[Call]:
 SETTLE_RUNS = 3
 
 
-def run_settled(client: client_module.BoldClient, call: Call) -> None:
+def run_settled(client: BoldClient, call: Call) -> None:
     """Run one call; whenever a write's outcome is unknown, read its objects back first.
 
     Any write can end in ``AmbiguousWrite``: a POST that got no answer, or any write answered
@@ -75,7 +75,7 @@ def run_settled(client: client_module.BoldClient, call: Call) -> None:
     call.run(client)
 
 
-def _converged(client: client_module.BoldClient, call: Call) -> bool:
+def _converged(client: BoldClient, call: Call) -> bool:
     """Whether every object ``call`` changes now reads as its change wants it."""
     change = call.change
     want = None if isinstance(change, model.Delete) else change.desired.fingerprint()

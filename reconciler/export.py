@@ -29,8 +29,8 @@ from typing import Any
 import yaml
 
 from reconciler import config, errors, kinds, model, state
-from reconciler import ownership as ownership_module
 from reconciler.kinds import fields
+from reconciler.ownership import Record, read_records
 
 HEADER = (
     "# Exported by `boldrules export` from shop {shop}. Rulesets and rules that had no\n"
@@ -72,10 +72,8 @@ def select(
         all_codes=all_codes,
     )
     # What this project's ownership record lists is this project's, as for a plan.
-    record = ownership_module.read_records(live.reserved).get(ownership.record)
-    recorded = (
-        {k.match for k in record.members} if isinstance(record, ownership_module.Record) else set()
-    )
+    record = read_records(live.reserved).get(ownership.record)
+    recorded = {k.match for k in record.members} if isinstance(record, Record) else set()
     chosen: list[model.Resource] = list(token_scoped)
     for resource in live.resources:
         key = resource.key

@@ -27,7 +27,7 @@ from reconciler import errors, kinds, model, pagination
 from reconciler.kinds import discount_code, fields, order_condition, rules, ruleset
 
 if TYPE_CHECKING:
-    from reconciler import client as client_module
+    from reconciler.client import BoldClient
 
 log = logging.getLogger("reconciler.state")
 
@@ -91,7 +91,7 @@ Stamps = tuple[object, object]
 Decisive = Callable[[LiveState], Iterable[model.Key]]
 
 
-def fetch_live(client: client_module.BoldClient, *, decisive: Decisive | None = None) -> LiveState:
+def fetch_live(client: BoldClient, *, decisive: Decisive | None = None) -> LiveState:
     """Read the shop with list calls: own rulesets, order conditions, discount codes.
 
     The three listings run side by side; the client paces them under one rate limit, and
@@ -131,7 +131,7 @@ def fetch_live(client: client_module.BoldClient, *, decisive: Decisive | None = 
 
 
 def _read_kinds(
-    pool: ThreadPoolExecutor, client: client_module.BoldClient, chosen: Iterable[model.Kind]
+    pool: ThreadPoolExecutor, client: BoldClient, chosen: Iterable[model.Kind]
 ) -> dict[model.Kind, pagination.Listing]:
     futures = {kind: pool.submit(kinds.by_name[kind].read, client) for kind in chosen}
     return {kind: future.result() for kind, future in futures.items()}
@@ -204,7 +204,7 @@ def _describe(kind: model.Kind, item: kinds.LiveJson) -> str:
 
 
 def _confirm(
-    client: client_module.BoldClient,
+    client: BoldClient,
     live: LiveState,
     keys: Iterable[model.Key],
     listings: Mapping[model.Kind, pagination.Listing],
@@ -259,6 +259,6 @@ def _apart(live: LiveState) -> LiveState:
     return dataclasses.replace(live, resources=kept, reserved=reserved)
 
 
-def read_one(client: client_module.BoldClient, key: model.Key) -> model.Resource | None:
+def read_one(client: BoldClient, key: model.Key) -> model.Resource | None:
     """Read one object back by its identity (saved-plan staleness checks, ambiguous writes)."""
     return kinds.by_name[key.kind].read_one(client, key)
