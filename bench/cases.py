@@ -9,7 +9,7 @@ every job), calls by kind, 429s and retries (the client's own counts, checked ag
 sandbox's), the floor (calls ÷ 10 per second) and our ratio to it. After an apply, the shop is
 planned again with pacing off to prove it converged (not part of any figure).
 
-It drives the library directly (``state.fetch_live``, ``plan.plan_changes``,
+It drives the library directly (``pipeline.read_shop``, ``pipeline.compare``,
 ``apply.execute``), never the CLI, so it measures our code rather than click. It must not
 prepare the sandbox's data (``bench.run`` does, before the job starts) nor write results.
 """
@@ -26,7 +26,7 @@ from typing import Any
 
 from bench import baseline, data
 from bench.server import BENCH_TOKEN, SHOP, Control
-from reconciler import apply, client, config, plan, state
+from reconciler import apply, calllog, client, config, pipeline, plan
 
 #: Bold's documented limit, the physical limit of this job (issue 8).
 BOLD_RATE = 10.0
@@ -215,17 +215,17 @@ def bench_project() -> tuple[config.Target, config.Project]:
 
 def make_client(url: str, setting: Setting) -> client.BoldClient:
     """Our client as a target would build it (4 calls in flight), paced for ``setting``."""
-    return client.BoldClient(
+    settings = client.ClientSettings(
         base_url=url,
-        token=BENCH_TOKEN,
         shop_identifier=SHOP,
         rate=setting.client_rate,
         burst=setting.client_burst,
         concurrency=4,
     )
+    return client.BoldClient(settings, token=BENCH_TOKEN)
 
 
-def _calls(stats: client.ClientStats | baseline.BaselineStats) -> dict[str, int]:
+def _calls(stats: calllog.ClientStats | baseline.BaselineStats) -> dict[str, int]:
     """Calls by kind: ``"PUT upsert_ruleset"`` for ours, the baseline's own labels for it."""
     return {
         (" ".join(kind) if isinstance(kind, tuple) else kind): n for kind, n in stats.calls.items()
@@ -255,17 +255,14 @@ def plan_row(
     target, project = bench_project()
     _fresh_window(control)
     with make_client(url, setting) as bold:
-        resources = desired.resources()
+        declared = pipeline.Declared(desired.resources())
         with measured() as total:
             with measured() as fetch:
-                # As the plan command does: the plan's creates and deletes confirmed by
-                # targeted reads when a list spans pages (docs/client.md, "Pagination").
-                live = state.fetch_live(
-                    bold,
-                    decisive=lambda seen: plan.decisive_keys(resources, seen, project=project),
-                )
+                # As the plan command does (pipeline.py): the plan's creates and deletes
+                # confirmed by targeted reads when a list spans pages (docs/client.md).
+                live = pipeline.read_shop(bold, project, declared.objects)
             with measured() as diffing:
-                the_plan = plan.plan_changes(resources, live, target=target, project=project)
+                the_plan = pipeline.compare(project, target, declared, live)
         stats = bold.stats
     row = _row(case, size, setting, total, control, stats, the_plan.counts)
     row.fetch_wall_s = fetch.wall_s
@@ -281,7 +278,7 @@ def _row(
     setting: Setting,
     span: _Span,
     control: Control,
-    counts: client.ClientStats | baseline.BaselineStats,
+    counts: calllog.ClientStats | baseline.BaselineStats,
     changes: dict[str, Any],
 ) -> Row:
     """The figures every case shares: time, calls, 429s and retries (ours or the baseline's)."""
@@ -328,8 +325,7 @@ def replan(url: str, control: Control, desired: data.Shop) -> dict[str, int]:
     control.set_faults()
     target, project = bench_project()
     with make_client(url, SETTINGS["unpaced"]) as bold:
-        live = state.fetch_live(bold)
-    again = plan.plan_changes(desired.resources(), live, target=target, project=project)
+        again = pipeline.plan_shop(bold, project, target, pipeline.Declared(desired.resources()))
     return {k: v for k, v in again.counts.items() if v}
 
 

@@ -47,14 +47,15 @@ def seed_dump(size: int) -> bytes:
     sandbox = Sandbox(shop_identifier=SHOP)
     sandbox.add_token(BENCH_TOKEN, app=BENCH_APP)
     target, project = cases.bench_project()
-    bold = client.BoldClient(
-        base_url=client.SANDBOX_BASE_URL,
-        token=BENCH_TOKEN,
+    settings = client.ClientSettings(
+        base_url=transport.IN_PROCESS_URL,
         shop_identifier=SHOP,
-        transport=transport.InProcessTransport(sandbox.wsgi_app),
         rate=1_000_000.0,
         burst=1_000_000,
         concurrency=1,
+    )
+    bold = client.BoldClient(
+        settings, token=BENCH_TOKEN, transport=transport.InProcessTransport(sandbox.wsgi_app)
     )
     with bold:
         live = state.fetch_live(bold)

@@ -23,7 +23,6 @@ attempted``), and a request whose status alone would mislead (a 404 that a read 
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import json
 import logging
 import signal
@@ -37,10 +36,9 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, TextIO
 
-from reconciler import calls as calls_module
-from reconciler import client as client_module
-from reconciler import config, diff, errors, model, ownership, plan, state
-from reconciler.calls import Call
+from reconciler import calllog, config, diff, errors, instants, model, ownership, plan, state
+from reconciler.calls import Call, calls_for, run_settled
+from reconciler.client import BoldClient
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +53,7 @@ class Outcome:
     status: str  # ok / failed / skipped / not attempted
     milliseconds: int = 0
     error: str = ""
-    exchanges: Sequence[client_module.Exchange] = ()
+    exchanges: Sequence[calllog.Exchange] = ()
     #: The error itself when the call failed, so the run can tell a stop from a failure.
     cause: errors.ApiError | None = None
 
@@ -217,7 +215,7 @@ def result_json(
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return instants.stamp_ms(instants.now())
 
 
 @contextlib.contextmanager
@@ -241,14 +239,14 @@ def stop_on_signals(stop: threading.Event) -> Iterator[list[str]]:
 
 
 def execute(
-    client: client_module.BoldClient,
+    client: BoldClient,
     changes: Sequence[model.Change],
     *,
     progress: Progress | None = None,
     stop: threading.Event | None = None,
 ) -> errors.ApplyReport:
     """Run every call, phase by phase, concurrently within a phase; raise on any failure."""
-    calls = calls_module.calls_for(changes)
+    calls = calls_for(changes)
     progress = progress or Progress(stream=None, ledger=None)
     progress.total = len(calls)
     stop = stop or threading.Event()
@@ -328,13 +326,13 @@ class _Run:
         self.progress.record(outcome)
 
 
-def _run(client: client_module.BoldClient, call: Call) -> Outcome:
+def _run(client: BoldClient, call: Call) -> Outcome:
     # The client's own clock: the pacing's waits it reports are measured on it too.
     clock = client.clock
     started = clock()
     with client.observe() as exchanges:
         try:
-            calls_module.run_settled(client, call)
+            run_settled(client, call)
         except errors.ApiError as exc:
             ms = _ms(started, clock)
             return Outcome(call, "failed", ms, str(exc), tuple(exchanges), exc)
@@ -360,9 +358,7 @@ def _collect(running: dict[Future[Outcome], Call], run: _Run) -> None:
 PER_OBJECT_READS = 25
 
 
-def changes_from_saved(
-    client: client_module.BoldClient, saved: plan.SavedPlan
-) -> list[model.Change]:
+def changes_from_saved(client: BoldClient, saved: plan.SavedPlan) -> list[model.Change]:
     """Re-read what the saved plan touches; refuse if anything moved; else rebuild its changes.
 
     Fresh reads also give the server ids (rule ids, field-set ids, code ids) the calls need.
@@ -405,7 +401,7 @@ def changes_from_saved(
 
 
 def check_saved_plan(
-    client: client_module.BoldClient,
+    client: BoldClient,
     saved: plan.SavedPlan,
     *,
     project: config.Project,
@@ -451,7 +447,7 @@ def check_saved_plan(
 
 
 def saved_record(
-    client: client_module.BoldClient,
+    client: BoldClient,
     saved: plan.SavedPlan,
     changes: Sequence[model.Change],
     *,
@@ -476,7 +472,7 @@ def saved_record(
 # --- the ownership record around the calls ---------------------------------------------------
 
 
-def write_record(client: client_module.BoldClient, record: ownership.RecordPlan) -> int | None:
+def write_record(client: BoldClient, record: ownership.RecordPlan) -> int | None:
     """Bring the record to what the plan leads to, when it differs; how many it lists, or None."""
     if not record.action:
         return None
@@ -486,7 +482,7 @@ def write_record(client: client_module.BoldClient, record: ownership.RecordPlan)
 
 
 def execute_recorded(
-    client: client_module.BoldClient,
+    client: BoldClient,
     result: plan.Plan,
     *,
     progress: Progress | None = None,

@@ -1,14 +1,18 @@
-"""The HTTP client for the Bold Price Rules API: the one place that talks to Bold.
+"""The HTTP client for the Bold Price Rules API: the one place that talks HTTP to Bold.
 
-Owns: the routes table lookup and its overrides, authentication and version headers, client-side
-pacing (a token bucket shared by every thread) and bounded concurrency, retries with backoff,
-pagination (sending the pages ``pagination.py`` walks, re-reading a list whose pages tear), the
-mapping of every failure onto ``errors.ApiError``'s tree, and call logging on the
-``reconciler.client`` logger (INFO: one line per call; DEBUG: bodies, truncated and redacted).
+Owns: ``ClientSettings`` (what a client is built from, and ``from_target``, the one place a
+project target becomes settings), authentication and version headers, client-side pacing (a
+token bucket shared by every thread) and bounded concurrency, retries with backoff, sending the
+pages of a list (``pagination.py`` walks them and re-reads a torn list), the mapping of every
+failure onto ``errors.ApiError``'s tree, and call logging on the ``reconciler.client`` logger
+(INFO: one line per call; DEBUG: bodies, truncated and redacted). What the calls add up to is
+kept in ``calllog.py``; which transport a target needs (the embedded sandbox in process, or the
+network) is ``connect.py``'s business.
 
 Must not: interpret API objects beyond finding them in their envelope (``state.py`` owns field
-quirks), print anything, or let the token reach a message, a log line, a repr or an exception.
-It is the only module that catches ``httpx`` exceptions; it re-raises ours ``from`` them.
+quirks), know the sandbox, print anything, or let the token reach a message, a log line, a repr
+or an exception. It is the only module that catches ``httpx`` exceptions; it re-raises ours
+``from`` them.
 
 Retry rules, in one place:
 
@@ -41,8 +45,6 @@ on a healthy server.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
-import email.utils
 import json
 import logging
 import random
@@ -50,48 +52,43 @@ import re
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from pathlib import Path
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, NoReturn, Protocol, Self
+from typing import Any, NoReturn, Self
 from urllib.parse import quote
 
 import httpx
 
-from reconciler import __version__, errors, operations, pagination, redact, routes
+from reconciler import (
+    __version__,
+    calllog,
+    config,
+    errors,
+    instants,
+    operations,
+    pagination,
+    redact,
+    routes,
+)
 from reconciler.operations import ApiResponse
 from reconciler.pacing import TokenBucket
-from reconciler.transport import InProcessTransport
-
-if TYPE_CHECKING:
-    pass
+from reconciler.routes import Method
+from reconciler.transport import IN_PROCESS_URL
 
 log = logging.getLogger("reconciler.client")
 
 #: Sent on every call so Bold can tell who is calling (contract §1).
 USER_AGENT = f"boldrules/{__version__} (+https://github.com/boldrules/boldrules)"
-#: The largest page the API serves (contract §3); kept here for callers of the client.
-PAGE_LIMIT = pagination.PAGE_LIMIT
-#: Reads of one list whose pages keep tearing before ``errors.ShopChanging``.
-LIST_READS = 3
-#: The base URL of the embedded sandbox: never resolved, the transport answers in process.
-SANDBOX_BASE_URL = "http://sandbox.invalid"
 
 _BODY_LOG_LIMIT = 2000
-_IDEMPOTENT = frozenset({"GET", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
-_READS = frozenset({"GET", "HEAD", "OPTIONS"})
+_IDEMPOTENT: frozenset[Method] = frozenset({"GET", "PUT", "PATCH", "DELETE"})
+_READS: frozenset[Method] = frozenset({"GET"})
 _SECRET_KEY = re.compile(r"token|secret|password|authorization|api[_-]?key", re.IGNORECASE)
 # Failures where the request never left this machine: safe to retry even for POST.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 # Failures that retrying cannot fix (a bad URL scheme, an illegal header we built).
 _HOPELESS = (httpx.UnsupportedProtocol, httpx.LocalProtocolError)
-
-# ``BoldClient`` takes the project's overrides as ``routes=``, which hides the module there.
-_resolve_routes = routes.resolve
-_check_api_version = routes.check_api_version
 
 _STATUS_ERRORS: dict[int, type[errors.ApiError]] = {
     400: errors.InvalidRequest,
@@ -105,121 +102,78 @@ _STATUS_ERRORS: dict[int, type[errors.ApiError]] = {
 
 
 @dataclass(frozen=True)
-class ClientStats:
-    """What a client has done so far: a snapshot, safe to keep."""
+class ClientSettings:
+    """What a client is built from: where it calls, and how carefully. Checked when built.
 
-    #: logical calls by (method, route name); retries are not counted here
-    calls: Mapping[tuple[str, str], int]
-    #: extra attempts made after a retryable failure
-    retries: int
-    #: 429 responses seen (each one was waited out or ended the call)
-    rate_limited: int
-    #: calls that ended in an error (including 404s the typed operations turn into None)
-    errors: int
-    #: seconds from the start of the first call to the end of the last one
-    wall_seconds: float
-    #: objects the list reads have brought so far, and how many their first pages announced
-    #: (a list read again counts again on both sides): progress for a person, nothing more
-    listed: int = 0
-    announced: int = 0
+    Safe to log: it never holds the token (``BoldClient`` takes that on its own).
+    """
 
-    @property
-    def total_calls(self) -> int:
-        """Logical calls of every route."""
-        return sum(self.calls.values())
+    base_url: str
+    """Base URL of every call (``https://api.boldcommerce.com``, a served sandbox, ...)."""
+    shop_identifier: str | None = None
+    """Fills ``{shop_identifier}``; None asks ``GET /shops/v1/info`` once."""
+    api_version: str = "2022-10-14"
+    """Sent as ``Bold-API-Version-Date``: a real ``YYYY-MM-DD`` date, not after today."""
+    allow_future_api_version: bool = False
+    """Allow an ``api_version`` after today (never wanted against a production shop)."""
+    rate: float = 10.0
+    """Pacing: calls per second, over every thread of the client."""
+    burst: int = 10
+    """Pacing: calls allowed at once before pacing starts."""
+    concurrency: int = 4
+    """Calls in flight at most; also the size of the page-fetching pool."""
+    timeout: float = 30.0
+    """Seconds allowed per HTTP request."""
+    routes: Mapping[str, str] = field(default_factory=dict)
+    """The project's ``routes:`` overrides, by route name (``routes.py`` checks them)."""
+    max_attempts: int = 6
+    """Attempts per call after 5xx answers and connection failures."""
+    max_retry_seconds: float = 60.0
+    """Total time one call may spend on retries."""
+    max_rate_limited: int = 10
+    """Retries per call after 429 answers (counted apart: a 429 says "not now")."""
+    backoff_base: float = 1.0
+    """Seconds before the first retry; later ones jitter under a doubling cap."""
+    backoff_cap: float = 30.0
+    """The most seconds one backoff may last."""
 
-    @property
-    def requests(self) -> int:
-        """HTTP requests actually sent: calls plus retries."""
-        return self.total_calls + self.retries
-
-
-@dataclass(frozen=True)
-class Exchange:
-    """One finished call, as ``observe`` reports it: enough for a ledger line, never the token."""
-
-    route: str
-    method: str
-    path: str
-    status: int | None
-    milliseconds: float
-    attempts: int
-    finished_at: str
-    error: str = ""
-    #: Why a failed status was not a failure of the call (``annotate``): "not there", say.
-    note: str = ""
-    #: Of ``milliseconds``, how long the pacing bucket held the call before it left (every
-    #: attempt's wait for the rate limit added up); the rest is the call itself and its retries.
-    waited_milliseconds: float = 0.0
-
-
-class _Recorder:
-    def __init__(self, clock: Callable[[], float]) -> None:
-        self._clock = clock
-        self._lock = threading.Lock()
-        self.calls: Counter[tuple[str, str]] = Counter()
-        self.retries = self.rate_limited = self.errors = 0
-        self.first: float | None = None
-        self.last: float | None = None
-        self.listed = self.announced = 0
-
-    def page(self, items: int, announced: int | None) -> None:
-        with self._lock:
-            self.listed += items
-            self.announced += announced or 0
-
-    def call(self, method: str, route: str, started: float, attempts: int, ok: bool) -> None:
-        with self._lock:
-            self.calls[(method, route)] += 1
-            self.retries += attempts - 1
-            self.errors += 0 if ok else 1
-            self.first = started if self.first is None else min(self.first, started)
-            self.last = self._clock()
-
-    def saw_429(self) -> None:
-        with self._lock:
-            self.rate_limited += 1
-
-    def snapshot(self) -> ClientStats:
-        with self._lock:
-            wall = (self.last - self.first) if self.first is not None and self.last else 0.0
-            return ClientStats(
-                dict(self.calls),
-                self.retries,
-                self.rate_limited,
-                self.errors,
-                max(wall, 0.0),
-                self.listed,
-                max(self.announced, self.listed),
+    def __post_init__(self) -> None:
+        if self.concurrency < 1 or self.max_attempts < 1 or self.timeout <= 0:
+            raise errors.ConfigError(
+                f"concurrency and max_attempts must be >= 1 and timeout > 0 "
+                f"(got {self.concurrency}, {self.max_attempts}, {self.timeout})"
             )
+        routes.check_api_version(self.api_version, allow_future=self.allow_future_api_version)
+        routes.resolve(self.routes)
 
-
-class TargetSettings(Protocol):
-    """What ``for_target`` reads from ``config.Target`` (a sibling layer, so not imported)."""
-
-    @property
-    def name(self) -> str: ...
-    @property
-    def sandbox(self) -> Path | None: ...
-    @property
-    def api_url(self) -> str | None: ...
-    @property
-    def shop_identifier(self) -> str | None: ...
-    @property
-    def token_env(self) -> str | None: ...
-    @property
-    def api_version(self) -> str: ...
-    @property
-    def allow_future_api_version(self) -> bool: ...
-    @property
-    def rate(self) -> float: ...
-    @property
-    def burst(self) -> int: ...
-    @property
-    def concurrency(self) -> int: ...
-    @property
-    def timeout(self) -> float: ...
-    def token(self) -> str: ...
+    @classmethod
+    def from_target(
+        cls,
+        target: config.Target,
+        *,
+        routes: Mapping[str, str] | None = None,
+        base_url: str | None = None,
+    ) -> ClientSettings:
+        """The settings a project target gives (its URL unless ``base_url`` says where its
+        calls go, its shop, version, pacing and timeout) with the project's ``routes:``;
+        ConfigError naming the target when a value is refused."""
+        url = base_url or target.api_url
+        if not url:
+            raise errors.ConfigError(f"target {target.name!r} has neither sandbox: nor api_url:")
+        try:
+            return cls(
+                base_url=url,
+                shop_identifier=target.shop_identifier,
+                api_version=target.api_version,
+                allow_future_api_version=target.allow_future_api_version,
+                rate=target.rate,
+                burst=target.burst,
+                concurrency=target.concurrency,
+                timeout=target.timeout,
+                routes=dict(routes or {}),
+            )
+        except errors.ConfigError as exc:
+            raise errors.ConfigError(f"target {target.name!r}: {exc}") from None
 
 
 class _Retry(Exception):
@@ -236,67 +190,44 @@ class BoldClient(operations.Operations):
 
     def __init__(
         self,
+        settings: ClientSettings,
         *,
-        base_url: str,
         token: str,
-        shop_identifier: str | None = None,
-        api_version: str = "2022-10-14",
-        allow_future_api_version: bool = False,
-        rate: float = 10.0,
-        burst: int = 10,
-        concurrency: int = 4,
-        timeout: float = 30.0,
-        routes: Mapping[str, str] | None = None,
         transport: httpx.BaseTransport | None = None,
-        max_attempts: int = 6,
-        max_retry_seconds: float = 60.0,
-        max_rate_limited: int = 10,
-        backoff_base: float = 1.0,
-        backoff_cap: float = 30.0,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
     ) -> None:
+        """A client calling as ``settings`` say with ``token``; ``transport`` (httpx's own when
+        None), ``clock``, ``sleep`` and ``rng`` are seams for tests and the embedded sandbox."""
         token = token.strip()  # surrounding whitespace is never part of a bearer token
         problem = errors.token_problem(token)
         if problem:
             # Deliberately vague: naming the bad character would start to print the token.
             raise errors.TokenInvalid(problem)
-        if concurrency < 1 or max_attempts < 1 or timeout <= 0:
-            raise errors.ConfigError(
-                f"concurrency and max_attempts must be >= 1 and timeout > 0 "
-                f"(got {concurrency}, {max_attempts}, {timeout})"
-            )
-        self.api_version = _check_api_version(api_version, allow_future=allow_future_api_version)
-        self.base_url = base_url.rstrip("/")
-        self.concurrency = concurrency
-        self.max_attempts = max_attempts
-        self.max_retry_seconds = max_retry_seconds
-        self.max_rate_limited = max_rate_limited
-        self.backoff_base = backoff_base
-        self.backoff_cap = backoff_cap
-        self.routes = _resolve_routes(routes)
+        self.settings = settings
+        self.api_version = settings.api_version
+        self.base_url = settings.base_url.rstrip("/")
+        self.concurrency = settings.concurrency
+        self.routes = routes.resolve(settings.routes)
         self._token = token
-        self._shop_identifier = shop_identifier
+        self._shop_identifier = settings.shop_identifier
         self._shop_lock = threading.Lock()
         self._shop_failure: errors.ApiError | None = None
         self._clock = clock
         self._sleep = sleep
         self._rng = rng or random.Random()
         self._rng_lock = threading.Lock()
-        self._bucket = TokenBucket(rate, burst, clock=clock, sleep=sleep)
-        self._slots = threading.BoundedSemaphore(concurrency)
-        self._recorder = _Recorder(clock)
-        self._observers = threading.local()
-        #: Seconds the pacing bucket held this thread's current call (``Exchange``).
-        self._paced = threading.local()
+        self._bucket = TokenBucket(settings.rate, settings.burst, clock=clock, sleep=sleep)
+        self._slots = threading.BoundedSemaphore(settings.concurrency)
+        self._log = calllog.CallLog(clock)
         self._on_close: list[Callable[[], object]] = []
         self._http = httpx.Client(
             base_url=self.base_url,
             transport=transport,
-            timeout=timeout,
+            timeout=settings.timeout,
             follow_redirects=False,  # a redirect would carry the token somewhere unplanned
-            limits=httpx.Limits(max_connections=max(concurrency, 10)),
+            limits=httpx.Limits(max_connections=max(settings.concurrency, 10)),
             headers={
                 "Authorization": f"Bearer {token}",
                 "Bold-API-Version-Date": self.api_version,
@@ -305,52 +236,9 @@ class BoldClient(operations.Operations):
             },
         )
 
-    @classmethod
-    def for_target(
-        cls, target: TargetSettings, *, routes: Mapping[str, str] | None = None
-    ) -> BoldClient:
-        """A client for a project target: the embedded sandbox in process, or a real URL."""
-        common: dict[str, Any] = {
-            "api_version": target.api_version,
-            "allow_future_api_version": target.allow_future_api_version,
-            "rate": target.rate,
-            "burst": target.burst,
-            "concurrency": target.concurrency,
-            "timeout": target.timeout,
-            "routes": routes,
-        }
-        token = target.token()  # raises TokenMissing naming the variable
-        problem = errors.token_problem(token.strip())
-        if problem:
-            raise errors.TokenInvalid(problem, target=target.name, variable=target.token_env)
-        if target.sandbox is not None:
-            from reconciler import sandbox  # only sandbox targets pay for importing the server
-
-            embedded = sandbox.Sandbox.embedded(target.sandbox)
-            client = cls(
-                base_url=SANDBOX_BASE_URL,
-                token=token,
-                shop_identifier=target.shop_identifier,
-                transport=InProcessTransport(embedded.wsgi_app),
-                **common,
-            )
-            closer = getattr(embedded, "close", None)
-            if callable(closer):
-                client._on_close.append(closer)
-            return client
-        if not target.api_url:
-            raise errors.ConfigError(f"target {target.name!r} has neither sandbox: nor api_url:")
-        try:
-            return cls(
-                base_url=target.api_url,
-                token=token,
-                shop_identifier=target.shop_identifier,
-                **common,
-            )
-        except errors.TokenInvalid:
-            raise
-        except errors.ConfigError as exc:
-            raise errors.ConfigError(f"target {target.name!r}: {exc}") from None
+    def on_close(self, closer: Callable[[], object]) -> None:
+        """Run ``closer`` when this client closes (``connect`` closes an embedded sandbox so)."""
+        self._on_close.append(closer)
 
     def __repr__(self) -> str:
         return (
@@ -374,9 +262,9 @@ class BoldClient(operations.Operations):
         self.close()
 
     @property
-    def stats(self) -> ClientStats:
+    def stats(self) -> calllog.ClientStats:
         """Calls, retries, 429s and errors so far."""
-        return self._recorder.snapshot()
+        return self._log.snapshot()
 
     @property
     def shop_identifier(self) -> str:
@@ -404,50 +292,13 @@ class BoldClient(operations.Operations):
 
     # ---------------------------------------------------------------- observing calls
 
-    @contextlib.contextmanager
-    def observe(self) -> Iterator[list[Exchange]]:
+    def observe(self) -> contextlib.AbstractContextManager[list[calllog.Exchange]]:
         """Collect every call this thread finishes inside the block (apply's ledger uses it)."""
-        seen: list[Exchange] = []
-        stack: list[list[Exchange]] = self._observers.__dict__.setdefault("stack", [])
-        stack.append(seen)
-        try:
-            yield seen
-        finally:
-            # By identity: nested blocks hold equal lists (the same exchanges), not the same one.
-            stack[:] = [other for other in stack if other is not seen]
+        return self._log.observe()
 
     def annotate(self, note: str) -> None:
         """Attach ``note`` to the call this thread finished last (the ledger shows it)."""
-        for seen in self._observers.__dict__.get("stack") or ():
-            if seen:
-                seen[-1] = dataclasses.replace(seen[-1], note=note)
-
-    def _notify(
-        self,
-        route: str,
-        method: str,
-        path: str,
-        status: int | None,
-        started: float,
-        attempts: int,
-        error: errors.ApiError | None = None,
-    ) -> None:
-        stack = self._observers.__dict__.get("stack")
-        if not stack:
-            return
-        exchange = Exchange(
-            route=route,
-            method=method,
-            path=path,
-            status=status,
-            milliseconds=(self._clock() - started) * 1000,
-            attempts=attempts,
-            finished_at=datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-            error=str(error) if error is not None else "",
-            waited_milliseconds=getattr(self._paced, "seconds", 0.0) * 1000,
-        )
-        for seen in stack:
-            seen.append(exchange)
+        self._log.annotate(note)
 
     @property
     def clock(self) -> Callable[[], float]:
@@ -476,7 +327,7 @@ class BoldClient(operations.Operations):
         if json is not None and log.isEnabledFor(logging.DEBUG):  # a redacted copy costs
             log.debug("%s %s request body: %s", method, where, self._redacted(json))
         started = self._clock()
-        self._paced.seconds = 0.0
+        self._log.starting()
         attempt = 0
         refusals = Counter[bool]()  # failed attempts so far: 429s (True) apart from the rest
         while True:
@@ -489,11 +340,15 @@ class BoldClient(operations.Operations):
                 delay = retry.delay
                 spent = self._clock() - started
                 refusals[retry.rate_limited] += 1
-                budget = self.max_rate_limited if retry.rate_limited else self.max_attempts - 1
+                budget = (
+                    self.settings.max_rate_limited
+                    if retry.rate_limited
+                    else self.settings.max_attempts - 1
+                )
                 if (
                     delay is None
                     or refusals[retry.rate_limited] > budget
-                    or spent + delay > self.max_retry_seconds
+                    or spent + delay > self.settings.max_retry_seconds
                 ):
                     self._fail(route, method, where, started, retry.final)
                 self._announce(retry, method, where, delay, refusals)
@@ -502,8 +357,15 @@ class BoldClient(operations.Operations):
             except errors.ApiError as exc:
                 self._fail(route, method, where, started, exc)
             elapsed_ms = (self._clock() - started) * 1000
-            self._recorder.call(method, route, started, attempt, ok=True)
-            self._notify(route, method, path, response.status_code, started, attempt)
+            self._log.finished(
+                "ok",
+                route=route,
+                method=method,
+                path=path,
+                status=response.status_code,
+                started=started,
+                attempts=attempt,
+            )
             log.info(
                 "%s %s → %d in %.0f ms, %d retries",
                 method,
@@ -528,7 +390,7 @@ class BoldClient(operations.Operations):
     def _announce(
         self,
         retry: _Retry,
-        method: str,
+        method: Method,
         where: str,
         delay: float,
         refusals: Counter[bool],
@@ -537,13 +399,13 @@ class BoldClient(operations.Operations):
         final = retry.final
         if retry.rate_limited:
             why = "429 rate limited"
-            budget = self.max_rate_limited + 1
+            budget = self.settings.max_rate_limited + 1
             level = logging.INFO  # pacing, not trouble: counted in the stats, not shouted
         else:
             status = final.status if final.status is not None else "no answer"
             why = f"{status}" + (f": {final.api_message}" if final.api_message else "")
             why += f" ({final.detail})" if final.detail else ""
-            budget = self.max_attempts
+            budget = self.settings.max_attempts
             level = logging.WARNING
         log.log(
             level,
@@ -557,10 +419,18 @@ class BoldClient(operations.Operations):
         )
 
     def _fail(
-        self, route: str, method: str, where: str, started: float, exc: errors.ApiError
+        self, route: str, method: Method, where: str, started: float, exc: errors.ApiError
     ) -> NoReturn:
-        self._recorder.call(method, route, started, exc.attempts, ok=False)
-        self._notify(route, method, where.partition("?")[0], exc.status, started, exc.attempts, exc)
+        self._log.finished(
+            "failed",
+            route=route,
+            method=method,
+            path=where.partition("?")[0],
+            status=exc.status,
+            started=started,
+            attempts=exc.attempts,
+            error=exc,
+        )
         status = exc.status if exc.status is not None else "no response"
         elapsed_ms = (self._clock() - started) * 1000
         retries = exc.attempts - 1
@@ -569,7 +439,7 @@ class BoldClient(operations.Operations):
 
     def _attempt(
         self,
-        method: str,
+        method: Method,
         path: str,
         params: Mapping[str, str | int] | None,
         body: Any,
@@ -584,7 +454,7 @@ class BoldClient(operations.Operations):
             # The token is taken once a slot is held, so the request leaves at once: a thread
             # that took a token and then queued for a slot would reach the server late, bunched
             # with later ones, and tip Bold's window over.
-            self._paced.seconds = getattr(self._paced, "seconds", 0.0) + self._bucket.take()
+            self._log.paced(self._bucket.take())
             try:
                 response = self._http.request(method, path, params=params, json=body)
             except _NOT_SENT as exc:
@@ -601,7 +471,7 @@ class BoldClient(operations.Operations):
                 ) from exc
         status = response.status_code
         if status == 429:
-            self._recorder.saw_429()
+            self._log.rate_limited()
             delay = _first(_retry_after(response), self._backoff(attempt))
             self._bucket.hold(delay)
             raise _Retry(self._error(errors.RateLimited, response, common), delay)
@@ -633,9 +503,11 @@ class BoldClient(operations.Operations):
     def _backoff(self, attempt: int) -> float:
         """1 s after the first failure, then full jitter over an exponentially growing cap."""
         if attempt <= 1:
-            return self.backoff_base
+            return self.settings.backoff_base
         with self._rng_lock:
-            ceiling = min(self.backoff_cap, self.backoff_base * 2 ** (attempt - 1))
+            ceiling = min(
+                self.settings.backoff_cap, self.settings.backoff_base * 2 ** (attempt - 1)
+            )
             return self._rng.uniform(0.0, ceiling)
 
     def _path(self, route: str, path_params: Mapping[str, str | int]) -> str:
@@ -696,7 +568,7 @@ class BoldClient(operations.Operations):
 
     def _no_response(self, exc: httpx.HTTPError, common: dict[str, Any]) -> errors.ApiError:
         detail = self._scrub(_describe(exc))
-        if isinstance(exc, _NOT_SENT) and self.base_url != SANDBOX_BASE_URL:
+        if isinstance(exc, _NOT_SENT) and self.base_url != IN_PROCESS_URL:
             url = httpx.URL(self.base_url)
             where = f"{url.host}:{url.port}" if url.port else url.host
             detail = f"could not connect to {where} ({detail})"
@@ -757,78 +629,30 @@ class BoldClient(operations.Operations):
         path_params: Mapping[str, str | int] | None = None,
         params: Mapping[str, str | int] | None = None,
     ) -> pagination.Listing:
-        """A whole list read so that its pages hold together (see ``reconciler.pagination``).
-
-        A read whose pages show the list moved under it (an object on two pages, totals that
-        moved, a count that does not add up) is read again, up to ``LIST_READS`` times in all;
-        then ``errors.ShopChanging``: a plan must not be built on a torn read.
-        """
+        """A whole list read so that its pages hold together (``pagination.read_whole``)."""
 
         def fetch(page: int) -> pagination.Page:
             query = {**(params or {}), "limit": pagination.PAGE_LIMIT, "page": page}
             response = self.request(route, path_params=path_params, params=query)
-            found = _page(response, key, page)
+            try:
+                found = pagination.page_of(page, response.body, key, date=response.date)
+            except ValueError as exc:
+                raise errors.BadResponse(
+                    method=response.method,
+                    path=response.path,
+                    status=response.status_code,
+                    attempts=response.attempts,
+                    detail=str(exc),
+                ) from None
             total = found.pagination.get("total")
             if page != 1:
                 total = 0  # the first page announced the whole list
-            self._recorder.page(len(found.items), total if type(total) is int else None)
+            self._log.page(len(found.items), total if type(total) is int else None)
             return found
 
-        reason = ""
-        previous: object = None
-        for attempt in range(1, LIST_READS + 1):
-            try:
-                pages = pagination.read(fetch, self._fetch_concurrently)
-            except OverflowError as exc:
-                raise errors.BadResponse(
-                    method="GET",
-                    path=self._path(route, path_params or {}),
-                    status=200,
-                    detail=str(exc),
-                ) from exc
-            torn = pagination.torn(pages)
-            if torn is None:
-                return pagination.listing(pages, reads=attempt)
-            reason = f"{self._path(route, path_params or {})}: {torn}"
-            shape = pagination.shape(pages)
-            if shape == previous:
-                # The same sign twice over the same objects: the server's own paging (a total
-                # that counts something else, an object it lists twice), not a shop in motion.
-                log.warning("%s, twice the same: taking the list as the server gives it", reason)
-                return pagination.listing(pages, reads=attempt)
-            previous = shape
-            log.info("%s; the list changed while it was read, reading it again", reason)
-        raise errors.ShopChanging(LIST_READS, reason)
-
-    def _fetch_concurrently(
-        self, fetch: Callable[[int], pagination.Page], numbers: range
-    ) -> list[pagination.Page]:
-        if not numbers:
-            return []
-        with ThreadPoolExecutor(max_workers=min(self.concurrency, len(numbers))) as pool:
-            futures: list[Future[pagination.Page]] = [pool.submit(fetch, n) for n in numbers]
-            try:
-                return [future.result() for future in futures]
-            except BaseException:
-                for future in futures:
-                    future.cancel()  # one page failed for good: do not spend calls on the rest
-                raise
-
-
-def _page(response: ApiResponse, key: str | None, number: int) -> pagination.Page:
-    data = response.data
-    found = data if key is None else (data.get(key) if isinstance(data, dict) else None)
-    if not isinstance(found, list):
-        raise errors.BadResponse(
-            method=response.method,
-            path=response.path,
-            status=response.status_code,
-            attempts=response.attempts,
-            detail=f"the response has no data{'.' + key if key else ''} list",
+        return pagination.read_whole(
+            fetch, workers=self.concurrency, where=lambda: self._path(route, path_params or {})
         )
-    meta = response.body.get("pagination") if isinstance(response.body, dict) else None
-    items = [item for item in found if isinstance(item, dict)]
-    return pagination.Page(number, items, meta if isinstance(meta, dict) else {}, response.date)
 
 
 def _redact(value: Any) -> Any:
@@ -848,20 +672,15 @@ def _retry_after(response: httpx.Response) -> float | None:
         return max(0.0, float(text))
     except ValueError:
         pass
-    try:
-        when = email.utils.parsedate_to_datetime(text)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+    when = pagination.http_date(text)
+    return None if when is None else max(0.0, (when - instants.now()).total_seconds())
 
 
 def _first(value: float | None, fallback: float) -> float:
     return fallback if value is None else value
 
 
-def _read_body(method: str, response: httpx.Response) -> tuple[Any, str | None]:
+def _read_body(method: Method, response: httpx.Response) -> tuple[Any, str | None]:
     """A 2xx answer's parsed body, and what is wrong with it (None: what the contract promises).
 
     Every success carries a JSON object (contract §3), except a DELETE's, which may be empty

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reconciler import errors, lint, model, redact, routes, schedule, sources
+from reconciler import errors, instants, lint, model, redact, routes, schedule, sources
 
 DEFAULT_SANDBOX_FILE = ".boldrules/sandbox.sqlite"
 #: The sample carts folder read when the project file has no ``carts:`` (docs/pricing.md).
@@ -484,7 +484,7 @@ def _build_project(
 
 
 def _freeze_instant(text: str) -> datetime.datetime:
-    found = sources.parse_instant(text)
+    found = instants.parse_strict(text)
     assert found is not None  # the schema's date-time format holds
     return found
 
@@ -541,7 +541,7 @@ def _freeze_problems(document: sources.MarkedDict, file: str) -> list[errors.Pro
         start, end = window.get("start"), window.get("end")
         if not (isinstance(start, str) and isinstance(end, str)):
             continue
-        begins, ends = sources.parse_instant(start), sources.parse_instant(end)
+        begins, ends = instants.parse_strict(start), instants.parse_strict(end)
         if begins is not None and ends is not None and ends <= begins:
             path = ("freeze", index, "end")
             problems.append(

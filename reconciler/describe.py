@@ -15,6 +15,8 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from reconciler import words
+
 #: How many items of a list (SKUs, rules) are named before "+N more".
 LIST_LIMIT = 3
 
@@ -162,7 +164,7 @@ def ruleset(body: Mapping[str, Any]) -> str:
     """``2 rules: gold −20%, silver −10%; SKU-100, SKU-200; 2027-03-01 → 03-31``."""
     rules = body.get("rules") or {}
     effects = [rule(rules[name]) for name in sorted(rules, key=natural)]
-    head = f"{len(rules)} rule{'s' if len(rules) != 1 else ''}"
+    head = words.count(len(rules), "rule")
     if effects:
         head += ": " + listed(effects)
     parts = [head, selection(body.get("product_selection") or {})]
@@ -200,5 +202,5 @@ def condition_group(body: Mapping[str, Any]) -> str:
     """``3 field sets: CA/MB, CA/SK, CA/AB``."""
     sets = body.get("field_sets") or []
     shown = ["/".join(str(v) for _, v in sorted(fs.items())) for fs in sets]
-    head = f"{len(sets)} field set{'s' if len(sets) != 1 else ''}"
+    head = words.count(len(sets), "field set")
     return head + (": " + listed(shown) if shown else "")

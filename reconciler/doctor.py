@@ -22,7 +22,7 @@ behaves, names the ``routes:`` override that fixes it and carries on with it app
 checks after it run as they would with the fix in the project file.
 
 Owns the read-only checks, the recording of every check, the route search and the report;
-``cli.py`` prints it and picks the exit code from ``Report.exit_code``. It must not print.
+``cli/doctor.py`` prints it and picks the exit code from ``Report.exit_code``. It must not print.
 """
 
 from __future__ import annotations
@@ -34,10 +34,22 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-from reconciler import errors, kinds, lock, model, ownership, pagination, routes, state
+from reconciler import (
+    calllog,
+    errors,
+    instants,
+    kinds,
+    lock,
+    model,
+    ownership,
+    pagination,
+    routes,
+    state,
+    words,
+)
 
 if TYPE_CHECKING:
-    from reconciler import client as client_module
+    from reconciler.client import BoldClient
 
 #: Every probe object's name starts with this (discount codes too, in the same case).
 PROBE_PREFIX = "boldrules-doctor-"
@@ -200,7 +212,7 @@ class Stop(Exception):
 
 def probe_name(now: dt.datetime | None = None) -> str:
     """``boldrules-doctor-20261201t091500-1a2b3c``: unique, and dated for leftover cleanup."""
-    moment = (now or dt.datetime.now(dt.UTC)).strftime("%Y%m%dt%H%M%S")
+    moment = (now or instants.now()).strftime("%Y%m%dt%H%M%S")
     return f"{PROBE_PREFIX}{moment}-{secrets.token_hex(3)}"
 
 
@@ -267,12 +279,12 @@ class Doctor:
 
     def __init__(
         self,
-        bold: client_module.BoldClient,
+        bold: BoldClient,
         *,
         report: Report,
         project: str,
         shop_identifier: str | None = None,
-        now: Callable[[], dt.datetime] = lock.utc_now,
+        now: Callable[[], dt.datetime] = instants.now,
         name: str | None = None,
     ) -> None:
         self.bold = bold
@@ -328,7 +340,7 @@ class Doctor:
         return True
 
     def _exchange(
-        self, seen: Sequence[client_module.Exchange], route: str, params: Mapping[str, Any] | None
+        self, seen: Sequence[calllog.Exchange], route: str, params: Mapping[str, Any] | None
     ) -> tuple[str, str]:
         """``METHOD /path?query`` and the status of the first call of ``route`` in ``seen``."""
         mine = [e for e in seen if e.route == route] or list(seen)
@@ -536,8 +548,7 @@ class Doctor:
             self.seen[kind] = listing.items
             noun = kind.replace("_", " ")
             count = len(listing.items)
-            pages = f"{listing.pages} page{'s' if listing.pages != 1 else ''}"
-            return f"{count} {noun if count != 1 else noun[:-1]} in {pages}"
+            return f"{words.count(count, noun[:-1])} in {words.count(listing.pages, 'page')}"
 
         self.check(
             f"{route}: the whole list", route, whole, params={**params, "limit": 100}, fixable=False

@@ -36,14 +36,16 @@ The tree::
 
 Only ``client.py`` catches httpx's exceptions, and it re-raises ours ``from`` them. Messages name
 the method, the URL path (never the host's query string with secrets, never the token), the status
-and the API's own message cut to 256 characters. ``cli.py`` is the one place that turns these into
-a printed line and an exit code.
+and the API's own message cut to 256 characters. ``cli/boundary.py`` is the one place that turns
+these into a printed line and an exit code.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+
+from reconciler import words
 
 #: The API's own message is cut to this many characters in every error we print.
 API_MESSAGE_LIMIT = 256
@@ -164,10 +166,7 @@ class ManifestInvalid(BoldrulesError):
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = sorted(problems)
         files = {p.file for p in self.problems}
-        super().__init__(
-            f"{len(self.problems)} problem{'s' if len(self.problems) != 1 else ''} "
-            f"in {len(files)} file{'s' if len(files) != 1 else ''}"
-        )
+        super().__init__(words.problems_in_files(len(self.problems), len(files)))
 
 
 @dataclass(frozen=True)
@@ -326,7 +325,7 @@ class ShopChanging(BoldrulesError):
 
 
 class ShopFailed(BoldrulesError):
-    """One shop of ``--all-targets`` failed in its worker process (shops.py).
+    """One shop of ``--all-targets`` failed in its worker process (pipeline/parallel.py).
 
     Carries what crosses a process boundary safely: the original error's message and exit code
     (most of this tree's errors take constructor arguments that pickling would not replay).
@@ -380,7 +379,7 @@ class StalePlan(BoldrulesError):
 
     def __init__(self, moved: list[str]) -> None:
         self.moved = moved
-        count = f"{len(moved)} object{'s' if len(moved) != 1 else ''}"
+        count = words.count(len(moved), "object")
         lines = [f"The saved plan is stale: {count} changed since it was made:"]
         lines += [f"  {m}" for m in moved]
         lines.append("Run `boldrules plan` again and review the new plan.")

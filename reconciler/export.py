@@ -28,7 +28,7 @@ from typing import Any
 
 import yaml
 
-from reconciler import config, errors, kinds, model, state
+from reconciler import atomic, config, errors, kinds, model, state, words
 from reconciler.kinds import fields
 from reconciler.ownership import Record, read_records
 
@@ -96,7 +96,7 @@ def left_out(live: state.LiveState, chosen: Sequence[model.Resource]) -> str:
     for resource in live.resources:
         if resource.key not in taken and resource.key.server_id is None:
             counts[resource.key.kind] += 1
-    return ", ".join(f"{n} {kind.label}{'s' if n != 1 else ''}" for kind, n in counts.items() if n)
+    return ", ".join(words.count(n, kind.label) for kind, n in counts.items() if n)
 
 
 def held_back(
@@ -116,17 +116,17 @@ def held_back(
     lines = []
     if copies:
         lines.append(
-            f"Wrote duplicated items once ({_plural(copies, 'object')} held copies: field sets, "
-            "rules, ids or conditions); the plan shows each copy and apply removes it."
+            f"Wrote duplicated items once ({words.count(copies, 'object')} held copies: "
+            "field sets, rules, ids or conditions); the plan shows each copy and apply removes it."
         )
     if unnamed:
         lines.append(
-            f"Left out: {_plural(unnamed, 'ruleset')} without an external_id "
+            f"Left out: {words.count(unnamed, 'ruleset')} without an external_id "
             f"(ownership.unnamed_rulesets: {ownership.unnamed_rulesets})."
         )
     if duplicates:
         lines.append(
-            f"Left out: {_plural(duplicates, 'duplicate discount code')} (a second code whose "
+            f"Left out: {words.count(duplicates, 'duplicate discount code')} (a second code whose "
             "name differs from another's only in case); the plan shows it for deletion."
         )
     return lines
@@ -141,10 +141,6 @@ def holding_copies(chosen: Sequence[model.Resource]) -> int:
         or r.handles.get("duplicate_field_set_ids")
         or model.canonical_json(fields.distinct(dict(r.body))) != model.canonical_json(r.body)
     )
-
-
-def _plural(n: int, noun: str) -> str:
-    return f"{n} {noun}{'s' if n != 1 else ''}"
 
 
 # --- naming what has no name ----------------------------------------------------------------
@@ -250,18 +246,15 @@ def write(
     existing = sorted(str(p) for p in targets if p.exists())
     if existing and not overwrite:
         raise errors.ConfigError(
-            f"export would overwrite {len(existing)} file{'s' if len(existing) != 1 else ''} "
+            f"export would overwrite {words.count(len(existing), 'file')} "
             f"({', '.join(existing[:3])}{', …' if len(existing) > 3 else ''}): choose an empty "
             "--out folder, or pass --force to replace them"
         )
     written: list[Path] = []
     for path, doc in sorted(targets.items()):
         text = HEADER.format(shop=shop) + ("" if chosen else EMPTY_NOTE)
-        temporary = path.with_name(path.name + ".tmp")
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            temporary.write_text(text + dump(doc), encoding="utf-8")
-            temporary.replace(path)
+            atomic.write_text(path, text + dump(doc), make_folders=True)
         except OSError as exc:
             raise errors.ConfigError(f"{path}: cannot write the export ({exc.strerror})") from None
         written.append(path)

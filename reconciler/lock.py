@@ -36,10 +36,10 @@ from dataclasses import dataclass
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from reconciler import __version__, errors, model, ownership, state
+from reconciler import __version__, errors, instants, model, ownership, state
 
 if TYPE_CHECKING:
-    from reconciler import client as client_module
+    from reconciler.client import BoldClient
 
 log = logging.getLogger(__name__)
 
@@ -70,11 +70,6 @@ def lock_id(project: str) -> str:
     return f"{LOCK_PREFIX}{project}"
 
 
-def utc_now() -> dt.datetime:
-    """The wall clock, aware, in UTC."""
-    return dt.datetime.now(dt.UTC)
-
-
 @dataclass(frozen=True)
 class Holder:
     """Who holds a lock, as read from the shop."""
@@ -96,19 +91,9 @@ class Holder:
         """``alice@box (GitHub Actions run 7) since 2026-12-01T10:00:00Z, expires …``."""
         if self.damaged:
             return f"an unreadable lock ({self.damaged})"
-        since = ownership.stamp(self.started_at) if self.started_at else "?"
-        until = ownership.stamp(self.expires_at) if self.expires_at else "?"
+        since = instants.stamp(self.started_at) if self.started_at else "?"
+        until = instants.stamp(self.expires_at) if self.expires_at else "?"
         return f"{self.holder} since {since}, expires {until}"
-
-
-def _instant(value: Any) -> dt.datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
 
 
 def read_holder(resource: model.Resource) -> Holder:
@@ -116,8 +101,8 @@ def read_holder(resource: model.Resource) -> Holder:
     project = resource.key.ident[0][len(LOCK_PREFIX) :]
     meta = resource.body.get("rules", {}).get(LOCK_RULE, {}).get("meta", {})
     ruleset_id = resource.handles.get("id")
-    started = _instant(meta.get("started_at")) if isinstance(meta, Mapping) else None
-    expires = _instant(meta.get("expires_at")) if isinstance(meta, Mapping) else None
+    started = instants.parse(meta.get("started_at")) if isinstance(meta, Mapping) else None
+    expires = instants.parse(meta.get("expires_at")) if isinstance(meta, Mapping) else None
     if not isinstance(meta, Mapping) or meta.get("boldrules") != "apply lock" or expires is None:
         return Holder(project, "?", None, None, "", ruleset_id, damaged="no holder or expiry")
     return Holder(
@@ -138,7 +123,7 @@ def held_locks(reserved: Iterable[model.Resource]) -> dict[str, Holder]:
     }
 
 
-def read_lock(client: client_module.BoldClient, project: str) -> Holder | None:
+def read_lock(client: BoldClient, project: str) -> Holder | None:
     """The project's lock as it is now, or None."""
     data = client.get_ruleset(lock_id(project))
     return read_holder(state.ruleset_resource(data)) if data is not None else None
@@ -158,10 +143,10 @@ class ApplyLock:
 
     def __init__(
         self,
-        client: client_module.BoldClient,
+        client: BoldClient,
         project: str,
         *,
-        clock: Clock = utc_now,
+        clock: Clock = instants.now,
         sleep: Callable[[float], None] = time.sleep,
         holder: str | None = None,
         ttl: dt.timedelta = TTL,
@@ -192,14 +177,14 @@ class ApplyLock:
             "project": self.project,
             "holder": self.holder,
             "token": self.token,
-            "started_at": ownership.stamp(started),
-            "expires_at": ownership.stamp(now + self.ttl),
-            "renewed_at": ownership.stamp(now),
+            "started_at": instants.stamp(started),
+            "expires_at": instants.stamp(now + self.ttl),
+            "renewed_at": instants.stamp(now),
             "tool_version": __version__,
         }
         name = (
             f"boldrules apply lock ({self.project}) — held by {self.holder} since "
-            f"{ownership.stamp(started)}; do not edit"
+            f"{instants.stamp(started)}; do not edit"
         )[:255]
         body = ownership.bookkeeping_ruleset(
             self.external_id, name, {LOCK_RULE: ownership.bookkeeping_rule(meta)}
@@ -307,7 +292,7 @@ class ApplyLock:
             self.client.delete_ruleset_by_id(ruleset_id)
 
 
-def break_lock(client: client_module.BoldClient, holder: Holder) -> None:
+def break_lock(client: BoldClient, holder: Holder) -> None:
     """Remove the lock ``holder`` describes (``boldrules unlock``), by its id."""
     if holder.ruleset_id is not None:
         client.delete_ruleset_by_id(holder.ruleset_id)

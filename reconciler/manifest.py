@@ -23,7 +23,7 @@ from typing import Any
 import jinja2
 import jinja2.exceptions
 
-from reconciler import cache, config, errors, model, redact, sources, templating
+from reconciler import cache, config, errors, instants, model, redact, schema, sources, templating
 
 SUFFIXES = (".yaml", ".yml", ".yaml.j2", ".yml.j2")
 TEMPLATE_SUFFIX = ".j2"
@@ -261,7 +261,7 @@ def _readings(root: Path) -> cache.ReadCache | None:
     if os.environ.get(CACHE_VARIABLE, "").lower() in ("off", "0", "no", "false"):
         return None
     # The key covers the schema: a file checked under another schema is checked again.
-    return cache.ReadCache(root, salt=sources.schema_texts()[SCHEMA])
+    return cache.ReadCache(root, salt=schema.texts()[SCHEMA])
 
 
 def _environment(root: Path) -> templating.BoundedEnvironment:
@@ -885,7 +885,7 @@ def _date_problems(
     start, expiry = item.get("start_date"), item.get("expiry_date")
     if not isinstance(start, str) or not isinstance(expiry, str):
         return []
-    start_at, expiry_at = sources.parse_instant(start), sources.parse_instant(expiry)
+    start_at, expiry_at = instants.parse_strict(start), instants.parse_strict(expiry)
     if start_at is None or expiry_at is None or expiry_at > start_at:
         return []
     return [_problem(document, (*path, "expiry_date"), f"{expiry} is not after start_date {start}")]

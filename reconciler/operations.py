@@ -30,10 +30,6 @@ class ApiResponse:
     #: The response's ``Date`` header: the server's clock when it answered, if it said.
     date: str | None = None
 
-    def json(self) -> Any:
-        """The parsed body, as ``httpx.Response.json()`` would give it."""
-        return self.body
-
     @property
     def data(self) -> Any:
         """The envelope's ``data`` (contract §3), or None."""

@@ -29,10 +29,10 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from reconciler import __version__, errors, model, state
+from reconciler import __version__, errors, instants, model, state, words
 
 if TYPE_CHECKING:
-    from reconciler import client as client_module
+    from reconciler.client import BoldClient
 
 #: External id prefix of every project's record: ``boldrules.ownership.<project>``.
 RECORD_PREFIX = f"{model.RESERVED_PREFIX}ownership."
@@ -76,11 +76,6 @@ def whoami() -> str:
     elif os.environ.get("CI_JOB_ID"):
         text += f" (GitLab CI job {os.environ['CI_JOB_ID']})"
     return text
-
-
-def stamp(moment: dt.datetime) -> str:
-    """An aware instant as ``2026-12-01T10:00:00Z``."""
-    return moment.astimezone(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def bookkeeping_rule(meta: Mapping[str, Any]) -> dict[str, Any]:
@@ -214,7 +209,7 @@ def encode(
         "members": len(listed),
         "chunks": len(parts),
         "checksum": checksum(listed),
-        "updated_at": stamp(now),
+        "updated_at": instants.stamp(now),
         "updated_by": by,
         "tool_version": __version__,
         "about": "Objects this boldrules project manages; see docs/ownership.md. Do not edit.",
@@ -282,21 +277,21 @@ def read_records(reserved: Iterable[model.Resource]) -> dict[str, Record | Damag
     return found
 
 
-def read_record(client: client_module.BoldClient, project: str) -> Record | Damaged | None:
+def read_record(client: BoldClient, project: str) -> Record | Damaged | None:
     """One project's record read afresh (``None`` when the shop has none)."""
     data = client.get_ruleset(record_id(project))
     return decode(state.ruleset_resource(data)) if data is not None else None
 
 
 def write(
-    client: client_module.BoldClient,
+    client: BoldClient,
     project: str,
     members: Iterable[model.Key],
     *,
     now: dt.datetime | None = None,
 ) -> None:
     """Create or replace the record (one PUT by external id: idempotent, safe to retry)."""
-    moment = now or dt.datetime.now(dt.UTC)
+    moment = now or instants.now()
     body = encode(project, members, by=whoami(), now=moment)
     client.upsert_ruleset(record_id(project), state.ruleset_to_api(body))
 
@@ -369,13 +364,13 @@ class RecordPlan:
             why = f" (the shop's copy is damaged: {self.damaged})" if self.damaged else ""
             return (
                 f"Ownership record {self.external_id} will be created{why}, listing "
-                f"{_count(len(final), 'object')} (not a pricing change)."
+                f"{words.count(len(final), 'object')} (not a pricing change)."
             )
         have = {k.match for k in self.before or ()}
         want = {k.match for k in final}
         return (
             f"Ownership record {self.external_id} will be updated: +{len(want - have)} "
-            f"−{len(have - want)}, listing {_count(len(final), 'object')} "
+            f"−{len(have - want)}, listing {words.count(len(final), 'object')} "
             "(not a pricing change)."
         )
 
@@ -398,10 +393,6 @@ def differs(a: Iterable[model.Key], b: Iterable[model.Key]) -> bool:
     return {k.match for k in a} != {k.match for k in b}
 
 
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}{'s' if n != 1 else ''}"
-
-
 def show_lines(record: Record | Damaged | None, project: str) -> Iterator[str]:
     """``boldrules ownership show``: the record, its members by kind."""
     eid = record_id(project)
@@ -413,8 +404,8 @@ def show_lines(record: Record | Damaged | None, project: str) -> Iterator[str]:
         yield "Plans ignore it; the next apply rewrites it from the manifests (docs/ownership.md)."
         return
     yield (
-        f"Ownership record {eid}: {_count(len(record.members), 'object')}, in "
-        f"{_count(record.chunks, 'member rule')}; written {record.updated_at or '?'} by "
+        f"Ownership record {eid}: {words.count(len(record.members), 'object')}, in "
+        f"{words.count(record.chunks, 'member rule')}; written {record.updated_at or '?'} by "
         f"{record.updated_by or '?'} (boldrules {record.tool_version or '?'})."
     )
     for key in ordered(record.members):

@@ -2,10 +2,11 @@
 
 Owns the page walk (every page at ``limit=100``; the pages after the first fetched concurrently
 when the first page says how many there are, one by one otherwise), the merge of pages into
-one list with each object once, and the structural test of a read: ``torn(pages)`` names what
-shows that the list moved while it was being paged through. ``client.BoldClient`` sends the
-calls, re-reads a torn list and gives up with ``errors.ShopChanging``; ``state.fetch_live``
-adds the checks that need the objects' meaning (fresh timestamps, targeted reads).
+one list with each object once, the structural test of a read (``torn(pages)`` names what
+shows that the list moved while it was being paged through), and ``read_whole``, which reads a
+torn list again and gives up with ``errors.ShopChanging``. ``client.BoldClient`` sends each
+page's call; ``state.fetch_live`` adds the checks that need the objects' meaning (fresh
+timestamps, targeted reads).
 
 Why a paged read can tear: Bold pages by offset, so an object added or removed ahead of a page
 edge between two page reads shifts every later object by one. A shift to the right shows one
@@ -21,15 +22,24 @@ from __future__ import annotations
 
 import email.utils
 import json
+import logging
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+
+from reconciler import errors
+
+#: The client's logger: a list read is part of the client's calls, and ``-v`` shows it.
+log = logging.getLogger("reconciler.client")
 
 #: The largest page the API serves (contract §3); larger values are clamped by the server.
 PAGE_LIMIT = 100
 #: A server that never stops paging is broken; stop rather than spin.
 MAX_PAGES = 10_000
+#: Reads of one list whose pages keep tearing before ``errors.ShopChanging``.
+LIST_READS = 3
 
 
 @dataclass(frozen=True)
@@ -57,6 +67,65 @@ class Listing:
 
 FetchPage = Callable[[int], Page]
 FetchMany = Callable[[FetchPage, range], list[Page]]
+
+
+def page_of(number: int, body: Any, key: str | None, *, date: str | None = None) -> Page:
+    """Page ``number`` out of a list answer's body: ``data[key]`` (``data`` itself when ``key``
+    is None) and its ``pagination``; ValueError saying what the body lacks."""
+    data = body.get("data") if isinstance(body, dict) else None
+    found = data if key is None else (data.get(key) if isinstance(data, dict) else None)
+    if not isinstance(found, list):
+        raise ValueError(f"the response has no data{'.' + key if key else ''} list")
+    meta = body.get("pagination") if isinstance(body, dict) else None
+    items = [item for item in found if isinstance(item, dict)]
+    return Page(number, items, meta if isinstance(meta, dict) else {}, date)
+
+
+def read_whole(fetch: FetchPage, *, workers: int, where: Callable[[], str]) -> Listing:
+    """A whole list read so that its pages hold together, pages after the first fetched by up
+    to ``workers`` threads; ``where()`` names the list (its path) in messages.
+
+    A read whose pages show the list moved under it (an object on two pages, totals that
+    moved, a count that does not add up) is read again, up to ``LIST_READS`` times in all;
+    then ``errors.ShopChanging``: a plan must not be built on a torn read.
+    """
+    reason = ""
+    previous: object = None
+    for attempt in range(1, LIST_READS + 1):
+        try:
+            pages = read(fetch, lambda each, numbers: fetch_concurrently(each, numbers, workers))
+        except OverflowError as exc:
+            raise errors.BadResponse(
+                method="GET", path=where(), status=200, detail=str(exc)
+            ) from exc
+        sign = torn(pages)
+        if sign is None:
+            return listing(pages, reads=attempt)
+        reason = f"{where()}: {sign}"
+        seen = shape(pages)
+        if seen == previous:
+            # The same sign twice over the same objects: the server's own paging (a total
+            # that counts something else, an object it lists twice), not a shop in motion.
+            log.warning("%s, twice the same: taking the list as the server gives it", reason)
+            return listing(pages, reads=attempt)
+        previous = seen
+        log.info("%s; the list changed while it was read, reading it again", reason)
+    raise errors.ShopChanging(LIST_READS, reason)
+
+
+def fetch_concurrently(fetch: FetchPage, numbers: range, workers: int) -> list[Page]:
+    """Pages ``numbers`` in order, fetched by up to ``workers`` threads; the first failure
+    cancels the pages not yet started."""
+    if not numbers:
+        return []
+    with ThreadPoolExecutor(max_workers=min(workers, len(numbers))) as pool:
+        futures: list[Future[Page]] = [pool.submit(fetch, n) for n in numbers]
+        try:
+            return [future.result() for future in futures]
+        except BaseException:
+            for future in futures:
+                future.cancel()  # one page failed for good: do not spend calls on the rest
+            raise
 
 
 def read(fetch: FetchPage, fetch_many: FetchMany) -> list[Page]:

@@ -26,16 +26,19 @@ from typing import Any
 
 from reconciler import (
     __version__,
+    atomic,
     config,
     describe,
     diff,
     errors,
+    instants,
     kinds,
     lint,
     lock,
     model,
     preview,
     state,
+    words,
 )
 from reconciler import ownership as ownership_module
 from reconciler import schedule as calendar
@@ -142,7 +145,7 @@ class SafetyReport:
             f" and {len(claimed) - 3} more" if len(claimed) > 3 else ""
         )
         return (
-            f"Refusing to create {_count(len(claimed), 'ruleset')} that already exist under "
+            f"Refusing to create {words.count(len(claimed), 'ruleset')} that already exist under "
             f"another app of this shop ({names}): the token probably belongs to a different app "
             "than the one that created them, so it can neither see nor change them. Use that "
             "app's token; or, to create them under this token's app anyway (both apps' rulesets "
@@ -216,8 +219,8 @@ class Plan:
     @property
     def instant(self) -> dt.datetime:
         """``at`` as a datetime: the instant the plan was judged at."""
-        found = calendar.instant(self.at or self.created_at)
-        return found if found is not None else dt.datetime.now(dt.UTC)
+        found = instants.parse(self.at or self.created_at)
+        return found if found is not None else instants.now()
 
     @property
     def bookkeeping(self) -> tuple[str, ...]:
@@ -367,7 +370,7 @@ def owned(
 
 def lock_line(holder: lock.Holder, *, created_at: str) -> str:
     """The line a plan shows while a run holds the apply lock."""
-    now = _instant(created_at)
+    now = instants.parse(created_at)
     if now is not None and holder.expired(now):
         return (
             f"Apply lock {lock.lock_id(holder.project)}: left by {holder.describe()} (expired; "
@@ -451,7 +454,7 @@ def evaluate_safety(
     violations: list[str] = []
     if len(deletes) > rules.max_deletes:
         violations.append(
-            f"Refusing to delete {_count(len(deletes), 'object')} ({_by_kind(deletes)}; limit "
+            f"Refusing to delete {words.count(len(deletes), 'object')} ({_by_kind(deletes)}; limit "
             f"{rules.max_deletes} by safety.max_deletes). {flag}"
         )
     for kind in model.Kind:
@@ -539,13 +542,9 @@ def _too_deep(action: Mapping[str, Any], limit: float) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and _off(action) > limit
 
 
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}{'s' if n != 1 else ''}"
-
-
 def _by_kind(changes: Sequence[model.Change]) -> str:
     tally = Counter(c.key.kind for c in changes)
-    return ", ".join(_count(tally[k], k.label) for k in model.Kind if tally[k])
+    return ", ".join(words.count(tally[k], k.label) for k in model.Kind if tally[k])
 
 
 def _matching(key: model.Key, patterns: Iterable[str]) -> str:
@@ -664,7 +663,7 @@ def plan_changes(
         fingerprints[str(change.key)] = have.fingerprint() if have is not None else None
     managed = Counter(r.key.kind for r in mine)
     safety = evaluate_safety(ordered, managed=managed, rules=project.safety)
-    moment = (now or dt.datetime.now(dt.UTC)).replace(microsecond=0)
+    moment = (now or instants.now()).replace(microsecond=0)
     instant = (at or moment).replace(microsecond=0)
     notes = (*review_notes(ordered, now=instant), *shared_notes(desired_keys, others))
     if project.ownership.unnamed_rulesets == "adopt":
@@ -687,11 +686,11 @@ def plan_changes(
         left_alone=dict(sorted(left.items())),
         safety=safety,
         filters=filters,
-        created_at=moment.isoformat().replace("+00:00", "Z"),
+        created_at=instants.stamp(moment),
         notes=notes,
         record=record,
         lock_holder=lock.held_locks(live.reserved).get(name),
-        at=calendar.stamp_exact(instant),
+        at=instants.stamp(instant),
         schedule=calendar.effects(ordered, instant),
         timeline=tuple(calendar.timeline(desired, instant, horizon)),
         findings=kept,
@@ -722,7 +721,7 @@ def lint_review(
     if len(said_notes) > LINT_NOTES:
         rest = len(said_notes) - LINT_NOTES
         said_notes[LINT_NOTES:] = [
-            f"… and {_count(rest, 'more lint finding')} about changed objects: "
+            f"… and {words.count(rest, 'more lint finding')} about changed objects: "
             "run `boldrules lint` to see them all (the JSON plan lists each)."
         ]
     return kept, tuple(said_notes)
@@ -801,7 +800,7 @@ def unnamed_notes(live: Iterable[model.Resource], mine: Sequence[model.Resource]
     if ids:
         shown = ", ".join(ids[:NAMED_IDS]) + (", …" if len(ids) > NAMED_IDS else "")
         yield (
-            f"{_count(len(ids), 'ruleset')} without an external_id left alone ({shown}): "
+            f"{words.count(len(ids), 'ruleset')} without an external_id left alone ({shown}): "
             "`boldrules export` names them for adoption; ownership.unnamed_rulesets: ignore "
             "silences this, delete removes them."
         )
@@ -820,7 +819,7 @@ def review_notes(changes: Iterable[model.Change], *, now: dt.datetime) -> Iterat
         body = change.desired.body
         before = change.live.body if isinstance(change, model.Update) else {}
         name = change.key.describe()
-        expiry = _instant(body.get("expiry_date"))
+        expiry = instants.parse(body.get("expiry_date"))
         if (
             expiry is not None
             and expiry <= now
@@ -830,7 +829,7 @@ def review_notes(changes: Iterable[model.Change], *, now: dt.datetime) -> Iterat
                 "will never apply" if isinstance(change, model.Create) else "stops applying at once"
             )
             yield f"{name}: expiry_date {body['expiry_date']} is already past: it {effect}."
-        start = _instant(body.get("start_date"))
+        start = instants.parse(body.get("start_date"))
         if (
             start is not None
             and start - now > dt.timedelta(days=731)
@@ -838,12 +837,6 @@ def review_notes(changes: Iterable[model.Change], *, now: dt.datetime) -> Iterat
         ):
             when = body["start_date"]
             yield f"{name}: start_date {when} is more than two years away: a typo in the year?"
-
-
-def _instant(value: Any) -> dt.datetime | None:
-    if not isinstance(value, str):
-        return None
-    return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
 # --- JSON forms and the saved plan ----------------------------------------------------------
@@ -909,8 +902,8 @@ def plan_json(plan: Plan) -> dict[str, Any]:
         "freeze": (
             {
                 "name": plan.freeze.name,
-                "start": calendar.stamp_exact(plan.freeze.start),
-                "end": calendar.stamp_exact(plan.freeze.end),
+                "start": instants.stamp(plan.freeze.start),
+                "end": instants.stamp(plan.freeze.end),
                 "reason": plan.freeze.reason,
             }
             if plan.freeze is not None
@@ -926,8 +919,8 @@ def lock_json(holder: lock.Holder | None) -> dict[str, Any] | None:
     return {
         "record": lock.lock_id(holder.project),
         "holder": holder.holder,
-        "started_at": ownership_module.stamp(holder.started_at) if holder.started_at else None,
-        "expires_at": ownership_module.stamp(holder.expires_at) if holder.expires_at else None,
+        "started_at": instants.stamp(holder.started_at) if holder.started_at else None,
+        "expires_at": instants.stamp(holder.expires_at) if holder.expires_at else None,
         "damaged": holder.damaged,
     }
 
@@ -982,10 +975,8 @@ def check_destination(path: Path, *, folder: bool = False) -> None:
 def write_plan(plan: Plan, path: Path) -> None:
     """Write the saved plan atomically (a partial file never replaces a good one)."""
     text = json.dumps(plan_json(plan), indent=2, sort_keys=False, ensure_ascii=False) + "\n"
-    temporary = path.with_name(path.name + ".tmp")
     try:
-        temporary.write_text(text, encoding="utf-8")
-        temporary.replace(path)
+        atomic.write_text(path, text)
     except OSError as exc:
         raise errors.PlanFileInvalid(f"{path}: cannot write the plan ({exc.strerror})") from None
 

@@ -34,7 +34,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from reconciler import carts, config, kinds, model, pricing, state
+from reconciler import carts, config, kinds, model, pricing, state, words
 
 #: The app of this token's own rulesets, as the preview names it.
 OWN_APP = "this app"
@@ -405,12 +405,11 @@ class Preview:
         """``Price preview: 3 carts, 1 changes, 2 unchanged; priced with 4 rulesets of other apps
         (1 applied).``"""
         other = (
-            f"priced with {self.other_app_rulesets} ruleset"
-            f"{'s' if self.other_app_rulesets != 1 else ''} of other apps "
+            f"priced with {words.count(self.other_app_rulesets, 'ruleset')} of other apps "
             f"({self.other_app_rulesets_applied} applied to a cart line)"
         )
         return (
-            f"Price preview: {self.carts} cart{'s' if self.carts != 1 else ''}, "
+            f"Price preview: {words.count(self.carts, 'cart')}, "
             f"{len(self.changed)} changed, {self.unchanged} unchanged; {other}."
         )
 

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import IO, TYPE_CHECKING, Protocol, Self, cast
 
+from reconciler import words
+
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 
@@ -70,8 +72,7 @@ def plain_line(label: str, unit: str, snapshot: Snapshot, elapsed: float) -> str
     if elapsed > 0:
         parts.append(f"{snapshot.calls / elapsed:.1f} calls/s")
     if snapshot.rate_limited:
-        s = "s" if snapshot.rate_limited != 1 else ""
-        parts.append(f"{snapshot.rate_limited} rate-limit answer{s} absorbed")
+        parts.append(f"{words.count(snapshot.rate_limited, 'rate-limit answer')} absorbed")
     return ", ".join(parts)
 
 

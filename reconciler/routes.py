@@ -10,8 +10,7 @@ project file (``validate``, exit 3) and ``client.py`` refuses the same values wh
 
 It sits below ``config`` and ``client`` and must import nothing of ``reconciler`` but ``errors``.
 
-Placeholders: ``shop_identifier``, ``shop_domain``, ``id``, ``external_id``, ``rule_id``,
-``rule_external_id``, ``name``, ``value``, ``field_name``, ``ruleset_id``.
+Placeholders: ``shop_identifier``, ``id``, ``external_id``, ``name``, ``value``.
 """
 
 from __future__ import annotations
@@ -22,14 +21,22 @@ import string
 from collections.abc import Iterator, Mapping
 from datetime import UTC, date, datetime
 from types import MappingProxyType
+from typing import Literal, cast, get_args
 
 from reconciler import errors
 
 _P = "/price_rules/rules/v2/shops/{shop_identifier}"
 _S = "/price_rules/storefront/v2/shops/{shop_identifier}"
 
+#: An HTTP method a route may use.
+Method = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
+#: The methods an override may name.
+METHODS: tuple[Method, ...] = get_args(Method)
+
 #: Route name → (HTTP method, path template). Tags are the contract's: [C] confirmed, [I] inferred.
-ROUTES: Mapping[str, tuple[str, str]] = MappingProxyType(
+#: Only the routes boldrules calls (and the two it refuses to, so an override can name them);
+#: the contract's other operations are left out until a command needs one.
+ROUTES: Mapping[str, tuple[Method, str]] = MappingProxyType(
     {
         # shop and health
         "shop_info": ("GET", "/shops/v1/info"),  # [C]
@@ -48,62 +55,23 @@ ROUTES: Mapping[str, tuple[str, str]] = MappingProxyType(
         "activate_all_rulesets": ("POST", f"{_P}/rulesets/activate"),  # [I] never called
         "deactivate_all_rulesets": ("POST", f"{_P}/rulesets/deactivate"),  # [I] never called
         # rules inside a ruleset
-        "add_rules_by_id": ("POST", f"{_P}/rulesets/{{id}}/rules"),  # [I]
-        "add_rules": ("POST", f"{_P}/rulesets/external/{{external_id}}/rules"),  # [I]
         "delete_rules_by_id": ("DELETE", f"{_P}/rulesets/{{id}}/rules"),  # [I]
         "delete_rules": ("DELETE", f"{_P}/rulesets/external/{{external_id}}/rules"),  # [I]
-        "list_rules_by_id": ("GET", f"{_P}/rulesets/{{id}}/rules"),  # [I]
         "list_rules": ("GET", f"{_P}/rulesets/external/{{external_id}}/rules"),  # [I]
-        "update_rule_by_id": ("PUT", f"{_P}/rulesets/{{id}}/rules/{{rule_id}}"),  # [I]
-        "update_rule_by_id_external_rule": (
-            "PUT",
-            f"{_P}/rulesets/{{id}}/rules/external/{{rule_external_id}}",
-        ),  # [I]
-        "update_rule": ("PUT", f"{_P}/rulesets/external/{{external_id}}/rules/{{rule_id}}"),  # [I]
-        "update_rule_external_rule": (
-            "PUT",
-            f"{_P}/rulesets/external/{{external_id}}/rules/external/{{rule_external_id}}",
-        ),  # [I]
-        "delete_rule_by_id": ("DELETE", f"{_P}/rulesets/{{id}}/rules/{{rule_id}}"),  # [I]
-        "delete_rule": (
-            "DELETE",
-            f"{_P}/rulesets/external/{{external_id}}/rules/{{rule_id}}",
-        ),  # [I]
         # order conditions
         "list_order_conditions": ("GET", f"{_P}/order_conditions"),  # [I]
         "create_order_condition": ("POST", f"{_P}/order_conditions"),  # [I]
         "get_order_condition": ("GET", f"{_P}/order_conditions/{{name}}/{{value}}"),  # [I]
         "replace_order_condition": ("PUT", f"{_P}/order_conditions/{{name}}/{{value}}"),  # [I]
         "delete_order_condition": ("DELETE", f"{_P}/order_conditions/{{name}}/{{value}}"),  # [I]
-        "delete_order_condition_group": ("DELETE", f"{_P}/order_conditions/{{name}}"),  # [I]
-        "delete_order_condition_field": (
-            "DELETE",
-            f"{_P}/order_conditions/{{name}}/fields/{{field_name}}",
-        ),  # [I]
-        "order_condition_fields": ("GET", f"{_P}/order_conditions/fields"),  # [I]
         "add_field_sets": ("POST", f"{_P}/order_conditions/field_sets"),  # [I]
         "delete_field_sets": ("DELETE", f"{_P}/order_conditions/field_sets"),  # [I]
-        "list_matching_field_sets": (
-            "GET",
-            f"{_P}/order_conditions/{{name}}/{{value}}/field_sets",
-        ),  # [I]
-        "validate_order_condition_group": (
-            "GET",
-            f"{_P}/order_conditions/{{name}}/validate",
-        ),  # [I]
-        "eligible_order_conditions": (
-            "POST",
-            "/price_rules/storefront/v2/shops/{shop_domain}/order_condition",
-        ),  # [C path shape]
         # discount codes
         "list_discount_codes": ("GET", f"{_P}/discount_codes"),  # [I]
         "create_discount_codes": ("POST", f"{_P}/discount_codes"),  # [I]
         "get_discount_code": ("GET", f"{_P}/discount_codes/{{id}}"),  # [I]
         "update_discount_code": ("PUT", f"{_P}/discount_codes/{{id}}"),  # [I]
         "delete_discount_code": ("DELETE", f"{_P}/discount_codes/{{id}}"),  # [I]
-        "discount_code_by_ruleset": ("GET", f"{_P}/discount_codes/rulesets/{{ruleset_id}}"),  # [I]
-        "activate_discount_code": ("POST", f"{_P}/discount_codes/{{id}}/activate"),  # [I]
-        "deactivate_discount_code": ("POST", f"{_P}/discount_codes/{{id}}/deactivate"),  # [I]
         # storefront
         "storefront_price": ("POST", f"{_S}/price"),  # [C]
     }
@@ -119,8 +87,7 @@ SCOPES: Mapping[str, str] = MappingProxyType(
     {
         name: scope
         for names, scope in (
-            (("list_rulesets", "get_ruleset_by_id", "get_ruleset", "list_rules_by_id"), _R),
-            (("list_rules",), _R),
+            (("list_rulesets", "get_ruleset_by_id", "get_ruleset", "list_rules"), _R),
             (
                 (
                     "create_ruleset",
@@ -132,16 +99,8 @@ SCOPES: Mapping[str, str] = MappingProxyType(
                     "delete_ruleset",
                     "activate_all_rulesets",
                     "deactivate_all_rulesets",
-                    "add_rules_by_id",
-                    "add_rules",
                     "delete_rules_by_id",
                     "delete_rules",
-                    "update_rule_by_id",
-                    "update_rule_by_id_external_rule",
-                    "update_rule",
-                    "update_rule_external_rule",
-                    "delete_rule_by_id",
-                    "delete_rule",
                 ),
                 _W,
             ),
@@ -149,9 +108,6 @@ SCOPES: Mapping[str, str] = MappingProxyType(
                 (
                     "list_order_conditions",
                     "get_order_condition",
-                    "order_condition_fields",
-                    "list_matching_field_sets",
-                    "validate_order_condition_group",
                 ),
                 _OR,
             ),
@@ -160,21 +116,17 @@ SCOPES: Mapping[str, str] = MappingProxyType(
                     "create_order_condition",
                     "replace_order_condition",
                     "delete_order_condition",
-                    "delete_order_condition_group",
-                    "delete_order_condition_field",
                     "add_field_sets",
                     "delete_field_sets",
                 ),
                 _OW,
             ),
-            (("list_discount_codes", "get_discount_code", "discount_code_by_ruleset"), _DR),
+            (("list_discount_codes", "get_discount_code"), _DR),
             (
                 (
                     "create_discount_codes",
                     "update_discount_code",
                     "delete_discount_code",
-                    "activate_discount_code",
-                    "deactivate_discount_code",
                 ),
                 _DW,
             ),
@@ -188,9 +140,6 @@ SCOPES: Mapping[str, str] = MappingProxyType(
 NEVER_CALLED: frozenset[str] = frozenset({"activate_all_rulesets", "deactivate_all_rulesets"})
 
 
-#: The methods an override may name.
-METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
-
 _VERSION_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -199,7 +148,7 @@ def placeholders(template: str) -> set[str]:
     return {field for _, field, _, _ in string.Formatter().parse(template) if field}
 
 
-def parse_override(name: str, text: str) -> tuple[str, str] | str:
+def parse_override(name: str, text: str) -> tuple[Method, str] | str:
     """``(method, path)`` for one ``routes:`` entry, or what is wrong with it.
 
     An override is a path template (``/price_rules/.../{external_id}``) or a method and a path
@@ -210,7 +159,7 @@ def parse_override(name: str, text: str) -> tuple[str, str] | str:
     if len(parts) == 2:
         if parts[0].upper() not in METHODS:
             return f"{parts[0]!r} is not an HTTP method: use one of {', '.join(METHODS)}"
-        method, path = parts[0].upper(), parts[1]
+        method, path = cast(Method, parts[0].upper()), parts[1]
     elif len(parts) == 1:
         path = parts[0]
     else:
@@ -246,7 +195,7 @@ def override_problems(overrides: Mapping[str, str]) -> Iterator[tuple[str, bool,
             yield name, False, parsed
 
 
-def resolve(overrides: Mapping[str, str] | None = None) -> dict[str, tuple[str, str]]:
+def resolve(overrides: Mapping[str, str] | None = None) -> dict[str, tuple[Method, str]]:
     """The routes table with ``overrides`` applied; ConfigError naming the first bad one."""
     overrides = overrides or {}
     for name, about_name, message in override_problems(overrides):

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler import kinds, model, sources
+from reconciler import instants, kinds, model, words
 
 #: How far ahead the plan's timeline looks by default.
 DEFAULT_HORIZON = dt.timedelta(days=60)
@@ -57,27 +57,11 @@ class Boundary:
 def stamp(instant: dt.datetime) -> str:
     """``2027-03-01T00:00:00Z``, or ``2027-03-01`` for a midnight (UTC)."""
     instant = instant.astimezone(dt.UTC)
-    if instant.time() == dt.time(0):
-        return instant.strftime("%Y-%m-%d")
-    return instant.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def stamp_exact(instant: dt.datetime) -> str:
-    """``2027-03-01T00:00:00Z``: an instant as plans and ledgers write it."""
-    return instant.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def instant(value: Any) -> dt.datetime | None:
-    """A date-time as the manifests and the shop write it, or None."""
-    if isinstance(value, dt.datetime):
-        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-    if not isinstance(value, str) or not value:
-        return None
-    return sources.parse_instant(value)
+    return instants.day(instant) if instant.time() == dt.time(0) else instants.stamp(instant)
 
 
 def _window(body: Mapping[str, Any]) -> tuple[dt.datetime | None, dt.datetime | None]:
-    return instant(body.get("start_date")), instant(body.get("expiry_date"))
+    return instants.parse(body.get("start_date")), instants.parse(body.get("expiry_date"))
 
 
 def _live(body: Mapping[str, Any], at: dt.datetime) -> bool:
@@ -96,7 +80,7 @@ def until(later: dt.datetime, at: dt.datetime) -> str:
         n, unit = math.floor(seconds / 3600), "hour"
     else:
         n, unit = max(1, math.ceil(seconds / 60)), "minute"
-    return f"in {n} {unit}{'s' if n != 1 else ''}"
+    return f"in {words.count(n, unit)}"
 
 
 def _noun(key: model.Key) -> str:

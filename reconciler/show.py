@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from reconciler import errors, model, plan, schedule
+from reconciler import errors, instants, model, plan, schedule
 
 
 def saved_plan(saved: plan.SavedPlan) -> plan.Plan:
@@ -55,7 +55,7 @@ def saved_plan(saved: plan.SavedPlan) -> plan.Plan:
 
 def _boundary(item: Any) -> schedule.Boundary:
     try:
-        at = schedule.instant(item["at"])
+        at = instants.parse(item["at"])
         kind, _, name = str(item["object"]).partition(":")
         if at is None:
             raise ValueError("at")

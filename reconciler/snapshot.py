@@ -30,7 +30,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from reconciler import __version__, config, diff, errors, model, plan, state
+from reconciler import (
+    __version__,
+    atomic,
+    config,
+    diff,
+    errors,
+    instants,
+    model,
+    plan,
+    state,
+    words,
+)
 
 #: Version of the snapshot document; bump on an incompatible change.
 FORMAT_VERSION = 1
@@ -131,7 +142,7 @@ def take(
             # An adoption: the ruleset keeps the name it is given; its prices are put back.
             body["external_id"] = change.key.ident[0]
         entries.append(Entry(change.key, body))
-    moment = (now or dt.datetime.now(dt.UTC)).replace(microsecond=0)
+    moment = now or instants.now()
     approval = Approval(
         {str(c.key): _signature(c) for c in result.changes},
         cleared=forced or result.safety.ok,
@@ -144,7 +155,7 @@ def take(
     return Snapshot(
         target=result.target,
         shop=result.shop,
-        taken_at=moment.isoformat().replace("+00:00", "Z"),
+        taken_at=instants.stamp(moment),
         entries=tuple(entries),
         plan_checksum=result.checksum,
         approval=approval,
@@ -192,11 +203,8 @@ def free_path(path: Path) -> Path:
 def write(snapshot: Snapshot, path: Path) -> Path:
     """Write the snapshot atomically, folders made as needed; PlanFileInvalid if it cannot."""
     text = json.dumps(snapshot.as_json(), indent=2, ensure_ascii=False) + "\n"
-    temporary = path.with_name(path.name + ".tmp")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary.write_text(text, encoding="utf-8")
-        temporary.replace(path)
+        atomic.write_text(path, text, make_folders=True)
     except OSError as exc:
         raise errors.PlanFileInvalid(
             f"{path}: cannot write the snapshot ({exc.strerror}); nothing was applied"
@@ -287,10 +295,10 @@ def restore_plan(
         have = None if isinstance(change, model.Create) else change.live
         fingerprints[str(change.key)] = have.fingerprint() if have is not None else None
     managed = Counter(r.key.kind for r in live.resources)
-    moment = (now or dt.datetime.now(dt.UTC)).replace(microsecond=0)
+    moment = now or instants.now()
     notes = [
         f"Restores snapshot {snapshot.path or ''} of shop {snapshot.shop} taken at "
-        f"{snapshot.taken_at}: {len(restorable)} object{'s' if len(restorable) != 1 else ''}, "
+        f"{snapshot.taken_at}: {words.count(len(restorable), 'object')}, "
         "only those."
     ]
     if skipped:
@@ -306,6 +314,6 @@ def restore_plan(
         fingerprints=fingerprints,
         left_alone={},
         safety=plan.evaluate_safety(changes, managed=managed, rules=project.safety),
-        created_at=moment.isoformat().replace("+00:00", "Z"),
+        created_at=instants.stamp(moment),
         notes=tuple(notes),
     )

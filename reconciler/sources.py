@@ -11,7 +11,7 @@ Owns:
   remembering the 1-based line and column of each of its children (``MarkedDict``,
   ``MarkedList``), so a later check can point at the exact node;
 * turning JSON Schema errors into readable, located ``errors.Problem`` lines (``schema_problems``);
-* the shipped schemas themselves (``validator_for``, and ``schema_texts`` for ``boldrules schema``).
+* the validators of the shipped schemas (``validator_for``; ``schema.py`` reads the files).
 
 The project file and the manifests both go through here. It must not know either format.
 """
@@ -19,15 +19,12 @@ The project file and the manifests both go through here. It must not know either
 from __future__ import annotations
 
 import difflib
-import importlib.resources
-import json
 import math
 import os
 import re
 import stat
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -39,7 +36,7 @@ import yaml
 import yaml.nodes
 import yaml.reader
 
-from reconciler import errors, redact
+from reconciler import errors, instants, redact, schema
 
 #: Files bigger than this are refused before they are read. A file of 10,000 rulesets of five
 #: rules is about 12 MB; 64 MiB leaves room for 50,000 while bounding what one file may cost.
@@ -641,32 +638,13 @@ def duplicate_keys(
 # JSON Schema → readable problems
 # --------------------------------------------------------------------------------------------
 
-_RFC3339 = re.compile(
-    r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$", re.ASCII
-)
-
-
-def parse_instant(text: str) -> datetime | None:
-    """The instant an RFC 3339 date-time names, or None when ``text`` is not one."""
-    if not _RFC3339.match(text):
-        return None
-    head, _, rest = text.partition(".")
-    if rest:  # Python parses at most microseconds; finer digits cannot change the order we need
-        digits = re.match(r"\d+", rest)
-        assert digits is not None
-        text = f"{head}.{digits.group()[:6].ljust(6, '0')}{rest[digits.end() :]}"
-    try:
-        return datetime.fromisoformat(text.upper().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-
 
 def _format_checker() -> jsonschema.FormatChecker:
     # Our own date-time check, so that format checking does not depend on which optional
     # jsonschema extras happen to be installed.
     checker = jsonschema.FormatChecker(formats=())
     checker.checks("date-time")(
-        lambda value: not isinstance(value, str) or bool(parse_instant(value))
+        lambda value: not isinstance(value, str) or bool(instants.parse_strict(value))
     )
     return checker
 
@@ -674,19 +652,17 @@ def _format_checker() -> jsonschema.FormatChecker:
 @cache
 def validator_for(schema_name: str) -> jsonschema.Draft202012Validator:
     """A checked, format-checking validator for ``schemas/<schema_name>``."""
-    text = importlib.resources.files("reconciler.schemas").joinpath(schema_name).read_text("utf-8")
-    schema = json.loads(text)
-    jsonschema.Draft202012Validator.check_schema(schema)
-    return jsonschema.Draft202012Validator(schema, format_checker=_format_checker())
+    document = schema.document(schema_name)
+    jsonschema.Draft202012Validator.check_schema(document)
+    return jsonschema.Draft202012Validator(document, format_checker=_format_checker())
 
 
 @cache
 def _quick_validator_for(schema_name: str) -> jsonschema_rs.Validator:
-    text = importlib.resources.files("reconciler.schemas").joinpath(schema_name).read_text("utf-8")
     validator_for(schema_name)  # the schema is checked once, by the validator that words errors
     return jsonschema_rs.validator_for(
-        json.loads(text),
-        formats={"date-time": lambda value: bool(parse_instant(value))},
+        dict(schema.document(schema_name)),
+        formats={"date-time": lambda value: bool(instants.parse_strict(value))},
         validate_formats=True,
     )
 
@@ -700,13 +676,6 @@ def conforms(schema_name: str, document: Any) -> bool:
     not its to judge: ``parse_plain`` leaves documents holding them to ``parse_yaml``.
     """
     return bool(_quick_validator_for(schema_name).is_valid(document))
-
-
-def schema_texts() -> dict[str, str]:
-    """Every shipped JSON Schema (``manifest.schema.json``, ...) by file name, as its text."""
-    folder = importlib.resources.files("reconciler.schemas")
-    entries = sorted(folder.iterdir(), key=lambda entry: entry.name)
-    return {e.name: e.read_text("utf-8") for e in entries if e.name.endswith(".schema.json")}
 
 
 _TYPE_NAMES = {

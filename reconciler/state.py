@@ -1,10 +1,12 @@
 """Live JSON ↔ model: reading a shop, and the names the rest of boldrules translates by.
 
 The API's field quirks live with the kinds (``reconciler/kinds/``, below this module): what all
-kinds share in ``kinds/fields.py`` (defaults, instants, id sets, conditions), each kind's own in
-its module. Both sides of a diff pass through the same normalisers, so a manifest and the live
-object it produced compare equal (contract §7.3). ``resource`` and the ``*_resource`` /
-``*_to_api`` names here are those kinds' translations, reached through this module as before.
+kinds share in ``kinds/fields.py`` (instants, numbers, id sets, conditions), each kind's own in
+its module; the defaults the API fills in are the ``default`` keywords of the manifest schema
+(``schema.defaults``), instants are read and written by ``instants``. Both sides of a diff pass
+through the same normalisers, so a manifest and the live object it produced compare equal
+(contract §7.3). ``resource`` and the ``*_resource`` / ``*_to_api`` names here are those kinds'
+translations, reached through this module as before.
 
 ``fetch_live`` reads a shop with list calls (each kind reading its own, side by side), and makes
 sure a plan is not built on a read that tore while the shop changed (see its docstring and
@@ -16,14 +18,13 @@ kind. This module does not decide ownership or order (``plan.py``) and does not 
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from reconciler import errors, kinds, model, pagination
+from reconciler import errors, instants, kinds, model, pagination
 from reconciler.kinds import discount_code, fields, order_condition, rules, ruleset
 
 if TYPE_CHECKING:
@@ -32,11 +33,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("reconciler.state")
 
 # The field quirks live with the kinds (``reconciler/kinds/``): what every kind shares in
-# ``kinds/fields.py`` (the defaults tables among them), each kind's own in its module. The names
-# below are the ones the rest of boldrules (and its tests) reach them by.
-RULESET_DEFAULTS = fields.RULESET_DEFAULTS
-RULE_DEFAULTS = fields.RULE_DEFAULTS
-ORDER_CONDITION_DEFAULTS = fields.ORDER_CONDITION_DEFAULTS
+# ``kinds/fields.py``, each kind's own in its module. The names below are the ones the rest of
+# boldrules (and its tests) reach them by.
 normalise_instant = fields.normalise_instant
 has_identity = fields.has_identity
 is_unnamed_rule = rules.is_unnamed_rule
@@ -178,24 +176,13 @@ def _fresh_objects(
             now[ident] = marks
             if before.get(ident) == marks or kind in doubts:
                 continue
-            latest = max((m for m in map(_instant, marks) if m is not None), default=None)
+            latest = max((m for m in map(instants.parse, marks) if m is not None), default=None)
             if latest is not None and latest >= listing.started:
                 doubts[kind] = (
                     f"{_describe(kind, item)} changed at {normalise_instant(latest)} while the "
                     "list was read"
                 )
     return doubts
-
-
-def _instant(value: object) -> dt.datetime | None:
-    """A server stamp as an aware datetime; None when absent or unreadable (it tells nothing)."""
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        moment = dt.datetime.fromisoformat(value[:-1] + "+00:00" if value[-1:] in "Zz" else value)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
 
 
 def _describe(kind: model.Kind, item: kinds.LiveJson) -> str:

@@ -16,6 +16,9 @@ import httpx
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
+#: The base URL a client uses over this transport: never resolved, the app answers in process.
+IN_PROCESS_URL = "http://sandbox.invalid"
+
 
 class InProcessTransport(httpx.BaseTransport):
     """Serve requests with a WSGI app in this process (the embedded sandbox).

@@ -94,16 +94,29 @@ def sandbox() -> Any:
 
 def make_bold_client(sb: Any, token: str = APP_TOKEN, **options: Any) -> Any:
     """A BoldClient on ``sb`` in process, fast: pacing far above what tests send."""
-    from reconciler import client
+    from reconciler.transport import IN_PROCESS_URL, InProcessTransport
 
     settings: dict[str, Any] = {"rate": 10_000.0, "burst": 10_000, "concurrency": 4}
     settings.update(options)
-    return client.BoldClient(
-        base_url=client.SANDBOX_BASE_URL,
+    return build_client(
+        base_url=IN_PROCESS_URL,
         token=token,
-        transport=client.InProcessTransport(sb.wsgi_app),
+        transport=InProcessTransport(sb.wsgi_app),
         **settings,
     )
+
+
+#: What ``BoldClient`` takes beside its ``ClientSettings``.
+_WIRING = frozenset({"token", "transport", "clock", "sleep", "rng"})
+
+
+def build_client(**options: Any) -> Any:
+    """A BoldClient from one set of options: ``ClientSettings`` fields and the wiring
+    (token, transport, clock, sleep, rng) together, as the fixtures take them."""
+    from reconciler import client
+
+    wiring = {key: options.pop(key) for key in list(options) if key in _WIRING}
+    return client.BoldClient(client.ClientSettings(**options), **wiring)
 
 
 @pytest.fixture

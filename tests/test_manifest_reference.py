@@ -66,6 +66,8 @@ def _description(spec: Mapping[str, Any], defs: Mapping[str, Any]) -> str:
     if "$ref" in spec and "description" not in spec:
         return str(defs[spec["$ref"].rsplit("/", 1)[-1]]["description"])
     text = str(spec.get("description", ""))
+    if "default" in spec:
+        text += f" Default: `{json.dumps(spec['default'])}`."
     fields = spec.get("properties")
     if spec.get("type") == "object" and fields:
         required = set(spec.get("required", []))

@@ -24,7 +24,7 @@ import pytest
 import yaml
 from click.testing import CliRunner, Result
 
-from reconciler import cli, client, config
+from reconciler import cli, client, config, connect
 from tests.test_ci_examples import GITHUB, workflow_command
 
 #: What the workflows run, read from them (with the matrix target resolved to `sandbox`).
@@ -87,7 +87,7 @@ def drop_case_ruleset(root: Path) -> None:
 def shop_client(root: Path) -> client.BoldClient:
     """Someone else's hands on the same shop: a client on the sandbox's SQLite file."""
     project = config.load_project(root)
-    return client.BoldClient.for_target(project.target("sandbox"), routes=project.routes)
+    return connect.connect(project.target("sandbox"), routes=project.routes)
 
 
 def test_pull_request_plan_goes_stale_then_merge_converges(project: Path) -> None:

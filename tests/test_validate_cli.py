@@ -12,6 +12,7 @@ from click.testing import CliRunner, Result
 
 import reconciler
 from reconciler import cli, errors
+from reconciler.cli.boundary import Boldrules
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -228,7 +229,7 @@ def test_version() -> None:
 
 
 # The boundary, seen through commands built the way the lead's plan/apply will be.
-boundary = cli.Boldrules("boundary", params=cli.main.params, callback=cli.main.callback)
+boundary = Boldrules("boundary", params=cli.main.params, callback=cli.main.callback)
 
 
 @boundary.command("refuse")

@@ -5,7 +5,7 @@ a module of its own, like octoDNS's record classes: how its live JSON becomes a 
 ``model.Resource`` (the API's quirks for it), the request body it is sent as, how it is read
 from a shop, its manifest form (export), the objects it refers to, the one line that says what
 it does, whether it has a window of dates, and what makes it ours beyond being declared. The
-stages (``state``, ``diff``, ``plan``, ``calls``, ``export``, ``render``, ``schedule``) ask the
+stages (``state``, ``diff``, ``plan``, ``calls``, ``export``, ``planformat``, ``schedule``) ask the
 table (``kinds.by_name[key.kind]``) instead of branching on the kind; the dependency order is
 the order of ``model.Kind``, read as ``kinds.in_dependency_order`` and ``shop.phase``.
 

@@ -121,20 +121,8 @@ class DiscountCode(base.KindSpec):
 
     kind: ClassVar[model.Kind] = model.Kind.DISCOUNT_CODE
     list_name: ClassVar[str] = "discount_codes"
-    live_fields: ClassVar[frozenset[str]] = frozenset(
-        {
-            "id",
-            "code",
-            "action",
-            "product_selection",
-            "conditions",
-            "limits",
-            "restrict_by_emails",
-            "start_date",
-            "expiry_date",
-            "ruleset_id",
-            "usage_count",
-        }
+    live_fields: ClassVar[frozenset[str]] = fields.live_fields(
+        "discount_code", server={"id", "code", "ruleset_id", "usage_count"}, manifest_only={"codes"}
     )
     dated: ClassVar[bool] = True
     secret_name: ClassVar[bool] = True

@@ -1,8 +1,9 @@
 """The API's field quirks every kind shares: defaults, instants, numbers, id sets, conditions.
 
 Both sides of a diff pass through these normalisers (by way of each kind's ``resource``), so a
-manifest and the live object it produced compare equal (contract §7.3): defaults filled
-(``active: true``, names ``""``, ``priority: 0``, ``meta: {}``), instants in canonical UTC
+manifest and the live object it produced compare equal (contract §7.3): defaults filled (the
+manifest schema's ``default`` keywords, ``schema.defaults``: ``with_defaults`` fills them,
+``without_defaults`` leaves them out again), instants in canonical UTC (``instants.canonical``)
 rather than the strings the API happened to send, unordered lists as sorted sets, fields the
 manifest format does not know dropped. Pure: no I/O but reading the manifest schema once.
 """
@@ -11,33 +12,10 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import json
 from collections.abc import Iterable, Mapping
-from importlib import resources
 from typing import Any
 
-from reconciler import model
-
-# --- the defaults the API fills in (moved here from state.py, unchanged) ---------------------
-
-#: Ruleset fields and the defaults the API fills in when they are absent (contract §5.1).
-#: ``priority`` defaulting to 0 is an assumption ([I] in the contract).
-RULESET_DEFAULTS: Mapping[str, Any] = {
-    "internal_name": "",
-    "public_name": "",
-    "active": True,
-    "priority": 0,
-    "start_date": None,
-    "expiry_date": None,
-}
-
-#: Rule defaults (contract §5.2). ``stack_order`` defaulting to 0 is an assumption: the contract
-#: gives no default; the sandbox fills 0 and so, we believe, does Bold.
-RULE_DEFAULTS: Mapping[str, Any] = {"meta": {}, "priority": 0, "stack_order": 0}
-
-#: Order condition constants (contract §5.4): the only operator and type Bold documents.
-ORDER_CONDITION_DEFAULTS: Mapping[str, Any] = {"operator": "ONE_OF", "type": "FIELD_SET"}
-
+from reconciler import instants, model, schema
 
 # --- small normalisers ----------------------------------------------------------------------
 
@@ -46,25 +24,15 @@ def normalise_instant(value: object) -> str | None:
     """An RFC 3339 date-time in any offset or precision → ``YYYY-MM-DDTHH:MM:SS[.ffffff]Z``.
 
     Bold may answer ``Z`` or ``+00:00``, with or without fractional seconds; comparing strings
-    would diff forever, so both sides become the same instant in one spelling.
+    would diff forever, so both sides become the same instant in one spelling. A date-time
+    without an offset is read as UTC, which is what the contract mandates.
     """
     if value is None or value == "":
         return None
-    if isinstance(value, dt.datetime):
-        moment = value
-    else:
-        text = str(value).strip()
-        if text.endswith(("Z", "z")):
-            text = text[:-1] + "+00:00"
-        moment = dt.datetime.fromisoformat(text)
-    if moment.tzinfo is None:
-        # A date-time without an offset is read as UTC, which is what the contract mandates.
-        moment = moment.replace(tzinfo=dt.UTC)
-    moment = moment.astimezone(dt.UTC)
-    stamp = moment.strftime("%Y-%m-%dT%H:%M:%S")
-    if moment.microsecond:
-        stamp += f".{moment.microsecond:06d}".rstrip("0")
-    return stamp + "Z"
+    moment = instants.parse(value if isinstance(value, dt.datetime) else str(value))
+    if moment is None:
+        raise ValueError(f"not a date-time: {value!r}")
+    return instants.canonical(moment)
 
 
 def normalise_number(value: Any) -> Any:
@@ -110,9 +78,17 @@ def clean(mapping: Mapping[str, Any], known: frozenset[str]) -> dict[str, Any]:
 @functools.cache
 def format_fields() -> Mapping[str, frozenset[str]]:
     """The fields of each object of the manifest format, read from its schema (one source)."""
-    text = resources.files("reconciler.schemas").joinpath("manifest.schema.json").read_text("utf-8")
-    definitions = json.loads(text)["$defs"]
+    definitions = schema.document(schema.MANIFEST)["$defs"]
     return {name: frozenset(spec.get("properties", {})) for name, spec in definitions.items()}
+
+
+def live_fields(
+    definition: str, *, server: Iterable[str], manifest_only: Iterable[str] = ()
+) -> frozenset[str]:
+    """The fields the contract lists for an object as the API sends it (§5): those the manifest
+    schema's ``definition`` states (but ``manifest_only``, which only a manifest writes) and the
+    ``server``-assigned ones."""
+    return (format_fields()[definition] - frozenset(manifest_only)) | frozenset(server)
 
 
 def normalise_selection(selection: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -170,6 +146,18 @@ def distinct(value: Any, name: str = "") -> Any:
     return value
 
 
-def without_defaults(body: Mapping[str, Any], defaults: Mapping[str, Any]) -> dict[str, Any]:
-    """The fields of ``defaults`` whose value in ``body`` differs from the default (export)."""
-    return {name: body[name] for name, default in defaults.items() if body.get(name) != default}
+def with_defaults(data: Mapping[str, Any], definition: str) -> dict[str, Any]:
+    """The fields of the schema's ``definition`` that have a default, absent ones filled."""
+    return {
+        name: default if data.get(name) is None else normalise_number(data.get(name))
+        for name, default in schema.defaults(definition).items()
+    }
+
+
+def without_defaults(body: Mapping[str, Any], definition: str) -> dict[str, Any]:
+    """The fields of ``definition`` whose value in ``body`` differs from its default (export)."""
+    return {
+        name: body[name]
+        for name, default in schema.defaults(definition).items()
+        if body.get(name) != default
+    }

@@ -26,11 +26,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
-from reconciler import describe, model, pagination
+from reconciler import describe, model, pagination, schema
 from reconciler.kinds import base, fields, shop
-
-#: The constant fields of an order condition (``kinds.fields``).
-DEFAULTS = fields.ORDER_CONDITION_DEFAULTS
 
 
 def normalise_field_set(field_set: Mapping[str, Any]) -> dict[str, str]:
@@ -126,15 +123,14 @@ class OrderCondition(base.KindSpec):
 
     kind: ClassVar[model.Kind] = model.Kind.ORDER_CONDITION
     list_name: ClassVar[str] = "order_conditions"
-    live_fields: ClassVar[frozenset[str]] = frozenset(
-        {"id", "name", "value", "operator", "type", "field_sets"}
-    )
+    live_fields: ClassVar[frozenset[str]] = fields.live_fields("order_condition", server={"id"})
     unmanaged: ClassVar[str] = "order condition groups not managed here"
 
     def resource(self, data: shop.LiveJson, origin: model.Origin | None = None) -> model.Resource:
         """An order condition → a Resource whose field sets are a sorted set."""
         body: dict[str, Any] = {"name": str(data["name"]), "value": str(data["value"])}
-        for field_name, default in DEFAULTS.items():
+        # The constant fields (the schema's defaults): an empty one counts as absent.
+        for field_name, default in schema.defaults("order_condition").items():
             body[field_name] = data.get(field_name) or default
         field_sets = data.get("field_sets") or []
         body["field_sets"] = fields.as_set(
@@ -199,7 +195,7 @@ class OrderCondition(base.KindSpec):
 def manifest(body: Mapping[str, Any]) -> dict[str, Any]:
     """A normalised order condition → its manifest mapping."""
     data: dict[str, Any] = {"name": body["name"], "value": body["value"]}
-    data.update(fields.without_defaults(body, DEFAULTS))
+    data.update(fields.without_defaults(body, "order_condition"))
     data["field_sets"] = fields.distinct([dict(fs) for fs in body["field_sets"]], "field_sets")
     return data
 

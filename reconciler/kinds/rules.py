@@ -17,9 +17,6 @@ from typing import Any
 from reconciler import model
 from reconciler.kinds import fields
 
-#: The defaults of a rule (``kinds.fields``).
-RULE_DEFAULTS = fields.RULE_DEFAULTS
-
 #: The longest external id Bold accepts (contract §5.1).
 EXTERNAL_ID_LIMIT = 128
 
@@ -34,9 +31,7 @@ def normalise_rule(rule: Mapping[str, Any]) -> dict[str, Any]:
         ),
         "actions": [fields.normalise_action(a) for a in rule.get("actions") or []],
     }
-    for field_name, default in RULE_DEFAULTS.items():
-        value = rule.get(field_name)
-        body[field_name] = default if value is None else fields.normalise_number(value)
+    body.update(fields.with_defaults(rule, "rule"))
     return body
 
 
@@ -89,7 +84,7 @@ def manifest(external_id: str, rule: Mapping[str, Any]) -> dict[str, Any]:
     data: dict[str, Any] = {"external_id": external_id, "type": rule["type"]}
     data["conditions"] = [dict(c) for c in rule["conditions"]]
     data["actions"] = [dict(a) for a in rule["actions"]]
-    data.update(fields.without_defaults(rule, RULE_DEFAULTS))
+    data.update(fields.without_defaults(rule, "rule"))
     return data
 
 

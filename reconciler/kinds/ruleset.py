@@ -35,9 +35,6 @@ from typing import Any, ClassVar, TypedDict
 from reconciler import describe, model, pagination
 from reconciler.kinds import base, fields, rules, shop
 
-#: The defaults of a ruleset (``kinds.fields``).
-DEFAULTS = fields.RULESET_DEFAULTS
-
 
 class Adopt(TypedDict):
     """A manifest's ``adopt`` hints (written by export): whose server ids its names take."""
@@ -52,7 +49,7 @@ def manifest(body: Mapping[str, Any], *, adopt: Mapping[str, Any] | None = None)
     data: dict[str, Any] = {"external_id": body["external_id"]}
     if adopt:
         data["adopt"] = dict(adopt)
-    data.update(fields.without_defaults(body, DEFAULTS))
+    data.update(fields.without_defaults(body, "ruleset"))
     data["product_selection"] = fields.distinct(dict(body["product_selection"]))
     data["rules"] = [
         fields.distinct(rules.manifest(eid, rule)) for eid, rule in sorted(body["rules"].items())
@@ -201,21 +198,8 @@ class Ruleset(base.KindSpec):
 
     kind: ClassVar[model.Kind] = model.Kind.RULESET
     list_name: ClassVar[str] = "rulesets"
-    live_fields: ClassVar[frozenset[str]] = frozenset(
-        {
-            "id",
-            "external_id",
-            "internal_name",
-            "public_name",
-            "active",
-            "priority",
-            "start_date",
-            "expiry_date",
-            "product_selection",
-            "rules",
-            "created_at",
-            "updated_at",
-        }
+    live_fields: ClassVar[frozenset[str]] = fields.live_fields(
+        "ruleset", server={"id", "created_at", "updated_at"}, manifest_only={"adopt"}
     )
     token_scoped: ClassVar[bool] = True
     adoptable: ClassVar[bool] = True
@@ -233,9 +217,7 @@ class Ruleset(base.KindSpec):
         named = fields.has_identity(data.get("external_id"))
         if named:
             body["external_id"] = str(data["external_id"])
-        for field_name, default in DEFAULTS.items():
-            value = data.get(field_name)
-            body[field_name] = default if value is None else fields.normalise_number(value)
+        body.update(fields.with_defaults(data, "ruleset"))
         body["start_date"] = fields.normalise_instant(data.get("start_date"))
         body["expiry_date"] = fields.normalise_instant(data.get("expiry_date"))
         body["product_selection"] = fields.normalise_selection(data.get("product_selection"))

@@ -302,10 +302,10 @@ class Sandbox:
         drop = False
         try:
             response, drop = self._pipeline(request, matched)
-        except web.ApiError as exc:
+        except web.HttpError as exc:
             response = web.Response(exc.status, exc.body(), headers=exc.headers)
         except Exception as exc:  # a sandbox bug must reach the client as a 500, not hang it
-            response = web.Response(500, web.ApiError(500, f"Sandbox error: {exc!r}").body())
+            response = web.Response(500, web.HttpError(500, f"Sandbox error: {exc!r}").body())
         with self._stats_lock:
             self._stats[(request.method, template, response.status)] += 1
             self._versions[version] += 1
@@ -322,7 +322,7 @@ class Sandbox:
             token = request.bearer()
             entry = self._tokens.get(token) if token else None
             if entry is None:
-                raise web.ApiError(401, _AUTH_BODY_MESSAGE)
+                raise web.HttpError(401, _AUTH_BODY_MESSAGE)
             app, scopes = entry
             if self.limiter is not None:
                 wait = self.limiter.acquire(token or "")
@@ -330,18 +330,18 @@ class Sandbox:
                     raise self._too_many(wait)
         if not isinstance(matched, tuple):
             if matched:
-                raise web.ApiError(
+                raise web.HttpError(
                     405,
                     f"{request.method} is not allowed on {request.path}.",
                     headers={"Allow": ", ".join(sorted(set(matched)))},
                 )
-            raise web.ApiError(404, f"No endpoint at {request.method} {request.path}.")
+            raise web.HttpError(404, f"No endpoint at {request.method} {request.path}.")
         route, params = matched
         shop_name = params.pop("shop", None)
         if shop_name is not None and shop_name not in self._shop_names(storefront_call):
-            raise web.ApiError(404, f"No shop {shop_name!r}.")
+            raise web.HttpError(404, f"No shop {shop_name!r}.")
         if route.scope is not None and route.scope not in scopes:
-            raise web.ApiError(403, f"This token lacks the {route.scope} scope for this call.")
+            raise web.HttpError(403, f"This token lacks the {route.scope} scope for this call.")
         delay = self.injector.delay()
         if delay:
             time.sleep(delay)
@@ -351,10 +351,10 @@ class Sandbox:
         if early is not None:
             with self._stats_lock:
                 self._events[f"injected_{early}"] += 1
-            raise web.ApiError(early, f"Injected fault: the sandbox answered {early}.")
+            raise web.HttpError(early, f"Injected fault: the sandbox answered {early}.")
         order = self.listing_hook.listing.order
         response = route.handler(
-            web.Call(
+            web.Context(
                 request=request,
                 params=params,
                 app=app,
@@ -405,11 +405,11 @@ class Sandbox:
             if isinstance(matched, tuple):
                 route, params = matched
                 params.pop("shop", None)
-                call = web.Call(request, params, app, self.store, self.shop, order)
+                call = web.Context(request, params, app, self.store, self.shop, order)
                 try:
                     route.handler(call)
                     outcome = "listing_mutations"
-                except web.ApiError:
+                except web.HttpError:
                     pass
             with self._stats_lock:
                 self._events[outcome] += 1
@@ -419,9 +419,9 @@ class Sandbox:
             return (self.shop.identifier, self.shop.domain)
         return (self.shop.identifier,)
 
-    def _too_many(self, wait: float) -> web.ApiError:
+    def _too_many(self, wait: float) -> web.HttpError:
         headers = {"Retry-After": str(max(1, math.ceil(wait)))} if self.retry_after else {}
-        return web.ApiError(429, "API rate limit exceeded", headers=headers)
+        return web.HttpError(429, "API rate limit exceeded", headers=headers)
 
 
 #: Query parameters that make a list call a lookup rather than a listing: no mutation follows.

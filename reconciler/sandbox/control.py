@@ -35,7 +35,7 @@ def handle(sandbox: Sandbox, request: web.Request) -> web.Response:
     try:
         _authorise(sandbox, request)
         return _dispatch(sandbox, request)
-    except web.ApiError as exc:
+    except web.HttpError as exc:
         return web.Response(exc.status, exc.body(), headers=exc.headers)
 
 
@@ -44,8 +44,8 @@ def _authorise(sandbox: Sandbox, request: web.Request) -> None:
     if token == sandbox.control_token:
         return
     if token and sandbox.token_app(token) is not None:
-        raise web.ApiError(403, "API tokens cannot use the sandbox control surface.")
-    raise web.ApiError(401, "This request failed to be authenticated.")
+        raise web.HttpError(403, "API tokens cannot use the sandbox control surface.")
+    raise web.HttpError(401, "This request failed to be authenticated.")
 
 
 def _dispatch(sandbox: Sandbox, request: web.Request) -> web.Response:
@@ -64,7 +64,7 @@ def _dispatch(sandbox: Sandbox, request: web.Request) -> web.Response:
         try:
             chosen = sandbox.set_faults(**request.json_object())
         except ValueError as exc:
-            raise web.ApiError(400, str(exc)) from exc
+            raise web.HttpError(400, str(exc)) from exc
         return web.Response(200, chosen.to_dict())
     if (method, name) == ("GET", "listing"):
         return web.Response(200, sandbox.listing.to_dict())
@@ -72,18 +72,18 @@ def _dispatch(sandbox: Sandbox, request: web.Request) -> web.Response:
         try:
             listing = sandbox.set_listing(**request.json_object())
         except ValueError as exc:
-            raise web.ApiError(400, str(exc)) from exc
+            raise web.HttpError(400, str(exc)) from exc
         return web.Response(200, listing.to_dict())
     if (method, name) == ("GET", "routes"):
         return web.Response(200, {"moved": sandbox.moved_routes})
     if (method, name) == ("PUT", "routes"):
         moved = request.json_object().get("moved", {})
         if not isinstance(moved, dict):
-            raise web.ApiError(400, '"moved" must be an object of "METHOD template": "template".')
+            raise web.HttpError(400, '"moved" must be an object of "METHOD template": "template".')
         try:
             return web.Response(200, {"moved": sandbox.move_routes(moved)})
         except ValueError as exc:
-            raise web.ApiError(400, str(exc)) from exc
+            raise web.HttpError(400, str(exc)) from exc
     if (method, name) == ("PUT", "rate"):
         return _set_rate(sandbox, request.json_object())
     if (method, name) == ("POST", "tokens"):
@@ -91,9 +91,9 @@ def _dispatch(sandbox: Sandbox, request: web.Request) -> web.Response:
     if (method, name) == ("DELETE", "tokens"):
         token = request.json_object().get("token")
         if not isinstance(token, str) or not token:
-            raise web.ApiError(400, 'Revoking a token needs a "token" string.')
+            raise web.HttpError(400, 'Revoking a token needs a "token" string.')
         if not sandbox.revoke_token(token):
-            raise web.ApiError(404, "No such API token.")
+            raise web.HttpError(404, "No such API token.")
         return web.Response(200, {"revoked": True})
     if (method, name) == ("GET", "dump"):
         return web.Response(200, sandbox.dump())
@@ -101,17 +101,17 @@ def _dispatch(sandbox: Sandbox, request: web.Request) -> web.Response:
         try:
             sandbox.load(request.json_object())
         except (ValueError, KeyError, TypeError) as exc:
-            raise web.ApiError(400, f"Cannot load this dump: {exc!r}.") from exc
+            raise web.HttpError(400, f"Cannot load this dump: {exc!r}.") from exc
         return web.Response(200, {"loaded": True})
-    raise web.ApiError(404, f"No control endpoint {method} {request.path}.")
+    raise web.HttpError(404, f"No control endpoint {method} {request.path}.")
 
 
 def _set_rate(sandbox: Sandbox, body: dict[str, Any]) -> web.Response:
     rate, burst = body.get("rate"), body.get("burst", 10)
     if rate is not None and (isinstance(rate, bool) or not isinstance(rate, int | float)):
-        raise web.ApiError(400, "rate must be a number or null.")
+        raise web.HttpError(400, "rate must be a number or null.")
     if isinstance(burst, bool) or not isinstance(burst, int) or burst < 1:
-        raise web.ApiError(400, "burst must be a positive integer.")
+        raise web.HttpError(400, "burst must be a positive integer.")
     retry_after = bool(body.get("retry_after", True))
     sandbox.set_rate(rate, burst=burst, retry_after=retry_after)
     return web.Response(200, {"rate": rate or None, "burst": burst, "retry_after": retry_after})
@@ -120,16 +120,16 @@ def _set_rate(sandbox: Sandbox, body: dict[str, Any]) -> web.Response:
 def _add_token(sandbox: Sandbox, body: dict[str, Any]) -> web.Response:
     token, app, scopes = body.get("token"), body.get("app"), body.get("scopes")
     if not isinstance(token, str) or not isinstance(app, str) or not token or not app:
-        raise web.ApiError(400, 'A token needs "token" and "app" strings.')
+        raise web.HttpError(400, 'A token needs "token" and "app" strings.')
     if scopes is not None and (
         not isinstance(scopes, list) or not all(isinstance(s, str) for s in scopes)
     ):
-        raise web.ApiError(400, '"scopes" must be a list of strings.')
+        raise web.HttpError(400, '"scopes" must be a list of strings.')
     try:
         if scopes is None:
             sandbox.add_token(token, app=app)
         else:
             sandbox.add_token(token, app=app, scopes=scopes)
     except ValueError as exc:
-        raise web.ApiError(400, str(exc)) from exc
+        raise web.HttpError(400, str(exc)) from exc
     return web.Response(201, {"app": app, "scopes": sorted(sandbox.token_scopes(token))})

@@ -82,7 +82,7 @@ def _backing(code: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _sync_ruleset(call: web.Call, conn: sqlite3.Connection, code: dict[str, Any]) -> None:
+def _sync_ruleset(call: web.Context, conn: sqlite3.Connection, code: dict[str, Any]) -> None:
     row = conn.execute("SELECT body FROM rulesets WHERE id = ?", (code["ruleset_id"],)).fetchone()
     if row is None:  # its ruleset was removed behind its back: stand it up again
         body = rulesets.insert(call.store, conn, DISCOUNT_APP, _backing(code))
@@ -102,7 +102,7 @@ def _save(conn: sqlite3.Connection, code: dict[str, Any]) -> None:
     )
 
 
-def _find(conn: sqlite3.Connection, call: web.Call) -> dict[str, Any]:
+def _find(conn: sqlite3.Connection, call: web.Context) -> dict[str, Any]:
     if "ruleset_id" in call.params:
         row = conn.execute(
             "SELECT body FROM discount_codes WHERE ruleset_id = ?",
@@ -115,7 +115,7 @@ def _find(conn: sqlite3.Connection, call: web.Call) -> dict[str, Any]:
         ).fetchone()
         what = f"with id {call.params['id']}"
     if row is None:
-        raise web.ApiError(404, f"No discount code {what}.")
+        raise web.HttpError(404, f"No discount code {what}.")
     return dict(json.loads(row[0]))
 
 
@@ -123,12 +123,12 @@ def _one(message: str, body: dict[str, Any]) -> web.Response:
     return web.Response(200, web.envelope(message, {"discount_code": body}))
 
 
-def list_codes(call: web.Call) -> web.Response:
+def list_codes(call: web.Context) -> web.Response:
     """GET P/discount_codes: paginated, filtered by ``status`` and ``name``."""
     page, limit = web.page_params(call.request)
     wanted = call.request.query.get("status", "").upper()
     if wanted and wanted not in STATUSES:
-        raise web.ApiError(400, f"status must be one of {', '.join(STATUSES)}, got {wanted!r}.")
+        raise web.HttpError(400, f"status must be one of {', '.join(STATUSES)}, got {wanted!r}.")
     name = call.request.query.get("name", "").lower()
     with call.store.transaction() as conn:
         rows = conn.execute("SELECT body FROM discount_codes ORDER BY id").fetchall()
@@ -145,7 +145,7 @@ def list_codes(call: web.Call) -> web.Response:
     )
 
 
-def create_codes(call: web.Call) -> web.Response:
+def create_codes(call: web.Context) -> web.Response:
     """POST P/discount_codes: one object per name; 409 and nothing created if any name exists."""
     cleaned = validate.discount_code(rulesets.unwrap(call.request, "discount_code"), create=True)
     names: list[str] = cleaned.pop("codes")
@@ -156,7 +156,7 @@ def create_codes(call: web.Call) -> web.Response:
                 "SELECT id FROM discount_codes WHERE code_key = ?", (name.lower(),)
             ).fetchone()
             if row is not None:
-                raise web.ApiError(
+                raise web.HttpError(
                     409,
                     f"The discount code {name!r} already exists (id {row[0]}); codes ignore case.",
                 )
@@ -181,13 +181,13 @@ def create_codes(call: web.Call) -> web.Response:
     return web.Response(201, web.envelope("Discount codes created", {"discount_codes": created}))
 
 
-def get_code(call: web.Call) -> web.Response:
+def get_code(call: web.Context) -> web.Response:
     """GET P/discount_codes/{id} or P/discount_codes/rulesets/{ruleset_id}."""
     with call.store.transaction() as conn:
         return _one("Discount code retrieved", _find(conn, call))
 
 
-def update_code(call: web.Call) -> web.Response:
+def update_code(call: web.Context) -> web.Response:
     """PUT P/discount_codes/{id}: every field restated; ``code`` renames (409 when taken)."""
     cleaned = validate.discount_code(rulesets.unwrap(call.request, "discount_code"), create=False)
     with call.store.transaction() as conn:
@@ -198,7 +198,9 @@ def update_code(call: web.Call) -> web.Response:
             (new_name.lower(), current["id"]),
         ).fetchone()
         if row is not None:
-            raise web.ApiError(409, f"The discount code {new_name!r} already exists (id {row[0]}).")
+            raise web.HttpError(
+                409, f"The discount code {new_name!r} already exists (id {row[0]})."
+            )
         code = {**current, **cleaned, "code": new_name}
         code = {k: code[k] for k in _FIELDS}
         _sync_ruleset(call, conn, code)
@@ -206,7 +208,7 @@ def update_code(call: web.Call) -> web.Response:
     return _one("Discount code updated", code)
 
 
-def delete_code(call: web.Call) -> web.Response:
+def delete_code(call: web.Context) -> web.Response:
     """DELETE P/discount_codes/{id}: the code and its backing ruleset; 204."""
     with call.store.transaction() as conn:
         code = _find(conn, call)
@@ -215,7 +217,7 @@ def delete_code(call: web.Call) -> web.Response:
     return web.Response(204)
 
 
-def _switch(call: web.Call, *, on: bool) -> web.Response:
+def _switch(call: web.Context, *, on: bool) -> web.Response:
     moment = web.now()
     with call.store.transaction() as conn:
         code = _find(conn, call)
@@ -231,12 +233,12 @@ def _switch(call: web.Call, *, on: bool) -> web.Response:
     return _one("Discount code activated" if on else "Discount code deactivated", code)
 
 
-def activate(call: web.Call) -> web.Response:
+def activate(call: web.Context) -> web.Response:
     """POST P/discount_codes/{id}/activate: start now, and clear an expiry already past."""
     return _switch(call, on=True)
 
 
-def deactivate(call: web.Call) -> web.Response:
+def deactivate(call: web.Context) -> web.Response:
     """POST P/discount_codes/{id}/deactivate: expire now."""
     return _switch(call, on=False)
 

@@ -41,7 +41,7 @@ def _get(conn: sqlite3.Connection, name: str, value: str) -> dict[str, Any]:
         "SELECT body FROM order_conditions WHERE name = ? AND value = ?", (name, value)
     ).fetchone()
     if row is None:
-        raise web.ApiError(404, f"No order condition named {name!r} with value {value!r}.")
+        raise web.HttpError(404, f"No order condition named {name!r} with value {value!r}.")
     return dict(json.loads(row[0]))
 
 
@@ -50,7 +50,7 @@ def _group(conn: sqlite3.Connection, name: str) -> list[dict[str, Any]]:
         "SELECT body FROM order_conditions WHERE name = ? ORDER BY seq", (name,)
     ).fetchall()
     if not rows:
-        raise web.ApiError(404, f"No order conditions named {name!r}.")
+        raise web.HttpError(404, f"No order conditions named {name!r}.")
     return [json.loads(row[0]) for row in rows]
 
 
@@ -65,7 +65,7 @@ def _one(message: str, body: dict[str, Any], status: int = 200) -> web.Response:
     return web.Response(status, web.envelope(message, {"order_condition": body}))
 
 
-def list_conditions(call: web.Call) -> web.Response:
+def list_conditions(call: web.Context) -> web.Response:
     """GET P/order_conditions: paginated; ``deep=true`` includes the field sets."""
     page, limit = web.page_params(call.request)
     deep = call.request.flag("deep")
@@ -85,7 +85,7 @@ def list_conditions(call: web.Call) -> web.Response:
     )
 
 
-def create_condition(call: web.Call) -> web.Response:
+def create_condition(call: web.Context) -> web.Response:
     """POST P/order_conditions: 201, or 409 when (name, value) exists."""
     cleaned = validate.order_condition(call.request.json_object())
     with call.store.transaction() as conn:
@@ -94,7 +94,7 @@ def create_condition(call: web.Call) -> web.Response:
             (cleaned["name"], cleaned["value"]),
         ).fetchone()
         if exists:
-            raise web.ApiError(
+            raise web.HttpError(
                 409,
                 f"An order condition named {cleaned['name']!r} with value "
                 f"{cleaned['value']!r} already exists.",
@@ -107,7 +107,7 @@ def create_condition(call: web.Call) -> web.Response:
     return _one("Order condition created", cleaned, 201)
 
 
-def get_condition(call: web.Call) -> web.Response:
+def get_condition(call: web.Context) -> web.Response:
     """GET P/order_conditions/{name}/{value}."""
     with call.store.transaction() as conn:
         return _one(
@@ -115,7 +115,7 @@ def get_condition(call: web.Call) -> web.Response:
         )
 
 
-def replace_condition(call: web.Call) -> web.Response:
+def replace_condition(call: web.Context) -> web.Response:
     """PUT P/order_conditions/{name}/{value}: the full body; name and value must match the path."""
     name, value = call.params["name"], call.params["value"]
     raw = call.request.json_object()
@@ -132,7 +132,7 @@ def replace_condition(call: web.Call) -> web.Response:
     return _one("Order condition updated", cleaned)
 
 
-def delete_condition(call: web.Call) -> web.Response:
+def delete_condition(call: web.Context) -> web.Response:
     """DELETE P/order_conditions/{name}/{value}."""
     with call.store.transaction() as conn:
         _get(conn, call.params["name"], call.params["value"])
@@ -143,7 +143,7 @@ def delete_condition(call: web.Call) -> web.Response:
     return web.Response(200, web.envelope("Order condition deleted", {}))
 
 
-def delete_group(call: web.Call) -> web.Response:
+def delete_group(call: web.Context) -> web.Response:
     """DELETE P/order_conditions/{name}: every condition with that name."""
     with call.store.transaction() as conn:
         group = _group(conn, call.params["name"])
@@ -153,7 +153,7 @@ def delete_group(call: web.Call) -> web.Response:
     )
 
 
-def delete_group_field(call: web.Call) -> web.Response:
+def delete_group_field(call: web.Context) -> web.Response:
     """DELETE P/order_conditions/{name}/fields/{field}: drop a field from every field set."""
     field = call.params["field"]
     if field not in validate.FIELD_SET_FIELDS:
@@ -169,14 +169,14 @@ def delete_group_field(call: web.Call) -> web.Response:
     return web.Response(200, web.envelope("Field removed", {"order_conditions": group}))
 
 
-def list_fields(call: web.Call) -> web.Response:
+def list_fields(call: web.Context) -> web.Response:
     """GET P/order_conditions/fields: the five field names."""
     return web.Response(
         200, web.envelope("Fields retrieved", {"fields": list(validate.FIELD_SET_FIELDS)})
     )
 
 
-def _target(call: web.Call) -> tuple[str, str, dict[str, Any]]:
+def _target(call: web.Context) -> tuple[str, str, dict[str, Any]]:
     body = call.request.json_object()
     c = validate.Checker()
     name = c.string(body, "name", "name", max_len=validate.NAME_MAX, required=True)
@@ -185,7 +185,7 @@ def _target(call: web.Call) -> tuple[str, str, dict[str, Any]]:
     return str(name), str(value), body
 
 
-def add_field_sets(call: web.Call) -> web.Response:
+def add_field_sets(call: web.Context) -> web.Response:
     """POST P/order_conditions/field_sets: ``{"name", "value", "field_sets": [...]}``."""
     name, value, body = _target(call)
     c = validate.Checker()
@@ -203,7 +203,7 @@ def add_field_sets(call: web.Call) -> web.Response:
     return _one("Field sets added", current)
 
 
-def delete_field_sets(call: web.Call) -> web.Response:
+def delete_field_sets(call: web.Context) -> web.Response:
     """DELETE P/order_conditions/field_sets: ``{"name", "value", "field_set_ids": [...]}``."""
     name, value, body = _target(call)
     ids = body.get("field_set_ids")
@@ -218,13 +218,13 @@ def delete_field_sets(call: web.Call) -> web.Response:
         present = {fs["id"] for fs in current["field_sets"]}
         missing = [i for i in ids if i not in present]
         if missing:
-            raise web.ApiError(404, f"No field set {missing[0]} in {name!r}/{value!r}.")
+            raise web.HttpError(404, f"No field set {missing[0]} in {name!r}/{value!r}.")
         current["field_sets"] = [fs for fs in current["field_sets"] if fs["id"] not in set(ids)]
         _save(conn, current)
     return _one("Field sets deleted", current)
 
 
-def list_field_sets(call: web.Call) -> web.Response:
+def list_field_sets(call: web.Context) -> web.Response:
     """GET P/order_conditions/{name}/{value}/field_sets: paginated."""
     page, limit = web.page_params(call.request)
     with call.store.transaction() as conn:
@@ -234,7 +234,7 @@ def list_field_sets(call: web.Call) -> web.Response:
     return web.Response(200, web.envelope("Field sets retrieved", {"field_sets": chunk}, meta))
 
 
-def validate_group(call: web.Call) -> web.Response:
+def validate_group(call: web.Context) -> web.Response:
     """GET P/order_conditions/{name}/validate: report field sets testing different fields."""
     name = call.params["name"]
     with call.store.transaction() as conn:

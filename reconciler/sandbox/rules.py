@@ -16,7 +16,7 @@ from typing import Any
 from reconciler.sandbox import rulesets, validate, web
 
 
-def list_rules(call: web.Call) -> web.Response:
+def list_rules(call: web.Context) -> web.Response:
     """GET …/rules: paginated, ``data`` a bare array (§3)."""
     page, limit = web.page_params(call.request)
     with call.store.transaction() as conn:
@@ -26,7 +26,7 @@ def list_rules(call: web.Call) -> web.Response:
     return web.Response(200, web.envelope("Rules retrieved", chunk, meta))
 
 
-def add_rules(call: web.Call) -> web.Response:
+def add_rules(call: web.Context) -> web.Response:
     """POST …/rules: append; 409 when an external_id already exists in the ruleset."""
     body_in = call.request.json_object()
     c = validate.Checker()
@@ -41,7 +41,7 @@ def add_rules(call: web.Call) -> web.Response:
     return web.Response(201, web.envelope("Rules added", {"rules": added, "ruleset": body}))
 
 
-def delete_rules(call: web.Call) -> web.Response:
+def delete_rules(call: web.Context) -> web.Response:
     """DELETE …/rules with ``{"rule_ids": [...]}``: 404 (and nothing deleted) on an unknown id."""
     ids = call.request.json_object().get("rule_ids")
     if not isinstance(ids, list) or not ids:
@@ -54,23 +54,23 @@ def delete_rules(call: web.Call) -> web.Response:
         present = {rule["id"] for rule in body["rules"]}
         missing = [i for i in ids if i not in present]
         if missing:
-            raise web.ApiError(404, f"No rule with id {missing[0]} in ruleset {body['id']}.")
+            raise web.HttpError(404, f"No rule with id {missing[0]} in ruleset {body['id']}.")
         body["rules"] = [rule for rule in body["rules"] if rule["id"] not in set(ids)]
         rulesets.save(conn, body, touch=True)
     return rulesets.one("Rules deleted", body)
 
 
-def _rule_index(call: web.Call, body: dict[str, Any]) -> int:
+def _rule_index(call: web.Context, body: dict[str, Any]) -> int:
     for index, rule in enumerate(body["rules"]):
         if "rule_id" in call.params and rule["id"] == int(call.params["rule_id"]):
             return index
         if "rule_eid" in call.params and rule.get("external_id") == call.params["rule_eid"]:
             return index
     which = call.params.get("rule_id") or repr(call.params.get("rule_eid"))
-    raise web.ApiError(404, f"No rule {which} in ruleset {body['id']}.")
+    raise web.HttpError(404, f"No rule {which} in ruleset {body['id']}.")
 
 
-def update_rule(call: web.Call) -> web.Response:
+def update_rule(call: web.Context) -> web.Response:
     """PUT …/rules/{rule_id} or …/rules/external/{rule_eid}: replace one rule, keeping its id."""
     raw = rulesets.unwrap(call.request, "rule")
     c = validate.Checker()
@@ -89,7 +89,7 @@ def update_rule(call: web.Call) -> web.Response:
     return web.Response(200, web.envelope("Rule updated", {"rule": rule}))
 
 
-def delete_rule(call: web.Call) -> web.Response:
+def delete_rule(call: web.Context) -> web.Response:
     """DELETE …/rules/{rule_id}: 200 with the updated ruleset."""
     with call.store.transaction() as conn:
         body = rulesets.find(call, conn, write=True)

@@ -108,14 +108,14 @@ def _refuse_duplicate(conn: sqlite3.Connection, app: str, eid: str, own_id: int 
         "SELECT id FROM rulesets WHERE app = ? AND external_id = ?", (app, eid)
     ).fetchone()
     if row is not None and row[0] != own_id:
-        raise web.ApiError(
+        raise web.HttpError(
             409,
             f"A ruleset with external_id {eid!r} already exists (id {row[0]}).",
             errors=[{"field": "external_id", "message": f"{eid!r} is taken by ruleset {row[0]}"}],
         )
 
 
-def find(call: web.Call, conn: sqlite3.Connection, *, write: bool) -> dict[str, Any]:
+def find(call: web.Context, conn: sqlite3.Connection, *, write: bool) -> dict[str, Any]:
     """The ruleset the path names (by id or external id), as the caller may see it; else 404."""
     wide = call.request.flag("include_all_apps") and not write
     if "id" in call.params:
@@ -124,7 +124,7 @@ def find(call: web.Call, conn: sqlite3.Connection, *, write: bool) -> dict[str, 
         ).fetchone()
         if row is not None and (wide or row[0] == call.app):
             return dict(json.loads(row[1]))
-        raise web.ApiError(404, f"No ruleset with id {call.params['id']}.")
+        raise web.HttpError(404, f"No ruleset with id {call.params['id']}.")
     eid = call.params["eid"]
     if wide:
         row = conn.execute(
@@ -136,7 +136,7 @@ def find(call: web.Call, conn: sqlite3.Connection, *, write: bool) -> dict[str, 
             "SELECT body FROM rulesets WHERE app = ? AND external_id = ?", (call.app, eid)
         ).fetchone()
     if row is None:
-        raise web.ApiError(404, f"No ruleset with external_id {eid!r}.")
+        raise web.HttpError(404, f"No ruleset with external_id {eid!r}.")
     return dict(json.loads(row[0]))
 
 
@@ -147,7 +147,7 @@ def one(message: str, body: dict[str, Any], status: int = 200) -> web.Response:
 # Handlers: rulesets.
 
 
-def list_rulesets(call: web.Call) -> web.Response:
+def list_rulesets(call: web.Context) -> web.Response:
     """GET P/rulesets: paginated, app-scoped unless include_all_apps, with the §6 filters."""
     request = call.request
     page, limit = web.page_params(request)
@@ -163,7 +163,7 @@ def list_rulesets(call: web.Call) -> web.Response:
     fields = [f for f in request.query.get("fields", "").split(",") if f]
     unknown = [f for f in fields if f not in RULESET_FIELDS]
     if unknown:
-        raise web.ApiError(400, f"Unknown field(s) {', '.join(unknown)} in fields.")
+        raise web.HttpError(400, f"Unknown field(s) {', '.join(unknown)} in fields.")
     sql_where = " AND ".join(where)
     with call.store.transaction() as conn:
         total = conn.execute(f"SELECT COUNT(*) FROM rulesets WHERE {sql_where}", args).fetchone()[0]
@@ -195,7 +195,7 @@ def _filter_sql(expression: str) -> tuple[list[str], list[Any]]:
     for text in re.split(r"\s+and\s+", expression.strip(), flags=re.IGNORECASE):
         found = _CLAUSE.match(text)
         if found is None or found.group(1) not in _FILTERABLE:
-            raise web.ApiError(
+            raise web.HttpError(
                 400,
                 f"Cannot read filter_expression clause {text!r}: write field op value with a "
                 f"field among {', '.join(sorted(_FILTERABLE))} and op among = != > >= < <=.",
@@ -225,7 +225,7 @@ def _literal(text: str) -> Any:
         return text
 
 
-def create_ruleset(call: web.Call) -> web.Response:
+def create_ruleset(call: web.Context) -> web.Response:
     """POST P/rulesets: 201, or 409 on a duplicate external_id within the app."""
     cleaned = validate.ruleset(unwrap(call.request, "ruleset"))
     with call.store.transaction() as conn:
@@ -233,13 +233,13 @@ def create_ruleset(call: web.Call) -> web.Response:
     return one("Ruleset created", body, 201)
 
 
-def get_ruleset(call: web.Call) -> web.Response:
+def get_ruleset(call: web.Context) -> web.Response:
     """GET P/rulesets/{id} or P/rulesets/external/{eid}."""
     with call.store.transaction() as conn:
         return one("Ruleset retrieved", find(call, conn, write=False))
 
 
-def replace_ruleset(call: web.Call) -> web.Response:
+def replace_ruleset(call: web.Context) -> web.Response:
     """PUT by id (replace; 404 when absent) or by external id (upsert: 201 or 200)."""
     raw = unwrap(call.request, "ruleset")
     cleaned = validate.ruleset(raw)
@@ -251,7 +251,7 @@ def replace_ruleset(call: web.Call) -> web.Response:
     with call.store.transaction() as conn:
         try:
             current = find(call, conn, write=True)
-        except web.ApiError:
+        except web.HttpError:
             if eid is None:
                 raise
             return one("Ruleset created", insert(call.store, conn, call.app, cleaned), 201)
@@ -265,7 +265,7 @@ def replace_ruleset(call: web.Call) -> web.Response:
     return one("Ruleset updated", body)
 
 
-def patch_ruleset(call: web.Call) -> web.Response:
+def patch_ruleset(call: web.Context) -> web.Response:
     """PATCH: each rule replaces the one with its id, else its external_id, else is appended."""
     cleaned = validate.ruleset_patch(unwrap(call.request, "ruleset"))
     with call.store.transaction() as conn:
@@ -309,7 +309,7 @@ def refuse_duplicate_rules(rules: list[dict[str, Any]]) -> None:
         if eid is None:
             continue
         if eid in seen:
-            raise web.ApiError(
+            raise web.HttpError(
                 409,
                 f"Two rules of this ruleset would share external_id {eid!r} "
                 f"(ids {seen[eid]} and {rule['id']}).",
@@ -317,7 +317,7 @@ def refuse_duplicate_rules(rules: list[dict[str, Any]]) -> None:
         seen[eid] = rule["id"]
 
 
-def delete_ruleset(call: web.Call) -> web.Response:
+def delete_ruleset(call: web.Context) -> web.Response:
     """DELETE by id or external id: 204."""
     with call.store.transaction() as conn:
         body = find(call, conn, write=True)
@@ -325,7 +325,7 @@ def delete_ruleset(call: web.Call) -> web.Response:
     return web.Response(204)
 
 
-def _set_all_active(call: web.Call, active: bool) -> web.Response:
+def _set_all_active(call: web.Context, active: bool) -> web.Response:
     with call.store.transaction() as conn:
         rows = conn.execute("SELECT body FROM rulesets").fetchall()
         for (text,) in rows:
@@ -336,12 +336,12 @@ def _set_all_active(call: web.Call, active: bool) -> web.Response:
     return web.Response(200, web.envelope(f"{len(rows)} rulesets {verb}", {"count": len(rows)}))
 
 
-def activate_all(call: web.Call) -> web.Response:
+def activate_all(call: web.Context) -> web.Response:
     """POST P/rulesets/activate: every ruleset of the shop, every app's."""
     return _set_all_active(call, True)
 
 
-def deactivate_all(call: web.Call) -> web.Response:
+def deactivate_all(call: web.Context) -> web.Response:
     """POST P/rulesets/deactivate: every ruleset of the shop, every app's."""
     return _set_all_active(call, False)
 

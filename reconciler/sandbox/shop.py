@@ -9,7 +9,7 @@ from __future__ import annotations
 from reconciler.sandbox import web
 
 
-def shop_info(call: web.Call) -> web.Response:
+def shop_info(call: web.Context) -> web.Response:
     """GET /shops/v1/info: a bare object, not an envelope."""
     return web.Response(
         200,
@@ -24,7 +24,7 @@ def shop_info(call: web.Call) -> web.Response:
     )
 
 
-def ping(call: web.Call) -> web.Response:
+def ping(call: web.Context) -> web.Response:
     """GET /price_rules/rules/v2/ping."""
     return web.Response(200, web.envelope("Successfully reached Price Rules API", {}))
 

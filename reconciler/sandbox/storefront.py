@@ -49,7 +49,7 @@ ID_TYPES = ("sku", "variant_id", "product_id")
 _ITEM_FACTS = ("collection_ids", "vendor", "title", "product_type", "properties")
 
 
-def eligible_conditions(call: web.Call) -> web.Response:
+def eligible_conditions(call: web.Context) -> web.Response:
     """Which order conditions hold for a customer's shipping data: ``name → value``."""
     body = call.request.json_object()
     customer = body.get("customer")
@@ -74,7 +74,7 @@ def eligible_conditions(call: web.Call) -> web.Response:
 # --- the price calls ----------------------------------------------------------------------------
 
 
-def price(call: web.Call) -> web.Response:
+def price(call: web.Context) -> web.Response:
     """POST S/price (*Get Final Price for Product*): each item's best unit price, no cart."""
     body = call.request.json_object()
     id_type = _id_type(body, "lineItemIdType")
@@ -86,20 +86,20 @@ def price(call: web.Call) -> web.Response:
     return web.Response(200, {"pre_best_price_log_id": log_id, "actions": actions})
 
 
-def best_cart_price(call: web.Call) -> web.Response:
+def best_cart_price(call: web.Context) -> web.Response:
     """POST S/cart (*Get Best Price for Cart*): the cart priced line by line, then as a whole."""
     body = call.request.json_object()
     return _cart_answer(call, body, _id_type(body, "lineItemIdType"))
 
 
-def adjusted_cart(call: web.Call) -> web.Response:
+def adjusted_cart(call: web.Context) -> web.Response:
     """POST P/adjusted_cart (*Get Adjusted Cart*, admin): as S/cart, the id named by
     ``matchLineItemProperty``."""
     body = call.request.json_object()
     return _cart_answer(call, body, _id_type(body, "matchLineItemProperty"))
 
 
-def _cart_answer(call: web.Call, body: Mapping[str, Any], id_type: str) -> web.Response:
+def _cart_answer(call: web.Context, body: Mapping[str, Any], id_type: str) -> web.Response:
     items = _items(body, "lineItems", id_type)
     cart = pricing.Cart(items=items, customer=_customer(body), discount_code=_code(body))
     priced = _engine(call).price(cart, at=web.now(), cart_context=True)
@@ -176,7 +176,7 @@ def _action(action: pricing.Action) -> dict[str, Any]:
 # --- what the calls read ------------------------------------------------------------------------
 
 
-def _engine(call: web.Call) -> pricing.Engine:
+def _engine(call: web.Context) -> pricing.Engine:
     """The evaluator over every app's stored rulesets (in id order) and the order conditions."""
     with call.store.transaction() as conn:
         rows = conn.execute("SELECT app, body FROM rulesets ORDER BY id").fetchall()
@@ -189,7 +189,7 @@ def _engine(call: web.Call) -> pricing.Engine:
     return pricing.Engine(rulesets, [pricing.OrderCondition.from_api(c) for c in conditions])
 
 
-def _order_conditions(call: web.Call) -> list[dict[str, Any]]:
+def _order_conditions(call: web.Context) -> list[dict[str, Any]]:
     with call.store.transaction() as conn:
         rows = conn.execute("SELECT body FROM order_conditions ORDER BY seq").fetchall()
     return [json.loads(text) for (text,) in rows]

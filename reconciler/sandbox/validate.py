@@ -152,7 +152,7 @@ class Checker:
         if self.errors:
             first = self.errors[0]
             more = f" (and {len(self.errors) - 1} more)" if len(self.errors) > 1 else ""
-            raise web.ApiError(
+            raise web.HttpError(
                 422,
                 f"The body is invalid: {first['field']}: {first['message']}{more}.",
                 errors=self.errors,

@@ -63,7 +63,7 @@ def status_line(status: int) -> str:
     return f"{status} {_REASONS.get(status, 'Unknown')}"
 
 
-class ApiError(Exception):
+class HttpError(Exception):
     """An answer other than success; raised anywhere in a handler, rendered by the app."""
 
     def __init__(
@@ -91,9 +91,9 @@ class ApiError(Exception):
         return out
 
 
-def field_error(field_path: str, message: str) -> ApiError:
+def field_error(field_path: str, message: str) -> HttpError:
     """A 422 naming one field."""
-    return ApiError(
+    return HttpError(
         422, f"{field_path}: {message}", errors=[{"field": field_path, "message": message}]
     )
 
@@ -190,17 +190,17 @@ class Request:
     def json(self) -> Any:
         """The body as JSON; 400 when it is missing or malformed."""
         if not self.body.strip():
-            raise ApiError(400, "The request body is empty; a JSON object was expected.")
+            raise HttpError(400, "The request body is empty; a JSON object was expected.")
         try:
             return json.loads(self.body)
         except (ValueError, UnicodeDecodeError) as exc:
-            raise ApiError(400, f"The request body is not valid JSON: {exc}.") from exc
+            raise HttpError(400, f"The request body is not valid JSON: {exc}.") from exc
 
     def json_object(self) -> dict[str, Any]:
         """The body as a JSON object; 400 for anything else."""
         value = self.json()
         if not isinstance(value, dict):
-            raise ApiError(400, "The request body must be a JSON object.")
+            raise HttpError(400, "The request body must be a JSON object.")
         return value
 
     def bearer(self) -> str | None:
@@ -225,7 +225,7 @@ class Shop:
 
 
 @dataclass
-class Call:
+class Context:
     """Everything a handler gets: the request, its path parameters and who is calling."""
 
     request: Request
@@ -252,7 +252,7 @@ class Call:
 _SCRAMBLE = 2654435761
 
 
-Handler = Callable[[Call], Response]
+Handler = Callable[[Context], Response]
 
 
 @dataclass(frozen=True)
@@ -314,11 +314,11 @@ def page_params(request: Request) -> tuple[int, int]:
         try:
             number = int(raw)
         except ValueError:
-            raise ApiError(
+            raise HttpError(
                 400, f"Query parameter {name} must be an integer, got {raw!r}."
             ) from None
         if number < 1:
-            raise ApiError(400, f"Query parameter {name} must be at least 1, got {number}.")
+            raise HttpError(400, f"Query parameter {name} must be at least 1, got {number}.")
         values.append(number)
     return values[0], min(values[1], MAX_LIMIT)
 

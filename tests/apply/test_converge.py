@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from reconciler import apply, calls, config, errors, model, plan, state
+from reconciler import apply, calls, config, errors, model, pipeline, plan, state
 
 RULE = {
     "external_id": "gold",
@@ -78,7 +78,7 @@ def make_plan(
     bold: Any, desired: list[model.Resource], p: config.Project | None = None
 ) -> plan.Plan:
     p = p or project()
-    return plan.plan_changes(desired, state.fetch_live(bold), target=p.target(None), project=p)
+    return pipeline.plan_shop(bold, p, p.target(None), pipeline.Declared(desired))
 
 
 def converge(bold: Any, desired: list[model.Resource]) -> Counter[str]:

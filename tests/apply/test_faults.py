@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from reconciler import apply, client, config, errors, model, plan, state
+from reconciler import apply, client, config, errors, model, pipeline, plan
 from reconciler.sandbox import Sandbox, serve
 
 from ..conftest import APP_TOKEN
@@ -32,28 +32,27 @@ def served() -> Iterator[tuple[Sandbox, str]]:
 def connect(url: str) -> client.BoldClient:
     """A client that retries quickly: the test checks behaviour, not Bold's timings."""
     return client.BoldClient(
-        base_url=url,
+        client.ClientSettings(
+            base_url=url,
+            rate=2000.0,
+            burst=100,
+            concurrency=4,
+            timeout=5.0,
+            max_attempts=12,
+            max_retry_seconds=30.0,
+            backoff_base=0.01,
+            backoff_cap=0.05,
+        ),
         token=APP_TOKEN,
-        rate=2000.0,
-        burst=100,
-        concurrency=4,
-        timeout=5.0,
-        max_attempts=12,
-        max_retry_seconds=30.0,
-        backoff_base=0.01,
-        backoff_cap=0.05,
     )
 
 
 def desired_from(*examples: str) -> tuple[list[model.Resource], config.Project]:
     resources: list[model.Resource] = []
     project: config.Project | None = None
-    from reconciler import manifest
-
     for name in examples:
         project = config.load_project(EXAMPLES / name)
-        loaded = manifest.load_manifests(project, project.target(None))
-        resources += [state.resource(d.key, d.data, d.origin) for d in loaded.objects]
+        resources += pipeline.desired(project, project.target(None))
     assert project is not None
     return resources, project
 
@@ -61,9 +60,7 @@ def desired_from(*examples: str) -> tuple[list[model.Resource], config.Project]:
 def make_plan(
     bold: client.BoldClient, desired: list[model.Resource], project: config.Project
 ) -> plan.Plan:
-    return plan.plan_changes(
-        desired, state.fetch_live(bold), target=project.target(None), project=project
-    )
+    return pipeline.plan_shop(bold, project, project.target(None), pipeline.Declared(desired))
 
 
 def every_ruleset(sandbox: Sandbox) -> list[tuple[Any, ...]]:

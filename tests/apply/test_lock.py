@@ -13,7 +13,8 @@ from typing import Any
 import httpx
 import pytest
 
-from reconciler import apply, client, config, errors, lock, model, ownership, plan, state
+from reconciler import apply, client, config, errors, lock, model, ownership, pipeline, state
+from reconciler.transport import IN_PROCESS_URL, InProcessTransport
 
 from ..conftest import APP_TOKEN, make_bold_client
 
@@ -201,15 +202,13 @@ def test_created_objects_are_recorded_and_deleted_ones_forgotten_when_other_call
         bold.create_discount_codes({**old, "codes": ["OLD1", "OLD2"]})
         ownership.write(bold, "default", {model.discount_code_key(n) for n in ("OLD1", "OLD2")})
     refuse_ruleset = Refusing(
-        client.InProcessTransport(sandbox.wsgi_app),
+        InProcessTransport(sandbox.wsgi_app),
         lambda r: r.method == "PUT" and r.url.path.endswith("/rulesets/external/broken"),
     )
     with client.BoldClient(
-        base_url=client.SANDBOX_BASE_URL,
+        client.ClientSettings(base_url=IN_PROCESS_URL, rate=10_000.0, burst=10_000),
         token=APP_TOKEN,
         transport=refuse_ruleset,
-        rate=10_000.0,
-        burst=10_000,
     ) as bold:
         desired = [
             state.discount_code_resource(code_body("NEW1")),
@@ -222,9 +221,7 @@ def test_created_objects_are_recorded_and_deleted_ones_forgotten_when_other_call
             ),
         ]
         p = a_project()
-        result = plan.plan_changes(
-            desired, state.fetch_live(bold), target=p.target(None), project=p
-        )
+        result = pipeline.plan_shop(bold, p, p.target(None), pipeline.Declared(desired))
         assert [f"{c.action} {c.key}" for c in result.changes] == [
             "create ruleset:broken",
             "create discount_code:NEW1",

@@ -21,11 +21,12 @@ import httpx
 import pytest
 from click.testing import CliRunner, Result
 
-from reconciler import apply, cli, client, config, errors, manifest, model, plan, state
+from reconciler import apply, cli, client, config, errors, model, pipeline, plan, state
 from reconciler.sandbox import ALL_SCOPES, Sandbox, serve
+from reconciler.transport import IN_PROCESS_URL, InProcessTransport
 
 from ..client.conftest import FakeClock
-from ..conftest import APP_TOKEN, OTHER_TOKEN, make_bold_client
+from ..conftest import APP_TOKEN, OTHER_TOKEN, build_client, make_bold_client
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 SHOP = "sandbox-shop"
@@ -237,7 +238,7 @@ class Revoking(httpx.BaseTransport):
     """The sandbox in process, whose token is revoked as the ``after``-th write arrives."""
 
     def __init__(self, sandbox: Sandbox, *, after: int) -> None:
-        self.inner = client.InProcessTransport(sandbox.wsgi_app)
+        self.inner = InProcessTransport(sandbox.wsgi_app)
         self.sandbox = sandbox
         self.after = after
         self.writes = 0
@@ -286,7 +287,7 @@ class Unreachable(httpx.BaseTransport):
     """The sandbox in process, until the network goes away after the ``after``-th write."""
 
     def __init__(self, sandbox: Sandbox, *, after: int) -> None:
-        self.inner = client.InProcessTransport(sandbox.wsgi_app)
+        self.inner = InProcessTransport(sandbox.wsgi_app)
         self.after = after
         self.writes = 0
         self.refused = 0
@@ -339,9 +340,8 @@ def test_an_unreachable_api_url_is_exit_8_with_each_retry_said() -> None:
         raise httpx.ConnectError("[Errno 111] Connection refused")
 
     bold = client.BoldClient(
-        base_url="http://127.0.0.1:9",
+        client.ClientSettings(base_url="http://127.0.0.1:9", shop_identifier=SHOP),
         token=APP_TOKEN,
-        shop_identifier=SHOP,
         transport=httpx.MockTransport(refuse),
         clock=clock.time,
         sleep=clock.sleep,
@@ -428,7 +428,7 @@ def test_a_token_of_another_app_is_refused_with_what_happened_and_how_to_go_on(
 
 class Counting(httpx.BaseTransport):
     def __init__(self, sandbox: Sandbox) -> None:
-        self.inner = client.InProcessTransport(sandbox.wsgi_app)
+        self.inner = InProcessTransport(sandbox.wsgi_app)
         self.all_apps_pages = 0
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
@@ -510,9 +510,7 @@ def over(transport: httpx.BaseTransport, **options: Any) -> client.BoldClient:
     """Our app's client on the sandbox behind ``transport``, fast (no real pacing)."""
     settings: dict[str, Any] = {"rate": 10_000.0, "burst": 10_000, "concurrency": 4}
     settings.update(options)
-    return client.BoldClient(
-        base_url=client.SANDBOX_BASE_URL, token=APP_TOKEN, transport=transport, **settings
-    )
+    return build_client(base_url=IN_PROCESS_URL, token=APP_TOKEN, transport=transport, **settings)
 
 
 @pytest.mark.parametrize("kind", ["truncated_body", "empty_body"])
@@ -546,8 +544,7 @@ def test_a_read_that_stays_garbage_says_what_was_wrong(
 
 def test_a_garbage_answer_to_writes_is_read_back_not_a_crash(sandbox: Sandbox) -> None:
     project = config.load_project(EXAMPLES / "quickstart")
-    loaded = manifest.load_manifests(project, project.target(None))
-    desired = [state.resource(d.key, d.data, d.origin) for d in loaded.objects]
+    desired = pipeline.desired(project, project.target(None))
     clock = FakeClock()
     # The first write of each kind goes alone; each is answered 2xx with a spoiled body.
     sandbox.set_faults(truncated_body=1.0, body_faults_on="writes", body_faults_limit=3)
@@ -559,9 +556,7 @@ def test_a_garbage_answer_to_writes_is_read_back_not_a_crash(sandbox: Sandbox) -
             bold, first.changes, progress=apply.Progress(stream=None, ledger=book)
         )
         writes = {k: v for k, v in bold.stats.calls.items() if k[0] != "GET"}
-        again = plan.plan_changes(
-            desired, state.fetch_live(bold), target=project.target(None), project=project
-        )
+        again = pipeline.plan_shop(bold, project, project.target(None), pipeline.Declared(desired))
     assert (report.done, report.failed) == (len(first.changes) - 1, 0)  # two codes: one POST
     assert again.empty
     # Nothing was sent twice: each spoiled answer was settled by reading the object back.

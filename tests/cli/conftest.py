@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from reconciler import cli, client, config
+from reconciler import cli, config, connect
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -64,5 +64,5 @@ def run(project: Path) -> Run:
 def shop(project: Path) -> Iterator[Any]:
     """A client of our app on the project's embedded sandbox, to change the shop behind the tool's back."""
     target = config.load_project(project).target(None)
-    with client.BoldClient.for_target(target) as bold:
+    with connect.connect(target) as bold:
         yield bold

@@ -176,12 +176,12 @@ def test_targets_as_a_ci_matrix(tmp_path: Path) -> None:
 
 
 def test_worker_processes_are_capped_by_free_memory() -> None:
-    from reconciler import shops
+    from reconciler import pipeline
 
     gib = 1024**3
     # 8 shops in flight per process, 40 MB + 24 KB an object each: a 10,000-ruleset project
     # needs about 2.2 GB a process, so 4 GiB free (half of it usable) allows one process.
-    assert shops.memory_cap(10_000, available=4 * gib) == 1
-    assert shops.memory_cap(10_000, available=24 * gib) == 5
-    assert shops.memory_cap(500, available=24 * gib) >= 8
-    assert shops.memory_cap(10_000, available=0) == 1  # never none at all
+    assert pipeline.memory_cap(10_000, available=4 * gib) == 1
+    assert pipeline.memory_cap(10_000, available=24 * gib) == 5
+    assert pipeline.memory_cap(500, available=24 * gib) >= 8
+    assert pipeline.memory_cap(10_000, available=0) == 1  # never none at all

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from reconciler import cli, client, config, ownership
+from reconciler import cli, config, connect, ownership
 
 RULESETS = """\
 rulesets:
@@ -92,7 +92,7 @@ def run(project: Path) -> Run:
 def shop(project: Path) -> Iterator[Any]:
     """Our app's client on the same shop, to act behind the tool's back."""
     target = config.load_project(project).target(None)
-    with client.BoldClient.for_target(target) as bold:
+    with connect.connect(target) as bold:
         yield bold
 
 

@@ -12,6 +12,7 @@ import jsonschema
 import pytest
 
 from reconciler import config, sandbox
+from reconciler.transport import IN_PROCESS_URL, InProcessTransport
 
 from .conftest import Run
 
@@ -398,11 +399,9 @@ def test_other_apps_rulesets_price_too_and_are_counted(run: Run, with_carts: Pat
     shop = sandbox.Sandbox.embedded(target.sandbox)
     shop.add_token("other-app-token", app="wholesale-app")
     with client.BoldClient(
-        base_url=client.SANDBOX_BASE_URL,
+        client.ClientSettings(base_url=IN_PROCESS_URL, rate=1000.0, burst=1000),
         token="other-app-token",
-        transport=client.InProcessTransport(shop.wsgi_app),
-        rate=1000.0,
-        burst=1000,
+        transport=InProcessTransport(shop.wsgi_app),
     ) as other:
         other.create_ruleset(
             {
@@ -482,7 +481,7 @@ def test_a_storefront_answering_another_price_is_reported(sandbox: Any) -> None:
 
     from reconciler import carts, client, preview, pricing
 
-    forward = client.InProcessTransport(sandbox.wsgi_app)
+    forward = InProcessTransport(sandbox.wsgi_app)
 
     def handler(request: httpx.Request) -> httpx.Response:
         if request.url.path.endswith("/price"):
@@ -512,11 +511,9 @@ def test_a_storefront_answering_another_price_is_reported(sandbox: Any) -> None:
     from tests.conftest import APP_TOKEN
 
     with client.BoldClient(
-        base_url=client.SANDBOX_BASE_URL,
+        client.ClientSettings(base_url=IN_PROCESS_URL, rate=1000.0, burst=1000),
         token=APP_TOKEN,
         transport=httpx.MockTransport(handler),
-        rate=1000.0,
-        burst=1000,
     ) as bold:
         answer = bold.storefront_price(preview.storefront_request(sample))
     local = pricing.Engine([]).price(sample.cart, at=dt.datetime.now(dt.UTC), cart_context=False)

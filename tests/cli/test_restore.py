@@ -11,8 +11,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from reconciler import cli, config, state
-from reconciler.client import BoldClient
+from reconciler import cli, config, connect, state
 from reconciler.sandbox import Sandbox, serve
 
 from ..conftest import APP_TOKEN
@@ -61,7 +60,7 @@ def boldrules(root: Path, *args: str) -> Result:
 def live_bodies(root: Path) -> dict[str, Any]:
     """The shop's rulesets (normalised bodies and rule ids), as plan sees them."""
     target = config.load_project(root).target(None)
-    with BoldClient.for_target(target) as bold:
+    with connect.connect(target) as bold:
         live = state.fetch_live(bold)
     return {
         str(r.key): (json.dumps(r.body, sort_keys=True), r.handles.get("rule_ids"))

@@ -83,6 +83,22 @@ def test_the_markdown_timeline_lists_the_boundaries_within_the_horizon(
     assert f"\n{year}-03-31T23:59:59Z  ruleset spring-sale-2027 ends\n" in wider
 
 
+def test_show_reads_back_a_saved_plan_whose_timeline_has_a_midnight(
+    run: Run, project: Path
+) -> None:
+    # The timeline writes a midnight as a date alone; show must read it back as that instant.
+    year = sale_year(project)
+    saved = project / "plan.json"
+    at = f"{year}-02-15T00:00:00Z"
+    planned = run("plan", "--at", at, "--horizon", "30", "--out", str(saved))
+    assert planned.exit_code == 0, planned.stderr
+    assert json.loads(saved.read_text())["timeline"][0]["at"] == f"{year}-03-01"
+    shown = run("show", str(saved), "--format", "markdown")
+    assert shown.exit_code == 0, shown.stderr
+    assert f"\n{year}-03-01  ruleset spring-sale-2027 starts\n" in shown.stdout
+    assert f"<details><summary>Timeline: 3 boundaries after {at}</summary>" in shown.stdout
+
+
 def test_removing_a_live_sale_ends_it_at_apply(run: Run, project: Path) -> None:
     year = sale_year(project)
     assert run("apply", "--yes").exit_code == 0

@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from reconciler import client
+from tests.conftest import build_client
 
 #: A token no test output may ever contain.
 TOKEN = "tok-RECOGNISABLE-7f3a9c51"
@@ -80,7 +81,7 @@ def make_client(clock: FakeClock) -> Iterator[MakeClient]:
             "sleep": clock.sleep,
         }
         options.update(kwargs)
-        bold = client.BoldClient(**options)
+        bold = build_client(**options)
         made.append(bold)
         return bold, server
 

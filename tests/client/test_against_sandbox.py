@@ -10,8 +10,9 @@ from typing import Any
 import httpx
 import pytest
 
-from reconciler import client, errors
-from reconciler.sandbox import DEFAULT_TOKEN, Sandbox, serve
+from reconciler import client, config, connect, errors
+from reconciler.sandbox import Sandbox, serve
+from reconciler.transport import IN_PROCESS_URL, InProcessTransport
 from tests.client.conftest import TOKEN, FakeClock
 from tests.clocks import SimulatedClock
 
@@ -61,9 +62,9 @@ def sb() -> Iterator[Sandbox]:
 @pytest.fixture
 def bold(sb: Sandbox, clock: FakeClock) -> Iterator[client.BoldClient]:
     with client.BoldClient(
-        base_url=client.SANDBOX_BASE_URL,
+        client.ClientSettings(base_url=IN_PROCESS_URL),
         token=TOKEN,
-        transport=client.InProcessTransport(sb.wsgi_app),
+        transport=InProcessTransport(sb.wsgi_app),
         clock=clock.time,
         sleep=clock.sleep,
     ) as made:
@@ -160,20 +161,16 @@ def test_only_our_apps_rulesets_are_listed(sb: Sandbox, bold: client.BoldClient)
 
 def test_a_wrong_token_and_a_missing_scope(sb: Sandbox, clock: FakeClock) -> None:
     sb.add_token("read-only", app=APP, scopes=["read_price_rulesets"])
-    transport = client.InProcessTransport(sb.wsgi_app)
-    common: dict[str, Any] = {
-        "base_url": client.SANDBOX_BASE_URL,
-        "shop_identifier": "sandbox-shop",
-        "transport": transport,
-        "sleep": clock.sleep,
-    }
+    transport = InProcessTransport(sb.wsgi_app)
+    settings = client.ClientSettings(base_url=IN_PROCESS_URL, shop_identifier="sandbox-shop")
+    common: dict[str, Any] = {"transport": transport, "sleep": clock.sleep}
     with (
-        client.BoldClient(token="wrong", **common) as stranger,
+        client.BoldClient(settings, token="wrong", **common) as stranger,
         pytest.raises(errors.AuthenticationFailed) as caught,
     ):
         stranger.list_rulesets()
     assert caught.value.api_message == "This request failed to be authenticated."
-    with client.BoldClient(token="read-only", **common) as reader:
+    with client.BoldClient(settings, token="read-only", **common) as reader:
         assert reader.list_rulesets() == []
         with pytest.raises(errors.PermissionDenied, match="write_price_rulesets"):
             reader.upsert_ruleset("x", {"product_selection": PRODUCTS, "rules": [HALF_OFF]})
@@ -212,26 +209,15 @@ def test_a_dropped_put_is_retried_until_it_lands(sb: Sandbox, bold: client.BoldC
 
 
 def test_for_target_runs_the_embedded_sandbox(tmp_path: Path) -> None:
-    class SandboxTarget:
-        name = "sandbox"
-        sandbox = tmp_path / ".boldrules" / "sandbox.sqlite"
-        api_url = None
-        shop_identifier = None
-        token_env = None
-        api_version = "2022-10-14"
-        allow_future_api_version = False
-        rate = 10.0
-        burst = 10
-        concurrency = 4
-        timeout = 30.0
+    path = tmp_path / ".boldrules" / "sandbox.sqlite"
+    target = config.Target(
+        name="sandbox", sandbox=path, api_url=None, shop_identifier=None, token_env=None
+    )
 
-        def token(self) -> str:
-            return DEFAULT_TOKEN
-
-    with client.BoldClient.for_target(SandboxTarget()) as bold:
+    with connect.connect(target) as bold:
         bold.upsert_ruleset("first", {"product_selection": PRODUCTS, "rules": [HALF_OFF]})
-    assert SandboxTarget.sandbox.exists()
-    with client.BoldClient.for_target(SandboxTarget()) as bold:
+    assert path.exists()
+    with connect.connect(target) as bold:
         assert [r["external_id"] for r in bold.list_rulesets()] == ["first"]
 
 
@@ -248,7 +234,9 @@ def test_2000_rulesets_through_503s_and_429_bursts_arrive_exactly_once() -> None
     sb.set_faults(p503=0.2, burst429=0.1, burst429_length=3, seed=11)
     with (
         serve(sb, port=0) as server,
-        client.BoldClient(base_url=server.url, token=TOKEN, rate=50, backoff_base=0.25) as bold,
+        client.BoldClient(
+            client.ClientSettings(base_url=server.url, rate=50, backoff_base=0.25), token=TOKEN
+        ) as bold,
     ):
         rulesets = bold.list_rulesets()
         stats = sb.stats()
@@ -275,11 +263,8 @@ def test_a_paced_client_never_draws_a_429_from_the_servers_limit() -> None:
     with (
         serve(sb, port=0) as server,
         client.BoldClient(
-            base_url=server.url,
+            client.ClientSettings(base_url=server.url, rate=40, burst=8, concurrency=4),
             token=TOKEN,
-            rate=40,
-            burst=8,
-            concurrency=4,
             clock=clock.time,
             sleep=clock.sleep,
         ) as bold,
@@ -308,7 +293,10 @@ def test_a_post_whose_answer_is_cut_on_the_wire_is_ambiguous() -> None:
     sb = Sandbox()
     sb.add_token(TOKEN, app=APP)
     sb.set_faults(drop_after_commit=1.0)
-    with serve(sb, port=0) as server, client.BoldClient(base_url=server.url, token=TOKEN) as bold:
+    with (
+        serve(sb, port=0) as server,
+        client.BoldClient(client.ClientSettings(base_url=server.url), token=TOKEN) as bold,
+    ):
         with pytest.raises(errors.AmbiguousWrite) as caught:
             bold.create_discount_codes(
                 {
@@ -333,7 +321,9 @@ def test_nobody_listening_is_connection_failed(clock: FakeClock) -> None:
     sb.close()
     with (
         client.BoldClient(
-            base_url=url, token=TOKEN, shop_identifier="s", sleep=clock.sleep, max_attempts=3
+            client.ClientSettings(base_url=url, shop_identifier="s", max_attempts=3),
+            token=TOKEN,
+            sleep=clock.sleep,
         ) as bold,
         pytest.raises(errors.ConnectionFailed) as caught,
     ):

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reconciler import client, errors
+from reconciler import client, errors, pacing
 from tests.client.conftest import FakeClock, MakeClient, envelope
 from tests.clocks import SimulatedClock
 
@@ -61,13 +61,15 @@ def test_the_bucket_is_shared_by_every_thread() -> None:
         return envelope({})
 
     bold = client.BoldClient(
-        base_url="https://api.bold.test",
+        client.ClientSettings(
+            base_url="https://api.bold.test",
+            shop_identifier="s",
+            rate=100.0,
+            burst=5,
+            concurrency=4,
+        ),
         token="t0ken",
-        shop_identifier="s",
         transport=httpx.MockTransport(handler),
-        rate=100.0,
-        burst=5,
-        concurrency=4,
         clock=clock.time,
         sleep=clock.sleep,
     )
@@ -139,13 +141,15 @@ def test_calls_in_flight_never_exceed_concurrency() -> None:
 
     with (
         client.BoldClient(
-            base_url="https://api.bold.test",
+            client.ClientSettings(
+                base_url="https://api.bold.test",
+                shop_identifier="s",
+                rate=10_000.0,
+                burst=100,
+                concurrency=3,
+            ),
             token="t0ken",
-            shop_identifier="s",
             transport=httpx.MockTransport(handler),
-            rate=10_000.0,
-            burst=100,
-            concurrency=3,
         ) as bold,
         ThreadPoolExecutor(8) as pool,
     ):
@@ -156,7 +160,7 @@ def test_calls_in_flight_never_exceed_concurrency() -> None:
 
 def test_a_bucket_needs_a_positive_rate() -> None:
     with pytest.raises(errors.ConfigError, match="rate must be > 0"):
-        client.TokenBucket(0, 10)
+        pacing.TokenBucket(0, 10)
 
 
 @given(
@@ -171,7 +175,7 @@ def test_no_window_ever_holds_more_than_rate_times_length_plus_burst(
     # Callers arrive after arbitrary idle gaps; whatever the pattern, the bucket's output obeys
     # both the brief's bound and Bold's "burst per burst/rate seconds".
     clock = FakeClock()
-    bucket = client.TokenBucket(rate, burst, clock=clock.time, sleep=clock.sleep)
+    bucket = pacing.TokenBucket(rate, burst, clock=clock.time, sleep=clock.sleep)
     stamps = []
     for gap in gaps:
         clock.now += gap

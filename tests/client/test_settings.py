@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from reconciler import __version__, client, errors, routes
+from reconciler import __version__, config, connect, errors, routes
 from tests.client.conftest import SHOP, TOKEN, MakeClient, envelope
 
 
@@ -152,38 +152,35 @@ def test_activate_all_is_never_sent(make_client: MakeClient) -> None:
     assert server.requests == []
 
 
-class _Target:
-    name = "production"
-    sandbox = None
-    api_url = "http://127.0.0.1:9"
-    shop_identifier = SHOP
-    token_env = "BOLD_TEST_TOKEN"
-    api_version = "2022-10-14"
-    allow_future_api_version = False
-    rate = 5.0
-    burst = 3
-    concurrency = 2
-    timeout = 5.0
-
-    def __init__(self, token: str) -> None:
-        self._token = token
-
-    def token(self) -> str:
-        return self._token
+def _target(**fields: Any) -> config.Target:
+    spec: dict[str, Any] = {
+        "name": "production",
+        "sandbox": None,
+        "api_url": "http://127.0.0.1:9",
+        "shop_identifier": SHOP,
+        "token_env": "BOLD_TEST_TOKEN",
+        "rate": 5.0,
+        "burst": 3,
+        "concurrency": 2,
+        "timeout": 5.0,
+    }
+    return config.Target(**{**spec, **fields})
 
 
-def test_for_target_builds_a_remote_client_and_names_the_variable_on_a_bad_token() -> None:
-    with client.BoldClient.for_target(_Target(TOKEN)) as bold:
+def test_for_target_builds_a_remote_client_and_names_the_variable_on_a_bad_token(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("BOLD_TEST_TOKEN", TOKEN)
+    with connect.connect(_target()) as bold:
         assert bold.base_url == "http://127.0.0.1:9"
         assert bold.concurrency == 2
+    monkeypatch.setenv("BOLD_TEST_TOKEN", "has space")
     with pytest.raises(errors.ConfigError, match=r"\$BOLD_TEST_TOKEN") as caught:
-        client.BoldClient.for_target(_Target("has space"))
+        connect.connect(_target())
     assert "has space" not in str(caught.value)
 
 
 def test_for_target_reads_the_real_config_target(monkeypatch: pytest.MonkeyPatch) -> None:
-    from reconciler import config
-
     fields: dict[str, Any] = {
         "name": "production",
         "sandbox": None,
@@ -194,7 +191,7 @@ def test_for_target_reads_the_real_config_target(monkeypatch: pytest.MonkeyPatch
     target = config.Target(**fields)
     monkeypatch.delenv("BOLD_TEST_TOKEN", raising=False)
     with pytest.raises(errors.TokenMissing, match=r"\$BOLD_TEST_TOKEN"):
-        client.BoldClient.for_target(target)
+        connect.connect(target)
     monkeypatch.setenv("BOLD_TEST_TOKEN", TOKEN)
-    with client.BoldClient.for_target(target, routes={"ping": "/health"}) as bold:
+    with connect.connect(target, routes={"ping": "/health"}) as bold:
         assert bold.routes["ping"] == ("GET", "/health")

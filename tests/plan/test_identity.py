@@ -13,7 +13,7 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from reconciler import calls, cli, client, errors, export, model, plan, render, state
+from reconciler import calls, cli, client, errors, export, model, pipeline, plan, planformat, state
 
 from ..conftest import APP_TOKEN
 from .test_plan import project
@@ -64,7 +64,7 @@ def declared(eid: str, rules: list[str], adopt: dict[str, Any] | None = None) ->
 
 
 def text(result: plan.Plan) -> list[str]:
-    return render.render_text(result).splitlines()
+    return planformat.render_text(result).splitlines()
 
 
 def test_unnamed_rulesets_are_never_folded_together() -> None:
@@ -136,7 +136,7 @@ def test_discount_codes_differing_only_in_case_are_both_seen() -> None:
         "- discount code spring15 #9 (−15% on all products) — a duplicate of spring15"
     )
     assert result.counts == {"create": 0, "update": 0, "delete": 1}
-    markdown = render.render_markdown(result)
+    markdown = planformat.render_markdown(result)
     assert "spring15" not in markdown.casefold()
     assert (
         "- discount code sp•••• (8) #9 (−15% on all products) — a duplicate of sp•••• (8)"
@@ -150,9 +150,8 @@ def test_discount_codes_differing_only_in_case_are_both_seen() -> None:
         return httpx.Response(204)
 
     with client.BoldClient(
-        base_url="http://127.0.0.1",
+        client.ClientSettings(base_url="http://127.0.0.1", shop_identifier=SHOP),
         token=APP_TOKEN,
-        shop_identifier=SHOP,
         transport=httpx.MockTransport(handler),
     ) as bold:
         for call in calls.calls_for(result.changes):
@@ -194,9 +193,8 @@ def test_a_saved_plan_that_adopts_is_applied_by_id(bold: Any, tmp_path: Path) ->
             {"shop": SHOP, "id": made["id"], "rules": {f"discount-{rule_id}": rule_id}},
         )
     ]
-    planned = plan.plan_changes(
-        desired, state.fetch_live(bold), target=project().targets["sandbox"], project=project()
-    )
+    target = project().targets["sandbox"]
+    planned = pipeline.plan_shop(bold, project(), target, pipeline.Declared(desired))
     path = tmp_path / "plan.json"
     plan.write_plan(planned, path)
     from reconciler import apply
@@ -208,9 +206,7 @@ def test_a_saved_plan_that_adopts_is_applied_by_id(bold: Any, tmp_path: Path) ->
     assert [(r["id"], r["external_id"]) for r in after["rules"]] == [
         (rule_id, f"discount-{rule_id}")
     ]
-    again = plan.plan_changes(
-        desired, state.fetch_live(bold), target=project().targets["sandbox"], project=project()
-    )
+    again = pipeline.plan_shop(bold, project(), target, pipeline.Declared(desired))
     assert again.empty
 
 

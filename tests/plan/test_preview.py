@@ -7,7 +7,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from reconciler import carts, cli, config, model, plan, pricing, state
+from reconciler import carts, config, model, pipeline, plan, pricing, state
 from reconciler import preview as preview_module
 
 NOW = dt.datetime(2027, 3, 10, 12, tzinfo=dt.UTC)
@@ -63,7 +63,9 @@ def test_no_carts_means_no_extra_call_and_no_preview(bold: Any) -> None:
     desired = [declared(discount("tea", ["TEA"], -20))]
     target = project().target(None)
     before = list_calls(bold)
-    result = cli.make_plan(project(), target, bold, plan.Filters(), desired, carts.Carts((), ()))
+    result = pipeline.plan_shop(
+        bold, project(), target, pipeline.Declared(desired), samples=carts.Carts((), ())
+    )
     without = list_calls(bold) - before
     assert result.preview is None
     assert plan.plan_json(result)["preview"] is None
@@ -71,7 +73,9 @@ def test_no_carts_means_no_extra_call_and_no_preview(bold: Any) -> None:
     samples = carts.Carts(
         (sample("tea", {"sku": "TEA", "price": 1000}, at="2027-03-10T12:00:00Z"),), ()
     )
-    result = cli.make_plan(project(), target, bold, plan.Filters(), desired, samples)
+    result = pipeline.plan_shop(
+        bold, project(), target, pipeline.Declared(desired), samples=samples
+    )
     assert list_calls(bold) - before == without + 1  # the one all-apps listing
     assert result.preview is not None
     assert [(c.name, c.before, c.after) for c in result.preview.changed] == [("tea", 900, 800)]

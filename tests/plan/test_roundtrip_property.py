@@ -11,7 +11,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reconciler import config, manifest, plan, state
+from reconciler import config, pipeline
 from reconciler.sandbox import Sandbox
 
 from ..conftest import APP_TOKEN, make_bold_client
@@ -188,7 +188,5 @@ def test_state_written_through_the_client_plans_to_nothing(
         (root / "pricing" / "shop.yaml").write_text(yaml.safe_dump(declared, sort_keys=True))
         project = _project(root)
         target = project.target(None)
-        loaded = manifest.load_manifests(project, target)
-        desired = [state.resource(d.key, d.data, d.origin) for d in loaded.objects]
-        result = plan.plan_changes(desired, state.fetch_live(bold), target=target, project=project)
+        result = pipeline.plan_shop(bold, project, target, pipeline.declare(project, target))
     assert [str(c.key) for c in result.changes] == []

@@ -19,7 +19,7 @@ import httpx
 import pytest
 from click.testing import CliRunner, Result
 
-from reconciler import cli, config, errors, manifest, plan, state
+from reconciler import cli, config, errors, pipeline, plan, state
 from reconciler.sandbox import Sandbox, serve
 
 from ..conftest import APP_TOKEN, make_bold_client
@@ -117,12 +117,9 @@ def torn_shop(tmp_path: Path) -> Iterator[tuple[Sandbox, config.Project]]:
 
 def plan_in_process(sandbox: Sandbox, project: config.Project, **options: Any) -> plan.Plan:
     target = project.target(None)
-    desired = [
-        state.resource(d.key, d.data, d.origin)
-        for d in manifest.load_manifests(project, target).objects
-    ]
+    declared = pipeline.declare(project, target)
     with make_bold_client(sandbox, **options) as bold:
-        return cli.make_plan(project, target, bold, plan.Filters(), desired)
+        return pipeline.plan_shop(bold, project, target, declared)
 
 
 def summary(result: plan.Plan) -> list[str]:
@@ -338,12 +335,11 @@ def stamped_client(transport: httpx.MockTransport) -> Any:
     from reconciler import client
 
     return client.BoldClient(
-        base_url="https://api.bold.test",
+        client.ClientSettings(
+            base_url="https://api.bold.test", shop_identifier="shop", rate=10_000, burst=10_000
+        ),
         token=APP_TOKEN,
-        shop_identifier="shop",
         transport=transport,
-        rate=10_000,
-        burst=10_000,
     )
 
 

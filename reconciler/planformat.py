@@ -1,4 +1,6 @@
-"""Plan → text for a terminal, Markdown for a pull-request comment, JSON for tools.
+"""Plan output: a plan as text for a terminal, Markdown for a pull-request comment, JSON for tools.
+
+(Named for what it formats: Jinja2 rendering of manifests is ``templating.py``.)
 
 All three render the same ``Plan``; none of them reaches the network or the shop. Markdown comes
 from Jinja2 templates shipped in ``reconciler/templates`` (overridable with ``--template``) and
@@ -19,7 +21,7 @@ from typing import Any
 import jinja2
 import jinja2.sandbox
 
-from reconciler import describe, errors, kinds, model, plan, schedule
+from reconciler import describe, errors, kinds, model, plan, schedule, words
 from reconciler.carts import money
 
 #: GitHub refuses comments over 65,536 characters; stay well clear for the wrapper text.
@@ -74,11 +76,11 @@ def field_line(change: model.FieldChange) -> str:
     return f"{change.path}: {show_value(change.old)} → {show_value(change.new)}"
 
 
-def summary_line(plan_: plan.Plan) -> str:
+def summary_line(result: plan.Plan) -> str:
     """``Plan: 2 to create, 1 to update, 0 to delete.`` or ``No changes.``."""
-    if plan_.empty:
+    if result.empty:
         return "No changes."
-    n = plan_.counts
+    n = result.counts
     return f"Plan: {n['create']} to create, {n['update']} to update, {n['delete']} to delete."
 
 
@@ -99,13 +101,15 @@ def create_note(change: model.Create) -> str:
     return summary_note(change.desired)
 
 
-def left_alone_line(plan_: plan.Plan) -> str:
+def left_alone_line(result: plan.Plan) -> str:
     """``Left alone: 12 rulesets of other apps …; 3 order condition groups not managed here.``."""
-    if not plan_.left_alone:
+    if not result.left_alone:
         return ""
     return (
         "Left alone: "
-        + "; ".join(f"{n} {_one(what) if n == 1 else what}" for what, n in plan_.left_alone.items())
+        + "; ".join(
+            f"{n} {_one(what) if n == 1 else what}" for what, n in result.left_alone.items()
+        )
         + "."
     )
 
@@ -119,18 +123,18 @@ def _one(reason: str) -> str:
 
 
 def safety_lines(
-    plan_: plan.Plan, *, forced: bool = False, overridden_by: str = "--force"
+    result: plan.Plan, *, forced: bool = False, overridden_by: str = "--force"
 ) -> list[str]:
     """The safety evaluation: the figures, then each broken limit (``forced``: as overridden).
 
     ``overridden_by`` names what lifted the limits: ``--force``, or the approval of an
     interrupted apply that this run resumes.
     """
-    s = plan_.safety
+    s = result.safety
     head = (
-        f"Safety: {s.deletes} delete{'s' if s.deletes != 1 else ''} and {s.updates} "
-        f"update{'s' if s.updates != 1 else ''} of {s.managed} managed object"
-        f"{'s' if s.managed != 1 else ''} ({s.delete_percent:.0f}% / {s.update_percent:.0f}%)"
+        f"Safety: {words.count(s.deletes, 'delete')} and {words.count(s.updates, 'update')} "
+        f"of {words.count(s.managed, 'managed object')} "
+        f"({s.delete_percent:.0f}% / {s.update_percent:.0f}%)"
     )
     if s.ok:
         return [head + ": within limits."]
@@ -161,25 +165,25 @@ class Block:
     details: tuple[str, ...]
 
 
-def blocks(plan_: plan.Plan, *, show_codes: bool = True) -> Iterator[Block]:
+def blocks(result: plan.Plan, *, show_codes: bool = True) -> Iterator[Block]:
     """Each change as a Block in plan order, with when it takes effect last."""
-    for block, change in zip(_blocks(plan_, show_codes=show_codes), plan_.changes, strict=True):
-        when = plan_.schedule.get(str(change.key))
+    for block, change in zip(_blocks(result, show_codes=show_codes), result.changes, strict=True):
+        when = result.schedule.get(str(change.key))
         if when and kinds.by_name[change.key.kind].dated:
             block = Block(block.action, block.heading, (*block.details, f"when: {when}"))
         yield block
 
 
-def timeline_lines(plan_: plan.Plan, *, show_codes: bool = True) -> list[str]:
+def timeline_lines(result: plan.Plan, *, show_codes: bool = True) -> list[str]:
     """``2027-03-01  ruleset spring-sale starts``: the next boundaries of the planned state."""
     return [
         f"{schedule.stamp(b.at)}  {show_key(b.key, show_codes=show_codes)} {b.event}"
-        for b in plan_.timeline
+        for b in result.timeline
     ]
 
 
-def _blocks(plan_: plan.Plan, *, show_codes: bool = True) -> Iterator[Block]:
-    for change in plan_.changes:
+def _blocks(result: plan.Plan, *, show_codes: bool = True) -> Iterator[Block]:
+    for change in result.changes:
         name = show_key(change.key, show_codes=show_codes)
         if isinstance(change, model.Create):
             yield Block("create", f"{name} ({create_note(change)})", ())
@@ -237,9 +241,9 @@ def _why_gone(change: model.Delete, *, show_codes: bool) -> str:
     return f"a duplicate of {key.ident[0] if show_codes else mask_code(key.ident[0])}"
 
 
-def preview_lines(plan_: plan.Plan) -> list[str]:
+def preview_lines(result: plan.Plan) -> list[str]:
     """The price preview: its summary, then each changed cart (unchanged ones only counted)."""
-    found = plan_.preview
+    found = result.preview
     if found is None:
         return []
     lines = [found.summary()]
@@ -252,10 +256,10 @@ def preview_lines(plan_: plan.Plan) -> list[str]:
     return lines
 
 
-def preview_rows(plan_: plan.Plan, *, show_codes: bool = True) -> list[dict[str, str]]:
+def preview_rows(result: plan.Plan, *, show_codes: bool = True) -> list[dict[str, str]]:
     """The Markdown preview table's rows: cart, before, after, change, why (discount code names
     masked unless ``show_codes``)."""
-    found = plan_.preview
+    found = result.preview
     if found is None:
         return []
 
@@ -279,14 +283,14 @@ def preview_rows(plan_: plan.Plan, *, show_codes: bool = True) -> list[dict[str,
 # --- text -----------------------------------------------------------------------------------
 
 
-def deletes_line(plan_: plan.Plan, *, show_codes: bool = True) -> str:
+def deletes_line(result: plan.Plan, *, show_codes: bool = True) -> str:
     """``Deletes 2 objects: ruleset old-sale, discount code OL•••• (5).``, or ``""``."""
-    gone = [c.key for c in plan_.changes if isinstance(c, model.Delete)]
+    gone = [c.key for c in result.changes if isinstance(c, model.Delete)]
     if not gone:
         return ""
     names = [show_key(k, show_codes=show_codes) for k in gone]
     shown = ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
-    return f"Deletes {len(gone)} object{'s' if len(gone) != 1 else ''}: {shown}."
+    return f"Deletes {words.count(len(gone), 'object')}: {shown}."
 
 
 def partial_line(filters: plan.Filters) -> str:
@@ -308,7 +312,7 @@ def partial_line(filters: plan.Filters) -> str:
 
 
 def render_text(
-    plan_: plan.Plan, *, color: bool = False, forced: bool = False, overridden_by: str = "--force"
+    result: plan.Plan, *, color: bool = False, forced: bool = False, overridden_by: str = "--force"
 ) -> str:
     """The plan for a terminal: ``+``/``~``/``-`` per object, changed fields only."""
 
@@ -319,26 +323,26 @@ def render_text(
 
         return click.style(text, fg=COLOURS[action], bold=bold)
 
-    lines = [f"Target {plan_.target} (shop {plan_.shop}, API version {plan_.api_version})"]
-    if plan_.partial:
-        lines.append(partial_line(plan_.filters))
-    deletes = deletes_line(plan_)
+    lines = [f"Target {result.target} (shop {result.shop}, API version {result.api_version})"]
+    if result.partial:
+        lines.append(partial_line(result.filters))
+    deletes = deletes_line(result)
     if deletes:
         lines.append(paint(deletes, "delete", bold=True))
     lines.append("")
-    for block in blocks(plan_):
+    for block in blocks(result):
         lines.append(paint(f"{SIGNS[block.action]} {block.heading}", block.action, bold=True))
         lines.extend(f"    {d}" for d in block.details)
-    if plan_.changes:
+    if result.changes:
         lines.append("")
-    lines.extend(f"Note: {note}" for note in plan_.notes)
-    lines.extend(preview_lines(plan_))
-    lines.extend(plan_.bookkeeping)
-    extra = left_alone_line(plan_)
+    lines.extend(f"Note: {note}" for note in result.notes)
+    lines.extend(preview_lines(result))
+    lines.extend(result.bookkeeping)
+    extra = left_alone_line(result)
     if extra:
         lines.append(extra)
-    lines.extend(safety_lines(plan_, forced=forced, overridden_by=overridden_by))
-    lines.append(summary_line(plan_))
+    lines.extend(safety_lines(result, forced=forced, overridden_by=overridden_by))
+    lines.append(summary_line(result))
     return "\n".join(lines) + "\n"
 
 
@@ -390,15 +394,17 @@ def load_template(path: Path | None) -> jinja2.Template:
         raise errors.ConfigError(f"{path}:{exc.lineno}: template error: {exc.message}") from None
 
 
-def markdown_context(plan_: plan.Plan, *, show_codes: bool, forced: bool = False) -> dict[str, Any]:
+def markdown_context(
+    result: plan.Plan, *, show_codes: bool, forced: bool = False
+) -> dict[str, Any]:
     """What a Markdown template sees, every change shown; documented in docs/plan-output.md."""
     table: dict[str, Counter[str]] = {k.label: Counter() for k in model.Kind}
-    for change in plan_.changes:
+    for change in result.changes:
         table[change.key.kind.label][change.action] += 1
     return {
-        "plan": plan.plan_json(plan_),
-        "summary": summary_line(plan_),
-        "counts": plan_.counts,
+        "plan": plan.plan_json(result),
+        "summary": summary_line(result),
+        "counts": result.counts,
         "table": {kind: dict(c) for kind, c in table.items() if c},
         "blocks": [
             {
@@ -407,30 +413,30 @@ def markdown_context(plan_: plan.Plan, *, show_codes: bool, forced: bool = False
                 "heading": b.heading,
                 "details": list(b.details),
             }
-            for b in blocks(plan_, show_codes=show_codes)
+            for b in blocks(result, show_codes=show_codes)
         ],
         "hidden": 0,
-        "left_alone": left_alone_line(plan_),
-        "notes": list(plan_.notes),
-        "timeline": timeline_lines(plan_, show_codes=show_codes),
-        "at": plan_.at,
-        "bookkeeping": list(plan_.bookkeeping),
-        "safety": safety_lines(plan_, forced=forced),
-        "safety_ok": plan_.safety.ok,
+        "left_alone": left_alone_line(result),
+        "notes": list(result.notes),
+        "timeline": timeline_lines(result, show_codes=show_codes),
+        "at": result.at,
+        "bookkeeping": list(result.bookkeeping),
+        "safety": safety_lines(result, forced=forced),
+        "safety_ok": result.safety.ok,
         "forced": forced,
-        "deletes": deletes_line(plan_, show_codes=show_codes),
-        "partial": plan_.partial,
-        "partial_line": partial_line(plan_.filters) if plan_.partial else "",
-        "filters": _filters_text(plan_.filters),
+        "deletes": deletes_line(result, show_codes=show_codes),
+        "partial": result.partial,
+        "partial_line": partial_line(result.filters) if result.partial else "",
+        "filters": _filters_text(result.filters),
         "show_codes": show_codes,
-        "preview": plan_.preview.summary() if plan_.preview is not None else "",
-        "preview_rows": preview_rows(plan_, show_codes=show_codes),
-        "preview_skipped": list(plan_.preview.skipped) if plan_.preview is not None else [],
+        "preview": result.preview.summary() if result.preview is not None else "",
+        "preview_rows": preview_rows(result, show_codes=show_codes),
+        "preview_skipped": list(result.preview.skipped) if result.preview is not None else [],
     }
 
 
 def render_markdown(
-    plan_: plan.Plan,
+    result: plan.Plan,
     *,
     template: Path | None = None,
     show_codes: bool = False,
@@ -440,7 +446,7 @@ def render_markdown(
     """The plan as a pull-request comment, never longer than ``limit`` characters."""
     tmpl = load_template(template)
     # Built once: the search below renders several times with fewer changes shown.
-    base = markdown_context(plan_, show_codes=show_codes, forced=forced)
+    base = markdown_context(result, show_codes=show_codes, forced=forced)
     every = base["blocks"]
 
     def attempt(count: int) -> str:
@@ -467,13 +473,13 @@ def render_markdown(
 # --- JSON -----------------------------------------------------------------------------------
 
 
-def render_json(plan_: plan.Plan) -> str:
+def render_json(result: plan.Plan) -> str:
     """The plan document of ``schemas/plan.schema.json``."""
-    return json.dumps(plan.plan_json(plan_), indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(plan.plan_json(result), indent=2, ensure_ascii=False) + "\n"
 
 
 def render(
-    plan_: plan.Plan,
+    result: plan.Plan,
     fmt: str,
     *,
     color: bool = False,
@@ -483,10 +489,10 @@ def render(
 ) -> str:
     """Dispatch on ``text``, ``markdown`` or ``json``."""
     if fmt == "markdown":
-        return render_markdown(plan_, template=template, show_codes=show_codes, forced=forced)
+        return render_markdown(result, template=template, show_codes=show_codes, forced=forced)
     if fmt == "json":
-        return render_json(plan_)
-    return render_text(plan_, color=color, forced=forced)
+        return render_json(result)
+    return render_text(result, color=color, forced=forced)
 
 
 def render_many(
@@ -505,7 +511,7 @@ def render_many(
     failed = [name for name, o in outcomes.items() if not isinstance(o, plan.Plan)]
     combined = (
         f"All targets: {totals['create']} to create, {totals['update']} to update, "
-        f"{totals['delete']} to delete across {len(plans)} target{'s' if len(plans) != 1 else ''}"
+        f"{totals['delete']} to delete across {words.count(len(plans), 'target')}"
         + (f"; {len(failed)} could not be planned ({', '.join(failed)})" if failed else "")
         + "."
     )

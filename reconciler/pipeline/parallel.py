@@ -1,7 +1,7 @@
-"""Planning shops: one target's plan, and every target of a project at once (``--all-targets``).
+"""Every target of a project planned at once (``--all-targets``), in worker processes.
 
 An agency's project has tens to hundreds of targets, each its own shop with its own token and its
-own rate limit, so shops are independent work. ``plan_all`` plans them so:
+own rate limit, so shops are independent work. ``plan_targets`` plans them so:
 
 * the manifests are loaded once per distinct set of target ``vars`` (and the sample carts once),
   in the calling process, before any API call: an invalid manifest fails its targets up front,
@@ -17,41 +17,26 @@ own rate limit, so shops are independent work. ``plan_all`` plans them so:
   machine has available (``memory_cap``).
 
 Only the outcome of each shop crosses back to the caller (a ``Plan``, or an ``errors.ShopFailed``
-carrying a worker's error as its message and exit code), in the project's target order. This
-module prints nothing: ``cli.py`` renders the outcomes.
+carrying a worker's error as its message and exit code), in the project's target order. Each
+shop is planned by ``steps.plan_target``, as one target alone is. Nothing here prints.
 """
 
 from __future__ import annotations
 
-import contextlib
-import datetime as dt
 import json
 import logging
 import multiprocessing
 import os
 import threading
 import traceback
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
-from reconciler import (
-    carts,
-    client,
-    config,
-    errors,
-    lint,
-    manifest,
-    model,
-    plan,
-    preview,
-    redact,
-    schedule,
-    state,
-)
+from reconciler import carts, config, errors, plan, redact
+from reconciler.pipeline.steps import Declared, When, declare, plan_target
 
 #: Shops one worker process plans at once, on threads (each waits on its own rate limit).
 SHOPS_PER_PROCESS = 8
@@ -80,10 +65,8 @@ class _Chunk:
 
     directory: Path
     targets: tuple[str, ...]
-    #: The desired objects by ``vars`` group, and each target's group.
-    desired: Mapping[str, tuple[model.Resource, ...]]
-    #: Lint's findings by ``vars`` group (review notes in each shop's plan).
-    findings: Mapping[str, tuple[lint.Finding, ...]]
+    #: What the manifests declare (objects and lint's findings) by ``vars`` group.
+    declared: Mapping[str, Declared]
     when: When
     group_of: Mapping[str, str]
     samples: carts.Carts
@@ -91,105 +74,6 @@ class _Chunk:
     threads: int
     log_level: int
     formatter: logging.Formatter | None
-
-
-@dataclass(frozen=True)
-class When:
-    """``--at`` and ``--horizon``: the instant a plan is judged at and how far it looks."""
-
-    at: dt.datetime | None = None
-    horizon: dt.timedelta = schedule.DEFAULT_HORIZON
-
-
-def findings(
-    project: config.Project, loaded: manifest.Manifests, at: dt.datetime | None
-) -> list[lint.Finding]:
-    """Lint's findings about the declared objects, judged at ``at`` (default now)."""
-    now = at or dt.datetime.now(dt.UTC)
-    return lint.run([lint.Subject.of(d) for d in loaded.objects], project.lint, now=now)
-
-
-def declared(
-    project: config.Project, target: config.Target, at: dt.datetime | None
-) -> tuple[list[model.Resource], list[lint.Finding]]:
-    """The target's manifests, rendered with its ``vars``, as the objects a plan compares, and
-    lint's findings about them at ``at``."""
-    loaded = manifest.load_manifests(project, target)
-    wanted = [state.resource(d.key, d.data, d.origin) for d in loaded.objects]
-    return wanted, findings(project, loaded, at)
-
-
-def desired(project: config.Project, target: config.Target) -> list[model.Resource]:
-    """The target's manifests, rendered with its ``vars``, as the objects a plan compares."""
-    return declared(project, target, None)[0]
-
-
-def make_plan(
-    project: config.Project,
-    target: config.Target,
-    bold: client.BoldClient,
-    filters: plan.Filters,
-    desired: list[model.Resource],
-    samples: carts.Carts | None = None,
-    *,
-    when: When | None = None,
-    findings: Sequence[lint.Finding] | None = None,
-) -> plan.Plan:
-    """Desired objects and the shop's live state → a Plan; with sample carts, its price preview
-    (one more read: every app's rulesets; none without carts)."""
-    when = when or When()
-    live = state.fetch_live(
-        bold,
-        decisive=lambda seen: plan.decisive_keys(desired, seen, project=project, filters=filters),
-    )
-    moment = dt.datetime.now(dt.UTC).replace(microsecond=0)
-    result = plan.plan_changes(
-        desired,
-        live,
-        target=target,
-        project=project,
-        filters=filters,
-        now=moment,
-        at=when.at,
-        findings=findings or (),
-        horizon=when.horizon,
-    )
-    if samples is not None and samples.carts:
-        # Carts without an ``at`` are priced at the plan's instant (``--at``, else now).
-        found = preview.preview(
-            samples,
-            live,
-            result.changes,
-            bold.list_rulesets_all_apps(),
-            safety=project.safety,
-            now=result.instant,
-        )
-        result = plan.with_preview(result, found)
-    return result
-
-
-def plan_target(
-    project: config.Project,
-    target: config.Target,
-    filters: plan.Filters,
-    desired: list[model.Resource],
-    samples: carts.Carts | None,
-    *,
-    when: When | None = None,
-    findings: Sequence[lint.Finding] | None = None,
-    watch: Callable[[client.BoldClient], AbstractContextManager[object]] | None = None,
-) -> tuple[plan.Plan, int]:
-    """One target's whole plan (other apps' same-named rulesets included) and its absorbed 429s;
-    ``watch(client)`` is entered while the shop is read (the command's live progress)."""
-    with (
-        client.BoldClient.for_target(target, routes=project.routes) as bold,
-        watch(bold) if watch is not None else contextlib.nullcontext(),
-    ):
-        result = make_plan(
-            project, target, bold, filters, desired, samples, when=when, findings=findings
-        )
-        result = plan.with_other_apps(result, desired, find=bold.rulesets_of_other_apps)
-        return result, bold.stats.rate_limited
 
 
 def vars_group(target: config.Target) -> str:
@@ -221,7 +105,7 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def plan_all(
+def plan_targets(
     project: config.Project,
     filters: plan.Filters,
     *,
@@ -241,33 +125,30 @@ def plan_all(
         outcomes: dict[str, Planned] = {}
         samples = carts.load_carts(project)
         when = when or When()
-        loads: dict[str, tuple[model.Resource, ...] | errors.BoldrulesError] = {}
-        found: dict[str, tuple[lint.Finding, ...]] = {}
+        loads: dict[str, Declared | errors.BoldrulesError] = {}
         group_of: dict[str, str] = {}
         for name in names:
             target = project.targets[name]
             group = group_of[name] = vars_group(target)
             if group not in loads:
                 try:
-                    objects, findings_of_group = declared(project, target, when.at)
-                    loads[group] = tuple(objects)
-                    found[group] = tuple(findings_of_group)
+                    found = declare(project, target, at=when.at)
+                    loads[group] = Declared(tuple(found.objects), tuple(found.findings))
                 except errors.BoldrulesError as exc:  # an invalid manifest fails its group alone
                     loads[group] = exc
             loaded = loads[group]
             if isinstance(loaded, errors.BoldrulesError):
                 outcomes[name] = Planned(name, loaded)
         ready = [n for n in names if n not in outcomes]
-        ready_desired = {g: d for g, d in loads.items() if not isinstance(d, errors.BoldrulesError)}
-        largest = max((len(d) for d in ready_desired.values()), default=0)
+        ready_declared = {g: d for g, d in loads.items() if isinstance(d, Declared)}
+        largest = max((len(d.objects) for d in ready_declared.values()), default=0)
         processes = max(1, min(wanted, len(ready), memory_cap(largest)))
         chunks = [ready[i::processes] for i in range(processes)]
         work = [
             _Chunk(
                 directory=project.root,
                 targets=tuple(chunk),
-                desired={group_of[n]: ready_desired[group_of[n]] for n in chunk},
-                findings={group_of[n]: found[group_of[n]] for n in chunk},
+                declared={group_of[n]: ready_declared[group_of[n]] for n in chunk},
                 when=when,
                 group_of={n: group_of[n] for n in chunk},
                 samples=samples,
@@ -317,15 +198,13 @@ def _plan_chunk(chunk: _Chunk) -> list[Planned]:
         _planning.target = name
         try:
             target = project.target(name)
-            wanted = list(chunk.desired[chunk.group_of[name]])
             result, absorbed = plan_target(
                 project,
                 target,
-                chunk.filters,
-                wanted,
-                chunk.samples,
+                chunk.declared[chunk.group_of[name]],
+                filters=chunk.filters,
+                samples=chunk.samples,
                 when=chunk.when,
-                findings=chunk.findings[chunk.group_of[name]],
             )
             return Planned(name, result, absorbed)
         except errors.BoldrulesError as exc:
