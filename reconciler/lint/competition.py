@@ -34,6 +34,8 @@ class _Entry:
     index: int
     rule: pricing.Rule
     audience: frozenset[str] | None  # customer groups, any of which admits; None: everyone
+    rest: frozenset[pricing.Condition]  # its conditions but the one ``audience`` reads
+    conditions: frozenset[pricing.Condition]  # all of them
     orders: tuple[tuple[str, str], ...]  # ORDER_CONDITION name = value it requires
     codes: frozenset[str]  # DISCOUNT_CODE values it requires
     order: int  # declaration order among the entries
@@ -53,15 +55,17 @@ def _keys(ps: pricing.ProductSelection) -> list[tuple[str, str]]:
     return []  # matches nothing (assumptions.ASSUME_UNKNOWN_SELECTION_MATCHES_NOTHING)
 
 
-def _audience(rule: pricing.Rule) -> frozenset[str] | None:
+def _audience(rule: pricing.Rule) -> tuple[frozenset[str] | None, frozenset[pricing.Condition]]:
+    """The customer groups one of ``rule``'s conditions admits (None: everyone), and the rule's
+    other conditions."""
     for c in rule.conditions:
         if c.operator != "=":
             continue
         if c.type == "CUSTOMER_GROUP" and c.value is not None and str(c.value) != "default":
-            return frozenset({str(c.value)})
+            return frozenset({str(c.value)}), frozenset(d for d in rule.conditions if d is not c)
         if c.type == "CUSTOMER_IN_ANY_GROUP_FROM_LIST" and c.list:
-            return frozenset(c.list)
-    return None
+            return frozenset(c.list), frozenset(d for d in rule.conditions if d is not c)
+    return None, frozenset(rule.conditions)
 
 
 def _entry(shop: Shop, priced: Priced, index: int, rule: pricing.Rule, order: int) -> _Entry:
@@ -76,8 +80,19 @@ def _entry(shop: Shop, priced: Priced, index: int, rule: pricing.Rule, order: in
         if c.type == "DISCOUNT_CODE" and c.operator == "=" and c.value is not None
     )
     name = priced.subject.name
+    audience, rest = _audience(rule)
     return _Entry(
-        priced, index, rule, _audience(rule), orders, codes, order, name, shop.prices(rule)
+        priced,
+        index,
+        rule,
+        audience,
+        rest,
+        frozenset(rule.conditions),
+        orders,
+        codes,
+        order,
+        name,
+        shop.prices(rule),
     )
 
 
@@ -89,6 +104,15 @@ def _compatible(a: _Entry, b: _Entry) -> bool:
         return False
     wanted = dict(a.orders)
     return all(wanted.get(name, value) == value for name, value in b.orders)
+
+
+def _shared(a: _Entry, b: _Entry) -> frozenset[str] | None:
+    """The customers two compatible entries both admit (None: everyone)."""
+    if a.audience is None:
+        return b.audience
+    if b.audience is None:
+        return a.audience
+    return a.audience & b.audience
 
 
 def _where(key: tuple[str, str]) -> str:
@@ -176,7 +200,7 @@ def _live(shop: Shop) -> Iterator[Priced]:
 
 def check(shop: Shop) -> Iterator[findings.Finding]:
     filtered: list[_Entry] = []
-    competing: list[_Entry] = []
+    competing: dict[int, list[_Entry]] = {}  # by layer: only a layer's own rules compete
     order = 0
     for priced in _live(shop):
         for i, rule in enumerate(priced.ruleset.rules):
@@ -186,11 +210,12 @@ def check(shop: Shop) -> Iterator[findings.Finding]:
             entry = _entry(shop, priced, i, rule, order)
             order += 1
             if layer in engine.COMPETITIVE:
-                competing.append(entry)
+                competing.setdefault(layer, []).append(entry)
             if layer not in engine.NO_PRIORITY_FILTER:
                 filtered.append(entry)  # layer 0 is in both
     yield from _shadows(filtered)
-    yield from _contests(shop, competing)
+    for layer in sorted(competing):
+        yield from _contests(shop, competing[layer])
 
 
 def _shadows(entries: Sequence[_Entry]) -> Iterator[findings.Finding]:
@@ -237,21 +262,26 @@ def _contests(shop: Shop, entries: Sequence[_Entry]) -> Iterator[findings.Findin
     """Layer 2 inside one app: the lowest ruleset priority wins whatever the price; equal
     priorities give the lowest price (pricing-engine.md §3, the competitive choice)."""
     index = _Index(entries, lambda e: float(e.priced.ruleset.priority))
+    siblings: dict[int, list[_Entry]] = {}  # each ruleset's entries, by id(priced)
+    for e in entries:
+        siblings.setdefault(id(e.priced), []).append(e)
     overlapped: set[str] = set()
     for loser in entries:
         priority = float(loser.priced.ruleset.priority)
         found = next(
             (
-                (key, winner, sample)
+                (key, winner, best, sample)
                 for key, rivals in index.rivals(loser)
                 for winner in index.below(rivals, priority)
-                if _rivals(winner, loser) and (sample := _deeper(shop, winner, loser)) is not None
+                if _rivals(winner, loser)
+                and winner.rest <= loser.conditions
+                and (sample := _deeper(best := _sure(siblings, winner, loser), loser)) is not None
             ),
             None,
         )
         if found is not None:
-            key, winner, sample = found
-            yield _never_wins(shop, _where_of(index, key, winner), winner, loser, sample)
+            key, winner, best, sample = found
+            yield _never_wins(_where_of(index, key, winner), winner, loser, best, sample)
         if loser.name in overlapped:
             continue
         same = next(
@@ -277,10 +307,24 @@ def _rivals(a: _Entry, b: _Entry) -> bool:
     )
 
 
-def _deeper(shop: Shop, winner: _Entry, loser: _Entry) -> int | None:
-    """The sample price at which ``loser`` would give less than ``winner`` while both discount,
+def _sure(siblings: dict[int, list[_Entry]], winner: _Entry, loser: _Entry) -> tuple[int, ...]:
+    """What ``winner``'s ruleset charges at each sample price wherever ``loser`` holds (for the
+    customers both admit): the lowest price of its rules sure to hold there too (``winner`` is
+    one), since the competitive choice keeps a ruleset's lowest candidate."""
+    audience = _shared(winner, loser)
+    sure = [
+        e.prices
+        for e in siblings[id(winner.priced)]
+        if e.rest <= loser.conditions
+        and (e.audience is None or (audience is not None and audience <= e.audience))
+    ]
+    return tuple(min(prices) for prices in zip(*sure, strict=True))
+
+
+def _deeper(won: tuple[int, ...], loser: _Entry) -> int | None:
+    """The sample price at which ``loser`` would give less than ``won`` while both discount,
     if any (the quoted one first)."""
-    won, lost = winner.prices, loser.prices
+    lost = loser.prices
     for i in _SAMPLE_ORDER:
         # Only where both discount: an absolute 1799 is no discount on a 10.00 item.
         if 0 <= lost[i] < won[i] <= SAMPLE_PRICES[i]:
@@ -292,11 +336,11 @@ _SAMPLE_ORDER = sorted(range(len(SAMPLE_PRICES)), key=lambda i: SAMPLE_PRICES[i]
 
 
 def _never_wins(
-    shop: Shop, key: tuple[str, str], winner: _Entry, loser: _Entry, sample: int
+    key: tuple[str, str], winner: _Entry, loser: _Entry, won: tuple[int, ...], sample: int
 ) -> findings.Finding:
     subject = loser.priced.subject
     price = SAMPLE_PRICES[sample]
-    audience = loser.audience if loser.audience is not None else winner.audience
+    audience = _shared(winner, loser)
     return findings.Finding(
         "never-wins",
         "warning",
@@ -306,7 +350,7 @@ def _never_wins(
         f"wins on {_where(key)} for {_who(audience)}: "
         f"{winner.priced.subject.described} has the lower priority number "
         f"{winner.priced.ruleset.priority:g}, so a {money(price)} item costs "
-        f"{money(winner.prices[sample])} instead of the deeper "
+        f"{money(won[sample])} instead of the deeper "
         f"{money(loser.prices[sample])} of rule {loser.rule_id}.",
     )
 
@@ -316,7 +360,7 @@ def _overlap(shop: Shop, key: tuple[str, str], a: _Entry, b: _Entry) -> findings
     pa, pb = a.prices[at], b.prices[at]
     best, other = (a, b) if pa <= pb else (b, a)
     subject = b.priced.subject
-    audience = b.audience if b.audience is not None else a.audience
+    audience = _shared(a, b)
     return findings.Finding(
         "overlap",
         "info",
