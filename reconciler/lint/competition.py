@@ -13,7 +13,9 @@ which compete come from the evaluator (``pricing.LAYERS``, ``engine.NO_PRIORITY_
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable, Iterator, Sequence
+import heapq
+import itertools
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from reconciler import pricing
@@ -26,6 +28,8 @@ from reconciler.pricing import engine, selection
 SCAN_LIMIT = 64
 
 _ALL = ("*", "")
+#: The group of ``_Index.by_key`` holding every entry of a key, whatever its customers.
+_ANYONE = "\0anyone"
 
 
 @dataclass(frozen=True)
@@ -102,6 +106,8 @@ def _compatible(a: _Entry, b: _Entry) -> bool:
         return False
     if a.codes and b.codes and not (a.codes & b.codes):
         return False
+    if not a.orders or not b.orders:
+        return True
     wanted = dict(a.orders)
     return all(wanted.get(name, value) == value for name, value in b.orders)
 
@@ -125,62 +131,102 @@ def _who(audience: frozenset[str] | None) -> str:
     return "customers in " + " or ".join(sorted(audience))
 
 
-class _Index:
-    """Entries filed by product key (the "all products" ones apart), each list sorted by a
-    priority, so one entry's competitors with a lower (or the same) priority are found by
-    bisection, never by a scan of every ruleset."""
+class _Bucket:
+    """Entries sorted by priority (then declaration), with their priorities beside."""
 
-    def __init__(self, entries: Sequence[_Entry], priority: Callable[[_Entry], float]) -> None:
+    __slots__ = ("entries", "priorities")
+
+    def __init__(self, entries: list[_Entry], priority: Callable[[_Entry], float]) -> None:
+        entries.sort(key=lambda e: (priority(e), e.order))
+        self.entries = entries
+        self.priorities = [priority(e) for e in entries]
+
+    def below(self, limit: float) -> list[_Entry]:
+        """The entries with a priority under ``limit``, at most ``SCAN_LIMIT``."""
+        return self.entries[: min(bisect.bisect_left(self.priorities, limit), SCAN_LIMIT)]
+
+    def level(self, value: float) -> list[_Entry]:
+        """The entries with priority ``value``, at most ``SCAN_LIMIT``."""
+        start = bisect.bisect_left(self.priorities, value)
+        end = min(bisect.bisect_right(self.priorities, value, start), start + SCAN_LIMIT)
+        return self.entries[start:end]
+
+
+class _Index:
+    """Entries filed by product key (the "all products" ones apart) and, for the competitive
+    layers, by customer group too, in buckets sorted by a priority: one entry's competitors with
+    a lower (or the same) priority are found by bisection, never by a scan of every ruleset, and
+    an entry for gold customers never looks at the rules for silver ones."""
+
+    def __init__(
+        self,
+        entries: Sequence[_Entry],
+        priority: Callable[[_Entry], float],
+        *,
+        by_audience: bool = False,
+    ) -> None:
         self.priority = priority
-        self.by_key: dict[tuple[str, str], list[_Entry]] = {}
-        self.everywhere: list[_Entry] = []
+        self.by_audience = by_audience
+        #: (key, group) → entries; group None holds every entry of the key when not
+        #: ``by_audience``, else those for every customer, beside one list per group.
+        filed: dict[tuple[tuple[str, str], str | None], list[_Entry]] = {}
         self.keys: dict[int, list[tuple[str, str]]] = {}
+        specific: list[_Entry] = []
         for e in entries:
             keys = _keys(e.priced.ruleset.product_selection)
             self.keys[id(e)] = keys
-            if keys == [_ALL]:
-                self.everywhere.append(e)
-            else:
-                for key in keys:
-                    self.by_key.setdefault(key, []).append(e)
-        self.specific = [e for e in entries if self.keys[id(e)] != [_ALL]]
-        self._sorted: dict[int, tuple[list[_Entry], list[float]]] = {}
+            if keys != [_ALL]:
+                specific.append(e)
+            groups: Iterable[str | None] = (
+                e.audience if by_audience and e.audience is not None else (None,)
+            )
+            for key in keys:
+                for group in groups:
+                    filed.setdefault((key, group), []).append(e)
+                if by_audience:
+                    filed.setdefault((key, _ANYONE), []).append(e)
+        self.by_key = {where: _Bucket(found, priority) for where, found in filed.items()}
+        self.specific = [_Bucket(specific, priority)]
 
-    def ordered(self, found: list[_Entry]) -> tuple[list[_Entry], list[float]]:
-        """``found`` sorted by priority (then declaration), with the priorities, once."""
-        cached = self._sorted.get(id(found))
-        if cached is None:
-            found.sort(key=lambda e: (self.priority(e), e.order))
-            cached = (found, [self.priority(e) for e in found])
-            self._sorted[id(found)] = cached
-        return cached
+    def _buckets(self, key: tuple[str, str], entry: _Entry) -> list[_Bucket]:
+        """The buckets filed under ``key`` whose entries ``entry``'s customers may meet."""
+        if not self.by_audience:
+            found = self.by_key.get((key, None))
+            return [found] if found is not None else []
+        if entry.audience is None:
+            found = self.by_key.get((key, _ANYONE))
+            return [found] if found is not None else []
+        groups = (*sorted(entry.audience), None)
+        return [found for g in groups if (found := self.by_key.get((key, g))) is not None]
 
-    def rivals(self, entry: _Entry) -> Iterator[tuple[tuple[str, str], list[_Entry]]]:
-        """(where, list) pairs holding every entry that may price a line ``entry`` prices."""
+    def rivals(self, entry: _Entry) -> Iterator[tuple[tuple[str, str], list[_Bucket]]]:
+        """(where, buckets) pairs holding every entry that may price a line ``entry`` prices."""
         keys = self.keys[id(entry)]
         if keys == [_ALL]:
-            yield (_ALL, self.everywhere)
+            yield (_ALL, self._buckets(_ALL, entry))
             yield (_ALL, self.specific)  # it meets each on that one's products
             return
         for key in keys:
-            yield (key, self.by_key[key])
+            yield (key, self._buckets(key, entry))
         if keys:  # a selection naming nothing meets nobody
-            yield (keys[0], self.everywhere)
+            yield (keys[0], self._buckets(_ALL, entry))
 
-    def below(self, found: list[_Entry], limit: float) -> Iterator[_Entry]:
-        """The entries of ``found`` with a priority under ``limit``, lowest first, at most
+    def below(self, buckets: list[_Bucket], limit: float) -> Iterable[_Entry]:
+        """The entries of ``buckets`` with a priority under ``limit``, lowest first, at most
         ``SCAN_LIMIT``."""
-        ordered, priorities = self.ordered(found)
-        end = min(bisect.bisect_left(priorities, limit), SCAN_LIMIT)
-        return iter(ordered[:end])
+        return self._merged([b.below(limit) for b in buckets])
 
-    def level(self, found: list[_Entry], value: float) -> Iterator[_Entry]:
-        """The entries of ``found`` with priority ``value``, in declaration order, at most
+    def level(self, buckets: list[_Bucket], value: float) -> Iterable[_Entry]:
+        """The entries of ``buckets`` with priority ``value``, in declaration order, at most
         ``SCAN_LIMIT``."""
-        ordered, priorities = self.ordered(found)
-        start = bisect.bisect_left(priorities, value)
-        end = min(bisect.bisect_right(priorities, value), start + SCAN_LIMIT)
-        return iter(ordered[start:end])
+        return self._merged([b.level(value) for b in buckets])
+
+    def _merged(self, parts: list[list[_Entry]]) -> Iterable[_Entry]:
+        parts = [part for part in parts if part]
+        if len(parts) <= 1:
+            return parts[0] if parts else ()
+        merged = heapq.merge(*parts, key=lambda e: (self.priority(e), e.order))
+        return itertools.islice(merged, SCAN_LIMIT)
 
 
 def _where_of(index: _Index, key: tuple[str, str], other: _Entry) -> tuple[str, str]:
@@ -260,28 +306,22 @@ def _shadow(key: tuple[str, str], layer: int, top: _Entry, shut: _Entry) -> find
 
 def _contests(shop: Shop, entries: Sequence[_Entry]) -> Iterator[findings.Finding]:
     """Layer 2 inside one app: the lowest ruleset priority wins whatever the price; equal
-    priorities give the lowest price (pricing-engine.md §3, the competitive choice)."""
-    index = _Index(entries, lambda e: float(e.priced.ruleset.priority))
+    priorities give the lowest price (pricing-engine.md §3, the competitive choice). One
+    finding of each id per ruleset, against the first rival found."""
+    index = _Index(entries, lambda e: float(e.priced.ruleset.priority), by_audience=True)
     siblings: dict[int, list[_Entry]] = {}  # each ruleset's entries, by id(priced)
     for e in entries:
         siblings.setdefault(id(e.priced), []).append(e)
+    losing: set[str] = set()
     overlapped: set[str] = set()
     for loser in entries:
         priority = float(loser.priced.ruleset.priority)
-        found = next(
-            (
-                (key, winner, best, sample)
-                for key, rivals in index.rivals(loser)
-                for winner in index.below(rivals, priority)
-                if _rivals(winner, loser)
-                and winner.rest <= loser.conditions
-                and (sample := _deeper(best := _sure(siblings, winner, loser), loser)) is not None
-            ),
-            None,
-        )
-        if found is not None:
-            key, winner, best, sample = found
-            yield _never_wins(_where_of(index, key, winner), winner, loser, best, sample)
+        if loser.name not in losing:
+            found = _winner(index, siblings, loser, priority)
+            if found is not None:
+                losing.add(loser.name)
+                key, winner, won, sample = found
+                yield _never_wins(_where_of(index, key, winner), winner, loser, won, sample)
         if loser.name in overlapped:
             continue
         same = next(
@@ -299,6 +339,28 @@ def _contests(shop: Shop, entries: Sequence[_Entry]) -> Iterator[findings.Findin
             yield _overlap(shop, _where_of(index, key, other), other, loser)
 
 
+def _winner(
+    index: _Index, siblings: dict[int, list[_Entry]], loser: _Entry, priority: float
+) -> tuple[tuple[str, str], _Entry, tuple[int, ...], int] | None:
+    """A rule of a lower-numbered ruleset that holds wherever ``loser`` holds (within the
+    customers both admit), its ruleset's price there, and a sample price at which ``loser``
+    would be deeper: (where, that rule, its ruleset's prices, the sample's index)."""
+    tried: set[tuple[int, frozenset[str] | None]] = set()  # (ruleset, customers) priced
+    for key, rivals in index.rivals(loser):
+        for winner in index.below(rivals, priority):
+            if not winner.rest <= loser.conditions or not _rivals(winner, loser):
+                continue
+            audience = _shared(winner, loser)
+            if (id(winner.priced), audience) in tried:
+                continue
+            tried.add((id(winner.priced), audience))
+            won = _sure(siblings[id(winner.priced)], loser, audience)
+            sample = _deeper(won, loser)
+            if sample is not None:
+                return key, winner, won, sample
+    return None
+
+
 def _rivals(a: _Entry, b: _Entry) -> bool:
     return (
         a.priced is not b.priced
@@ -307,14 +369,13 @@ def _rivals(a: _Entry, b: _Entry) -> bool:
     )
 
 
-def _sure(siblings: dict[int, list[_Entry]], winner: _Entry, loser: _Entry) -> tuple[int, ...]:
-    """What ``winner``'s ruleset charges at each sample price wherever ``loser`` holds (for the
-    customers both admit): the lowest price of its rules sure to hold there too (``winner`` is
+def _sure(ruleset: list[_Entry], loser: _Entry, audience: frozenset[str] | None) -> tuple[int, ...]:
+    """What a ruleset (its entries) charges at each sample price wherever ``loser`` holds, for
+    ``audience``: the lowest price of its rules sure to hold there too (the winning rule is
     one), since the competitive choice keeps a ruleset's lowest candidate."""
-    audience = _shared(winner, loser)
     sure = [
         e.prices
-        for e in siblings[id(winner.priced)]
+        for e in ruleset
         if e.rest <= loser.conditions
         and (e.audience is None or (audience is not None and audience <= e.audience))
     ]

@@ -198,6 +198,32 @@ def test_a_winning_ruleset_whose_own_rule_is_deeper_costs_the_customer_nothing(
     )
 
 
+def test_a_winning_ruleset_deeper_for_some_customers_only_is_judged_for_the_others(
+    lint: Lint,
+) -> None:
+    # Gold customers get the sale's 40%; everyone else gets its 10%, not the clearance's 50%.
+    linted = lint("""\
+        rulesets:
+          - external_id: sale
+            priority: 1
+            product_selection: {type: PRODUCTS_ALL}
+            rules:
+              - {external_id: gold, type: DISCOUNT, conditions: [{type: CUSTOMER_GROUP, value: gold}], actions: [{type: PRICE_ADJUST_PERCENT, value: -60}]}
+              - {external_id: everyone, type: DISCOUNT, conditions: [], actions: [{type: PRICE_ADJUST_PERCENT, value: -10}]}
+          - external_id: clearance
+            priority: 5
+            product_selection: {type: PRODUCT_SEARCH, sku_ids: [OLD-1]}
+            rules:
+              - {external_id: half, type: DISCOUNT, conditions: [], actions: [{type: PRICE_ADJUST_PERCENT, value: -50}]}
+        """)
+    (found,) = linted.findings
+    assert found["message"] == (
+        "ruleset clearance (priority 5) never wins on sku_ids OLD-1 for every customer: "
+        "ruleset sale has the lower priority number 1, so a 100.00 item costs 90.00 instead of "
+        "the deeper 50.00 of rule half."
+    )
+
+
 def test_a_base_price_and_a_discount_are_different_layers_and_never_compete(lint: Lint) -> None:
     # Layer 0 sets the price (95.00), layer 2 then takes 10% off it: both apply.
     linted = lint("""\
