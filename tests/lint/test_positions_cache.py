@@ -1,6 +1,7 @@
-"""Lint's positions kept in ``.boldrules/cache/``: a generated project (bench.lint_speed's shop,
-a template and discount codes beside it) gives the very same findings, to the line and column,
-without the cache, with it cold and with it warm; and a file that changes is located afresh."""
+"""Lint's positions kept in ``.boldrules/cache/``: a generated project (bench.lint_speed's
+colliding shop, a template and discount codes beside it) gives the very same findings, to the
+line and column, without the cache, with it cold and with it warm; and a file that changes is
+located afresh."""
 
 from __future__ import annotations
 
@@ -50,7 +51,7 @@ def _own_secret(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def root(tmp_path: Path) -> Path:
     root = tmp_path / "shop"
-    lint_speed.generate(root, rulesets=150, files=3)
+    lint_speed.generate(root, rulesets=150, files=3, shape="collisions")
     (root / "pricing" / "season.yaml.j2").write_text(TEMPLATE)
     (root / "pricing" / "codes.yaml").write_text(CODES)
     return root
