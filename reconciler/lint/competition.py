@@ -13,8 +13,8 @@ which compete come from the evaluator (``pricing.LAYERS``, ``engine.NO_PRIORITY_
 from __future__ import annotations
 
 import bisect
-import heapq
 import itertools
+import operator
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
@@ -28,11 +28,13 @@ from reconciler.pricing import engine, selection
 SCAN_LIMIT = 64
 
 _ALL = ("*", "")
+_RULE_RANK = operator.attrgetter("rule_rank")
+_SET_RANK = operator.attrgetter("set_rank")
 #: The group of ``_Index.by_key`` holding every entry of a key, whatever its customers.
 _ANYONE = "\0anyone"
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True, eq=False)
 class _Entry:
     priced: Priced
     index: int
@@ -45,6 +47,8 @@ class _Entry:
     order: int  # declaration order among the entries
     name: str  # its ruleset's key as kind:name
     prices: tuple[int, ...]  # its price at each of SAMPLE_PRICES
+    rule_rank: tuple[float, int]  # (its rule priority, order): how the priority filter sorts
+    set_rank: tuple[float, int]  # (its ruleset priority, order): how the competition sorts
 
     @property
     def rule_id(self) -> str:
@@ -97,6 +101,8 @@ def _entry(shop: Shop, priced: Priced, index: int, rule: pricing.Rule, order: in
         order,
         name,
         shop.prices(rule),
+        (float(rule.priority), order),
+        (float(priced.ruleset.priority), order),
     )
 
 
@@ -134,21 +140,27 @@ def _who(audience: frozenset[str] | None) -> str:
 class _Bucket:
     """Entries sorted by priority (then declaration), with their priorities beside."""
 
-    __slots__ = ("entries", "priorities")
+    __slots__ = ("entries", "only", "orders", "priorities")
 
-    def __init__(self, entries: list[_Entry], priority: Callable[[_Entry], float]) -> None:
-        entries.sort(key=lambda e: (priority(e), e.order))
+    def __init__(self, entries: list[_Entry], rank: Callable[[_Entry], tuple[float, int]]) -> None:
+        entries.sort(key=rank)
         self.entries = entries
-        self.priorities = [priority(e) for e in entries]
+        self.priorities = [rank(e)[0] for e in entries]
+        self.orders = [e.order for e in entries]
+        #: The one ruleset all the entries belong to (by id), if they all belong to one.
+        rulesets = {id(e.priced) for e in entries}
+        self.only = next(iter(rulesets)) if len(rulesets) == 1 else None
 
     def below(self, limit: float) -> list[_Entry]:
         """The entries with a priority under ``limit``, at most ``SCAN_LIMIT``."""
         return self.entries[: min(bisect.bisect_left(self.priorities, limit), SCAN_LIMIT)]
 
-    def level(self, value: float) -> list[_Entry]:
-        """The entries with priority ``value``, at most ``SCAN_LIMIT``."""
+    def level(self, value: float, before: int) -> list[_Entry]:
+        """The entries with priority ``value`` declared before entry number ``before``, at most
+        ``SCAN_LIMIT``."""
         start = bisect.bisect_left(self.priorities, value)
-        end = min(bisect.bisect_right(self.priorities, value, start), start + SCAN_LIMIT)
+        end = bisect.bisect_right(self.priorities, value, start)
+        end = min(bisect.bisect_left(self.orders, before, start, end), start + SCAN_LIMIT)
         return self.entries[start:end]
 
 
@@ -161,20 +173,21 @@ class _Index:
     def __init__(
         self,
         entries: Sequence[_Entry],
-        priority: Callable[[_Entry], float],
+        rank: Callable[[_Entry], tuple[float, int]],
         *,
         by_audience: bool = False,
     ) -> None:
-        self.priority = priority
+        self.rank = rank
         self.by_audience = by_audience
         #: (key, group) → entries; group None holds every entry of the key when not
         #: ``by_audience``, else those for every customer, beside one list per group.
         filed: dict[tuple[tuple[str, str], str | None], list[_Entry]] = {}
-        self.keys: dict[int, list[tuple[str, str]]] = {}
+        self.keys: dict[int, list[tuple[str, str]]] = {}  # by id(priced): a ruleset's keys
         specific: list[_Entry] = []
         for e in entries:
-            keys = _keys(e.priced.ruleset.product_selection)
-            self.keys[id(e)] = keys
+            keys = self.keys.get(id(e.priced))
+            if keys is None:
+                keys = self.keys[id(e.priced)] = _keys(e.priced.ruleset.product_selection)
             if keys != [_ALL]:
                 specific.append(e)
             groups: Iterable[str | None] = (
@@ -185,8 +198,11 @@ class _Index:
                     filed.setdefault((key, group), []).append(e)
                 if by_audience:
                     filed.setdefault((key, _ANYONE), []).append(e)
-        self.by_key = {where: _Bucket(found, priority) for where, found in filed.items()}
-        self.specific = [_Bucket(specific, priority)]
+        self.by_key = {where: _Bucket(found, rank) for where, found in filed.items()}
+        self.specific = [_Bucket(specific, rank)]
+        self._rivals: dict[
+            tuple[int, frozenset[str] | None], list[tuple[tuple[str, str], list[_Bucket]]]
+        ] = {}
 
     def _buckets(self, key: tuple[str, str], entry: _Entry) -> list[_Bucket]:
         """The buckets filed under ``key`` whose entries ``entry``'s customers may meet."""
@@ -199,9 +215,23 @@ class _Index:
         groups = (*sorted(entry.audience), None)
         return [found for g in groups if (found := self.by_key.get((key, g))) is not None]
 
-    def rivals(self, entry: _Entry) -> Iterator[tuple[tuple[str, str], list[_Bucket]]]:
-        """(where, buckets) pairs holding every entry that may price a line ``entry`` prices."""
-        keys = self.keys[id(entry)]
+    def rivals(self, entry: _Entry) -> list[tuple[tuple[str, str], list[_Bucket]]]:
+        """(where, buckets) pairs holding every entry of another ruleset that may price a line
+        ``entry`` prices (the same for every rule of a ruleset with the same customers: worked
+        out once; a bucket holding only ``entry``'s own ruleset is left out)."""
+        memo = (id(entry.priced), entry.audience if self.by_audience else None)
+        found = self._rivals.get(memo)
+        if found is None:
+            own = id(entry.priced)
+            found = self._rivals[memo] = [
+                (where, others)
+                for where, buckets in self._find_rivals(entry)
+                if (others := [b for b in buckets if b.only != own])
+            ]
+        return found
+
+    def _find_rivals(self, entry: _Entry) -> Iterator[tuple[tuple[str, str], list[_Bucket]]]:
+        keys = self.keys[id(entry.priced)]
         if keys == [_ALL]:
             yield (_ALL, self._buckets(_ALL, entry))
             yield (_ALL, self.specific)  # it meets each on that one's products
@@ -216,23 +246,24 @@ class _Index:
         ``SCAN_LIMIT``."""
         return self._merged([b.below(limit) for b in buckets])
 
-    def level(self, buckets: list[_Bucket], value: float) -> Iterable[_Entry]:
-        """The entries of ``buckets`` with priority ``value``, in declaration order, at most
-        ``SCAN_LIMIT``."""
-        return self._merged([b.level(value) for b in buckets])
+    def level(self, buckets: list[_Bucket], value: float, before: int) -> Iterable[_Entry]:
+        """The entries of ``buckets`` with priority ``value`` declared before entry number
+        ``before``, in declaration order, at most ``SCAN_LIMIT``."""
+        return self._merged([b.level(value, before) for b in buckets])
 
     def _merged(self, parts: list[list[_Entry]]) -> Iterable[_Entry]:
+        if len(parts) == 1:
+            return parts[0]
         parts = [part for part in parts if part]
         if len(parts) <= 1:
             return parts[0] if parts else ()
-        merged = heapq.merge(*parts, key=lambda e: (self.priority(e), e.order))
-        return itertools.islice(merged, SCAN_LIMIT)
+        return sorted(itertools.chain.from_iterable(parts), key=self.rank)[:SCAN_LIMIT]
 
 
 def _where_of(index: _Index, key: tuple[str, str], other: _Entry) -> tuple[str, str]:
     """Where two entries meet: ``key``, or the other's first key when ``key`` is every product."""
     if key == _ALL:
-        keys = index.keys[id(other)]
+        keys = index.keys[id(other.priced)]
         return keys[0] if keys else _ALL
     return key
 
@@ -271,7 +302,7 @@ def _shadows(entries: Sequence[_Entry]) -> Iterator[findings.Finding]:
     for e in entries:
         by_layer.setdefault(pricing.LAYERS[e.rule.type], []).append(e)
     for layer, found in by_layer.items():
-        index = _Index(found, lambda e: float(e.rule.priority))
+        index = _Index(found, _RULE_RANK)
         for shut in found:
             top = next(
                 (
@@ -308,7 +339,7 @@ def _contests(shop: Shop, entries: Sequence[_Entry]) -> Iterator[findings.Findin
     """Layer 2 inside one app: the lowest ruleset priority wins whatever the price; equal
     priorities give the lowest price (pricing-engine.md §3, the competitive choice). One
     finding of each id per ruleset, against the first rival found."""
-    index = _Index(entries, lambda e: float(e.priced.ruleset.priority), by_audience=True)
+    index = _Index(entries, _SET_RANK, by_audience=True)
     siblings: dict[int, list[_Entry]] = {}  # each ruleset's entries, by id(priced)
     for e in entries:
         siblings.setdefault(id(e.priced), []).append(e)
@@ -316,39 +347,64 @@ def _contests(shop: Shop, entries: Sequence[_Entry]) -> Iterator[findings.Findin
     overlapped: set[str] = set()
     for loser in entries:
         priority = float(loser.priced.ruleset.priority)
+        rivals = index.rivals(loser)
         if loser.name not in losing:
-            found = _winner(index, siblings, loser, priority)
+            found = _winner(index, rivals, siblings, loser, priority)
             if found is not None:
                 losing.add(loser.name)
                 key, winner, won, sample = found
                 yield _never_wins(_where_of(index, key, winner), winner, loser, won, sample)
         if loser.name in overlapped:
             continue
-        same = next(
-            (
-                (key, other)
-                for key, rivals in index.rivals(loser)
-                for other in index.level(rivals, priority)
-                if other.order < loser.order and _rivals(other, loser)
-            ),
-            None,
-        )
+        same = _first_level(index, rivals, loser, priority)
         if same is not None:
             overlapped.add(loser.name)
             key, other = same
             yield _overlap(shop, _where_of(index, key, other), other, loser)
 
 
+def _first_level(
+    index: _Index,
+    rivals: list[tuple[tuple[str, str], list[_Bucket]]],
+    loser: _Entry,
+    priority: float,
+) -> tuple[tuple[str, str], _Entry] | None:
+    """The first rule declared before ``loser``, of a ruleset of the same priority, that
+    competes with it: (where, that rule)."""
+    seen: set[int] = set()  # an entry filed under several of ``loser``'s keys is judged once
+    for key, buckets in rivals:
+        for other in index.level(buckets, priority, loser.order):
+            if id(other) in seen:
+                continue
+            seen.add(id(other))
+            if _rivals(other, loser):
+                return key, other
+    return None
+
+
 def _winner(
-    index: _Index, siblings: dict[int, list[_Entry]], loser: _Entry, priority: float
+    index: _Index,
+    rivals: list[tuple[tuple[str, str], list[_Bucket]]],
+    siblings: dict[int, list[_Entry]],
+    loser: _Entry,
+    priority: float,
 ) -> tuple[tuple[str, str], _Entry, tuple[int, ...], int] | None:
     """A rule of a lower-numbered ruleset that holds wherever ``loser`` holds (within the
     customers both admit), its ruleset's price there, and a sample price at which ``loser``
     would be deeper: (where, that rule, its ruleset's prices, the sample's index)."""
     tried: set[tuple[int, frozenset[str] | None]] = set()  # (ruleset, customers) priced
-    for key, rivals in index.rivals(loser):
-        for winner in index.below(rivals, priority):
-            if not winner.rest <= loser.conditions or not _rivals(winner, loser):
+    seen: set[int] = set()  # an entry filed under several of ``loser``'s keys is judged once
+    for key, buckets in rivals:
+        for winner in index.below(buckets, priority):
+            if id(winner) in seen:
+                continue
+            seen.add(id(winner))
+            # Its ruleset's price is at most its own: deeper than that somewhere, or never.
+            if (
+                not any(map(operator.lt, loser.prices, winner.prices))
+                or not winner.rest <= loser.conditions
+                or not _rivals(winner, loser)
+            ):
                 continue
             audience = _shared(winner, loser)
             if (id(winner.priced), audience) in tried:
