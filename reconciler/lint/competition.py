@@ -276,23 +276,73 @@ def _live(shop: Shop) -> Iterator[Priced]:
 
 
 def check(shop: Shop) -> Iterator[findings.Finding]:
+    rules = [
+        (priced, i, rule, pricing.LAYERS[rule.type])
+        for priced in _live(shop)
+        for i, rule in enumerate(priced.ruleset.rules)
+        if pricing.why_never_prices(rule) is None
+    ]
+    contested = _contested(rules)
     filtered: list[_Entry] = []
     competing: dict[int, list[_Entry]] = {}  # by layer: only a layer's own rules compete
-    order = 0
-    for priced in _live(shop):
-        for i, rule in enumerate(priced.ruleset.rules):
-            if pricing.why_never_prices(rule) is not None:
-                continue
-            layer = pricing.LAYERS[rule.type]
+    for order, (priced, i, rule, layer) in enumerate(rules):
+        competes = layer in engine.COMPETITIVE and (id(priced), layer) in contested
+        filters = layer not in engine.NO_PRIORITY_FILTER  # layer 0 does both
+        if competes or filters:
             entry = _entry(shop, priced, i, rule, order)
-            order += 1
-            if layer in engine.COMPETITIVE:
+            if competes:
                 competing.setdefault(layer, []).append(entry)
-            if layer not in engine.NO_PRIORITY_FILTER:
-                filtered.append(entry)  # layer 0 is in both
+            if filters:
+                filtered.append(entry)
     yield from _shadows(filtered)
     for layer in sorted(competing):
         yield from _contests(shop, competing[layer])
+
+
+def _contested(rules: Sequence[tuple[Priced, int, pricing.Rule, int]]) -> set[tuple[int, int]]:
+    """The (ruleset id, layer) pairs whose rules of a competitive layer may meet another
+    ruleset's rules of that layer: sharing a product key (or either taking every product) and a
+    customer group (or either admitting everyone). Counted per key and group, so linear; the
+    other rulesets cannot compete there and are never filed in the index."""
+    groups: dict[tuple[int, int], tuple[Priced, set[str | None]]] = {}
+    for priced, _, rule, layer in rules:
+        if layer in engine.COMPETITIVE:
+            admitted = _audience(rule)[0]
+            kept = groups.setdefault((id(priced), layer), (priced, set()))[1]
+            kept.update((None,) if admitted is None else admitted)
+    # Rulesets per (layer, key) and per (layer, key, group); key None: the whole layer.
+    totals: dict[tuple[int, tuple[str, str] | None], int] = {}
+    counts: dict[tuple[int, tuple[str, str] | None, str | None], int] = {}
+    keys: dict[tuple[int, int], list[tuple[str, str]]] = {}
+    for where, (priced, audience) in groups.items():
+        layer = where[1]
+        named = keys[where] = _keys(priced.ruleset.product_selection)
+        for key in (*named, None):
+            totals[(layer, key)] = totals.get((layer, key), 0) + 1
+            for group in audience:
+                counts[(layer, key, group)] = counts.get((layer, key, group), 0) + 1
+
+    def meets(layer: int, key: tuple[str, str] | None, audience: set[str | None], own: int) -> bool:
+        """Does a ruleset filed under (layer, key), other than the ``own`` one counted there
+        (1, or 0), admit one of ``audience``'s customers?"""
+        if None in audience:
+            return totals.get((layer, key), 0) > own
+        if counts.get((layer, key, None), 0) > 0:
+            return True
+        return any(counts.get((layer, key, group), 0) > own for group in audience)
+
+    out = set()
+    for where, (_, audience) in groups.items():
+        layer, named = where[1], keys[where]
+        if named == [_ALL]:
+            hit = meets(layer, None, audience, 1)  # it meets every ruleset of the layer
+        else:
+            hit = any(meets(layer, key, audience, 1) for key in named) or (
+                bool(named) and meets(layer, _ALL, audience, 0)
+            )
+        if hit:
+            out.add(where)
+    return out
 
 
 def _shadows(entries: Sequence[_Entry]) -> Iterator[findings.Finding]:
