@@ -97,18 +97,9 @@ def _colliding(i: int, rng: random.Random) -> str:
             "    start_date: 2027-03-01T00:00:00Z",
             "    expiry_date: 2027-04-01T00:00:00Z",
         ]
-    lines += [
-        "    rules:",
-        f"      - external_id: {tag}",
-        "        type: DISCOUNT",
-        f"        conditions: [{{type: CUSTOMER_GROUP, value: {tag}}}]",
-        f"        actions: [{{type: PRICE_ADJUST_PERCENT, value: -{percent}}}]",
-        "      - external_id: case",
-        "        type: DISCOUNT",
-        f"        conditions: [{{type: CUSTOMER_GROUP, value: {tag}}}, "
-        f"{{type: QTY_BY_VARIANT, operator: '>=', value: {rng.choice((6, 12, 24))}}}]",
-        f"        actions: [{{type: PRICE_ADJUST_RELATIVE, value: -{rng.randint(50, 500)}}}]",
-    ]
+    minimum = rng.choice((6, 12, 24))
+    case = f"PRICE_ADJUST_RELATIVE, value: -{rng.randint(50, 500)}"
+    lines += _group_rules(tag, percent, "QTY_BY_VARIANT", minimum, case)
     if i % 20 == 0:
         zone = rng.choice(("west", "east"))
         lines += [
@@ -165,17 +156,11 @@ def _group_price(i: int, rng: random.Random) -> str:
         f"    public_name: {tag.title()} price {product}",
         f"    priority: {3 if i == SLIP else 10}",
         f"    product_selection: {selection}",
-        "    rules:",
-        f"      - external_id: {tag}",
-        "        type: DISCOUNT",
-        f"        conditions: [{{type: CUSTOMER_GROUP, value: {tag}}}]",
-        f"        actions: [{{type: PRICE_ADJUST_PERCENT, value: -{percent}}}]",
-        "      - external_id: case",
-        "        type: DISCOUNT",
-        f"        conditions: [{{type: CUSTOMER_GROUP, value: {tag}}}, "
-        f"{{type: {quantity}, operator: '>=', value: {rng.choice((6, 12, 24))}}}]",
-        f"        actions: [{{type: PRICE_ADJUST_PERCENT, value: -{percent + 5}}}]",
     ]
+    minimum = rng.choice((6, 12, 24))
+    lines += _group_rules(
+        tag, percent, quantity, minimum, f"PRICE_ADJUST_PERCENT, value: -{percent + 5}"
+    )
     if i % 20 == 0:
         lines += [
             "      - external_id: zone",
@@ -244,6 +229,23 @@ def _everywhere(i: int, k: int) -> str:
 
 #: The shapes of generated project, by name (see the module's docstring).
 SHAPES = ("realistic", "collisions")
+
+
+def _group_rules(tag: str, percent: int, quantity: str, minimum: int, case: str) -> list[str]:
+    """A group's rules: its DISCOUNT, and its case price for ``minimum`` or more (``case``: the
+    action's type and value)."""
+    return [
+        "    rules:",
+        f"      - external_id: {tag}",
+        "        type: DISCOUNT",
+        f"        conditions: [{{type: CUSTOMER_GROUP, value: {tag}}}]",
+        f"        actions: [{{type: PRICE_ADJUST_PERCENT, value: -{percent}}}]",
+        "      - external_id: case",
+        "        type: DISCOUNT",
+        f"        conditions: [{{type: CUSTOMER_GROUP, value: {tag}}}, "
+        f"{{type: {quantity}, operator: '>=', value: {minimum}}}]",
+        f"        actions: [{{type: {case}}}]",
+    ]
 
 
 def generate(

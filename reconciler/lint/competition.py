@@ -13,10 +13,12 @@ which compete come from the evaluator (``pricing.LAYERS``, ``engine.NO_PRIORITY_
 from __future__ import annotations
 
 import bisect
+import functools
 import itertools
 import operator
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from reconciler import pricing
 from reconciler.lint import findings
@@ -55,7 +57,10 @@ class _Entry:
         return self.rule.external_id or f"#{self.index + 1}"
 
 
+@functools.lru_cache(maxsize=65536)
 def _keys(ps: pricing.ProductSelection) -> list[tuple[str, str]]:
+    """The product keys a selection is filed under (shared by equal selections: not to be
+    changed)."""
     if ps.type in selection.SEARCH_TYPES:
         return sorted(set(selection.selection_keys(ps)))
     if ps.type in selection.ALL_TYPES or ps.type in selection.EXCEPT_TYPES:
@@ -76,7 +81,14 @@ def _audience(rule: pricing.Rule) -> tuple[frozenset[str] | None, frozenset[pric
     return None, frozenset(rule.conditions)
 
 
-def _entry(shop: Shop, priced: Priced, index: int, rule: pricing.Rule, order: int) -> _Entry:
+def _entry(
+    shop: Shop,
+    priced: Priced,
+    index: int,
+    rule: pricing.Rule,
+    order: int,
+    read: tuple[frozenset[str] | None, frozenset[pricing.Condition]],
+) -> _Entry:
     orders = tuple(
         (c.name, str(c.value))
         for c in rule.conditions
@@ -88,7 +100,7 @@ def _entry(shop: Shop, priced: Priced, index: int, rule: pricing.Rule, order: in
         if c.type == "DISCOUNT_CODE" and c.operator == "=" and c.value is not None
     )
     name = priced.subject.name
-    audience, rest = _audience(rule)
+    audience, rest = read
     return _Entry(
         priced,
         index,
@@ -277,7 +289,7 @@ def _live(shop: Shop) -> Iterator[Priced]:
 
 def check(shop: Shop) -> Iterator[findings.Finding]:
     rules = [
-        (priced, i, rule, pricing.LAYERS[rule.type])
+        (priced, i, rule, pricing.LAYERS[rule.type], _audience(rule))
         for priced in _live(shop)
         for i, rule in enumerate(priced.ruleset.rules)
         if pricing.why_never_prices(rule) is None
@@ -285,11 +297,11 @@ def check(shop: Shop) -> Iterator[findings.Finding]:
     contested = _contested(rules)
     filtered: list[_Entry] = []
     competing: dict[int, list[_Entry]] = {}  # by layer: only a layer's own rules compete
-    for order, (priced, i, rule, layer) in enumerate(rules):
+    for order, (priced, i, rule, layer, read) in enumerate(rules):
         competes = layer in engine.COMPETITIVE and (id(priced), layer) in contested
         filters = layer not in engine.NO_PRIORITY_FILTER  # layer 0 does both
         if competes or filters:
-            entry = _entry(shop, priced, i, rule, order)
+            entry = _entry(shop, priced, i, rule, order, read)
             if competes:
                 competing.setdefault(layer, []).append(entry)
             if filters:
@@ -299,15 +311,16 @@ def check(shop: Shop) -> Iterator[findings.Finding]:
         yield from _contests(shop, competing[layer])
 
 
-def _contested(rules: Sequence[tuple[Priced, int, pricing.Rule, int]]) -> set[tuple[int, int]]:
+def _contested(
+    rules: Sequence[tuple[Priced, int, pricing.Rule, int, tuple[frozenset[str] | None, Any]]],
+) -> set[tuple[int, int]]:
     """The (ruleset id, layer) pairs whose rules of a competitive layer may meet another
     ruleset's rules of that layer: sharing a product key (or either taking every product) and a
     customer group (or either admitting everyone). Counted per key and group, so linear; the
     other rulesets cannot compete there and are never filed in the index."""
     groups: dict[tuple[int, int], tuple[Priced, set[str | None]]] = {}
-    for priced, _, rule, layer in rules:
+    for priced, _, _, layer, (admitted, _) in rules:
         if layer in engine.COMPETITIVE:
-            admitted = _audience(rule)[0]
             kept = groups.setdefault((id(priced), layer), (priced, set()))[1]
             kept.update((None,) if admitted is None else admitted)
     # Rulesets per (layer, key) and per (layer, key, group); key None: the whole layer.

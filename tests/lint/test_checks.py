@@ -153,41 +153,32 @@ def test_a_lower_priority_rule_that_needs_more_than_the_deeper_one_leaves_it_win
     assert (linted.findings, linted.exit_code) == ([], 0)
 
 
+#: A sale at priority 1 (10% for everyone, 40% for the group TIER names) and a standing 20% for gold.
+SALE_AND_GOLD_PRICE = """\
+    rulesets:
+      - external_id: sale
+        priority: 1
+        product_selection: {type: PRODUCTS_ALL}
+        rules:
+          - {external_id: everyone, type: DISCOUNT, conditions: [], actions: [{type: PRICE_ADJUST_PERCENT, value: -10}]}
+          - {external_id: TIER, type: DISCOUNT, conditions: [{type: CUSTOMER_GROUP, value: TIER}], actions: [{type: PRICE_ADJUST_PERCENT, value: -40}]}
+      - external_id: gold-price
+        priority: 10
+        product_selection: {type: PRODUCT_SEARCH, sku_ids: [A-1]}
+        rules:
+          - {external_id: gold, type: DISCOUNT, conditions: [{type: CUSTOMER_GROUP, value: gold}], actions: [{type: PRICE_ADJUST_PERCENT, value: -20}]}
+    """
+
+
 def test_a_winning_ruleset_whose_own_rule_is_deeper_costs_the_customer_nothing(
     lint: Lint,
 ) -> None:
     # The sale (priority 1) wins for gold customers, with its own 40%: the standing 20% loses,
     # and no customer pays more for it. Its 10% for everyone is not what gold customers pay.
-    linted = lint("""\
-        rulesets:
-          - external_id: sale
-            priority: 1
-            product_selection: {type: PRODUCTS_ALL}
-            rules:
-              - {external_id: everyone, type: DISCOUNT, conditions: [], actions: [{type: PRICE_ADJUST_PERCENT, value: -10}]}
-              - {external_id: gold, type: DISCOUNT, conditions: [{type: CUSTOMER_GROUP, value: gold}], actions: [{type: PRICE_ADJUST_PERCENT, value: -40}]}
-          - external_id: gold-price
-            priority: 10
-            product_selection: {type: PRODUCT_SEARCH, sku_ids: [A-1]}
-            rules:
-              - {external_id: gold, type: DISCOUNT, conditions: [{type: CUSTOMER_GROUP, value: gold}], actions: [{type: PRICE_ADJUST_PERCENT, value: -20}]}
-        """)
+    linted = lint(SALE_AND_GOLD_PRICE.replace("TIER", "gold"))
     assert (linted.findings, linted.exit_code) == ([], 0)
-    # Without its gold rule the sale does cost gold customers their 20%.
-    linted = lint("""\
-        rulesets:
-          - external_id: sale
-            priority: 1
-            product_selection: {type: PRODUCTS_ALL}
-            rules:
-              - {external_id: everyone, type: DISCOUNT, conditions: [], actions: [{type: PRICE_ADJUST_PERCENT, value: -10}]}
-              - {external_id: staff, type: DISCOUNT, conditions: [{type: CUSTOMER_GROUP, value: staff}], actions: [{type: PRICE_ADJUST_PERCENT, value: -40}]}
-          - external_id: gold-price
-            priority: 10
-            product_selection: {type: PRODUCT_SEARCH, sku_ids: [A-1]}
-            rules:
-              - {external_id: gold, type: DISCOUNT, conditions: [{type: CUSTOMER_GROUP, value: gold}], actions: [{type: PRICE_ADJUST_PERCENT, value: -20}]}
-        """)
+    # When its 40% is for staff, the sale does cost gold customers their 20%.
+    linted = lint(SALE_AND_GOLD_PRICE.replace("TIER", "staff"))
     (found,) = linted.findings
     assert found["id"] == "never-wins"
     assert found["objects"] == ["ruleset:gold-price", "ruleset:sale"]
