@@ -1,13 +1,15 @@
 """Rules that compete and lose for good: ``priority-shadow`` (layers with the rule-priority
 filter), ``never-wins`` and ``overlap`` (the competitive layer 2 inside one app).
 
-No pairwise scan of all rulesets: rules are filed by what their product selection names (the
-evaluator's ``selection_keys``; "all products" apart, meeting every other), each list sorted by
-priority; a rule is compared only with the rules sharing one of its keys whose priority is lower
-(or equal), found by bisection, at most ``SCAN_LIMIT`` a list; customer groups, conditions and
-windows are checked on those few. The layer table, which layers filter by rule priority and
-which compete come from the evaluator (``pricing.LAYERS``, ``engine.NO_PRIORITY_FILTER``,
-``engine.COMPETITIVE``).
+No pairwise scan of all rulesets: a ruleset sharing no product key and customer group with
+another of its layer competes with nobody and is left out (``_contested``, counted per key and
+group); the others' rules are filed by what their product selection names (the evaluator's
+``selection_keys``; "all products" apart, meeting every other) and, in the competitive layers, by
+customer group, each list sorted by priority; a rule is compared only with the rules sharing one
+of its keys (and groups) whose priority is lower (or equal), found by bisection, at most
+``SCAN_LIMIT`` a list; conditions and windows are checked on those few. The layer table, which
+layers filter by rule priority and which compete come from the evaluator (``pricing.LAYERS``,
+``engine.NO_PRIORITY_FILTER``, ``engine.COMPETITIVE``).
 """
 
 from __future__ import annotations
