@@ -21,7 +21,7 @@ from typing import Any
 import jinja2
 import jinja2.sandbox
 
-from reconciler import describe, errors, kinds, model, plan, schedule, words
+from reconciler import describe, errors, kinds, model, plan, savedplan, schedule, words
 from reconciler.carts import money
 
 #: GitHub refuses comments over 65,536 characters; stay well clear for the wrapper text.
@@ -402,7 +402,7 @@ def markdown_context(
     for change in result.changes:
         table[change.key.kind.label][change.action] += 1
     return {
-        "plan": plan.plan_json(result),
+        "plan": savedplan.plan_json(result),
         "summary": summary_line(result),
         "counts": result.counts,
         "table": {kind: dict(c) for kind, c in table.items() if c},
@@ -475,7 +475,7 @@ def render_markdown(
 
 def render_json(result: plan.Plan) -> str:
     """The plan document of ``schemas/plan.schema.json``."""
-    return json.dumps(plan.plan_json(result), indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(savedplan.plan_json(result), indent=2, ensure_ascii=False) + "\n"
 
 
 def render(
@@ -518,7 +518,7 @@ def render_many(
     if fmt == "json":
         document = {
             "targets": {
-                name: plan.plan_json(o)
+                name: savedplan.plan_json(o)
                 if isinstance(o, plan.Plan)
                 else {"error": str(o), "exit_code": o.exit_code}
                 for name, o in outcomes.items()

@@ -24,11 +24,12 @@ from reconciler import (
     pipeline,
     plan,
     planformat,
+    savedplan,
     state,
 )
 
 from ..conftest import APP_TOKEN
-from .test_plan import project
+from ..projects import project
 
 SHOP = "sandbox-shop"
 
@@ -208,10 +209,10 @@ def test_a_saved_plan_that_adopts_is_applied_by_id(bold: Any, tmp_path: Path) ->
     target = project().targets["sandbox"]
     planned = pipeline.plan_shop(bold, project(), target, pipeline.Declared(desired))
     path = tmp_path / "plan.json"
-    plan.write_plan(planned, path)
+    savedplan.write_plan(planned, path)
     from reconciler import apply
 
-    changes = apply.changes_from_saved(bold, plan.read_plan(path))
+    changes = apply.changes_from_saved(bold, savedplan.read_plan(path))
     apply.execute(bold, changes)
     (after,) = bold.list_rulesets()
     assert (after["id"], after["external_id"]) == (made["id"], "adopted")
