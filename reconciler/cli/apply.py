@@ -123,7 +123,7 @@ def apply_command(
                 + ".",
                 err=True,
             )
-        shown = planformat.render_text(
+        shown = planformat.text.render_text(
             result,
             color=terminal.colour() and output == "text",
             forced=force or waived,

@@ -77,7 +77,7 @@ def declared(eid: str, rules: list[str], adopt: dict[str, Any] | None = None) ->
 
 
 def text(result: plan.Plan) -> list[str]:
-    return planformat.render_text(result).splitlines()
+    return planformat.text.render_text(result).splitlines()
 
 
 def test_unnamed_rulesets_are_never_folded_together() -> None:
@@ -149,7 +149,7 @@ def test_discount_codes_differing_only_in_case_are_both_seen() -> None:
         "- discount code spring15 #9 (−15% on all products) — a duplicate of spring15"
     )
     assert result.counts == {"create": 0, "update": 0, "delete": 1}
-    markdown = planformat.render_markdown(result)
+    markdown = planformat.markdown.render_markdown(result)
     assert "spring15" not in markdown.casefold()
     assert (
         "- discount code sp•••• (8) #9 (−15% on all products) — a duplicate of sp•••• (8)"
