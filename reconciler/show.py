@@ -6,7 +6,7 @@ before saved plans carried the live objects (``live``) shows its updates field b
 deletes without what they did.
 
 Owns rebuilding the changes, the safety figures and the notes from the document; it renders
-nothing itself (``render.py`` does).
+nothing itself (``planformat`` does).
 """
 
 from __future__ import annotations
