@@ -42,6 +42,7 @@ from reconciler import (
 )
 from reconciler import ownership as ownership_module
 from reconciler import schedule as calendar
+from reconciler.preview import guardrails
 
 #: Version of the saved-plan and ``--format json`` document; bump on incompatible change.
 FORMAT_VERSION = 1
@@ -478,7 +479,7 @@ def evaluate_safety(
             for where, value in deep_discounts(changes, rules.max_percent_off)
         )
     # Price guardrails that need no carts: a discount turned surcharge, an amount ×10 (issue 14).
-    violations.extend(preview.rule_violations(changes))
+    violations.extend(guardrails.rule_violations(changes))
     hard = [
         f"Refusing to delete protected {d.key.describe()} (safety.protected matches "
         f"{_matching(d.key, rules.protected)!r}); --force does not lift protection: remove the "
