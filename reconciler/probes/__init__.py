@@ -10,9 +10,10 @@ with SIGINT ignored meanwhile; probes left by a run killed outright are deleted 
 
 One module per kind of probe object (``ruleset``, ``order_condition``, ``discount_code``, as in
 ``reconciler/kinds/``; ``bookkeeping``: the apply lock and an ownership record), each a
-``checks(session)`` run in the order of ``WRITE_CHECKS``; ``session`` holds what they share (the
-probes that exist), ``cleanup`` deletes them. The checks' recording and the route search are
-``doctor.recording.Doctor``'s. It must not print.
+``checks(session)`` run in the order of ``WRITE_CHECKS`` and, for a kind of object, a
+``LEFTOVER`` (how a killed run's probe is named and deleted) listed in ``cleanup.LEFTOVERS``;
+``session`` holds what they share (the probes that exist), ``cleanup`` deletes them. The
+checks' recording and the route search are ``doctor.recording.Doctor``'s. It must not print.
 """
 
 from __future__ import annotations

@@ -1,39 +1,34 @@
 """The probes deleted: this run's, whatever ended it (``cleanup``, from the runner's
-``finally``), and those a killed run left, once an hour old (``leftovers``, first).
+``finally``), and those a killed run left, once an hour old (``leftovers``, first: each kind's
+``LEFTOVER`` says how its probes are named and deleted, its listing found through
+``reconciler.kinds``' table).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from reconciler import errors
+from reconciler import errors, kinds
 from reconciler.doctor import probenames
 from reconciler.doctor.results import FAIL, OK, Check
+from reconciler.probes import discount_code, order_condition, ruleset
 from reconciler.probes.session import Session
+
+#: Each kind's probes a killed run may have left, in the order they are deleted and named.
+LEFTOVERS = (ruleset.LEFTOVER, order_condition.LEFTOVER, discount_code.LEFTOVER)
 
 
 def leftovers(session: Session) -> None:
     """Delete the probes a killed run left (their names dated over an hour ago)."""
     bold, now = session.bold, session.now()
     old: list[str] = []
-    for r in session.seen.get("rulesets", []):
-        eid = str(r.get("external_id") or "")
-        age = probenames.probe_age(eid, now)
-        if age is not None and age > probenames.LEFTOVER_AGE:
-            bold.delete_ruleset(eid)
-            old.append(f"ruleset {eid}")
-    for c in session.seen.get("order_conditions", []):
-        name = str(c.get("name") or "")
-        age = probenames.probe_age(name, now)
-        if age is not None and age > probenames.LEFTOVER_AGE:
-            bold.delete_order_condition(name, str(c.get("value")))
-            old.append(f"order condition {name}")
-    for c in session.seen.get("discount_codes", []):
-        code = str(c.get("code") or "")
-        age = probenames.probe_age(code, now)
-        if age is not None and age > probenames.LEFTOVER_AGE and c.get("id") is not None:
-            bold.delete_discount_code(c["id"])
-            old.append(f"discount code {code}")
+    for leftover in LEFTOVERS:
+        spec = kinds.by_name[leftover.kind]
+        for listed in session.seen.get(spec.list_name, []):
+            name = str(listed.get(leftover.name_field) or "")
+            age = probenames.probe_age(name, now)
+            if age is not None and age > probenames.LEFTOVER_AGE and leftover.delete(bold, listed):
+                old.append(f"{spec.label} {name}")
     if old:
         session.add(
             Check(

@@ -8,9 +8,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from reconciler import model, ownership, state
+from reconciler import kinds, model, ownership, state
 from reconciler.doctor.recording import Failed
-from reconciler.probes.session import Session
+from reconciler.probes.session import Leftover, Session
+
+
+def _delete_leftover(bold: kinds.Shop, listed: Mapping[str, Any]) -> bool:
+    if listed.get("id") is None:
+        return False
+    bold.delete_discount_code(listed["id"])
+    return True
+
+
+#: A killed run's probe discount code, named by its code (deleted by its id).
+LEFTOVER = Leftover(model.Kind.DISCOUNT_CODE, "code", _delete_leftover)
 
 
 def checks(session: Session) -> None:

@@ -7,9 +7,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from reconciler import model, state
+from reconciler import kinds, model, state
 from reconciler.doctor.recording import Failed
-from reconciler.probes.session import Session
+from reconciler.probes.session import Leftover, Session
+
+
+def _delete_leftover(bold: kinds.Shop, listed: Mapping[str, Any]) -> bool:
+    bold.delete_order_condition(str(listed.get("name") or ""), str(listed.get("value")))
+    return True
+
+
+#: A killed run's probe order condition, named by its name (its value is ``probe``).
+LEFTOVER = Leftover(model.Kind.ORDER_CONDITION, "name", _delete_leftover)
 
 
 def checks(session: Session) -> None:

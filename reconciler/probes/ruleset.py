@@ -7,9 +7,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from reconciler import ownership, state
+from reconciler import kinds, model, ownership, state
 from reconciler.doctor.recording import Failed
-from reconciler.probes.session import Session
+from reconciler.probes.session import Leftover, Session
+
+
+def _delete_leftover(bold: kinds.Shop, listed: Mapping[str, Any]) -> bool:
+    bold.delete_ruleset(str(listed.get("external_id") or ""))
+    return True
+
+
+#: A killed run's probe ruleset, named by its external id.
+LEFTOVER = Leftover(model.Kind.RULESET, "external_id", _delete_leftover)
 
 
 def _rule(step: int) -> dict[str, Any]:

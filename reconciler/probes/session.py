@@ -4,11 +4,11 @@ the doctor run they report to, and reading a probe back to compare it with what 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler import lock
+from reconciler import kinds, lock, model
 from reconciler.doctor import recording
 from reconciler.doctor.recording import Failed
 
@@ -24,6 +24,18 @@ class Probes:
     code: str = ""
     record: str | None = None
     lock: lock.ApplyLock | None = None
+
+
+@dataclass(frozen=True)
+class Leftover:
+    """How one kind's probes that a killed run left are found in its listing and deleted."""
+
+    #: The kind: its listing is the doctor's ``seen[kinds.by_name[kind].list_name]``.
+    kind: model.Kind
+    #: The field of a listed object that holds its (probe) name.
+    name_field: str
+    #: Deletes a listed object; False when it cannot be addressed (a code without an id).
+    delete: Callable[[kinds.Shop, Mapping[str, Any]], bool]
 
 
 def diff_fields(want: Mapping[str, Any], got: Mapping[str, Any]) -> list[str]:
