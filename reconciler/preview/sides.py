@@ -99,20 +99,8 @@ def _backs_a_code(body: Mapping[str, Any], codes: set[str]) -> bool:
     """Whether a listed ruleset is a known code's own, though no code names its ``ruleset_id``
     (a listing without it): every rule a ``DISCOUNT_CODE`` rule on one of ``codes``. Such a
     ruleset is priced from the code itself, never twice."""
-    rules = body.get("rules")
-    if not isinstance(rules, list) or not rules:
-        return False
-    for rule in rules:
-        if not isinstance(rule, Mapping) or rule.get("type") != "DISCOUNT_CODE":
-            return False
-        named = [
-            str(c.get("value", "")).casefold()
-            for c in rule.get("conditions") or []
-            if isinstance(c, Mapping) and c.get("type") == "DISCOUNT_CODE"
-        ]
-        if not named or not set(named) <= codes:
-            return False
-    return True
+    backed = pricing.backed_codes(body)
+    return backed is not None and backed <= codes
 
 
 def other_app_rulesets(
