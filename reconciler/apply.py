@@ -39,6 +39,7 @@ from typing import Any, TextIO
 from reconciler import calllog, config, diff, errors, instants, model, ownership, plan, state
 from reconciler.calls import Call, calls_for, run_settled
 from reconciler.client import BoldClient
+from reconciler.targets import Target
 
 log = logging.getLogger(__name__)
 
@@ -405,7 +406,7 @@ def check_saved_plan(
     saved: plan.SavedPlan,
     *,
     project: config.Project,
-    target: config.Target,
+    target: Target,
 ) -> plan.Plan:
     """The saved plan, once it is proven to be for this shop and nothing it touches has moved.
 

@@ -42,6 +42,7 @@ from reconciler import (
 )
 from reconciler import ownership as ownership_module
 from reconciler import schedule as calendar
+from reconciler.targets import Target
 
 #: Version of the saved-plan and ``--format json`` document; bump on incompatible change.
 FORMAT_VERSION = 1
@@ -596,7 +597,7 @@ def plan_changes(
     desired: Sequence[model.Resource],
     live: state.LiveState,
     *,
-    target: config.Target,
+    target: Target,
     project: config.Project,
     filters: Filters | None = None,
     now: dt.datetime | None = None,

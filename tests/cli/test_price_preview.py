@@ -394,12 +394,12 @@ def test_other_apps_rulesets_price_too_and_are_counted(run: Run, with_carts: Pat
     """Another app's ruleset takes part (read with include_all_apps), never planned or deleted."""
     target = config.load_project(with_carts).target(None)
     assert target.sandbox is not None
-    from reconciler import client
+    from reconciler import client, clientsettings
 
     shop = sandbox.Sandbox.embedded(target.sandbox)
     shop.add_token("other-app-token", app="wholesale-app")
     with client.BoldClient(
-        client.ClientSettings(base_url=IN_PROCESS_URL, rate=1000.0, burst=1000),
+        clientsettings.ClientSettings(base_url=IN_PROCESS_URL, rate=1000.0, burst=1000),
         token="other-app-token",
         transport=InProcessTransport(shop.wsgi_app),
     ) as other:
@@ -479,7 +479,7 @@ def test_a_storefront_answering_another_price_is_reported(sandbox: Any) -> None:
     """A shop whose storefront disagrees: every differing line is named, with both figures."""
     import httpx
 
-    from reconciler import carts, client, preview, pricing
+    from reconciler import carts, client, clientsettings, preview, pricing
 
     forward = InProcessTransport(sandbox.wsgi_app)
 
@@ -511,7 +511,7 @@ def test_a_storefront_answering_another_price_is_reported(sandbox: Any) -> None:
     from tests.conftest import APP_TOKEN
 
     with client.BoldClient(
-        client.ClientSettings(base_url=IN_PROCESS_URL, rate=1000.0, burst=1000),
+        clientsettings.ClientSettings(base_url=IN_PROCESS_URL, rate=1000.0, burst=1000),
         token=APP_TOKEN,
         transport=httpx.MockTransport(handler),
     ) as bold:
