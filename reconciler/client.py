@@ -44,8 +44,8 @@ from reconciler import (
     routes,
 )
 from reconciler.clientsettings import ClientSettings
-from reconciler.operations import ApiResponse
 from reconciler.pacing import TokenBucket
+from reconciler.reads import ApiResponse
 from reconciler.routes import Method
 from reconciler.transport import IN_PROCESS_URL
 
