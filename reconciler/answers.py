@@ -104,7 +104,7 @@ def ambiguous(
     )
 
 
-def read_body(method: Method, response: httpx.Response) -> tuple[Any, str | None]:
+def read_body(method: Method, response: httpx.Response) -> tuple[dict[str, Any] | None, str | None]:
     """A 2xx answer's parsed body, and what is wrong with it (None: what the contract promises).
 
     Every success carries a JSON object (contract §3), except a DELETE's, which may be empty

@@ -47,6 +47,7 @@ from reconciler.clientsettings import ClientSettings
 from reconciler.pacing import TokenBucket
 from reconciler.reads import ApiResponse
 from reconciler.routes import Method
+from reconciler.targets import token_problem
 from reconciler.transport import IN_PROCESS_URL
 
 log = logging.getLogger("reconciler.client")
@@ -78,7 +79,7 @@ class BoldClient(operations.Operations):
         """A client calling as ``settings`` say with ``token``; ``transport`` (httpx's own when
         None), ``clock``, ``sleep`` and ``rng`` are seams for tests and the embedded sandbox."""
         token = token.strip()  # surrounding whitespace is never part of a bearer token
-        problem = errors.token_problem(token)
+        problem = token_problem(token)
         if problem:
             # Deliberately vague: naming the bad character would start to print the token.
             raise errors.TokenInvalid(problem)
@@ -281,7 +282,7 @@ class BoldClient(operations.Operations):
         attempt: int,
         route: str,
         read_back: Mapping[str, Any] | None,
-    ) -> tuple[httpx.Response, Any]:
+    ) -> tuple[httpx.Response, dict[str, Any] | None]:
         """One HTTP request and its parsed body (None: none); raise ``retries.Retry`` or
         ``ApiError``."""
         idempotent = method in retries.IDEMPOTENT

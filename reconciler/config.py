@@ -16,7 +16,7 @@ import datetime
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from reconciler import errors, instants, lint, model, routes, schedule, sources
 from reconciler.targets import (
@@ -31,6 +31,8 @@ from reconciler.targets import (
 #: The sample carts folder read when the project file has no ``carts:`` (docs/pricing.md).
 DEFAULT_CARTS = "carts"
 PROJECT_FILE_NAMES = ("boldrules.yaml", "boldrules.yml")
+#: ``ownership.unnamed_rulesets``: what plan and export do with rulesets without an external id.
+UnnamedRulesets = Literal["adopt", "ignore", "delete"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -65,7 +67,7 @@ class Ownership:
     """Order condition groups (by ``name``) owned, so their members can be deleted."""
     discount_code_prefixes: tuple[str, ...] = ()
     """Discount codes owned when their name starts with one of these."""
-    unnamed_rulesets: str = "adopt"
+    unnamed_rulesets: UnnamedRulesets = "adopt"
     """The app's rulesets without an ``external_id``: ``adopt`` (export names them for adoption;
     plan leaves the rest alone and lists them), ``ignore`` (export leaves them out; plan leaves
     them alone quietly) or ``delete`` (plan deletes those no manifest adopts, by id)."""
@@ -278,7 +280,7 @@ def _build_project(
         ownership=Ownership(
             order_condition_names=tuple(ownership.get("order_conditions", ())),
             discount_code_prefixes=tuple(ownership.get("discount_code_prefixes", ())),
-            unnamed_rulesets=str(ownership.get("unnamed_rulesets", Ownership.unnamed_rulesets)),
+            unnamed_rulesets=ownership.get("unnamed_rulesets", Ownership.unnamed_rulesets),
             record=ownership.get("record", Ownership.record),
         ),
         routes=dict(data.get("routes", {})),

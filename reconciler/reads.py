@@ -19,16 +19,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from reconciler import errors, pagination
+from reconciler.routes import Method
 
 
 @dataclass(frozen=True)
 class ApiResponse:
     """A successful call: the status and the parsed JSON body (None when there was no body)."""
 
-    method: str
+    method: Method
     path: str
     status_code: int
-    body: Any
+    body: dict[str, Any] | None
     attempts: int
     elapsed_ms: float
     #: The response's ``Date`` header: the server's clock when it answered, if it said.

@@ -2,7 +2,8 @@
 
 Owns ``Target`` (a ``targets:`` entry: the embedded sandbox's file or a remote API's URL, the
 shop, the API version date, pacing, template variables), ``Target.token`` (a remote target's
-token, read from the environment variable ``token_env`` names, only when a command needs it),
+token, read from the environment variable ``token_env`` names, only when a command needs it,
+and ``token_problem``, what makes a token unusable, which the client checks too),
 the checks of ``targets:`` and ``default_target`` a schema cannot make (version dates, base URLs,
 sandbox files), and building a ``Target`` from a checked entry. ``config.py`` loads the project
 file and calls these.
@@ -67,10 +68,21 @@ class Target:
         value = os.environ.get(self.token_env, "").strip()
         if not value:
             raise errors.TokenMissing(self.name, self.token_env)
-        problem = errors.token_problem(value)
+        problem = token_problem(value)
         if problem:
             raise errors.TokenInvalid(problem, target=self.name, variable=self.token_env)
         return value
+
+
+def token_problem(token: str) -> str:
+    """What makes ``token`` unusable in an HTTP header, without quoting any of it ("": none)."""
+    if not token:
+        return "is empty"
+    if any(ch.isspace() for ch in token):
+        return "has whitespace (a space, tab or line break) inside it"
+    if any(not ("!" <= ch <= "~") for ch in token):
+        return "has non-ASCII or control characters in it"
+    return ""
 
 
 def build_target(root: Path, name: str, spec: dict[str, Any]) -> Target:
