@@ -1,4 +1,4 @@
-"""The project file: defaults, targets, tokens, and the located lines a broken one gets."""
+"""The project file: defaults, targets, and the located lines a broken one gets."""
 
 from __future__ import annotations
 
@@ -129,24 +129,6 @@ def test_unknown_target_lists_the_known_ones(tmp_path: Path) -> None:
     with pytest.raises(errors.ConfigError) as caught:
         project.target("prod")
     assert str(caught.value) == "no target 'prod' in boldrules.yaml: use one of production, sandbox"
-
-
-def test_token_is_read_from_the_environment_only(monkeypatch: pytest.MonkeyPatch) -> None:
-    remote = Target("production", None, "https://x", None, "BOLD_TEST_TOKEN")
-    monkeypatch.delenv("BOLD_TEST_TOKEN", raising=False)
-    with pytest.raises(errors.TokenMissing) as caught:
-        remote.token()
-    assert caught.value.exit_code == 7
-    assert str(caught.value) == (
-        "target 'production' reads its token from $BOLD_TEST_TOKEN, which is not set: "
-        "export BOLD_TEST_TOKEN=<your Bold API token> (never put the token in a file)"
-    )
-    monkeypatch.setenv("BOLD_TEST_TOKEN", "  ")
-    with pytest.raises(errors.TokenMissing):
-        remote.token()
-    monkeypatch.setenv("BOLD_TEST_TOKEN", "s3cret")
-    assert remote.token() == "s3cret"
-    assert "s3cret" not in repr(remote)
 
 
 BROKEN = [
