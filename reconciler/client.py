@@ -1,6 +1,6 @@
 """The HTTP client for the Bold Price Rules API: the one place that talks HTTP to Bold.
 
-Owns: the ``BoldClient`` a target's ``ClientSettings`` (``clientsettings.py``) and token build:
+Owns: ``BoldClient``, built from ``ClientSettings`` (``clientsettings.py``) and a token:
 authentication and version headers, client-side pacing (a token bucket shared by every thread)
 and bounded concurrency, sending each request and applying the retry policy of ``retries.py``
 to what comes back (``answers.py`` reads an answer into its body or its typed error), sending

@@ -4,7 +4,7 @@ Owns ``connect(target)``: a target with ``sandbox:`` gets a client whose calls t
 sandbox answers in this process (``transport.InProcessTransport`` over its SQLite file, base URL
 ``transport.IN_PROCESS_URL``, never resolved); a target with ``api_url:`` gets a client over
 httpx's own network transport. Either way the settings come from
-``clientsettings.ClientSettings.from_target``; the token (``token``) is the embedded sandbox's
+``clientsettings.ClientSettings.from_target``; the token (``token_of``) is the embedded sandbox's
 own for a sandbox target, else ``Target.token`` reads it from the environment.
 
 Must not: send a call, print anything, or name the token in a message. Only sandbox targets
