@@ -26,6 +26,7 @@ from reconciler import (
     schedule,
     state,
 )
+from reconciler.targets import Target
 
 
 @dataclass(frozen=True)
@@ -56,16 +57,14 @@ def findings(
     return lint.run([lint.Subject.of(d) for d in loaded.objects], project.lint, now=now)
 
 
-def declare(
-    project: config.Project, target: config.Target, *, at: dt.datetime | None = None
-) -> Declared:
+def declare(project: config.Project, target: Target, *, at: dt.datetime | None = None) -> Declared:
     """The target's manifests, rendered with its ``vars``, as the objects a plan compares, and
     lint's findings about them at ``at``."""
     loaded = manifest.load_manifests(project, target)
     return Declared(_objects(loaded), findings(project, loaded, at))
 
 
-def desired(project: config.Project, target: config.Target) -> list[model.Resource]:
+def desired(project: config.Project, target: Target) -> list[model.Resource]:
     """The target's manifests, rendered with its ``vars``, as the objects a plan compares."""
     return _objects(manifest.load_manifests(project, target))
 
@@ -74,7 +73,7 @@ def _objects(loaded: manifest.Manifests) -> list[model.Resource]:
     return [state.resource(d.key, d.data, d.origin) for d in loaded.objects]
 
 
-def open_client(project: config.Project, target: config.Target) -> client.BoldClient:
+def open_client(project: config.Project, target: Target) -> client.BoldClient:
     """The target's client, with the project's route overrides: every command's way in."""
     return connect.connect(target, routes=project.routes)
 
@@ -98,7 +97,7 @@ def read_shop(
 
 def compare(
     project: config.Project,
-    target: config.Target,
+    target: Target,
     declared: Declared,
     live: state.LiveState,
     *,
@@ -125,7 +124,7 @@ def compare(
 def plan_shop(
     bold: client.BoldClient,
     project: config.Project,
-    target: config.Target,
+    target: Target,
     declared: Declared,
     *,
     filters: plan.Filters | None = None,
@@ -153,7 +152,7 @@ def plan_shop(
 
 def plan_target(
     project: config.Project,
-    target: config.Target,
+    target: Target,
     declared: Source,
     *,
     filters: plan.Filters | None = None,
