@@ -36,6 +36,7 @@ _RULE_RANK = operator.attrgetter("rule_rank")
 _SET_RANK = operator.attrgetter("set_rank")
 #: The group of ``_Index.by_key`` holding every entry of a key, whatever its customers.
 _ANYONE = "\0anyone"
+_UNREAD: Any = object()
 
 
 @dataclass(slots=True, eq=False)
@@ -290,12 +291,22 @@ def _live(shop: Shop) -> Iterator[Priced]:
 
 
 def check(shop: Shop) -> Iterator[findings.Finding]:
-    rules = [
-        (priced, i, rule, pricing.LAYERS[rule.type], _audience(rule))
-        for priced in _live(shop)
-        for i, rule in enumerate(priced.ruleset.rules)
-        if pricing.why_never_prices(rule) is None
-    ]
+    # Each rule read once (by identity: a shop's equal rules are one object): its layer and
+    # customers, or None when it never prices.
+    read: dict[int, tuple[int, tuple[frozenset[str] | None, frozenset[pricing.Condition]]] | None]
+    read = {}
+    rules = []
+    for priced in _live(shop):
+        for i, rule in enumerate(priced.ruleset.rules):
+            seen = read.get(id(rule), _UNREAD)
+            if seen is _UNREAD:
+                seen = read[id(rule)] = (
+                    (pricing.LAYERS[rule.type], _audience(rule))
+                    if pricing.why_never_prices(rule) is None
+                    else None
+                )
+            if seen is not None:
+                rules.append((priced, i, rule, *seen))
     contested = _contested(rules)
     filtered: list[_Entry] = []
     competing: dict[int, list[_Entry]] = {}  # by layer: only a layer's own rules compete
@@ -320,20 +331,39 @@ def _contested(
     ruleset's rules of that layer: sharing a product key (or either taking every product) and a
     customer group (or either admitting everyone). Counted per key and group, so linear; the
     other rulesets cannot compete there and are never filed in the index."""
-    groups: dict[tuple[int, int], tuple[Priced, set[str | None]]] = {}
+    admits: dict[tuple[int, int], tuple[Priced, list[frozenset[str] | None]]] = {}
     for priced, _, _, layer, (admitted, _) in rules:
         if layer in engine.COMPETITIVE:
-            kept = groups.setdefault((id(priced), layer), (priced, set()))[1]
-            kept.update((None,) if admitted is None else admitted)
-    # Rulesets per (layer, key) and per (layer, key, group); key None: the whole layer.
+            where = (id(priced), layer)
+            found = admits.get(where)
+            if found is None:
+                admits[where] = (priced, [admitted])
+            else:
+                found[1].append(admitted)
+    # Rulesets per (layer, key); key None: the whole layer.
     totals: dict[tuple[int, tuple[str, str] | None], int] = {}
-    counts: dict[tuple[int, tuple[str, str] | None, str | None], int] = {}
     keys: dict[tuple[int, int], list[tuple[str, str]]] = {}
-    for where, (priced, audience) in groups.items():
+    for where, (priced, _) in admits.items():
         layer = where[1]
         named = keys[where] = _keys(priced.ruleset.product_selection)
         for key in (*named, None):
             totals[(layer, key)] = totals.get((layer, key), 0) + 1
+    # A ruleset whose every key is its own, in a layer where no ruleset takes every product,
+    # meets nobody whoever its customers are: only the others' customers are counted (and they
+    # are all those that count for one another).
+    groups: dict[tuple[int, int], tuple[Priced, set[str | None]]] = {}
+    for where, (priced, admitted) in admits.items():
+        layer = where[1]
+        if totals.get((layer, _ALL), 0) or any(totals[(layer, k)] > 1 for k in keys[where]):
+            audience: set[str | None] = set()
+            for one in admitted:
+                audience.update((None,) if one is None else one)
+            groups[where] = (priced, audience)
+    # Rulesets per (layer, key, group); key None: the whole layer.
+    counts: dict[tuple[int, tuple[str, str] | None, str | None], int] = {}
+    for where, (_, audience) in groups.items():
+        layer = where[1]
+        for key in (*keys[where], None):
             for group in audience:
                 counts[(layer, key, group)] = counts.get((layer, key, group), 0) + 1
 
