@@ -206,7 +206,7 @@ class Parts:
 
     def __init__(self) -> None:
         self._items: dict[tuple[Any, ...], Condition | Action] = {}
-        self._lists: dict[tuple[int, ...], tuple[Any, ...]] = {}
+        self._lists: dict[tuple[Any, ...], tuple[Any, ...]] = {}
         self._rules: dict[tuple[Any, ...], Rule] = {}
         self._instants: dict[tuple[str, str], dt.datetime | None] = {}
 
@@ -231,7 +231,8 @@ class Parts:
         name: str,
     ) -> tuple[Any, ...]:
         out = []
-        for i, (item, key) in enumerate(zip(items, keys, strict=True)):
+        for i, (item, fields) in enumerate(zip(items, keys[1:], strict=True)):
+            key = (kind, fields)
             part = self._items.get(key)
             if part is None:
                 try:
@@ -255,15 +256,14 @@ class Parts:
         )
         conditions = get("conditions")
         actions = get("actions")
-        key = (
-            _keys(Condition, conditions) if conditions else (),
-            _keys(Action, actions) if actions else (),
-            scalars,
-            tuple(map(type, scalars)),
-        )
+        said = _keys(Condition, conditions) if conditions else ()
+        done = _keys(Action, actions) if actions else ()
         try:
+            if said is None or done is None:
+                raise TypeError
+            key = (said, done, *scalars, *map(type, scalars))
             found = self._rules.get(key)
-        except TypeError:  # a list where a scalar belongs, or parts no key can hold
+        except TypeError:  # parts no key can hold, or a list where a scalar belongs
             return Rule.from_api(data, external_id, self)
         if found is None:
             found = self._rules[key] = Rule.from_api(data, external_id, self)
@@ -288,7 +288,7 @@ def _keys(kind: type[Condition] | type[Action], items: Any) -> tuple[Any, ...] |
     if type(items) is not list or not items:
         return None
     try:
-        return tuple([(kind, tuple(i.items()), tuple(map(type, i.values()))) for i in items])
+        return (kind, *[(*i.items(), *map(type, i.values())) for i in items])
     except AttributeError:
         return None
 
