@@ -84,14 +84,14 @@ def _audience(rule: pricing.Rule) -> tuple[frozenset[str] | None, frozenset[pric
     return None, frozenset(rule.conditions)
 
 
-def _entry(
-    shop: Shop,
-    priced: Priced,
-    index: int,
-    rule: pricing.Rule,
-    order: int,
-    read: tuple[frozenset[str] | None, frozenset[pricing.Condition]],
-) -> _Entry:
+#: What an entry holds of its rule alone: all its conditions, the order conditions and discount
+#: codes it requires, its prices.
+_Facts = tuple[
+    frozenset[pricing.Condition], tuple[tuple[str, str], ...], frozenset[str], tuple[int, ...]
+]
+
+
+def _facts(shop: Shop, rule: pricing.Rule) -> _Facts:
     orders = tuple(
         (c.name, str(c.value))
         for c in rule.conditions
@@ -102,7 +102,18 @@ def _entry(
         for c in rule.conditions
         if c.type == "DISCOUNT_CODE" and c.operator == "=" and c.value is not None
     )
-    name = priced.subject.name
+    return frozenset(rule.conditions), orders, codes, shop.prices(rule)
+
+
+def _entry(
+    facts: _Facts,
+    priced: Priced,
+    index: int,
+    rule: pricing.Rule,
+    order: int,
+    read: tuple[frozenset[str] | None, frozenset[pricing.Condition]],
+) -> _Entry:
+    conditions, orders, codes, prices = facts
     audience, rest = read
     return _Entry(
         priced,
@@ -110,12 +121,12 @@ def _entry(
         rule,
         audience,
         rest,
-        frozenset(rule.conditions),
+        conditions,
         orders,
         codes,
         order,
-        name,
-        shop.prices(rule),
+        priced.subject.name,
+        prices,
         (float(rule.priority), order),
         (float(priced.ruleset.priority), order),
     )
@@ -293,14 +304,14 @@ def _live(shop: Shop) -> Iterator[Priced]:
 def check(shop: Shop) -> Iterator[findings.Finding]:
     # Each rule read once (by identity: a shop's equal rules are one object): its layer and
     # customers, or None when it never prices.
-    read: dict[int, tuple[int, tuple[frozenset[str] | None, frozenset[pricing.Condition]]] | None]
-    read = {}
+    known: dict[int, tuple[int, tuple[frozenset[str] | None, frozenset[pricing.Condition]]] | None]
+    known = {}
     rules = []
     for priced in _live(shop):
         for i, rule in enumerate(priced.ruleset.rules):
-            seen = read.get(id(rule), _UNREAD)
+            seen = known.get(id(rule), _UNREAD)
             if seen is _UNREAD:
-                seen = read[id(rule)] = (
+                seen = known[id(rule)] = (
                     (pricing.LAYERS[rule.type], _audience(rule))
                     if pricing.why_never_prices(rule) is None
                     else None
@@ -310,11 +321,15 @@ def check(shop: Shop) -> Iterator[findings.Finding]:
     contested = _contested(rules)
     filtered: list[_Entry] = []
     competing: dict[int, list[_Entry]] = {}  # by layer: only a layer's own rules compete
+    facts: dict[int, _Facts] = {}  # by rule identity
     for order, (priced, i, rule, layer, read) in enumerate(rules):
         competes = layer in engine.COMPETITIVE and (id(priced), layer) in contested
         filters = layer not in engine.NO_PRIORITY_FILTER  # layer 0 does both
         if competes or filters:
-            entry = _entry(shop, priced, i, rule, order, read)
+            found = facts.get(id(rule))
+            if found is None:
+                found = facts[id(rule)] = _facts(shop, rule)
+            entry = _entry(found, priced, i, rule, order, read)
             if competes:
                 competing.setdefault(layer, []).append(entry)
             if filters:
@@ -352,11 +367,11 @@ def _contested(
     # meets nobody whoever its customers are: only the others' customers are counted (and they
     # are all those that count for one another).
     groups: dict[tuple[int, int], tuple[Priced, set[str | None]]] = {}
-    for where, (priced, admitted) in admits.items():
+    for where, (priced, admitting) in admits.items():
         layer = where[1]
         if totals.get((layer, _ALL), 0) or any(totals[(layer, k)] > 1 for k in keys[where]):
             audience: set[str | None] = set()
-            for one in admitted:
+            for one in admitting:
                 audience.update((None,) if one is None else one)
             groups[where] = (priced, audience)
     # Rulesets per (layer, key, group); key None: the whole layer.

@@ -202,7 +202,7 @@ class Parts:
     the same objects, the same errors naming the same fields.
     """
 
-    __slots__ = ("_items", "_lists", "_rules", "_instants")
+    __slots__ = ("_instants", "_items", "_lists", "_rules")
 
     def __init__(self) -> None:
         self._items: dict[tuple[Any, ...], Condition | Action] = {}
