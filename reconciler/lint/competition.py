@@ -364,21 +364,21 @@ def _contested(
         for key in (*named, None):
             totals[(layer, key)] = totals.get((layer, key), 0) + 1
     # A ruleset whose every key is its own, in a layer where no ruleset takes every product,
-    # meets nobody whoever its customers are: only the others' customers are counted (and they
-    # are all those that count for one another).
-    groups: dict[tuple[int, int], tuple[Priced, set[str | None]]] = {}
-    for where, (priced, admitting) in admits.items():
-        layer = where[1]
-        if totals.get((layer, _ALL), 0) or any(totals[(layer, k)] > 1 for k in keys[where]):
-            audience: set[str | None] = set()
-            for one in admitting:
-                audience.update((None,) if one is None else one)
-            groups[where] = (priced, audience)
-    # Rulesets per (layer, key, group); key None: the whole layer.
+    # meets nobody whoever its customers are: left out. The others' customers are counted per
+    # layer and per key that another ruleset names too (or that is every product): a key of
+    # one ruleset alone tells it nothing its own count would not.
+    groups: dict[tuple[int, int], tuple[list[tuple[str, str]], set[str | None]]] = {}
     counts: dict[tuple[int, tuple[str, str] | None, str | None], int] = {}
-    for where, (_, audience) in groups.items():
+    for where, (_, admitting) in admits.items():
         layer = where[1]
-        for key in (*keys[where], None):
+        shared = [k for k in keys[where] if k == _ALL or totals[(layer, k)] > 1]
+        if not shared and not totals.get((layer, _ALL), 0):
+            continue
+        audience: set[str | None] = set()
+        for one in admitting:
+            audience.update((None,) if one is None else one)
+        groups[where] = (shared, audience)
+        for key in (*shared, None):
             for group in audience:
                 counts[(layer, key, group)] = counts.get((layer, key, group), 0) + 1
 
@@ -392,12 +392,12 @@ def _contested(
         return any(counts.get((layer, key, group), 0) > own for group in audience)
 
     out = set()
-    for where, (_, audience) in groups.items():
+    for where, (shared, audience) in groups.items():
         layer, named = where[1], keys[where]
         if named == [_ALL]:
             hit = meets(layer, None, audience, 1)  # it meets every ruleset of the layer
         else:
-            hit = any(meets(layer, key, audience, 1) for key in named) or (
+            hit = any(meets(layer, key, audience, 1) for key in shared) or (
                 bool(named) and meets(layer, _ALL, audience, 0)
             )
         if hit:
