@@ -11,6 +11,7 @@ datetimes. The cart side is ``carts``. No I/O.
 from __future__ import annotations
 
 import datetime as dt
+import marshal
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Self
@@ -207,7 +208,7 @@ class Parts:
     def __init__(self) -> None:
         self._items: dict[tuple[Any, ...], Condition | Action] = {}
         self._lists: dict[tuple[Any, ...], tuple[Any, ...]] = {}
-        self._rules: dict[tuple[Any, ...], Rule] = {}
+        self._rules: dict[tuple[str | None, bytes], Rule] = {}
         self._instants: dict[tuple[str, str], dt.datetime | None] = {}
 
     def parts(self, kind: type[Condition] | type[Action], items: Any, name: str) -> tuple[Any, ...]:
@@ -243,28 +244,15 @@ class Parts:
         return tuple(out)
 
     def rule(self, data: Any, external_id: str | None) -> Rule:
-        """``Rule.from_api(data, external_id)``, equal rules the same object."""
-        if type(data) is not dict:
-            return Rule.from_api(data, external_id, self)
-        get = data.get
-        scalars = (
-            get("type"),
-            get("external_id") if external_id is None else external_id,
-            get("id"),
-            get("priority"),
-            get("stack_order"),
-        )
-        conditions = get("conditions")
-        actions = get("actions")
-        said = _keys(Condition, conditions) if conditions else ()
-        done = _keys(Action, actions) if actions else ()
+        """``Rule.from_api(data, external_id)``, equal rules the same object.
+
+        A rule is known by its data as ``marshal`` writes it, a few microseconds in C that tell
+        every type apart (two equal rules written apart are only read twice)."""
         try:
-            if said is None or done is None:
-                raise TypeError
-            key = (said, done, *scalars, *map(type, scalars))
-            found = self._rules.get(key)
-        except TypeError:  # parts no key can hold, or a list where a scalar belongs
+            key = (external_id, marshal.dumps(data))
+        except ValueError:  # no plain data (a datetime, a mapping of another kind)
             return Rule.from_api(data, external_id, self)
+        found = self._rules.get(key)
         if found is None:
             found = self._rules[key] = Rule.from_api(data, external_id, self)
         return found
