@@ -197,10 +197,11 @@ class Parts:
 
     Pass one to ``Ruleset.from_api`` for every ruleset of one reading (lint's whole project):
     equal conditions, actions, their lists, rules and instants come back as the same objects,
-    so a check may remember what it worked out about one by identity. A part is known by its
-    fields *and their types* (``1``, ``1.0`` and ``True`` stay apart, as they print apart); one
-    with a field no key can hold (a list) is read as usual. Reading is unchanged otherwise:
-    the same objects, the same errors naming the same fields.
+    so a check may remember what it worked out about one by identity. A rule is known by its
+    data as ``marshal`` writes it, a condition or action by its fields *and their types*
+    (``1``, ``1.0`` and ``True`` stay apart, as they print apart); one that no key can hold (a
+    list among its fields, data that is not plain) is read as usual. Reading is unchanged
+    otherwise: equal objects, the same errors naming the same fields.
     """
 
     __slots__ = ("_instants", "_items", "_lists", "_rules")
