@@ -5,8 +5,8 @@ Run: ``python -m bench.lint_speed [--rulesets N] [--files N] [--repeat N] [--sha
 
 Issue 15's budget: lint adds at most 1 s of CPU over validate (both load and check the same
 manifests; lint then runs every check and locates every finding). The project is generated on
-disk deterministically, ``--files`` manifest files sharing ``--rulesets`` rulesets, in one of two
-shapes (both by default):
+disk deterministically, ``--files`` manifest files sharing ``--rulesets`` rulesets (the bench
+shop: one file per kind, as the exporter writes it), in one of three shapes (all by default):
 
 - ``realistic``: a shop as a merchant keeps it, with a handful of slips. 85% of the rulesets are
   standing group prices at priority 10, one per product and customer group (gold, silver,
@@ -27,6 +27,11 @@ shapes (both by default):
   rulesets of one priority compete for one sku and group (``overlap``), and the slips on every
   product beat thousands of deeper discounts (``never-wins``): every finding is true, and there
   are about 14,000 of them, which is what makes this case the one to time positions on.
+- ``bench-shop``: the shop the plan benchmarks use (``bench.data.base_shop``: 5 rules a ruleset,
+  each for one customer tier, a ``QTY_BY_PRODUCT`` quantity break on every fourth, an order
+  condition on every tenth ruleset's fifth; 50 order conditions, 500 discount codes), written by
+  our exporter as ``bench.end_to_end`` writes it, nobody having tuned it for lint. Its 10,000
+  ``cart-only-condition`` notes are true: a ``QTY_BY_PRODUCT`` break holds only in a cart.
 
 Both commands run as processes (``python -m reconciler``); the figure is their CPU (user +
 system, from ``resource.getrusage(RUSAGE_CHILDREN)``), the best of ``--repeat`` runs, with the
@@ -228,7 +233,7 @@ def _everywhere(i: int, k: int) -> str:
 
 
 #: The shapes of generated project, by name (see the module's docstring).
-SHAPES = ("realistic", "collisions")
+SHAPES = ("realistic", "collisions", "bench-shop")
 
 
 def _group_rules(tag: str, percent: int, quantity: str, minimum: int, case: str) -> list[str]:
@@ -251,7 +256,11 @@ def _group_rules(tag: str, percent: int, quantity: str, minimum: int, case: str)
 def generate(
     root: Path, rulesets: int, files: int, seed: int = 15, shape: str = "realistic"
 ) -> None:
-    """The project: boldrules.yaml, pricing/zones.yaml and ``files`` ruleset files."""
+    """The project: boldrules.yaml, pricing/zones.yaml and ``files`` ruleset files (the bench
+    shop: the exporter's files)."""
+    if shape == "bench-shop":
+        _bench_shop(root, rulesets)
+        return
     rng = random.Random(seed)
     make = _realistic(rulesets) if shape == "realistic" else _colliding
     (root / "pricing").mkdir(parents=True, exist_ok=True)
@@ -270,6 +279,14 @@ def generate(
         chunk = range(f * per_file, min(rulesets, (f + 1) * per_file))
         body = "\n".join(make(i, rng) for i in chunk)
         (root / "pricing" / f"rulesets-{f:02}.yaml").write_text(f"rulesets:\n{body}\n")
+
+
+def _bench_shop(root: Path, rulesets: int) -> None:
+    """``bench.data.base_shop(rulesets)`` exported as ``bench.end_to_end`` writes it (its target
+    a sandbox URL nobody serves: validate and lint never call it)."""
+    from bench import end_to_end
+
+    end_to_end.write_project(root, rulesets, ["http://127.0.0.1:9"])
 
 
 def _cpu_of(argv: list[str]) -> tuple[float, subprocess.CompletedProcess[str]]:
@@ -335,7 +352,7 @@ def main() -> None:
     parser.add_argument("--rulesets", type=int, default=10_000)
     parser.add_argument("--files", type=int, default=10)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--shape", choices=SHAPES, action="append", help="Default: both.")
+    parser.add_argument("--shape", choices=SHAPES, action="append", help="Default: all.")
     parser.add_argument("--keep", type=Path, help="Generate the projects here and keep them.")
     args = parser.parse_args()
     results = []

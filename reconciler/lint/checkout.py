@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterator
+from typing import Any
 
 from reconciler import pricing
 from reconciler.lint import findings
@@ -64,23 +65,50 @@ def cart_only(condition: pricing.Condition) -> tuple[bool, bool]:
 
 
 def check(shop: Shop) -> Iterator[findings.Finding]:
+    # What each rule (by identity: a shop's equal rules are one object) gives to say: its
+    # cart-only conditions, and whether an action may be worth a word; None: nothing.
+    said: dict[int, tuple[list[tuple[int, pricing.Condition, bool]], bool] | None] = {}
     for priced in shop.rulesets:
         for i, rule in enumerate(priced.ruleset.rules):
-            if pricing.why_never_prices(rule) is not None:
+            found = said.get(id(rule), _UNREAD)
+            if found is _UNREAD:
+                found = said[id(rule)] = _worth(rule)
+            if found is None:
                 continue
-            yield from _conditions(priced, i, rule)
-            yield from _actions(shop, priced, i, rule)
+            carts, acts = found
+            if carts:
+                yield from _conditions(priced, i, rule, carts)
+            if acts:
+                yield from _actions(shop, priced, i, rule)
 
 
-def _conditions(priced: Priced, i: int, rule: pricing.Rule) -> Iterator[findings.Finding]:
-    if pricing.LAYERS[rule.type] == 4:
-        return  # cart-level discounts act on carts only anyway
+_UNREAD: Any = object()
+
+
+def _worth(rule: pricing.Rule) -> tuple[list[tuple[int, pricing.Condition, bool]], bool] | None:
+    """``rule``'s cart-only conditions (position, condition, one unit meets it) and whether its
+    actions need a look (checkout-only, or a charm after other actions), or None for neither."""
+    if pricing.why_never_prices(rule) is not None:
+        return None
+    carts = []
+    if pricing.LAYERS[rule.type] != 4:  # cart-level discounts act on carts only anyway
+        for j, condition in enumerate(rule.conditions):
+            # A discount code is typed in the cart: that it needs one is no news.
+            only, at_one = cart_only(condition)
+            if only and condition.type != "DISCOUNT_CODE":
+                carts.append((j, condition, at_one))
+    acts = any(
+        a.type in actions.AT_CHECKOUT or (a.type == "CHARM_PRICE" and j > 0)
+        for j, a in enumerate(rule.actions)
+    )
+    return (carts, acts) if carts or acts else None
+
+
+def _conditions(
+    priced: Priced, i: int, rule: pricing.Rule, carts: list[tuple[int, pricing.Condition, bool]]
+) -> Iterator[findings.Finding]:
     subject = priced.subject
-    for j, condition in enumerate(rule.conditions):
-        # A discount code is typed in the cart: that it needs one is no news.
-        only, at_one = cart_only(condition)
-        if not only or condition.type == "DISCOUNT_CODE":
-            continue
+    for j, condition, at_one in carts:
         if at_one:
             # One unit already meets it: the rule was meant for every purchase.
             yield findings.Finding(

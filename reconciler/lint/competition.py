@@ -36,6 +36,7 @@ _RULE_RANK = operator.attrgetter("rule_rank")
 _SET_RANK = operator.attrgetter("set_rank")
 #: The group of ``_Index.by_key`` holding every entry of a key, whatever its customers.
 _ANYONE = "\0anyone"
+_UNREAD: Any = object()
 
 
 @dataclass(slots=True, eq=False)
@@ -83,14 +84,14 @@ def _audience(rule: pricing.Rule) -> tuple[frozenset[str] | None, frozenset[pric
     return None, frozenset(rule.conditions)
 
 
-def _entry(
-    shop: Shop,
-    priced: Priced,
-    index: int,
-    rule: pricing.Rule,
-    order: int,
-    read: tuple[frozenset[str] | None, frozenset[pricing.Condition]],
-) -> _Entry:
+#: What an entry holds of its rule alone: all its conditions, the order conditions and discount
+#: codes it requires, its prices.
+_Facts = tuple[
+    frozenset[pricing.Condition], tuple[tuple[str, str], ...], frozenset[str], tuple[int, ...]
+]
+
+
+def _facts(shop: Shop, rule: pricing.Rule) -> _Facts:
     orders = tuple(
         (c.name, str(c.value))
         for c in rule.conditions
@@ -101,7 +102,18 @@ def _entry(
         for c in rule.conditions
         if c.type == "DISCOUNT_CODE" and c.operator == "=" and c.value is not None
     )
-    name = priced.subject.name
+    return frozenset(rule.conditions), orders, codes, shop.prices(rule)
+
+
+def _entry(
+    facts: _Facts,
+    priced: Priced,
+    index: int,
+    rule: pricing.Rule,
+    order: int,
+    read: tuple[frozenset[str] | None, frozenset[pricing.Condition]],
+) -> _Entry:
+    conditions, orders, codes, prices = facts
     audience, rest = read
     return _Entry(
         priced,
@@ -109,12 +121,12 @@ def _entry(
         rule,
         audience,
         rest,
-        frozenset(rule.conditions),
+        conditions,
         orders,
         codes,
         order,
-        name,
-        shop.prices(rule),
+        priced.subject.name,
+        prices,
         (float(rule.priority), order),
         (float(priced.ruleset.priority), order),
     )
@@ -290,20 +302,34 @@ def _live(shop: Shop) -> Iterator[Priced]:
 
 
 def check(shop: Shop) -> Iterator[findings.Finding]:
-    rules = [
-        (priced, i, rule, pricing.LAYERS[rule.type], _audience(rule))
-        for priced in _live(shop)
-        for i, rule in enumerate(priced.ruleset.rules)
-        if pricing.why_never_prices(rule) is None
-    ]
+    # Each rule read once (by identity: a shop's equal rules are one object): its layer and
+    # customers, or None when it never prices.
+    known: dict[int, tuple[int, tuple[frozenset[str] | None, frozenset[pricing.Condition]]] | None]
+    known = {}
+    rules = []
+    for priced in _live(shop):
+        for i, rule in enumerate(priced.ruleset.rules):
+            seen = known.get(id(rule), _UNREAD)
+            if seen is _UNREAD:
+                seen = known[id(rule)] = (
+                    (pricing.LAYERS[rule.type], _audience(rule))
+                    if pricing.why_never_prices(rule) is None
+                    else None
+                )
+            if seen is not None:
+                rules.append((priced, i, rule, *seen))
     contested = _contested(rules)
     filtered: list[_Entry] = []
     competing: dict[int, list[_Entry]] = {}  # by layer: only a layer's own rules compete
+    facts: dict[int, _Facts] = {}  # by rule identity
     for order, (priced, i, rule, layer, read) in enumerate(rules):
         competes = layer in engine.COMPETITIVE and (id(priced), layer) in contested
         filters = layer not in engine.NO_PRIORITY_FILTER  # layer 0 does both
         if competes or filters:
-            entry = _entry(shop, priced, i, rule, order, read)
+            found = facts.get(id(rule))
+            if found is None:
+                found = facts[id(rule)] = _facts(shop, rule)
+            entry = _entry(found, priced, i, rule, order, read)
             if competes:
                 competing.setdefault(layer, []).append(entry)
             if filters:
@@ -320,20 +346,39 @@ def _contested(
     ruleset's rules of that layer: sharing a product key (or either taking every product) and a
     customer group (or either admitting everyone). Counted per key and group, so linear; the
     other rulesets cannot compete there and are never filed in the index."""
-    groups: dict[tuple[int, int], tuple[Priced, set[str | None]]] = {}
+    admits: dict[tuple[int, int], tuple[Priced, list[frozenset[str] | None]]] = {}
     for priced, _, _, layer, (admitted, _) in rules:
         if layer in engine.COMPETITIVE:
-            kept = groups.setdefault((id(priced), layer), (priced, set()))[1]
-            kept.update((None,) if admitted is None else admitted)
-    # Rulesets per (layer, key) and per (layer, key, group); key None: the whole layer.
+            where = (id(priced), layer)
+            found = admits.get(where)
+            if found is None:
+                admits[where] = (priced, [admitted])
+            else:
+                found[1].append(admitted)
+    # Rulesets per (layer, key); key None: the whole layer.
     totals: dict[tuple[int, tuple[str, str] | None], int] = {}
-    counts: dict[tuple[int, tuple[str, str] | None, str | None], int] = {}
     keys: dict[tuple[int, int], list[tuple[str, str]]] = {}
-    for where, (priced, audience) in groups.items():
+    for where, (priced, _) in admits.items():
         layer = where[1]
         named = keys[where] = _keys(priced.ruleset.product_selection)
         for key in (*named, None):
             totals[(layer, key)] = totals.get((layer, key), 0) + 1
+    # A ruleset whose every key is its own, in a layer where no ruleset takes every product,
+    # meets nobody whoever its customers are: left out. The others' customers are counted per
+    # layer and per key that another ruleset names too (or that is every product): a key of
+    # one ruleset alone tells it nothing its own count would not.
+    groups: dict[tuple[int, int], tuple[list[tuple[str, str]], set[str | None]]] = {}
+    counts: dict[tuple[int, tuple[str, str] | None, str | None], int] = {}
+    for where, (_, admitting) in admits.items():
+        layer = where[1]
+        shared = [k for k in keys[where] if k == _ALL or totals[(layer, k)] > 1]
+        if not shared and not totals.get((layer, _ALL), 0):
+            continue
+        audience: set[str | None] = set()
+        for one in admitting:
+            audience.update((None,) if one is None else one)
+        groups[where] = (shared, audience)
+        for key in (*shared, None):
             for group in audience:
                 counts[(layer, key, group)] = counts.get((layer, key, group), 0) + 1
 
@@ -347,12 +392,12 @@ def _contested(
         return any(counts.get((layer, key, group), 0) > own for group in audience)
 
     out = set()
-    for where, (_, audience) in groups.items():
+    for where, (shared, audience) in groups.items():
         layer, named = where[1], keys[where]
         if named == [_ALL]:
             hit = meets(layer, None, audience, 1)  # it meets every ruleset of the layer
         else:
-            hit = any(meets(layer, key, audience, 1) for key in named) or (
+            hit = any(meets(layer, key, audience, 1) for key in shared) or (
                 bool(named) and meets(layer, _ALL, audience, 0)
             )
         if hit:

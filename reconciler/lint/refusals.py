@@ -13,11 +13,15 @@ from reconciler.lint.subjects import SAMPLE_PRICES, Shop, rule_name
 
 
 def check(shop: Shop) -> Iterator[findings.Finding]:
+    # Rules found to price (by identity: a shop's equal rules are one object, ``Shop``).
+    fine: set[int] = set()
     for priced in shop.rulesets:
         subject = priced.subject
         for i, rule in enumerate(priced.ruleset.rules):
-            who = rule_name(priced, i)
+            if id(rule) in fine:
+                continue
             if pricing.why_never_prices(rule) is not None:
+                who = rule_name(priced, i)
                 if rule.type not in pricing.LAYERS:
                     yield findings.Finding(
                         "condition-as-rule-type",
@@ -40,6 +44,7 @@ def check(shop: Shop) -> Iterator[findings.Finding]:
                     )
                 continue
             if pricing.LAYERS[rule.type] == 4:
+                fine.add(id(rule))
                 continue
             prices = shop.prices(rule)
             if all(p < 0 for p in prices):
@@ -48,6 +53,9 @@ def check(shop: Shop) -> Iterator[findings.Finding]:
                     "error",
                     *subject.at("rules", i, "actions"),
                     (subject.name,),
-                    f"{who} takes every price below zero ({SAMPLE_PRICES[0]} cents become "
-                    f"{prices[0]}), and Bold drops such a price: customers never get it.",
+                    f"{rule_name(priced, i)} takes every price below zero ({SAMPLE_PRICES[0]} "
+                    f"cents become {prices[0]}), and Bold drops such a price: customers never "
+                    "get it.",
                 )
+            else:
+                fine.add(id(rule))

@@ -127,11 +127,12 @@ def shop(subjects: Iterable[Subject], now: dt.datetime) -> Shop:
     rulesets: list[Priced] = []
     codes: list[Priced] = []
     conditions: list[tuple[Subject, pricing.OrderCondition]] = []
+    parts = pricing.Parts()  # equal rules, conditions and actions read once, the same objects
     for subject in subjects:
         kind = subject.key.kind
         try:
             if kind is model.Kind.RULESET:
-                rs = pricing.Ruleset.from_api(subject.data, app=PROJECT_APP)
+                rs = pricing.Ruleset.from_api(subject.data, app=PROJECT_APP, parts=parts)
                 rulesets.append(Priced(subject, rs, _window(rs)))
             elif kind is model.Kind.DISCOUNT_CODE:
                 rs = pricing.Ruleset.from_discount_code(subject.data, code=subject.key.ident[0])

@@ -11,6 +11,7 @@ datetimes. The cart side is ``carts``. No I/O.
 from __future__ import annotations
 
 import datetime as dt
+import marshal
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Self
@@ -168,12 +169,21 @@ class Rule:
     stack_order: int | float | None = None
 
     @classmethod
-    def from_api(cls, data: Mapping[str, Any], external_id: str | None = None) -> Self:
+    def from_api(
+        cls, data: Mapping[str, Any], external_id: str | None = None, parts: Parts | None = None
+    ) -> Self:
+        """A rule; ``parts`` (shared by a whole shop's reading) reads equal parts once."""
         data = mapping(data, "rule")
+        if parts is None:
+            conditions = _parts(Condition, data.get("conditions"), "conditions")
+            actions = _parts(Action, data.get("actions"), "actions")
+        else:
+            conditions = parts.parts(Condition, data.get("conditions"), "conditions")
+            actions = parts.parts(Action, data.get("actions"), "actions")
         return cls(
             str(data.get("type") or ""),
-            _parts(Condition, data.get("conditions"), "conditions"),
-            _parts(Action, data.get("actions"), "actions"),
+            conditions,
+            actions,
             external_id if external_id is not None else text(data, "external_id"),
             integer(data, "id"),
             number(data, "priority", 0),
@@ -181,7 +191,98 @@ class Rule:
         )
 
 
-def _rules(raw: Any) -> tuple[Rule, ...]:
+class Parts:
+    """Equal parts of many rulesets, read once and shared (they are frozen): a shop's 10,000
+    rulesets state a few dozen conditions and actions, and many of their rules alike.
+
+    Pass one to ``Ruleset.from_api`` for every ruleset of one reading (lint's whole project):
+    equal conditions, actions, their lists, rules and instants come back as the same objects,
+    so a check may remember what it worked out about one by identity. A rule is known by its
+    data as ``marshal`` writes it, a condition or action by its fields *and their types*
+    (``1``, ``1.0`` and ``True`` stay apart, as they print apart); one that no key can hold (a
+    list among its fields, data that is not plain) is read as usual. Reading is unchanged
+    otherwise: equal objects, the same errors naming the same fields.
+    """
+
+    __slots__ = ("_instants", "_items", "_lists", "_rules")
+
+    def __init__(self) -> None:
+        self._items: dict[tuple[Any, ...], Condition | Action] = {}
+        self._lists: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+        self._rules: dict[tuple[str | None, bytes], Rule] = {}
+        self._instants: dict[tuple[str, str], dt.datetime | None] = {}
+
+    def parts(self, kind: type[Condition] | type[Action], items: Any, name: str) -> tuple[Any, ...]:
+        """``_parts(kind, items, name)``, each equal part and equal list the same object."""
+        keys = _keys(kind, items)
+        try:
+            found = self._lists.get(keys) if keys is not None else None
+        except TypeError:  # a part holds a list
+            keys = None
+        if keys is None:
+            return _parts(kind, items, name)
+        if found is None:
+            found = self._lists[keys] = self._read(kind, items, keys, name)
+        return found
+
+    def _read(
+        self,
+        kind: type[Condition] | type[Action],
+        items: list[Any],
+        keys: tuple[Any, ...],
+        name: str,
+    ) -> tuple[Any, ...]:
+        out = []
+        for i, (item, fields) in enumerate(zip(items, keys[1:], strict=True)):
+            key = (kind, fields)
+            part = self._items.get(key)
+            if part is None:
+                try:
+                    part = self._items[key] = kind.from_api(item)
+                except PricingInputError as exc:
+                    raise nested(f"{name}[{i}].", exc) from None
+            out.append(part)
+        return tuple(out)
+
+    def rule(self, data: Any, external_id: str | None) -> Rule:
+        """``Rule.from_api(data, external_id)``, equal rules the same object.
+
+        A rule is known by its data as ``marshal`` writes it, a few microseconds in C that tell
+        every type apart (two equal rules written apart are only read twice)."""
+        try:
+            key = (external_id, marshal.dumps(data))
+        except ValueError:  # no plain data (a datetime, a mapping of another kind)
+            return Rule.from_api(data, external_id, self)
+        found = self._rules.get(key)
+        if found is None:
+            found = self._rules[key] = Rule.from_api(data, external_id, self)
+        return found
+
+    def instant(self, value: Any, name: str) -> dt.datetime | None:
+        """``parse_instant(value, name)``, each string read once."""
+        if type(value) is not str:
+            return parse_instant(value, name)
+        found = self._instants.get((value, name), _UNREAD)
+        if found is _UNREAD:
+            found = self._instants[(value, name)] = parse_instant(value, name)
+        return found  # type: ignore[return-value]
+
+
+_UNREAD = object()
+
+
+def _keys(kind: type[Condition] | type[Action], items: Any) -> tuple[Any, ...] | None:
+    """What tells ``items`` (a list of parts as mappings) from any other list: each part's fields
+    and their types; None when a part is no mapping (unhashable when one holds a list)."""
+    if type(items) is not list or not items:
+        return None
+    try:
+        return (kind, *[(*i.items(), *map(type, i.values())) for i in items])
+    except AttributeError:
+        return None
+
+
+def _rules(raw: Any, parts: Parts | None = None) -> tuple[Rule, ...]:
     """A list of rules, or the normalised form's mapping external id → rule."""
     if not raw:
         return ()
@@ -193,9 +294,10 @@ def _rules(raw: Any) -> tuple[Rule, ...]:
     else:
         raise PricingInputError(f"rules: expected a list, got {raw!r}")
     out = []
+    read = Rule.from_api if parts is None else parts.rule
     for i, (key, rule) in enumerate(pairs):
         try:
-            out.append(Rule.from_api(rule, None if key is None else str(key)))
+            out.append(read(rule, None if key is None else str(key)))
         except PricingInputError as exc:
             named = key if key is not None else (text(rule, "external_id") or i)
             raise nested(f"rules[{named}].", exc) from None
@@ -219,28 +321,35 @@ class Ruleset:
 
     @classmethod
     def from_api(
-        cls, data: Mapping[str, Any], *, app: str | None = None, id: int | None = None
+        cls,
+        data: Mapping[str, Any],
+        *,
+        app: str | None = None,
+        id: int | None = None,
+        parts: Parts | None = None,
     ) -> Self:
         """A ruleset as the API returns it, as a manifest states it, or in normalised form.
 
         ``rules`` may be a list of rules or a mapping external id → rule (the normalised form);
         ``app`` (and ``id``, for a normalised body whose server id sits in its handles) override
-        what the body says.
+        what the body says. ``parts``, shared by every ruleset of one reading, reads their
+        equal parts once (``Parts``).
         """
         data = mapping(data, "ruleset")
+        instant = parse_instant if parts is None else parts.instant
         try:
             active = data.get("active")
             return cls(
                 app if app is not None else str(data.get("app") or ""),
                 _selection(data.get("product_selection")),
-                _rules(data.get("rules")),
+                _rules(data.get("rules"), parts),
                 text(data, "external_id"),
                 id if id is not None else integer(data, "id"),
                 str(data.get("public_name") or ""),
                 number(data, "priority", 0),
                 True if active is None else bool(active),
-                parse_instant(data.get("start_date"), "start_date"),
-                parse_instant(data.get("expiry_date"), "expiry_date"),
+                instant(data.get("start_date"), "start_date"),
+                instant(data.get("expiry_date"), "expiry_date"),
             )
         except PricingInputError as exc:
             name = data.get("external_id") or data.get("id") or ""
