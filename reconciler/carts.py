@@ -20,12 +20,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from reconciler import config, errors, pricing, sources
+from reconciler import config, errors, pricing, schemacheck, sources, yamlread
 
 SCHEMA = "cart.schema.json"
 SUFFIXES = (".yaml", ".yml")
 
-PathParts = tuple[sources.PathPart, ...]
+PathParts = tuple[yamlread.PathPart, ...]
 
 
 @dataclass(frozen=True)
@@ -117,22 +117,22 @@ def load_carts(project: config.Project) -> Carts:
         data = _read(project.root, path, file, problems)
         if data is None:
             continue
-        failed = sources.schema_problems(SCHEMA, data, file=file, describe=describe)
+        failed = schemacheck.schema_problems(SCHEMA, data, file=file, describe=describe)
         failed += [
             errors.Problem(
                 file,
                 *repeat,
-                sources.path_text(data, path_, describe),
-                f"{sources.shown(str(key))} is given twice (first at line {first[0]})",
+                schemacheck.path_text(data, path_, describe),
+                f"{schemacheck.shown(str(key))} is given twice (first at line {first[0]})",
             )
-            for path_, key, repeat, first in sources.duplicate_keys(data)
+            for path_, key, repeat, first in yamlread.duplicate_keys(data)
         ]
         problems += failed
         if failed:
             continue
         for index, item in enumerate(data["carts"]):
             name = str(item["name"])
-            line, _ = sources.locate(data, ("carts", index))
+            line, _ = yamlread.locate(data, ("carts", index))
             where = f"{file}:{line}"
             if name in seen:
                 problems.append(
@@ -156,7 +156,7 @@ def load_carts(project: config.Project) -> Carts:
 
 def _sample(
     file: str,
-    data: sources.MarkedDict,
+    data: yamlread.MarkedDict,
     index: int,
     item: Mapping[str, Any],
     where: str,
@@ -183,7 +183,7 @@ def _sample(
                 float(expect_data["max_percent_off"]) if "max_percent_off" in expect_data else None
             ),
         )
-    body = sources.plain(item)
+    body = yamlread.plain(item)
     try:
         cart = pricing.Cart.from_api({k: v for k, v in body.items() if k != "expect"})
     except pricing.PricingInputError as exc:  # the schema should have said it: one line anyway
@@ -275,17 +275,17 @@ def _folder_files(
 
 def _read(
     root: Path, path: Path, file: str, problems: list[errors.Problem]
-) -> sources.MarkedDict | None:
+) -> yamlread.MarkedDict | None:
     try:
-        data = sources.parse_yaml(sources.read_source(path, root=root))
+        data = yamlread.parse_yaml(sources.read_source(path, root=root))
     except sources.SourceError as exc:
         problems.append(errors.Problem(file, *exc.position, "", exc.message))
         return None
-    if not isinstance(data, sources.MarkedDict):
+    if not isinstance(data, yamlread.MarkedDict):
         what = (
             "the file is empty"
             if data is None
-            else f"the top level is {type(data).__name__} {sources.shown(data)}"
+            else f"the top level is {type(data).__name__} {schemacheck.shown(data)}"
         )
         problems.append(
             errors.Problem(file, 1, 1, "", f"{what}: a cart file is a mapping with a `carts:` list")
@@ -311,5 +311,5 @@ def describe(document: Any, path: PathParts) -> tuple[str, PathParts]:
 
 
 def _problem(file: str, data: Any, path: PathParts, message: str) -> errors.Problem:
-    line, column = sources.locate(data, path)
-    return errors.Problem(file, line, column, sources.path_text(data, path, describe), message)
+    line, column = yamlread.locate(data, path)
+    return errors.Problem(file, line, column, schemacheck.path_text(data, path, describe), message)

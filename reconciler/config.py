@@ -2,10 +2,11 @@
 
 Owns the settings a project file gives (``Project``, ``Target``, ``Safety``, ``Ownership``) and
 ``load_project``, which finds, reads and checks ``boldrules.yaml`` against
-``schemas/project.schema.json`` (reading and checking go through ``sources.py``, as manifests
-do), and then checks what a schema cannot: ``routes:`` overrides against the routes table and
-each target's ``api_version`` (``routes.py`` says what is wrong with them), so that every problem
-of the project file is a located ``validate`` problem before any command builds a client.
+``schemas/project.schema.json`` (reading goes through ``sources.py`` and ``yamlread.py``,
+checking through ``schemacheck.py``, as manifests do), and then checks what a schema cannot:
+``routes:`` overrides against the routes table and each target's ``api_version`` (``routes.py``
+says what is wrong with them), so that every problem of the project file is a located
+``validate`` problem before any command builds a client.
 This module must not render templates, know the manifest format, print, or read a token anywhere
 but ``Target.token``.
 """
@@ -20,7 +21,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reconciler import errors, instants, lint, model, redact, routes, schedule, sources
+from reconciler import (
+    errors,
+    instants,
+    lint,
+    model,
+    redact,
+    routes,
+    schedule,
+    schemacheck,
+    sources,
+    yamlread,
+)
 
 DEFAULT_SANDBOX_FILE = ".boldrules/sandbox.sqlite"
 #: The sample carts folder read when the project file has no ``carts:`` (docs/pricing.md).
@@ -171,8 +183,8 @@ class Project:
 
 
 def _describe_project(
-    document: Any, path: tuple[sources.PathPart, ...]
-) -> tuple[str, tuple[sources.PathPart, ...]]:
+    document: Any, path: tuple[yamlread.PathPart, ...]
+) -> tuple[str, tuple[yamlread.PathPart, ...]]:
     return "", path
 
 
@@ -197,14 +209,14 @@ def load_project(directory: Path) -> Project:
     file = find_project_file(directory)
     root = file.parent.resolve()
     try:
-        document = sources.parse_yaml(sources.read_source(file, root=root))
+        document = yamlread.parse_yaml(sources.read_source(file, root=root))
     except sources.SourceError as exc:
         raise errors.ProjectFileInvalid(
             [errors.Problem(file.name, *exc.position, "", exc.message)]
         ) from None
     if document is None:
-        document = sources.MarkedDict()  # an empty project file means "all defaults"
-    if not isinstance(document, sources.MarkedDict):
+        document = yamlread.MarkedDict()  # an empty project file means "all defaults"
+    if not isinstance(document, yamlread.MarkedDict):
         raise errors.ProjectFileInvalid(
             [
                 errors.Problem(
@@ -212,20 +224,20 @@ def load_project(directory: Path) -> Project:
                     1,
                     1,
                     "",
-                    f"the top level must be a mapping, not {sources.shown(document)}",
+                    f"the top level must be a mapping, not {schemacheck.shown(document)}",
                 )
             ]
         )
     _watch_token_variables(document)
-    problems = sources.schema_problems(
+    problems = schemacheck.schema_problems(
         "project.schema.json", document, file=file.name, describe=_describe_project
     )
-    for path, key, repeat, first in sources.duplicate_keys(document):
+    for path, key, repeat, first in yamlread.duplicate_keys(document):
         problems.append(
             errors.Problem(
                 file.name,
                 *repeat,
-                sources.dotted(path),
+                schemacheck.dotted(path),
                 f"{key!r} is given twice (first at line {first[0]})",
             )
         )
@@ -246,10 +258,10 @@ def load_project(directory: Path) -> Project:
     ]
     if problems:
         raise errors.ProjectFileInvalid(problems)
-    return _build_project(root, file, sources.plain(document), document)
+    return _build_project(root, file, yamlread.plain(document), document)
 
 
-def _watch_token_variables(document: sources.MarkedDict) -> None:
+def _watch_token_variables(document: yamlread.MarkedDict) -> None:
     """Have every message boldrules prints blank the values of the targets' token variables."""
     targets = document.get("targets")
     if isinstance(targets, dict):
@@ -260,7 +272,7 @@ def _watch_token_variables(document: sources.MarkedDict) -> None:
         )
 
 
-def _default_target_problems(document: sources.MarkedDict, file: str) -> list[errors.Problem]:
+def _default_target_problems(document: yamlread.MarkedDict, file: str) -> list[errors.Problem]:
     targets = document.get("targets") or {"sandbox": None}
     default = document.get("default_target")
     if not isinstance(targets, dict) or (default is not None and not isinstance(default, str)):
@@ -278,7 +290,7 @@ def _default_target_problems(document: sources.MarkedDict, file: str) -> list[er
             ]
         return []
     if default not in targets:
-        where = sources.locate(document, ("default_target",))
+        where = yamlread.locate(document, ("default_target",))
         return [
             errors.Problem(
                 file, *where, "default_target", f"{default!r} is not one of the targets ({known})"
@@ -288,7 +300,7 @@ def _default_target_problems(document: sources.MarkedDict, file: str) -> list[er
 
 
 def _manifest_path_problems(
-    root: Path, document: sources.MarkedDict, file: str, *, key: str = "manifests"
+    root: Path, document: yamlread.MarkedDict, file: str, *, key: str = "manifests"
 ) -> list[errors.Problem]:
     """Manifest (or ``key``: cart) entries that lead outside the project folder (``../x``,
     ``/``, a link out)."""
@@ -302,19 +314,19 @@ def _manifest_path_problems(
                 root, root / entry, advice="list only files and folders inside the project folder"
             )
         except sources.SourceError as exc:
-            where = sources.locate(document, (key, index))
+            where = yamlread.locate(document, (key, index))
             problems.append(
                 errors.Problem(
                     file,
                     *where,
                     f"{key}[{index}]",
-                    f"{sources.shown(entry)} {exc.message}",
+                    f"{schemacheck.shown(entry)} {exc.message}",
                 )
             )
     return problems
 
 
-def _route_problems(document: sources.MarkedDict, file: str) -> list[errors.Problem]:
+def _route_problems(document: yamlread.MarkedDict, file: str) -> list[errors.Problem]:
     """Overrides naming no route, or whose method or placeholders the route cannot take."""
     overrides = document.get("routes")
     if not isinstance(overrides, dict):
@@ -322,13 +334,13 @@ def _route_problems(document: sources.MarkedDict, file: str) -> list[errors.Prob
     checkable = {name: text for name, text in overrides.items() if isinstance(text, str)}
     problems = []
     for name, about_name, message in routes.override_problems(checkable):
-        where = sources.locate(document, ("routes", name), key=about_name)
+        where = yamlread.locate(document, ("routes", name), key=about_name)
         path = "routes" if about_name else f"routes.{name}"
         problems.append(errors.Problem(file, *where, path, message))
     return problems
 
 
-def _api_version_problems(document: sources.MarkedDict, file: str) -> list[errors.Problem]:
+def _api_version_problems(document: yamlread.MarkedDict, file: str) -> list[errors.Problem]:
     """Version dates that are not real dates, or lie in the future without the opt-in."""
     targets = document.get("targets")
     if not isinstance(targets, dict):
@@ -340,12 +352,12 @@ def _api_version_problems(document: sources.MarkedDict, file: str) -> list[error
         allow_future = spec.get("allow_future_api_version") is True
         problem = routes.version_problem(spec["api_version"], allow_future=allow_future)
         if problem is not None:
-            where = sources.locate(document, ("targets", name, "api_version"))
+            where = yamlread.locate(document, ("targets", name, "api_version"))
             problems.append(errors.Problem(file, *where, f"targets.{name}.api_version", problem))
     return problems
 
 
-def _api_url_problems(document: sources.MarkedDict, file: str) -> list[errors.Problem]:
+def _api_url_problems(document: yamlread.MarkedDict, file: str) -> list[errors.Problem]:
     """Base URLs a client could not use: no host, a bad port, a query, or credentials in it."""
     targets = document.get("targets")
     if not isinstance(targets, dict):
@@ -360,7 +372,7 @@ def _api_url_problems(document: sources.MarkedDict, file: str) -> list[errors.Pr
             parts = urllib.parse.urlsplit(url)
             parts.port  # noqa: B018 (raises ValueError for a port out of range)
         except ValueError as exc:
-            message = f"{sources.shown(url)} is not a usable URL ({exc})"
+            message = f"{schemacheck.shown(url)} is not a usable URL ({exc})"
         else:
             if parts.username is not None or parts.password is not None:
                 # Said without echoing the URL: it holds a secret.
@@ -369,14 +381,14 @@ def _api_url_problems(document: sources.MarkedDict, file: str) -> list[errors.Pr
                     "environment variable token_env names"
                 )
             elif not parts.hostname:
-                message = f"{sources.shown(url)} names no host"
+                message = f"{schemacheck.shown(url)} names no host"
             elif parts.query or parts.fragment:
                 message = (
-                    f"{sources.shown(url)} has a query or fragment: give the base URL only "
+                    f"{schemacheck.shown(url)} has a query or fragment: give the base URL only "
                     "(boldrules adds the paths)"
                 )
         if message is not None:
-            where = sources.locate(document, ("targets", name, "api_url"))
+            where = yamlread.locate(document, ("targets", name, "api_url"))
             problems.append(errors.Problem(file, *where, f"targets.{name}.api_url", message))
     return problems
 
@@ -385,7 +397,7 @@ def _api_url_problems(document: sources.MarkedDict, file: str) -> list[errors.Pr
 _SQLITE_HEADER = b"SQLite format 3\x00"
 
 
-def _sandbox_problems(root: Path, document: sources.MarkedDict, file: str) -> list[errors.Problem]:
+def _sandbox_problems(root: Path, document: yamlread.MarkedDict, file: str) -> list[errors.Problem]:
     """Embedded sandbox files that cannot be a store: a folder, under a file, or another file."""
     targets = document.get("targets")
     if not isinstance(targets, dict):
@@ -409,7 +421,7 @@ def _sandbox_problems(root: Path, document: sources.MarkedDict, file: str) -> li
                 f"e.g. {DEFAULT_SANDBOX_FILE}"
             )
         if message is not None:
-            where = sources.locate(document, ("targets", name, "sandbox"))
+            where = yamlread.locate(document, ("targets", name, "sandbox"))
             problems.append(errors.Problem(file, *where, f"targets.{name}.sandbox", message))
     return problems
 
@@ -423,7 +435,7 @@ def _is_sqlite(path: Path) -> bool:
 
 
 def _build_project(
-    root: Path, file: Path, data: dict[str, Any], marked: sources.MarkedDict
+    root: Path, file: Path, data: dict[str, Any], marked: yamlread.MarkedDict
 ) -> Project:
     targets_data = data.get("targets") or {"sandbox": {"sandbox": DEFAULT_SANDBOX_FILE}}
     targets = {name: _build_target(root, name, spec) for name, spec in targets_data.items()}
@@ -431,7 +443,7 @@ def _build_project(
     if default is None:
         default = "sandbox" if "sandbox" in targets else next(iter(targets))
     entries = data.get("manifests", ["pricing/"])
-    origins = tuple(sources.locate(marked, ("manifests", index)) for index in range(len(entries)))
+    origins = tuple(yamlread.locate(marked, ("manifests", index)) for index in range(len(entries)))
     safety = data.get("safety", {})
     ownership = data.get("ownership", {})
     # Sample carts: as listed; by default the carts/ folder when the project has one, so that
@@ -467,7 +479,7 @@ def _build_project(
         manifest_origins=origins,
         carts=tuple((root / entry).resolve() for entry in cart_entries),
         cart_origins=tuple(
-            sources.locate(marked, ("carts", index)) for index in range(len(cart_entries))
+            yamlread.locate(marked, ("carts", index)) for index in range(len(cart_entries))
         ),
         lint=lint.Settings.from_json(data.get("lint")),
         freeze=tuple(
@@ -476,7 +488,7 @@ def _build_project(
                 start=_freeze_instant(entry["start"]),
                 end=_freeze_instant(entry["end"]),
                 reason=str(entry["reason"]),
-                origin=model.Origin(file.name, *sources.locate(marked, ("freeze", index))),
+                origin=model.Origin(file.name, *yamlread.locate(marked, ("freeze", index))),
             )
             for index, entry in enumerate(data.get("freeze", ()))
         ),
@@ -489,14 +501,14 @@ def _freeze_instant(text: str) -> datetime.datetime:
     return found
 
 
-def _lint_problems(document: sources.MarkedDict, file: str) -> list[errors.Problem]:
+def _lint_problems(document: yamlread.MarkedDict, file: str) -> list[errors.Problem]:
     """``lint.ignore[].id`` and ``lint.error[]`` entries that name no check."""
     settings = document.get("lint")
     if not isinstance(settings, dict):
         return []
     problems = []
     known = ", ".join(lint.CHECKS)
-    named: list[tuple[tuple[sources.PathPart, ...], Any]] = []
+    named: list[tuple[tuple[yamlread.PathPart, ...], Any]] = []
     for index, entry in enumerate(settings.get("ignore") or []):
         if isinstance(entry, dict) and "id" in entry:
             named.append((("lint", "ignore", index, "id"), entry["id"]))
@@ -507,15 +519,15 @@ def _lint_problems(document: sources.MarkedDict, file: str) -> list[errors.Probl
             problems.append(
                 errors.Problem(
                     file,
-                    *sources.locate(document, path),
-                    sources.dotted(path),
+                    *yamlread.locate(document, path),
+                    schemacheck.dotted(path),
                     f"{name!r} is not a lint check: use one of {known}",
                 )
             )
     return problems
 
 
-def _freeze_problems(document: sources.MarkedDict, file: str) -> list[errors.Problem]:
+def _freeze_problems(document: yamlread.MarkedDict, file: str) -> list[errors.Problem]:
     """Freeze windows that end before they start, and names given twice."""
     windows = document.get("freeze")
     if not isinstance(windows, list):
@@ -528,12 +540,12 @@ def _freeze_problems(document: sources.MarkedDict, file: str) -> list[errors.Pro
         name = window.get("name")
         if isinstance(name, str):
             if name in seen:
-                path: tuple[sources.PathPart, ...] = ("freeze", index, "name")
+                path: tuple[yamlread.PathPart, ...] = ("freeze", index, "name")
                 problems.append(
                     errors.Problem(
                         file,
-                        *sources.locate(document, path),
-                        sources.dotted(path),
+                        *yamlread.locate(document, path),
+                        schemacheck.dotted(path),
                         f"freeze window {name!r} is named twice: give each window its own name",
                     )
                 )
@@ -547,8 +559,8 @@ def _freeze_problems(document: sources.MarkedDict, file: str) -> list[errors.Pro
             problems.append(
                 errors.Problem(
                     file,
-                    *sources.locate(document, path),
-                    sources.dotted(path),
+                    *yamlread.locate(document, path),
+                    schemacheck.dotted(path),
                     f"end {end} is not after start {start}",
                 )
             )

@@ -32,8 +32,11 @@ from reconciler import (
     positions,
     redact,
     schema,
+    schemacheck,
     sources,
     templating,
+    yamlquick,
+    yamlread,
 )
 
 SUFFIXES = (".yaml", ".yml", ".yaml.j2", ".yml.j2")
@@ -42,7 +45,7 @@ LISTS = ("rulesets", "order_conditions", "discount_codes")
 SCHEMA = "manifest.schema.json"
 _FIELD_PREFIX = "customer.shipping."
 
-PathParts = tuple[sources.PathPart, ...]
+PathParts = tuple[yamlread.PathPart, ...]
 
 
 @dataclass(frozen=True)
@@ -91,26 +94,26 @@ class _Document:
     line_of: Callable[[int], int] | None = None
     #: The read cache, where the positions of every field are kept once read.
     readings: cache.ReadCache | None = None
-    _marked: sources.MarkedDict | None = None
+    _marked: yamlread.MarkedDict | None = None
     #: Where every node and key starts (``positions.Positions``), read on demand.
     _positions: positions.Positions | None = None
 
     @property
-    def marked(self) -> sources.MarkedDict:
+    def marked(self) -> yamlread.MarkedDict:
         """The document with every position: read again, only when a problem is located."""
-        if isinstance(self.data, sources.MarkedDict):
+        if isinstance(self.data, yamlread.MarkedDict):
             return self.data
         if self._marked is None:
-            marked = sources.parse_yaml(self.text)
-            assert isinstance(marked, sources.MarkedDict)  # it parsed quickly as a mapping
+            marked = yamlread.parse_yaml(self.text)
+            assert isinstance(marked, yamlread.MarkedDict)  # it parsed quickly as a mapping
             if self.line_of is not None:
-                sources.remap_lines(marked, self.line_of)
+                yamlread.remap_lines(marked, self.line_of)
             self._marked = marked
         return self._marked
 
     def plain(self, item: dict[str, Any]) -> dict[str, Any]:
         """``item`` of this document as plain dicts and lists (already so when checked)."""
-        return item if self.checked else dict(sources.plain(item))
+        return item if self.checked else dict(yamlread.plain(item))
 
     def locate(self, path: PathParts, *, key: bool = False) -> sources.Position:
         """Where the node at ``path`` starts (its key, when ``key``), or its nearest parent.
@@ -119,19 +122,19 @@ class _Document:
         read cache, or reads them all with the quick event parser (a fraction of ``parse_yaml``)
         and keeps them there, the template's lines applied.
         """
-        if isinstance(self.data, sources.MarkedDict):
-            return sources.locate(self.data, path, key=key)
+        if isinstance(self.data, yamlread.MarkedDict):
+            return yamlread.locate(self.data, path, key=key)
         if self._positions is None:
             self._positions = positions.load(self.text, self.readings, self.line_of)
             if self._positions is None:
-                return sources.locate(self.marked, path, key=key)
+                return yamlread.locate(self.marked, path, key=key)
         return self._positions.locate(path, key=key)
 
     def position(self, path: PathParts) -> sources.Position:
         """Where the node at ``path`` starts."""
         if self.marks is not None and path in self.marks:
             return self.marks[path]
-        return sources.locate(self.marked, path)
+        return yamlread.locate(self.marked, path)
 
 
 def load_manifests(project: config.Project, target: config.Target) -> Manifests:
@@ -149,7 +152,7 @@ def load_manifests(project: config.Project, target: config.Target) -> Manifests:
         if document is not None:
             documents.append(document)
             if not document.checked:
-                problems += sources.schema_problems(
+                problems += schemacheck.schema_problems(
                     SCHEMA, document.data, file=file, describe=describe
                 )
                 problems += _duplicate_key_problems(document)
@@ -303,11 +306,11 @@ def _read(
                 line_of=line_of,
                 readings=readings,
             )
-        quick = sources.parse_plain(text)
+        quick = yamlquick.parse_plain(text)
         if (
             quick is not None
             and isinstance(quick.data, dict)
-            and sources.conforms(SCHEMA, quick.data)
+            and schemacheck.conforms(SCHEMA, quick.data)
         ):
             if readings is not None:
                 readings.put(text, (quick.data, quick.marks))
@@ -320,10 +323,10 @@ def _read(
                 line_of=line_of,
                 readings=readings,
             )
-        data = sources.parse_yaml(text)
+        data = yamlread.parse_yaml(text)
         if line_of is not None:
             # Every position from here on (plan origins, problems) is the template's line.
-            sources.remap_lines(data, line_of)
+            yamlread.remap_lines(data, line_of)
     except sources.SourceError as exc:
         line, column = exc.position
         if lines is not None:
@@ -345,11 +348,13 @@ def _read(
             )
         )
         return None
-    if not isinstance(data, sources.MarkedDict):
+    if not isinstance(data, yamlread.MarkedDict):
         kind = (
-            "a list" if isinstance(data, list) else f"{type(data).__name__} {sources.shown(data)}"
+            "a list"
+            if isinstance(data, list)
+            else f"{type(data).__name__} {schemacheck.shown(data)}"
         )
-        line, column = data.mark if isinstance(data, sources.MarkedList) else (1, 1)
+        line, column = data.mark if isinstance(data, yamlread.MarkedList) else (1, 1)
         problems.append(
             errors.Problem(
                 file,
@@ -454,7 +459,7 @@ def _render(
     except templating.IncludeRefused as exc:
         shown, line = _template_position(exc.__traceback__, root, path, file)
         raise _TemplateFailed(
-            shown, line, f"template: cannot include {sources.shown(exc.name)}: it {exc.message}"
+            shown, line, f"template: cannot include {schemacheck.shown(exc.name)}: it {exc.message}"
         ) from None
     except RecursionError as exc:
         shown, line = _template_position(exc.__traceback__, root, path, file)
@@ -561,9 +566,9 @@ def _problem(
     document: _Document, path: PathParts, message: str, *, at: PathParts | None = None
 ) -> errors.Problem:
     marked = document.marked
-    line, column = sources.locate(marked, path if at is None else at)
+    line, column = yamlread.locate(marked, path if at is None else at)
     return errors.Problem(
-        document.file, line, column, sources.path_text(marked, path, describe), message
+        document.file, line, column, schemacheck.path_text(marked, path, describe), message
     )
 
 
@@ -572,10 +577,10 @@ def _duplicate_key_problems(document: _Document) -> list[errors.Problem]:
         errors.Problem(
             document.file,
             *repeat,
-            sources.path_text(document.data, path, describe),
-            f"{sources.shown(str(key))} is given twice (first at line {first[0]})",
+            schemacheck.path_text(document.data, path, describe),
+            f"{schemacheck.shown(str(key))} is given twice (first at line {first[0]})",
         )
-        for path, key, repeat, first in sources.duplicate_keys(document.data)
+        for path, key, repeat, first in yamlread.duplicate_keys(document.data)
     ]
 
 
@@ -605,7 +610,7 @@ class _At:
         self.document, self.path = document, path
 
     def __str__(self) -> str:
-        line, column = sources.locate(self.document.marked, self.path)
+        line, column = yamlread.locate(self.document.marked, self.path)
         return f"{self.document.file}:{line}:{column}"
 
 
@@ -660,7 +665,7 @@ def _ruleset_problems(documents: list[_Document]) -> Iterator[errors.Problem]:
             rule_path = (*path, "rules", rule_index, "external_id")
             if rule_id in rule_ids:
                 first_path = (*path, "rules", rule_ids[rule_id], "external_id")
-                first_line = sources.locate(document.marked, first_path)[0]
+                first_line = yamlread.locate(document.marked, first_path)[0]
                 yield _problem(
                     document,
                     (*path, "rules", rule_index),
@@ -753,7 +758,7 @@ def _order_condition_problems(documents: list[_Document]) -> Iterator[errors.Pro
                 groups[name] = (fields, document, set_path)
             elif groups[name][0] != fields:
                 reference, first, first_path = groups[name]
-                head = sources.path_text(first.data, first_path, describe)
+                head = schemacheck.path_text(first.data, first_path, describe)
                 where = f"{head} ({_at(first, first_path)})"
                 yield _problem(
                     document,
@@ -875,7 +880,7 @@ def _meta_problems(documents: list[_Document]) -> Iterator[errors.Problem]:
                     yield _problem(
                         document,
                         path,
-                        f"{sources.shown(value)} is too large for the API: whole numbers here "
+                        f"{schemacheck.shown(value)} is too large for the API: whole numbers here "
                         f"lie within ±{SAFE_INTEGER} (quote it to keep it as text)",
                     )
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
-from reconciler import client, config, model, pipeline, plan
+from reconciler import client, config, model, pipeline, plan, yamlread
 
 from .sandbox import bodies
 
@@ -113,3 +114,17 @@ def spring_manifest(value: int) -> str:
         "      - {external_id: gold, type: DISCOUNT, conditions: [{type: CUSTOMER_GROUP, value: gold}],\n"
         f"         actions: [{{type: PRICE_ADJUST_PERCENT, value: {value}}}]}}\n"
     )
+
+
+#: The example projects every test of the format may read.
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+def example_manifests() -> list[dict[str, Any]]:
+    """Every manifest of examples/ that holds a mapping, read carefully, as plain data."""
+    found = []
+    for path in sorted(EXAMPLES.glob("*/pricing/*.yaml")):
+        data = yamlread.plain(yamlread.parse_yaml(path.read_text("utf-8")))
+        if isinstance(data, dict):
+            found.append(data)
+    return found

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler import client, errors, plan, sources
+from reconciler import client, errors, plan, schemacheck
 from reconciler import (
     planformat as report_module,  # the one line to change if the module is renamed
 )
@@ -136,7 +136,7 @@ def test_markdown_folds_what_does_not_fit_a_comment(small_plan: plan.Plan) -> No
 
 def test_json_is_the_plan_document_of_the_schema(small_plan: plan.Plan) -> None:
     document = json.loads(report_module.render_json(small_plan))
-    assert list(sources.validator_for("plan.schema.json").iter_errors(document)) == []
+    assert list(schemacheck.validator_for("plan.schema.json").iter_errors(document)) == []
     assert document["summary"] == {"create": 1, "update": 1, "delete": 1}
     assert document["created_at"] == "2027-02-01T09:30:00Z"
     assert [(c["action"], c["id"]) for c in document["changes"]] == [
