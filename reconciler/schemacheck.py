@@ -25,6 +25,11 @@ import jsonschema_rs
 
 from reconciler import errors, instants, redact, schema, yamlread
 
+Path = tuple[yamlread.PathPart, ...]
+#: Names the object a path falls in and gives the rest of the path:
+#: ``("ruleset spring-sale > rules[gold]", ("actions", 0, "value"))``.
+Describe = Callable[[Any, Path], tuple[str, Path]]
+
 
 def _format_checker() -> jsonschema.FormatChecker:
     # Our own date-time check, so that format checking does not depend on which optional
@@ -123,7 +128,7 @@ def _suggest(word: str, choices: Sequence[str]) -> str:
 
 def _messages(
     error: jsonschema.exceptions.ValidationError, document: Any = None
-) -> Iterator[tuple[tuple[yamlread.PathPart, ...], bool, str]]:
+) -> Iterator[tuple[Path, bool, str]]:
     """(path, point at the key?, message) for one schema error; several for several keys."""
     path = tuple(error.absolute_path)
     kind, value, instance = error.validator, error.validator_value, error.instance
@@ -205,9 +210,7 @@ def schema_problems(
     document: Any,
     *,
     file: str,
-    describe: Callable[
-        [Any, tuple[yamlread.PathPart, ...]], tuple[str, tuple[yamlread.PathPart, ...]]
-    ],
+    describe: Describe,
 ) -> list[errors.Problem]:
     """Every way ``document`` breaks ``schemas/<schema_name>``, one located Problem each.
 
@@ -239,6 +242,24 @@ def schema_problems(
                 )
             )
     return sorted(problems)
+
+
+def duplicate_key_problems(
+    document: Any,
+    *,
+    file: str,
+    describe: Describe,
+) -> list[errors.Problem]:
+    """Every key given twice in one mapping of ``document``, one located Problem each."""
+    return [
+        errors.Problem(
+            file,
+            *repeat,
+            path_text(document, path, describe),
+            f"{shown(str(key))} is given twice (first at line {first[0]})",
+        )
+        for path, key, repeat, first in yamlread.duplicate_keys(document)
+    ]
 
 
 def _one_per_field(
@@ -275,9 +296,7 @@ def _tighter(
     return bool(value < before)
 
 
-def non_finite(
-    document: Any, path: tuple[yamlread.PathPart, ...] = ()
-) -> Iterator[tuple[tuple[yamlread.PathPart, ...], str]]:
+def non_finite(document: Any, path: Path = ()) -> Iterator[tuple[Path, str]]:
     """Every infinite or not-a-number value (YAML ``.inf``, ``.nan``), as written in YAML.
 
     JSON cannot carry them, and JSON Schema's bounds cannot catch ``.nan`` (it compares as
@@ -295,10 +314,8 @@ def non_finite(
 
 def path_text(
     document: Any,
-    path: tuple[yamlread.PathPart, ...],
-    describe: Callable[
-        [Any, tuple[yamlread.PathPart, ...]], tuple[str, tuple[yamlread.PathPart, ...]]
-    ],
+    path: Path,
+    describe: Describe,
 ) -> str:
     """``head > rest``: the object ``describe`` names, then the rest as ``a[0].b``."""
     head, rest = describe(document, path)

@@ -8,7 +8,8 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reconciler import errors, manifest, schemacheck, yamlread
+from reconciler import errors, schemacheck, yamlread
+from reconciler.manifest import parsed, reading
 
 from .projects import example_manifests
 
@@ -95,6 +96,6 @@ def test_quick_schema_check_agrees_with_jsonschema(data: st.DataObject) -> None:
     if not isinstance(document, dict):
         return
     fine = not schemacheck.schema_problems(
-        manifest.SCHEMA, document, file="x.yaml", describe=manifest.describe
+        reading.SCHEMA, document, file="x.yaml", describe=parsed.describe
     )
-    assert schemacheck.conforms(manifest.SCHEMA, document) == fine, document
+    assert schemacheck.conforms(reading.SCHEMA, document) == fine, document

@@ -18,7 +18,8 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reconciler import manifest, schemacheck, sources, yamlquick, yamlread
+from reconciler import schemacheck, sources, yamlquick, yamlread
+from reconciler.manifest import reading
 
 from .projects import EXAMPLES, example_manifests
 
@@ -125,7 +126,7 @@ def test_every_example_is_read_quickly_and_alike() -> None:
         quick = yamlquick.parse_plain(text)
         assert quick is not None, path
         assert quick.data == yamlread.plain(yamlread.parse_yaml(text))
-        assert schemacheck.conforms(manifest.SCHEMA, quick.data), path
+        assert schemacheck.conforms(reading.SCHEMA, quick.data), path
         assert not any(isinstance(v, float) and not math.isfinite(v) for v in _leaves(quick.data))
 
 
