@@ -24,18 +24,16 @@ from reconciler import config, errors, sources
 
 @dataclass(frozen=True)
 class Listing:
-    """A list of the project file: the files it reads, and how a problem with one is said."""
+    """A list of the project file (``key``: ``manifests``, ``carts``): the endings of the names
+    it reads (``suffixes``), one of its files in words (``what``: ``a cart file``), its names as
+    a reader is told to write them (``names``: ``*.yaml or *.yml``), and whether a listed folder
+    holding none of its files is a problem (``folders_hold_files``)."""
 
     key: str
-    """The list's key in the project file: ``manifests``, ``carts``."""
     suffixes: tuple[str, ...]
-    """The endings of the names it reads: ``(".yaml", ".yml")``."""
     what: str
-    """One of its files, in words: ``a manifest``, ``a cart file``."""
     names: str
-    """Its names, as a reader is told to write them: ``*.yaml or *.yml``."""
     folders_hold_files: bool = False
-    """A listed folder with none of its files in it is a problem."""
 
     def reads(self, name: str) -> bool:
         """Whether a file name is one the list reads from a folder."""
@@ -63,39 +61,22 @@ def files(
         line, column = origins[index] if index < len(origins) else (1, 1)
         where = f"{listing.key}[{index}]"
         shown = relative(project.root, entry)
+        message = None
+        files: list[Path] = []
         if entry.is_dir():
             before = len(problems)
             files = list(_folder_files(entry, project.root, listing, problems, set()))
             if not files and len(problems) == before and listing.folders_hold_files:
-                problems.append(
-                    errors.Problem(
-                        project_file,
-                        line,
-                        column,
-                        where,
-                        f"{shown}/ holds no {listing.names} files",
-                    )
-                )
+                message = f"{shown}/ holds no {listing.names} files"
         elif entry.exists() or entry.is_symlink():
-            files = [entry]
-            if not entry.name.endswith(listing.suffixes):
-                problems.append(
-                    errors.Problem(
-                        project_file,
-                        line,
-                        column,
-                        where,
-                        f"{shown} is not {listing.what}: name it {listing.names}",
-                    )
-                )
-                files = []
+            if entry.name.endswith(listing.suffixes):
+                files = [entry]
+            else:
+                message = f"{shown} is not {listing.what}: name it {listing.names}"
         else:
-            problems.append(
-                errors.Problem(
-                    project_file, line, column, where, f"no such file or folder: {shown}"
-                )
-            )
-            files = []
+            message = f"no such file or folder: {shown}"
+        if message is not None:
+            problems.append(errors.Problem(project_file, line, column, where, message))
         for path in files:
             found.setdefault(path, None)
     return sorted(found, key=lambda path: relative(project.root, path))

@@ -296,20 +296,15 @@ def _tighter(
     return bool(value < before)
 
 
-def non_finite(document: Any, path: Path = ()) -> Iterator[tuple[Path, str]]:
+def non_finite(document: Any) -> Iterator[tuple[Path, str]]:
     """Every infinite or not-a-number value (YAML ``.inf``, ``.nan``), as written in YAML.
 
     JSON cannot carry them, and JSON Schema's bounds cannot catch ``.nan`` (it compares as
     neither more nor less than anything), so they are found here for every format.
     """
-    if isinstance(document, float) and not math.isfinite(document):
-        yield path, ".nan" if math.isnan(document) else (".inf" if document > 0 else "-.inf")
-    elif isinstance(document, dict):
-        for key, value in document.items():
-            yield from non_finite(value, (*path, key))
-    elif isinstance(document, list):
-        for index, item in enumerate(document):
-            yield from non_finite(item, (*path, index))
+    for path, value in yamlread.leaves(document):
+        if isinstance(value, float) and not math.isfinite(value):
+            yield path, ".nan" if math.isnan(value) else (".inf" if value > 0 else "-.inf")
 
 
 def path_text(

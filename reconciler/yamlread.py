@@ -5,8 +5,9 @@ stay the text written), duplicate keys recorded, alias bombs refused (``MAX_NODE
 text's length, ``node_limit``), nesting bounded (``MAX_DEPTH``), and every mapping and list
 remembering the 1-based line and column of each of its children (``MarkedDict``,
 ``MarkedList``), so a later check can point at the exact node (``locate``, ``duplicate_keys``,
-``written``, ``remap_lines``); a parse error is PyYAML's own located message, in words. libyaml
-scans and composes when it is there; the limits, positions and construction are Python's.
+``written``, ``remap_lines``; ``leaves`` walks any document); a parse error is PyYAML's own
+located message, in words. libyaml scans and composes when it is there; the limits, positions
+and construction are Python's.
 
 ``yamlquick`` is the quick path over the same rules; ``sources`` reads the text.
 It must not know any format (project file, manifest, cart).
@@ -302,6 +303,21 @@ def locate(document: Any, path: Sequence[PathPart], *, key: bool = False) -> sou
         else:
             break
     return where
+
+
+def leaves(
+    node: Any, path: tuple[PathPart, ...] = ()
+) -> Iterator[tuple[tuple[PathPart, ...], Any]]:
+    """Every value in ``node`` that is neither a mapping nor a list, with its path."""
+    if isinstance(node, dict):
+        parts: Any = node.items()
+    elif isinstance(node, list):
+        parts = enumerate(node)
+    else:
+        yield path, node
+        return
+    for part, value in parts:
+        yield from leaves(value, (*path, part))
 
 
 def duplicate_keys(

@@ -254,7 +254,7 @@ def _meta_problems(documents: list[parsed.Document]) -> Iterator[errors.Problem]
         for rule_index, rule in enumerate(rules if isinstance(rules, list) else []):
             meta = rule.get("meta") if isinstance(rule, dict) else None
             base = ("rulesets", index, "rules", rule_index, "meta")
-            for path, value in _numbers(meta, base):
+            for path, value in yamlread.leaves(meta, base):
                 if isinstance(value, int) and abs(value) > SAFE_INTEGER:
                     yield parsed.problem(
                         document,
@@ -262,17 +262,6 @@ def _meta_problems(documents: list[parsed.Document]) -> Iterator[errors.Problem]
                         f"{schemacheck.shown(value)} is too large for the API: whole numbers here "
                         f"lie within ±{SAFE_INTEGER} (quote it to keep it as text)",
                     )
-
-
-def _numbers(value: Any, path: PathParts) -> Iterator[tuple[PathParts, Any]]:
-    if isinstance(value, dict):
-        for key, item in value.items():
-            yield from _numbers(item, (*path, key))
-    elif isinstance(value, list):
-        for position, item in enumerate(value):
-            yield from _numbers(item, (*path, position))
-    elif isinstance(value, int | float) and not isinstance(value, bool):
-        yield path, value
 
 
 def _date_problems(

@@ -1,4 +1,4 @@
-"""manifest/reading.py: one file read and checked against the schema: every check of the schema
+"""manifest/reading.py (through load_manifests): one file read and checked against the schema: every check of the schema
 and every kind of bad input (YAML, bytes, size, links) gets its exact located line."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pytest
 
 from reconciler import manifest
 
-from .conftest import make_project, problem_lines
+from .test_manifest import make_project, problem_lines
 
 
 def test_broken_link_is_reported_not_raised(tmp_path: Path) -> None:

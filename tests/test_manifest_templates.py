@@ -1,4 +1,4 @@
-"""manifest/templates.py: templates render with the target's vars, and every way one fails is a
+"""manifest/templates.py (through load_manifests): templates render with the target's vars, and every way one fails is a
 line at the template's own file and line."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from pathlib import Path
 
 from reconciler import manifest
 
-from .conftest import make_project
+from .test_manifest import make_project
 
 
 def test_templates_see_the_targets_vars(tmp_path: Path) -> None:
