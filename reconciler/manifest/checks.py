@@ -253,6 +253,8 @@ def _meta_problems(documents: list[parsed.Document]) -> Iterator[errors.Problem]
         rules = ruleset.get("rules")
         for rule_index, rule in enumerate(rules if isinstance(rules, list) else []):
             meta = rule.get("meta") if isinstance(rule, dict) else None
+            if meta is None:
+                continue
             base = ("rulesets", index, "rules", rule_index, "meta")
             for path, value in yamlread.leaves(meta, base):
                 if isinstance(value, int) and abs(value) > SAFE_INTEGER:
