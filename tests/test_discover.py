@@ -16,7 +16,7 @@ CART = "carts:\n  - name: {name}\n    items:\n      - {{sku: S, product_id: '1',
 
 
 def test_hidden_and_other_files_in_folders_are_ignored(tmp_path: Path) -> None:
-    files = {
+    files: dict[str, str | bytes] = {
         "pricing/a.yaml": "{}\n",
         "pricing/.draft.yaml": "not: [valid\n",
         "pricing/.git/x.yaml": "- no\n",
