@@ -1,7 +1,7 @@
 """The cache of read and checked manifests, under the project's ``.boldrules/cache/``.
 
 Owns one fact: a manifest text already read and found sound need not be read again. An entry
-holds what ``sources.parse_plain`` made of a text that ``sources.conforms`` passed (plain data
+holds what ``yamlquick.parse_plain`` made of a text that ``schemacheck.conforms`` passed (plain data
 and the positions kept), under a name that is the sha256 of everything the result depends on:
 this tool's version, Python's (the entries are ``marshal`` data), the schema's text and the
 text itself, after templates are rendered. A template is rendered on every run (its vars and

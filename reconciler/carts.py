@@ -1,9 +1,10 @@
 """Sample carts: the files the project file's ``carts:`` lists → checked ``SampleCart``s.
 
-Owns finding the cart files (``carts:`` in boldrules.yaml; by default the project's ``carts/``
-folder when it exists), reading each through ``sources.read_source`` (inside the project only),
-checking it against ``schemas/cart.schema.json`` with located problems (``carts/x.yaml:4:7: cart
-gold-member > items[0].price: …``), the checks a schema cannot make (names unique across files,
+Owns what the project file's ``carts:`` list reads (``LISTING``; by default the project's
+``carts/`` folder when it exists: ``discover.py`` finds the files), reading each through
+``sources.read_source`` (inside the project only), checking it against
+``schemas/cart.schema.json`` with located problems (``carts/x.yaml:4:7: cart gold-member >
+items[0].price: …``), the checks a schema cannot make (names unique across files,
 ``total_between`` in order, a floor above the item's own price is allowed but said nowhere
 else), and turning each cart into the evaluator's ``pricing.Cart`` with its floors and
 ``expect`` assertions. Every problem of every file is collected before
@@ -14,18 +15,19 @@ It must not price (``preview`` does), talk to the API or print.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from reconciler import config, errors, pricing, sources
+from reconciler import config, discover, errors, pricing, schemacheck, sources, yamlread
 
 SCHEMA = "cart.schema.json"
 SUFFIXES = (".yaml", ".yml")
+#: What the project file's ``carts:`` list reads.
+LISTING = discover.Listing("carts", SUFFIXES, "a cart file", "*.yaml or *.yml")
 
-PathParts = tuple[sources.PathPart, ...]
+PathParts = tuple[yamlread.PathPart, ...]
 
 
 @dataclass(frozen=True)
@@ -107,32 +109,26 @@ def money(cents: int) -> str:
 def load_carts(project: config.Project) -> Carts:
     """Read and check every cart file; raise ManifestInvalid with every problem found."""
     problems: list[errors.Problem] = []
-    paths = _discover(project, problems)
+    paths = discover.files(
+        project, LISTING, entries=project.carts, origins=project.cart_origins, problems=problems
+    )
     files: list[str] = []
     found: list[SampleCart] = []
     seen: dict[str, str] = {}
     for path in paths:
-        file = _relative(project.root, path)
+        file = discover.relative(project.root, path)
         files.append(file)
         data = _read(project.root, path, file, problems)
         if data is None:
             continue
-        failed = sources.schema_problems(SCHEMA, data, file=file, describe=describe)
-        failed += [
-            errors.Problem(
-                file,
-                *repeat,
-                sources.path_text(data, path_, describe),
-                f"{sources.shown(str(key))} is given twice (first at line {first[0]})",
-            )
-            for path_, key, repeat, first in sources.duplicate_keys(data)
-        ]
+        failed = schemacheck.schema_problems(SCHEMA, data, file=file, describe=describe)
+        failed += schemacheck.duplicate_key_problems(data, file=file, describe=describe)
         problems += failed
         if failed:
             continue
         for index, item in enumerate(data["carts"]):
             name = str(item["name"])
-            line, _ = sources.locate(data, ("carts", index))
+            line, _ = yamlread.locate(data, ("carts", index))
             where = f"{file}:{line}"
             if name in seen:
                 problems.append(
@@ -156,7 +152,7 @@ def load_carts(project: config.Project) -> Carts:
 
 def _sample(
     file: str,
-    data: sources.MarkedDict,
+    data: yamlread.MarkedDict,
     index: int,
     item: Mapping[str, Any],
     where: str,
@@ -183,7 +179,7 @@ def _sample(
                 float(expect_data["max_percent_off"]) if "max_percent_off" in expect_data else None
             ),
         )
-    body = sources.plain(item)
+    body = yamlread.plain(item)
     try:
         cart = pricing.Cart.from_api({k: v for k, v in body.items() if k != "expect"})
     except pricing.PricingInputError as exc:  # the schema should have said it: one line anyway
@@ -200,92 +196,19 @@ def _sample(
 # --------------------------------------------------------------------------------------------
 
 
-def is_cart_name(name: str) -> bool:
-    """Whether a file name is one boldrules reads from a carts folder."""
-    return name.endswith(SUFFIXES) and not name.startswith(".")
-
-
-def _relative(root: Path, path: Path) -> str:
-    return Path(os.path.relpath(path, root)).as_posix()
-
-
-def _discover(project: config.Project, problems: list[errors.Problem]) -> list[Path]:
-    found: dict[Path, None] = {}
-    project_file = project.file.name
-    for index, entry in enumerate(project.carts):
-        line, column = project.cart_origins[index] if index < len(project.cart_origins) else (1, 1)
-        where = f"carts[{index}]"
-        shown = _relative(project.root, entry)
-        files: list[Path] = []
-        if entry.is_dir():
-            files = sorted(_folder_files(entry, project.root, problems, set()))
-        elif entry.exists() or entry.is_symlink():
-            if is_cart_name(entry.name):
-                files = [entry]
-            else:
-                problems.append(
-                    errors.Problem(
-                        project_file,
-                        line,
-                        column,
-                        where,
-                        f"{shown} is not a cart file: name it *.yaml or *.yml",
-                    )
-                )
-        else:
-            problems.append(
-                errors.Problem(
-                    project_file, line, column, where, f"no such file or folder: {shown}"
-                )
-            )
-        for path in files:
-            found.setdefault(path, None)
-    return sorted(found, key=lambda path: _relative(project.root, path))
-
-
-def _folder_files(
-    folder: Path, root: Path, problems: list[errors.Problem], seen: set[Path]
-) -> Iterator[Path]:
-    """The cart files under ``folder``; hidden names skipped, links leading out refused."""
-    real = folder.resolve()
-    if real in seen:
-        return
-    seen.add(real)
-    try:
-        items = sorted(folder.iterdir(), key=lambda item: item.name)
-    except OSError as exc:
-        problems.append(
-            errors.Problem(_relative(root, folder), 1, 1, "", f"cannot list: {exc.strerror}")
-        )
-        return
-    for item in items:
-        if item.name.startswith("."):
-            continue
-        if item.is_symlink() and (item.is_dir() or is_cart_name(item.name)):
-            try:
-                sources.inside(root, item)
-            except sources.SourceError as exc:
-                problems.append(errors.Problem(_relative(root, item), 1, 1, "", exc.message))
-                continue
-        if item.is_dir():
-            yield from _folder_files(item, root, problems, seen)
-        elif is_cart_name(item.name):
-            yield item
-
-
 def _read(
     root: Path, path: Path, file: str, problems: list[errors.Problem]
-) -> sources.MarkedDict | None:
+) -> yamlread.MarkedDict | None:
     try:
-        data = sources.parse_yaml(sources.read_source(path, root=root))
+        data = yamlread.parse_yaml(sources.read_source(path, root=root))
     except sources.SourceError as exc:
         problems.append(errors.Problem(file, *exc.position, "", exc.message))
         return None
-    if not isinstance(data, sources.MarkedDict):
+    if not isinstance(data, yamlread.MarkedDict):
         what = (
             "the file is empty"
             if data is None
-            else f"the top level is {type(data).__name__} {sources.shown(data)}"
+            else f"the top level is {type(data).__name__} {schemacheck.shown(data)}"
         )
         problems.append(
             errors.Problem(file, 1, 1, "", f"{what}: a cart file is a mapping with a `carts:` list")
@@ -311,5 +234,5 @@ def describe(document: Any, path: PathParts) -> tuple[str, PathParts]:
 
 
 def _problem(file: str, data: Any, path: PathParts, message: str) -> errors.Problem:
-    line, column = sources.locate(data, path)
-    return errors.Problem(file, line, column, sources.path_text(data, path, describe), message)
+    line, column = yamlread.locate(data, path)
+    return errors.Problem(file, line, column, schemacheck.path_text(data, path, describe), message)

@@ -2,9 +2,10 @@
 
 Owns the settings a project file gives (``Project``, ``Safety``, ``Ownership``; its targets are
 ``targets.py``'s) and ``load_project``, which finds, reads and checks ``boldrules.yaml`` against
-``schemas/project.schema.json`` (reading and checking go through ``sources.py``, as manifests
-do), and then checks what a schema cannot: ``routes:`` overrides against the routes table
-(``routes.py`` says what is wrong with them), the targets (``targets.py``), manifest and cart
+``schemas/project.schema.json`` (reading goes through ``sources.py`` and ``yamlread.py``,
+checking through ``schemacheck.py``, as manifests do), and then checks what a schema cannot:
+``routes:`` overrides against the routes table (``routes.py`` says what is wrong with them), the
+targets (``targets.py``), manifest and cart
 entries that lead out of the project, lint ids and freeze windows, so that every problem of the
 project file is a located ``validate`` problem before any command builds a client.
 This module must not render templates, know the manifest format, print, or read a token.
@@ -18,7 +19,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from reconciler import errors, instants, lint, model, routes, schedule, sources
+from reconciler import (
+    errors,
+    instants,
+    lint,
+    model,
+    routes,
+    schedule,
+    schemacheck,
+    sources,
+    yamlread,
+)
 from reconciler.targets import (
     DEFAULT_SANDBOX_FILE,
     Target,
@@ -125,8 +136,8 @@ class Project:
 
 
 def _describe_project(
-    document: Any, path: tuple[sources.PathPart, ...]
-) -> tuple[str, tuple[sources.PathPart, ...]]:
+    document: Any, path: tuple[yamlread.PathPart, ...]
+) -> tuple[str, tuple[yamlread.PathPart, ...]]:
     return "", path
 
 
@@ -151,14 +162,14 @@ def load_project(directory: Path) -> Project:
     file = find_project_file(directory)
     root = file.parent.resolve()
     try:
-        document = sources.parse_yaml(sources.read_source(file, root=root))
+        document = yamlread.parse_yaml(sources.read_source(file, root=root))
     except sources.SourceError as exc:
         raise errors.ProjectFileInvalid(
             [errors.Problem(file.name, *exc.position, "", exc.message)]
         ) from None
     if document is None:
-        document = sources.MarkedDict()  # an empty project file means "all defaults"
-    if not isinstance(document, sources.MarkedDict):
+        document = yamlread.MarkedDict()  # an empty project file means "all defaults"
+    if not isinstance(document, yamlread.MarkedDict):
         raise errors.ProjectFileInvalid(
             [
                 errors.Problem(
@@ -166,20 +177,20 @@ def load_project(directory: Path) -> Project:
                     1,
                     1,
                     "",
-                    f"the top level must be a mapping, not {sources.shown(document)}",
+                    f"the top level must be a mapping, not {schemacheck.shown(document)}",
                 )
             ]
         )
     watch_token_variables(document)
-    problems = sources.schema_problems(
+    problems = schemacheck.schema_problems(
         "project.schema.json", document, file=file.name, describe=_describe_project
     )
-    for path, key, repeat, first in sources.duplicate_keys(document):
+    for path, key, repeat, first in yamlread.duplicate_keys(document):
         problems.append(
             errors.Problem(
                 file.name,
                 *repeat,
-                sources.dotted(path),
+                schemacheck.dotted(path),
                 f"{key!r} is given twice (first at line {first[0]})",
             )
         )
@@ -198,11 +209,11 @@ def load_project(directory: Path) -> Project:
     ]
     if problems:
         raise errors.ProjectFileInvalid(problems)
-    return _build_project(root, file, sources.plain(document), document)
+    return _build_project(root, file, yamlread.plain(document), document)
 
 
 def _manifest_path_problems(
-    root: Path, document: sources.MarkedDict, file: str, *, key: str = "manifests"
+    root: Path, document: yamlread.MarkedDict, file: str, *, key: str = "manifests"
 ) -> list[errors.Problem]:
     """Manifest (or ``key``: cart) entries that lead outside the project folder (``../x``,
     ``/``, a link out)."""
@@ -216,19 +227,19 @@ def _manifest_path_problems(
                 root, root / entry, advice="list only files and folders inside the project folder"
             )
         except sources.SourceError as exc:
-            where = sources.locate(document, (key, index))
+            where = yamlread.locate(document, (key, index))
             problems.append(
                 errors.Problem(
                     file,
                     *where,
                     f"{key}[{index}]",
-                    f"{sources.shown(entry)} {exc.message}",
+                    f"{schemacheck.shown(entry)} {exc.message}",
                 )
             )
     return problems
 
 
-def _route_problems(document: sources.MarkedDict, file: str) -> list[errors.Problem]:
+def _route_problems(document: yamlread.MarkedDict, file: str) -> list[errors.Problem]:
     """Overrides naming no route, or whose method or placeholders the route cannot take."""
     overrides = document.get("routes")
     if not isinstance(overrides, dict):
@@ -236,14 +247,14 @@ def _route_problems(document: sources.MarkedDict, file: str) -> list[errors.Prob
     checkable = {name: text for name, text in overrides.items() if isinstance(text, str)}
     problems = []
     for name, about_name, message in routes.override_problems(checkable):
-        where = sources.locate(document, ("routes", name), key=about_name)
+        where = yamlread.locate(document, ("routes", name), key=about_name)
         path = "routes" if about_name else f"routes.{name}"
         problems.append(errors.Problem(file, *where, path, message))
     return problems
 
 
 def _build_project(
-    root: Path, file: Path, data: dict[str, Any], marked: sources.MarkedDict
+    root: Path, file: Path, data: dict[str, Any], marked: yamlread.MarkedDict
 ) -> Project:
     targets_data = data.get("targets") or {"sandbox": {"sandbox": DEFAULT_SANDBOX_FILE}}
     by_name = {name: build_target(root, name, spec) for name, spec in targets_data.items()}
@@ -251,7 +262,7 @@ def _build_project(
     if default is None:
         default = "sandbox" if "sandbox" in by_name else next(iter(by_name))
     entries = data.get("manifests", ["pricing/"])
-    origins = tuple(sources.locate(marked, ("manifests", index)) for index in range(len(entries)))
+    origins = tuple(yamlread.locate(marked, ("manifests", index)) for index in range(len(entries)))
     safety = data.get("safety", {})
     ownership = data.get("ownership", {})
     # Sample carts: as listed; by default the carts/ folder when the project has one, so that
@@ -287,7 +298,7 @@ def _build_project(
         manifest_origins=origins,
         carts=tuple((root / entry).resolve() for entry in cart_entries),
         cart_origins=tuple(
-            sources.locate(marked, ("carts", index)) for index in range(len(cart_entries))
+            yamlread.locate(marked, ("carts", index)) for index in range(len(cart_entries))
         ),
         lint=lint.Settings.from_json(data.get("lint")),
         freeze=tuple(
@@ -296,7 +307,7 @@ def _build_project(
                 start=_freeze_instant(entry["start"]),
                 end=_freeze_instant(entry["end"]),
                 reason=str(entry["reason"]),
-                origin=model.Origin(file.name, *sources.locate(marked, ("freeze", index))),
+                origin=model.Origin(file.name, *yamlread.locate(marked, ("freeze", index))),
             )
             for index, entry in enumerate(data.get("freeze", ()))
         ),
@@ -309,14 +320,14 @@ def _freeze_instant(text: str) -> datetime.datetime:
     return found
 
 
-def _lint_problems(document: sources.MarkedDict, file: str) -> list[errors.Problem]:
+def _lint_problems(document: yamlread.MarkedDict, file: str) -> list[errors.Problem]:
     """``lint.ignore[].id`` and ``lint.error[]`` entries that name no check."""
     settings = document.get("lint")
     if not isinstance(settings, dict):
         return []
     problems = []
     known = ", ".join(lint.CHECKS)
-    named: list[tuple[tuple[sources.PathPart, ...], Any]] = []
+    named: list[tuple[tuple[yamlread.PathPart, ...], Any]] = []
     for index, entry in enumerate(settings.get("ignore") or []):
         if isinstance(entry, dict) and "id" in entry:
             named.append((("lint", "ignore", index, "id"), entry["id"]))
@@ -327,15 +338,15 @@ def _lint_problems(document: sources.MarkedDict, file: str) -> list[errors.Probl
             problems.append(
                 errors.Problem(
                     file,
-                    *sources.locate(document, path),
-                    sources.dotted(path),
+                    *yamlread.locate(document, path),
+                    schemacheck.dotted(path),
                     f"{name!r} is not a lint check: use one of {known}",
                 )
             )
     return problems
 
 
-def _freeze_problems(document: sources.MarkedDict, file: str) -> list[errors.Problem]:
+def _freeze_problems(document: yamlread.MarkedDict, file: str) -> list[errors.Problem]:
     """Freeze windows that end before they start, and names given twice."""
     windows = document.get("freeze")
     if not isinstance(windows, list):
@@ -348,12 +359,12 @@ def _freeze_problems(document: sources.MarkedDict, file: str) -> list[errors.Pro
         name = window.get("name")
         if isinstance(name, str):
             if name in seen:
-                path: tuple[sources.PathPart, ...] = ("freeze", index, "name")
+                path: tuple[yamlread.PathPart, ...] = ("freeze", index, "name")
                 problems.append(
                     errors.Problem(
                         file,
-                        *sources.locate(document, path),
-                        sources.dotted(path),
+                        *yamlread.locate(document, path),
+                        schemacheck.dotted(path),
                         f"freeze window {name!r} is named twice: give each window its own name",
                     )
                 )
@@ -367,8 +378,8 @@ def _freeze_problems(document: sources.MarkedDict, file: str) -> list[errors.Pro
             problems.append(
                 errors.Problem(
                     file,
-                    *sources.locate(document, path),
-                    sources.dotted(path),
+                    *yamlread.locate(document, path),
+                    schemacheck.dotted(path),
                     f"end {end} is not after start {start}",
                 )
             )

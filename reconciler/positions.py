@@ -2,7 +2,7 @@
 
 Owns one fact: the line and column of any field of a document the quick loader read (which
 keeps positions only near the top, the price of a fast ``validate``). They come from one event
-parse, ``sources.parse_plain(every=True)``, and are packed for the read cache
+parse, ``yamlquick.parse_plain(every=True)``, and are packed for the read cache
 (``cache.ReadCache``, part ``POSITIONS``, under the text's own content key: a file that changes
 has other positions, and another key).
 
@@ -20,12 +20,12 @@ import array
 import sys
 from collections.abc import Callable
 
-from reconciler import cache, sources
+from reconciler import cache, sources, yamlquick, yamlread
 
 #: The read-cache part the packed positions are kept under.
 POSITIONS = "positions"
 
-Path = tuple[sources.PathPart, ...]
+Path = tuple[yamlread.PathPart, ...]
 #: What the cache keeps: the node marks and key marks of the paths above the items; the shapes
 #: (each a tuple of paths relative to an item, the item itself first as ``()``); and, per item,
 #: the index of its shape and its positions (``array("i")`` bytes, 4 integers per path).
@@ -49,7 +49,7 @@ class Positions:
 
     def locate(self, path: Path, *, key: bool = False) -> sources.Position:
         """Where the node at ``path`` starts (its key, when ``key``), or its nearest parent's:
-        what ``sources.locate`` gives on the fully marked document."""
+        what ``yamlread.locate`` gives on the fully marked document."""
         found = self._find(path, key)
         if found is None:
             return (1, 1)
@@ -111,7 +111,7 @@ def load(
 def pack(text: str) -> Packed | None:
     """``text``'s positions as plain data (see ``Packed``), or None when the quick parser
     declines the text (then only the careful parse can locate in it)."""
-    found = sources.parse_plain(text, every=True)
+    found = yamlquick.parse_plain(text, every=True)
     if found is None:
         return None
     top: dict[Path, sources.Position] = {}

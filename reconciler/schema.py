@@ -1,10 +1,10 @@
 """The shipped JSON Schemas, read once: their texts, their documents, the defaults they declare.
 
 ``schemas/`` (packaged as ``reconciler.schemas``) is the single source of the formats: the
-validators (``sources.py``), the fields each object may hold (``state.py``), the defaults a
+validators (``schemacheck.py``), the fields each object may hold (``state.py``), the defaults a
 field takes when absent and ``boldrules schema`` all read it through here, each file once.
 A field's default is its ``default`` keyword, so editors, the docs and the normalisation agree.
-This module imports nothing of reconciler and checks nothing (``sources.validator_for`` does).
+This module imports nothing of reconciler and checks nothing (``schemacheck.validator_for`` does).
 """
 
 from __future__ import annotations

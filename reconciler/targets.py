@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reconciler import errors, redact, routes, sources
+from reconciler import errors, redact, routes, schemacheck, yamlread
 
 DEFAULT_SANDBOX_FILE = ".boldrules/sandbox.sqlite"
 
@@ -104,7 +104,7 @@ def build_target(root: Path, name: str, spec: dict[str, Any]) -> Target:
     )
 
 
-def watch_token_variables(document: sources.MarkedDict) -> None:
+def watch_token_variables(document: yamlread.MarkedDict) -> None:
     """Have every message boldrules prints blank the values of the targets' token variables."""
     targets = document.get("targets")
     if isinstance(targets, dict):
@@ -115,7 +115,7 @@ def watch_token_variables(document: sources.MarkedDict) -> None:
         )
 
 
-def default_target_problems(document: sources.MarkedDict, file: str) -> list[errors.Problem]:
+def default_target_problems(document: yamlread.MarkedDict, file: str) -> list[errors.Problem]:
     """A ``default_target`` naming no target, or none where several targets need one."""
     targets = document.get("targets") or {"sandbox": None}
     default = document.get("default_target")
@@ -134,7 +134,7 @@ def default_target_problems(document: sources.MarkedDict, file: str) -> list[err
             ]
         return []
     if default not in targets:
-        where = sources.locate(document, ("default_target",))
+        where = yamlread.locate(document, ("default_target",))
         return [
             errors.Problem(
                 file, *where, "default_target", f"{default!r} is not one of the targets ({known})"
@@ -143,7 +143,7 @@ def default_target_problems(document: sources.MarkedDict, file: str) -> list[err
     return []
 
 
-def target_problems(root: Path, document: sources.MarkedDict, file: str) -> list[errors.Problem]:
+def target_problems(root: Path, document: yamlread.MarkedDict, file: str) -> list[errors.Problem]:
     """What the schema cannot check of each target: its version date, its sandbox file, its URL."""
     return (
         _api_version_problems(document, file)
@@ -152,7 +152,7 @@ def target_problems(root: Path, document: sources.MarkedDict, file: str) -> list
     )
 
 
-def _api_version_problems(document: sources.MarkedDict, file: str) -> list[errors.Problem]:
+def _api_version_problems(document: yamlread.MarkedDict, file: str) -> list[errors.Problem]:
     """Version dates that are not real dates, or lie in the future without the opt-in."""
     targets = document.get("targets")
     if not isinstance(targets, dict):
@@ -164,12 +164,12 @@ def _api_version_problems(document: sources.MarkedDict, file: str) -> list[error
         allow_future = spec.get("allow_future_api_version") is True
         problem = routes.version_problem(spec["api_version"], allow_future=allow_future)
         if problem is not None:
-            where = sources.locate(document, ("targets", name, "api_version"))
+            where = yamlread.locate(document, ("targets", name, "api_version"))
             problems.append(errors.Problem(file, *where, f"targets.{name}.api_version", problem))
     return problems
 
 
-def _api_url_problems(document: sources.MarkedDict, file: str) -> list[errors.Problem]:
+def _api_url_problems(document: yamlread.MarkedDict, file: str) -> list[errors.Problem]:
     """Base URLs a client could not use: no host, a bad port, a query, or credentials in it."""
     targets = document.get("targets")
     if not isinstance(targets, dict):
@@ -184,7 +184,7 @@ def _api_url_problems(document: sources.MarkedDict, file: str) -> list[errors.Pr
             parts = urllib.parse.urlsplit(url)
             parts.port  # noqa: B018 (raises ValueError for a port out of range)
         except ValueError as exc:
-            message = f"{sources.shown(url)} is not a usable URL ({exc})"
+            message = f"{schemacheck.shown(url)} is not a usable URL ({exc})"
         else:
             if parts.username is not None or parts.password is not None:
                 # Said without echoing the URL: it holds a secret.
@@ -193,14 +193,14 @@ def _api_url_problems(document: sources.MarkedDict, file: str) -> list[errors.Pr
                     "environment variable token_env names"
                 )
             elif not parts.hostname:
-                message = f"{sources.shown(url)} names no host"
+                message = f"{schemacheck.shown(url)} names no host"
             elif parts.query or parts.fragment:
                 message = (
-                    f"{sources.shown(url)} has a query or fragment: give the base URL only "
+                    f"{schemacheck.shown(url)} has a query or fragment: give the base URL only "
                     "(boldrules adds the paths)"
                 )
         if message is not None:
-            where = sources.locate(document, ("targets", name, "api_url"))
+            where = yamlread.locate(document, ("targets", name, "api_url"))
             problems.append(errors.Problem(file, *where, f"targets.{name}.api_url", message))
     return problems
 
@@ -209,7 +209,7 @@ def _api_url_problems(document: sources.MarkedDict, file: str) -> list[errors.Pr
 _SQLITE_HEADER = b"SQLite format 3\x00"
 
 
-def _sandbox_problems(root: Path, document: sources.MarkedDict, file: str) -> list[errors.Problem]:
+def _sandbox_problems(root: Path, document: yamlread.MarkedDict, file: str) -> list[errors.Problem]:
     """Embedded sandbox files that cannot be a store: a folder, under a file, or another file."""
     targets = document.get("targets")
     if not isinstance(targets, dict):
@@ -233,7 +233,7 @@ def _sandbox_problems(root: Path, document: sources.MarkedDict, file: str) -> li
                 f"e.g. {DEFAULT_SANDBOX_FILE}"
             )
         if message is not None:
-            where = sources.locate(document, ("targets", name, "sandbox"))
+            where = yamlread.locate(document, ("targets", name, "sandbox"))
             problems.append(errors.Problem(file, *where, f"targets.{name}.sandbox", message))
     return problems
 

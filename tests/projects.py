@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from reconciler import client, config, model, pipeline, plan, state
+from reconciler import client, config, model, pipeline, plan, state, yamlread
 from reconciler.targets import Target
 
 from .sandbox import bodies
@@ -185,3 +185,17 @@ def make(
         project=p,
         **kw,
     )
+
+
+#: The example projects every test of the format may read.
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+def example_manifests() -> list[dict[str, Any]]:
+    """Every manifest of examples/ that holds a mapping, read carefully, as plain data."""
+    found = []
+    for path in sorted(EXAMPLES.glob("*/pricing/*.yaml")):
+        data = yamlread.plain(yamlread.parse_yaml(path.read_text("utf-8")))
+        if isinstance(data, dict):
+            found.append(data)
+    return found

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from reconciler import config, errors, manifest
+from reconciler.manifest import reading
 
 PROJECT = """\
 manifests: [pricing/]
@@ -33,7 +34,7 @@ rulesets:
 @pytest.fixture(autouse=True)
 def _own_secret(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "home-cache"))
-    monkeypatch.delenv(manifest.CACHE_VARIABLE, raising=False)
+    monkeypatch.delenv(reading.CACHE_VARIABLE, raising=False)
 
 
 def _project(tmp_path: Path, files: dict[str, str]) -> config.Project:
@@ -87,7 +88,7 @@ def test_a_committed_entry_cannot_inject_objects(tmp_path: Path) -> None:
 
 
 def test_off_switch_writes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(manifest.CACHE_VARIABLE, "off")
+    monkeypatch.setenv(reading.CACHE_VARIABLE, "off")
     project = _project(tmp_path, {"pricing/r.yaml": RULESET % "-10"})
     assert _percents(project, "a") == [(2, -10)]
     assert not (project.root / ".boldrules" / "cache").exists()

@@ -1,11 +1,9 @@
-"""Manifests: what a valid set declares, and the exact located line each kind of mistake gets."""
+"""Manifests (manifest/load.py and the whole package): what a valid set declares, and the exact
+located line each kind of mistake gets. The package's other steps have their own test modules:
+test_manifest_reading.py, test_manifest_templates.py; finding the files, test_discover.py."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
@@ -98,53 +96,9 @@ def test_valid_manifest_declares_objects_as_written(tmp_path: Path) -> None:
     assert vip.origin == model.Origin("pricing/spring.yaml", 21, 23)
 
 
-def test_templates_see_the_targets_vars(tmp_path: Path) -> None:
-    template = """\
-        rulesets:
-        {% for tier in ["gold", "silver"] %}
-          - external_id: {{ tier }}-{{ currency | lower }}
-            product_selection: {type: PRODUCTS_ALL}
-            rules:
-              - external_id: r
-                type: DISCOUNT
-                conditions: [{type: CUSTOMER_GROUP, value: {{ tier }}}]
-                actions: [{type: PRICE_ADJUST_PERCENT, value: {{ pct }}}]
-        {% endfor %}
-        """
-    project = make_project(
-        tmp_path,
-        {"pricing/tiers.yaml.j2": template, "pricing/plain.yml": "{}\n"},
-        project=(
-            "targets:\n"
-            "  staging: {sandbox: s.sqlite, vars: {currency: CAD, pct: -10}}\n"
-            "  production: {api_url: https://x.example, token_env: T, vars: {currency: USD, pct: -5}}\n"
-            "default_target: staging\n"
-        ),
-    )
-    staging = manifest.load_manifests(project, project.target("staging"))
-    production = manifest.load_manifests(project, project.target("production"))
-    assert staging.files == ("pricing/plain.yml", "pricing/tiers.yaml.j2")
-    assert [d.key.name for d in staging.objects] == ["gold-cad", "silver-cad"]
-    assert [d.key.name for d in production.objects] == ["gold-usd", "silver-usd"]
-    assert production.objects[0].data["rules"][0]["actions"][0]["value"] == -5
-
-
-def test_hidden_and_other_files_in_folders_are_ignored(tmp_path: Path) -> None:
-    project = make_project(
-        tmp_path,
-        {
-            "pricing/a.yaml": "{}\n",
-            "pricing/.draft.yaml": "not: [valid\n",
-            "pricing/.git/x.yaml": "- no\n",
-            "pricing/notes.txt": "hello\n",
-            "pricing/_macros.j2": "{% macro x() %}{% endmacro %}\n",
-        },
-    )
-    assert manifest.load_manifests(project, project.target(None)).files == ("pricing/a.yaml",)
-
-
-# Each case: files → the exact lines validate prints. Every check of the schema, every check
-# across files, and every kind of bad input.
+# Each case: files → the exact lines validate prints. Every check of the schema and every kind
+# of bad input (reading.py), every check across files (checks.py), every reference to an object
+# no manifest declares (references.py), every way a template fails (templates.py).
 CASES = [
     pytest.param(
         {"pricing/spring.yaml": GOOD.replace("value: -50", "value: -150")},
@@ -590,112 +544,3 @@ def test_problems_of_many_files_come_sorted_and_all_at_once(tmp_path: Path) -> N
         "pricing/c.yaml:1:1: the file is empty: a manifest holds rulesets, order_conditions "
         "and/or discount_codes",
     ]
-
-
-def test_manifest_paths_that_are_missing_point_at_the_project_file(tmp_path: Path) -> None:
-    (tmp_path / "empty").mkdir()
-    (tmp_path / "notes.txt").write_text("x")
-    lines = problem_lines(
-        tmp_path, {}, project="manifests:\n  - pricing/\n  - empty\n  - notes.txt\n"
-    )
-    assert lines == [
-        "boldrules.yaml:2:5: manifests[0]: no such file or folder: pricing",
-        "boldrules.yaml:3:5: manifests[1]: empty/ holds no *.yaml, *.yml or *.yaml.j2 files",
-        "boldrules.yaml:4:5: manifests[2]: notes.txt is not a manifest: name it *.yaml, *.yml or "
-        "*.yaml.j2",
-    ]
-
-
-def test_broken_link_is_reported_not_raised(tmp_path: Path) -> None:
-    (tmp_path / "pricing").mkdir()
-    os.symlink(tmp_path / "gone.yaml", tmp_path / "pricing" / "link.yaml")
-    assert problem_lines(tmp_path, {}) == ["pricing/link.yaml:1:1: no such file (a broken link?)"]
-
-
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads every file")
-def test_unreadable_file(tmp_path: Path) -> None:
-    path = tmp_path / "pricing" / "secret.yaml"
-    path.parent.mkdir()
-    path.write_text("{}\n")
-    path.chmod(0)
-    assert problem_lines(tmp_path, {}) == [
-        "pricing/secret.yaml:1:1: cannot read the file: permission denied"
-    ]
-
-
-def test_oversized_file_is_refused_before_reading(tmp_path: Path) -> None:
-    big = "# " + "x" * 1000 + "\n"
-    lines = problem_lines(tmp_path, {"pricing/big.yaml": big * 67000})
-    assert lines == [
-        "pricing/big.yaml:1:1: file is 64.1 MiB, over the 64 MiB limit: split it into several files"
-    ]
-
-
-#: Loads a project's manifests in a fresh interpreter and prints, as JSON, the problems and how
-#: far the process's peak resident memory rose above what the imports alone took.
-_PEAK_PROBE = """
-import json, resource, sys
-from reconciler import config, errors, manifest
-from pathlib import Path
-project = config.load_project(Path(sys.argv[1]))
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-try:
-    manifest.load_manifests(project, project.target(None))
-    problems = []
-except errors.ManifestInvalid as exc:
-    problems = [str(p) for p in exc.problems]
-after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps({"problems": problems, "rise_kib": after - before}))
-"""
-
-
-def test_template_that_renders_too_much_is_refused(tmp_path: Path) -> None:
-    template = (
-        "{% for i in range(100000) %}{% for j in range(100) %}xxxxxxxxx{% endfor %}{% endfor %}"
-    )
-    # Rendered whole, it would be 90 million characters (90 MB for the text alone, several
-    # times that in the pieces Jinja joins); stopped by the step budget at 2,000,000 steps, it
-    # stays far below. Memory, unlike time, does not depend on how busy the machine is; a
-    # process of its own measures it (peak RSS) without tracemalloc's slowdown.
-    project = make_project(tmp_path, {"pricing/t.yaml.j2": template})
-    done = subprocess.run(
-        [sys.executable, "-c", _PEAK_PROBE, str(project.root)],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=50,
-    )
-    found = json.loads(done.stdout)
-    assert found["problems"] == [
-        "pricing/t.yaml.j2:1:1: template: the template takes more than 2,000,000 steps (loop "
-        "iterations, calls and filters): refused; make its loops smaller"
-    ]
-    assert found["rise_kib"] < 160 * 1024
-
-
-def test_alias_bomb_is_refused_quickly(tmp_path: Path) -> None:
-    lines = ['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
-    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 12)]
-    # Expanded, the document would hold 9**12 (282 billion) nodes: that this answer comes at
-    # all (within the suite's per-test timeout) shows the count stopped at the limit.
-    result = problem_lines(tmp_path, {"pricing/bomb.yaml": "\n".join(lines) + "\n"})
-    assert result == [
-        "pricing/bomb.yaml:6:5: the document expands to more than 500000 nodes "
-        "(aliases repeated?): refused"
-    ]
-
-
-def test_anchors_and_merge_keys_still_work(tmp_path: Path) -> None:
-    text = """\
-        rulesets:
-          - &base
-            external_id: a
-            product_selection: {type: PRODUCTS_ALL}
-            rules: [{external_id: r, type: DISCOUNT, conditions: [], actions: [{type: FREE_SHIPPING}]}]
-          - <<: *base
-            external_id: b
-        """
-    project = make_project(tmp_path, {"pricing/p.yaml": text})
-    loaded = manifest.load_manifests(project, project.target(None))
-    assert [d.key.name for d in loaded.objects] == ["a", "b"]
-    assert loaded.objects[1].data["rules"] == loaded.objects[0].data["rules"]

@@ -1,6 +1,6 @@
 """``positions``: where every field of a quickly read manifest is written, packed for the read
 cache, is where the event parser reports it (and, without aliases, where the careful parse
-``sources.parse_yaml`` locates it): for every path of the document, for paths just past it, keys
+``yamlread.parse_yaml`` locates it): for every path of the document, for paths just past it, keys
 and nodes alike, and through a template's line map."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from reconciler import positions, sources
+from reconciler import positions, sources, yamlquick, yamlread
 
 DOCUMENTS = {
     "block and flow": """\
@@ -76,7 +76,7 @@ DOCUMENTS = {
 }
 
 
-def _paths(node: Any, path: tuple[sources.PathPart, ...] = ()) -> Iterator[tuple[Any, ...]]:
+def _paths(node: Any, path: tuple[yamlread.PathPart, ...] = ()) -> Iterator[tuple[Any, ...]]:
     yield path
     if isinstance(node, dict):
         for key, value in node.items():
@@ -99,7 +99,7 @@ def _inside(data: Any) -> list[tuple[Any, ...]]:
     return [path for path in _asked(data) if path and path[0] in data]
 
 
-def _reported(found: sources.PlainDocument, path: tuple[Any, ...], key: bool) -> sources.Position:
+def _reported(found: yamlquick.PlainDocument, path: tuple[Any, ...], key: bool) -> sources.Position:
     """What the event parser reports for ``path``: its key's position when asked, else where
     the nearest node on it starts (a document's own start is never marked: (1, 1))."""
     if key and path in found.key_marks:
@@ -113,7 +113,7 @@ def _reported(found: sources.PlainDocument, path: tuple[Any, ...], key: bool) ->
 @pytest.mark.parametrize("name", DOCUMENTS)
 def test_every_path_is_located_where_the_event_parser_reports_it(name: str) -> None:
     text = textwrap.dedent(DOCUMENTS[name])
-    every = sources.parse_plain(text, every=True)
+    every = yamlquick.parse_plain(text, every=True)
     packed = positions.pack(text)
     assert every is not None and packed is not None
     # What the cache stores: plain data, marshal and back.
@@ -126,13 +126,13 @@ def test_every_path_is_located_where_the_event_parser_reports_it(name: str) -> N
 @pytest.mark.parametrize("name", ["block and flow", "multi-line scalars and comments"])
 def test_without_aliases_that_is_where_the_careful_parse_locates_it(name: str) -> None:
     text = textwrap.dedent(DOCUMENTS[name])
-    marked = sources.parse_yaml(text)
+    marked = yamlread.parse_yaml(text)
     packed = positions.pack(text)
     assert packed is not None
     found = positions.Positions(packed)
-    for path in _inside(sources.plain(marked)):
+    for path in _inside(yamlread.plain(marked)):
         for key in (False, True):
-            assert found.locate(path, key=key) == sources.locate(marked, path, key=key), (
+            assert found.locate(path, key=key) == yamlread.locate(marked, path, key=key), (
                 path,
                 key,
             )
@@ -140,12 +140,12 @@ def test_without_aliases_that_is_where_the_careful_parse_locates_it(name: str) -
 
 def test_a_template_line_map_moves_every_position_found() -> None:
     text = textwrap.dedent(DOCUMENTS["block and flow"])
-    marked = sources.parse_yaml(text)
+    marked = yamlread.parse_yaml(text)
     packed = positions.pack(text)
     assert packed is not None
     found = positions.Positions(packed, line_of=lambda line: line * 10)
-    for path in _inside(sources.plain(marked)):
-        line, column = sources.locate(marked, path, key=True)
+    for path in _inside(yamlread.plain(marked)):
+        line, column = yamlread.locate(marked, path, key=True)
         assert found.locate(path, key=True) == (line * 10, column)
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import abc
 import functools
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -143,6 +143,13 @@ class KindSpec(abc.ABC):
     def references(self, body: Mapping[str, Any]) -> set[model.Key]:
         """The objects of other kinds ``body`` refers to (created before it, deleted after)."""
         return set()
+
+    def written_references(
+        self, entry: Mapping[str, Any]
+    ) -> Iterator[tuple[tuple[str | int, ...], model.Key]]:
+        """The objects a manifest entry, as written, refers to, each with its path in the entry
+        (the manifest checks that each is declared, and point at it when it is not)."""
+        return iter(())
 
     def priced(self, body: Mapping[str, Any]) -> list[Priced]:
         """The parts of ``body`` that set prices, in reading order (none, by default)."""

@@ -3,7 +3,8 @@
 Owns the ruleset's quirks: defaults, instants, the product selection's id sets, rules keyed by
 ``external_id`` (``kinds/rules.py``), a live ruleset without an ``external_id`` keyed by its
 server id, ``adopt`` hints; its PUT body; its manifest form; the order conditions its rules
-refer to. A ruleset is ours when the token lists it (the listing is the app's own).
+refer to (normalised, and as a manifest writes them). A ruleset is ours when the token lists it
+(the listing is the app's own).
 
 Its call mapping (the whole table is in docs/apply.md):
 
@@ -29,7 +30,7 @@ of a rule whose external id matches, so rules being named are named by a PATCH b
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, ClassVar, TypedDict
 
 from reconciler import describe, model, pagination
@@ -287,6 +288,21 @@ class Ruleset(base.KindSpec):
                         )
                     )
         return found
+
+    def written_references(
+        self, entry: Mapping[str, Any]
+    ) -> Iterator[tuple[tuple[str | int, ...], model.Key]]:
+        """Each ``ORDER_CONDITION`` condition of the entry's rules, named as written."""
+        rules = entry.get("rules")
+        for rule_index, rule in enumerate(rules if isinstance(rules, list) else []):
+            conditions = rule.get("conditions") if isinstance(rule, dict) else None
+            for index, condition in enumerate(conditions if isinstance(conditions, list) else []):
+                if not isinstance(condition, dict) or condition.get("type") != "ORDER_CONDITION":
+                    continue
+                name, value = condition.get("name"), condition.get("value")
+                if isinstance(name, str) and name and isinstance(value, str):
+                    path = ("rules", rule_index, "conditions", index)
+                    yield path, model.order_condition_key(name, value)
 
     def priced(self, body: Mapping[str, Any]) -> list[base.Priced]:
         """Each rule, by external id, with its actions."""

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from reconciler import instants, model, pricing, sources
+from reconciler import instants, model, pricing, yamlread
 from reconciler.pricing import actions
 
 #: The app every ruleset of the project belongs to (all of a project's rulesets share its token's
@@ -42,7 +42,7 @@ class Declared(Protocol):
     @property
     def origin(self) -> model.Origin: ...
     @property
-    def locate(self) -> Callable[[tuple[sources.PathPart, ...]], tuple[int, int]] | None: ...
+    def locate(self) -> Callable[[tuple[yamlread.PathPart, ...]], tuple[int, int]] | None: ...
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ class Subject:
     key: model.Key
     data: Mapping[str, Any]
     origin: model.Origin
-    locate: Callable[[tuple[sources.PathPart, ...]], tuple[int, int]] | None = None
+    locate: Callable[[tuple[yamlread.PathPart, ...]], tuple[int, int]] | None = None
 
     @classmethod
     def of(cls, declared: Declared) -> Subject:
@@ -68,7 +68,7 @@ class Subject:
         """``ruleset spring-sale``, for messages."""
         return self.key.describe()
 
-    def at(self, *path: sources.PathPart) -> tuple[str, int, int]:
+    def at(self, *path: yamlread.PathPart) -> tuple[str, int, int]:
         """File, line and column of the field at ``path`` (its key), or of its nearest parent;
         the object's own origin when its positions are unknown."""
         if self.locate is None or not path:

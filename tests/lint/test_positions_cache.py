@@ -13,7 +13,8 @@ import pytest
 from click.testing import CliRunner
 
 from bench import lint_speed
-from reconciler import cli, manifest
+from reconciler import cli
+from reconciler.manifest import reading
 
 AT = "2027-01-01T00:00:00Z"
 
@@ -45,7 +46,7 @@ discount_codes:
 @pytest.fixture(autouse=True)
 def _own_secret(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "home-cache"))
-    monkeypatch.delenv(manifest.CACHE_VARIABLE, raising=False)
+    monkeypatch.delenv(reading.CACHE_VARIABLE, raising=False)
 
 
 @pytest.fixture
@@ -60,7 +61,7 @@ def root(tmp_path: Path) -> Path:
 def _lint(root: Path, monkeypatch: pytest.MonkeyPatch, *, cache: bool = True) -> list[Any]:
     with monkeypatch.context() as patch:
         if not cache:
-            patch.setenv(manifest.CACHE_VARIABLE, "off")
+            patch.setenv(reading.CACHE_VARIABLE, "off")
         result = CliRunner().invoke(
             cli.main, ["-C", str(root), "lint", "--format", "json", "--at", AT]
         )

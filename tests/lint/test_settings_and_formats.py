@@ -15,7 +15,7 @@ import jsonschema  # type: ignore[import-untyped]
 import pytest
 from click.testing import CliRunner
 
-from reconciler import cli, config, lint, manifest, model, sources
+from reconciler import cli, config, lint, manifest, model, yamlread
 
 from .conftest import Lint
 
@@ -232,13 +232,13 @@ def test_the_quickstart_lints_clean_but_for_bulk_coffee() -> None:
 
 def linted_yaml(text: str, tmp_path: Path) -> list[lint.Finding]:
     """``lint.run`` over one manifest text, located as the loader locates it."""
-    document = sources.parse_yaml(text)
+    document = yamlread.parse_yaml(text)
     subjects = [
         lint.Subject(
             model.ruleset_key(item["external_id"]),
-            sources.plain(item),
+            yamlread.plain(item),
             model.Origin("pricing/x.yaml", *item.mark),
-            functools.partial(sources.locate, item, key=True),
+            functools.partial(yamlread.locate, item, key=True),
         )
         for item in document["rulesets"]
     ]

@@ -1,13 +1,13 @@
-"""The quick manifest path agrees with the careful one: same data, same verdict, or it steps aside.
+"""yamlquick.py: the quick path agrees with the careful one: same data, or it steps aside.
 
-``sources.parse_plain`` (libyaml events → plain data) and ``sources.conforms`` (jsonschema-rs)
-are only allowed to say "fine" where ``parse_yaml`` and ``schema_problems`` would; everything
-else must fall back so that the careful path words the problem.
+``yamlquick.parse_plain`` (libyaml events → plain data) and ``schemacheck.conforms``
+(jsonschema-rs) are only allowed to say "fine" where ``yamlread.parse_yaml`` and
+``schemacheck.schema_problems`` would; everything else must fall back so that the careful path
+words the problem (the schema check's agreement is in test_schemacheck.py).
 """
 
 from __future__ import annotations
 
-import copy
 import math
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,10 +15,13 @@ from typing import Any
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
-from reconciler import manifest, sources
+from reconciler import schemacheck, sources, yamlquick, yamlread
+from reconciler.manifest import reading
+
+from .projects import EXAMPLES, example_manifests
 
 TRICKY = [
     "yes", "No", "on", "OFF", "~", "null", "", "0x1F", "0o17", "017", "1_000", "1:30", "-1:30:00",
@@ -29,13 +32,13 @@ TRICKY = [
 
 def careful(text: str) -> Any:
     try:
-        return ("ok", sources.plain(sources.parse_yaml(text)))
+        return ("ok", yamlread.plain(yamlread.parse_yaml(text)))
     except sources.SourceError as exc:
         return ("error", exc.message)
 
 
 def agrees(text: str) -> None:
-    quick = sources.parse_plain(text)
+    quick = yamlquick.parse_plain(text)
     if quick is None:
         return
     kind, data = careful(text)
@@ -83,89 +86,47 @@ def test_hand_picked_documents_read_alike() -> None:
 
 
 def test_what_the_quick_path_hands_back() -> None:
-    assert sources.parse_plain("a: 1\na: 2\n") is None  # the careful path names the repeat
-    assert sources.parse_plain("a: .nan\n") is None  # schema_problems words it
-    quick = sources.parse_plain("list:\n  - x: 1\n    codes: [A, B]\n")
+    assert yamlquick.parse_plain("a: 1\na: 2\n") is None  # the careful path names the repeat
+    assert yamlquick.parse_plain("a: .nan\n") is None  # schema_problems words it
+    quick = yamlquick.parse_plain("list:\n  - x: 1\n    codes: [A, B]\n")
     assert quick is not None
     assert quick.marks[("list", 0)] == (2, 5)
     assert quick.marks[("list", 0, "codes", 1)] == (3, 16)
 
 
-def test_alias_bomb_still_refused_and_big_honest_file_read() -> None:
+def _bomb() -> str:
     lines = ['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
     lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 12)]
-    bomb = "\n".join(lines) + "\n"
-    assert sources.parse_plain(bomb) is None
+    return "\n".join(lines) + "\n"
+
+
+def test_the_quick_reader_gives_the_same_data_or_steps_aside() -> None:
+    text = "rulesets:\n  - external_id: spring\n    priority: 2\n    start: 2026-03-01T00:00:00Z\n"
+    quick = yamlquick.parse_plain(text)
+    assert quick is not None
+    assert quick.data == yamlread.plain(yamlread.parse_yaml(text))
+    assert quick.marks[("rulesets", 0)] == (2, 5)
+    assert yamlquick.parse_plain("a: 1\na: 2\n") is None  # the careful reader says where
+    assert yamlquick.parse_plain(_bomb()) is None
+
+
+def test_alias_bomb_still_refused_and_big_honest_file_read() -> None:
+    bomb = _bomb()
+    assert yamlquick.parse_plain(bomb) is None
     assert careful(bomb)[0] == "error"
     honest = "items:\n" + "".join(f"  - [{i}, {i}, {i}, {i}, {i}]\n" for i in range(100_000))
-    quick = sources.parse_plain(honest)  # 600,002 nodes, past the old flat 500,000
+    quick = yamlquick.parse_plain(honest)  # 600,002 nodes, past the old flat 500,000
     assert quick is not None and len(quick.data["items"]) == 100_000
     assert careful(honest)[0] == "ok"
-
-
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
-
-
-def _manifest_documents() -> list[dict[str, Any]]:
-    found = []
-    for path in sorted(EXAMPLES.glob("*/pricing/*.yaml")):
-        data = sources.plain(sources.parse_yaml(path.read_text("utf-8")))
-        if isinstance(data, dict):
-            found.append(data)
-    return found
-
-
-def _paths(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    out = [path]
-    if isinstance(value, dict):
-        for key, item in value.items():
-            out += _paths(item, (*path, key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            out += _paths(item, (*path, index))
-    return out
-
-
-REPLACEMENTS = [
-    None, True, False, 0, -1, 1.0, 1.5, 2**31, -(2**31) - 1, 2**53 + 1, 2**70, -(2**70), "",
-    "x", "a b", "a\u2028b", "a\u00a0b", "x" * 129, "2026-13-01T00:00:00Z", "2026-03-01T00:00:00Z",
-    "2026-03-01T00:00:00.1234567+05:30", "2026-03-01", "PRICE_ADJUST_PERCENT", "DISCOUNT",
-    "PRODUCTS_ALL", "a@b.co", "a@b", [], [1], {}, {"type": "x"}, {"unknown": 1},
-]  # fmt: skip
-
-
-@settings(max_examples=120, suppress_health_check=[HealthCheck.too_slow], deadline=None)
-@given(st.data())
-def test_quick_schema_check_agrees_with_jsonschema(data: st.DataObject) -> None:
-    documents = _manifest_documents()
-    document = copy.deepcopy(data.draw(st.sampled_from(documents)))
-    for _ in range(data.draw(st.integers(1, 3))):
-        paths = _paths(document)[1:]
-        if not paths:
-            break
-        path = data.draw(st.sampled_from(paths))
-        parent = document
-        for part in path[:-1]:
-            parent = parent[part]
-        if data.draw(st.booleans()) and isinstance(parent, dict):
-            parent.pop(path[-1])
-        else:
-            parent[path[-1]] = copy.deepcopy(data.draw(st.sampled_from(REPLACEMENTS)))
-    if not isinstance(document, dict):
-        return
-    fine = not sources.schema_problems(
-        manifest.SCHEMA, document, file="x.yaml", describe=manifest.describe
-    )
-    assert sources.conforms(manifest.SCHEMA, document) == fine, document
 
 
 def test_every_example_is_read_quickly_and_alike() -> None:
     for path in sorted(EXAMPLES.glob("*/pricing/*.yaml")):
         text = path.read_text("utf-8")
-        quick = sources.parse_plain(text)
+        quick = yamlquick.parse_plain(text)
         assert quick is not None, path
-        assert quick.data == sources.plain(sources.parse_yaml(text))
-        assert sources.conforms(manifest.SCHEMA, quick.data), path
+        assert quick.data == yamlread.plain(yamlread.parse_yaml(text))
+        assert schemacheck.conforms(reading.SCHEMA, quick.data), path
         assert not any(isinstance(v, float) and not math.isfinite(v) for v in _leaves(quick.data))
 
 
@@ -178,7 +139,7 @@ def _leaves(value: Any) -> list[Any]:
 
 
 def test_yaml_dump_round_trips_read_alike() -> None:
-    for document in _manifest_documents():
+    for document in example_manifests():
         for flow in (True, False):
             agrees(yaml.safe_dump(document, default_flow_style=flow))
 
@@ -207,12 +168,12 @@ def test_every_position_the_quick_parser_keeps_is_the_careful_one(manifest: Path
     # lint points at any field of a manifest the quick path read: the positions it reads on
     # demand must be those the careful loader gives, key and value alike.
     text = manifest.read_text(encoding="utf-8")
-    quick = sources.parse_plain(text, every=True)
+    quick = yamlquick.parse_plain(text, every=True)
     assert quick is not None
-    careful = sources.parse_yaml(text)
+    careful = yamlread.parse_yaml(text)
     paths = list(_every_path(quick.data))
     assert paths
     for path in paths:
-        assert quick.marks[path] == sources.locate(careful, path), path
+        assert quick.marks[path] == yamlread.locate(careful, path), path
         if isinstance(path[-1], str):
-            assert quick.key_marks[path] == sources.locate(careful, path, key=True), path
+            assert quick.key_marks[path] == yamlread.locate(careful, path, key=True), path
