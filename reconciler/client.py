@@ -185,6 +185,11 @@ class _Retry(Exception):
         self.rate_limited = isinstance(final, errors.RateLimited)
 
 
+class _Halted(Exception):
+    """A call refused because the client was halted (``BoldClient.halt``); never shown: the
+    caller that halts discards what the halted calls raise."""
+
+
 class BoldClient(operations.Operations):
     """A paced, retrying client for one target; safe to share between threads."""
 
@@ -222,6 +227,7 @@ class BoldClient(operations.Operations):
         self._slots = threading.BoundedSemaphore(settings.concurrency)
         self._log = calllog.CallLog(clock)
         self._on_close: list[Callable[[], object]] = []
+        self._halted = threading.Event()
         self._http = httpx.Client(
             base_url=self.base_url,
             transport=transport,
@@ -239,6 +245,12 @@ class BoldClient(operations.Operations):
     def on_close(self, closer: Callable[[], object]) -> None:
         """Run ``closer`` when this client closes (``connect`` closes an embedded sandbox so)."""
         self._on_close.append(closer)
+
+    def halt(self) -> None:
+        """Send nothing more: every call from now on, and each one still waiting for its turn,
+        raises before it is sent; calls already sent finish. ``plan`` halts the shop's reads so
+        when the manifests it loads beside them turn out invalid."""
+        self._halted.set()
 
     def __repr__(self) -> str:
         return (
@@ -321,6 +333,8 @@ class BoldClient(operations.Operations):
             raise ValueError(f"{route} reaches every app's rulesets; boldrules never sends it")
         if route not in self.routes:
             raise ValueError(f"unknown route {route!r}")
+        if self._halted.is_set():
+            raise _Halted(route)
         method = self.routes[route][0]
         path = self._path(route, path_params or {})
         where = path + ("?" + str(httpx.QueryParams(params)) if params else "")
@@ -455,6 +469,8 @@ class BoldClient(operations.Operations):
             # that took a token and then queued for a slot would reach the server late, bunched
             # with later ones, and tip Bold's window over.
             self._log.paced(self._bucket.take())
+            if self._halted.is_set():
+                raise _Halted(route)
             try:
                 response = self._http.request(method, path, params=params, json=body)
             except _NOT_SENT as exc:

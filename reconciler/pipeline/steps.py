@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
@@ -17,6 +19,7 @@ from reconciler import (
     client,
     config,
     connect,
+    errors,
     instants,
     lint,
     manifest,
@@ -136,6 +139,20 @@ def plan_shop(
     carts, its price preview (one more read: every app's rulesets; none without carts); and the
     rulesets it would create that another app already holds (read only when that is likely)."""
     live = read_shop(bold, project, declared.objects, filters=filters)
+    return _finish(bold, project, target, declared, live, filters, samples, when)
+
+
+def _finish(
+    bold: client.BoldClient,
+    project: config.Project,
+    target: config.Target,
+    declared: Declared,
+    live: state.LiveState,
+    filters: plan.Filters | None,
+    samples: carts.Carts | None,
+    when: When | None,
+) -> plan.Plan:
+    """``plan_shop`` once the shop is read."""
     result = compare(project, target, declared, live, filters=filters, when=when)
     if samples is not None and samples.carts:
         # Carts without an ``at`` are priced at the plan's instant (``--at``, else now).
@@ -164,15 +181,78 @@ def plan_target(
     """One target's whole plan on its own client, and the 429s the client absorbed;
     ``watch(client)`` is entered while the shop is read (the command's live progress).
 
-    ``declared`` may be a callable: it is called once, before the shop is read, so that a bad
-    manifest fails before any API call. (Loading while the first pages arrive is the scale
-    work's to add here; callers need not change.)"""
-    wanted = declared() if callable(declared) else declared
-    with (
-        open_client(project, target) as bold,
-        watch(bold) if watch is not None else contextlib.nullcontext(),
-    ):
-        result = plan_shop(
-            bold, project, target, wanted, filters=filters, samples=samples, when=when
-        )
+    ``declared`` may be a callable that loads the manifests: for a target over the network it
+    is called while the shop's listings are read on another thread (``read_while_loading``),
+    so the load costs no time beside the rate limit's floor. Only reads go out before the
+    manifests are valid; if they are not, the reads stop and the load's error is raised, as if
+    nothing had been read (an embedded ``sandbox:`` target loads first: nothing to wait for)."""
+    if callable(declared) and target.sandbox is not None:
+        # The embedded sandbox answers in this process: no network wait to hide the load
+        # behind, and invalid manifests then open no shop at all.
+        declared = declared()
+    try:
+        bold = open_client(project, target)
+    except errors.BoldrulesError:
+        if callable(declared):
+            declared()  # invalid manifests are reported first, as when they loaded first
+        raise
+    with bold:
+        if callable(declared):
+            wanted, reading = read_while_loading(bold, project, declared, filters=filters)
+        else:
+            wanted = declared
+            reading = functools.partial(read_shop, bold, project, wanted.objects, filters=filters)
+        # Entered once the manifests are valid: nothing of the reads shows before.
+        with watch(bold) if watch is not None else contextlib.nullcontext():
+            live = reading()
+            result = _finish(bold, project, target, wanted, live, filters, samples, when)
         return result, bold.stats.rate_limited
+
+
+class _LoadFailed(Exception):
+    """What the reading thread sees when the manifests loaded beside it were invalid."""
+
+
+def read_while_loading(
+    bold: client.BoldClient,
+    project: config.Project,
+    load: Callable[[], Declared],
+    *,
+    filters: plan.Filters | None = None,
+) -> tuple[Declared, Callable[[], state.LiveState]]:
+    """``load()`` on this thread while the shop's listings are read on another; the loaded
+    objects, and what waits for the shop's live state.
+
+    The reads are lists and their targeted confirmations (``read_shop``): no write goes out
+    before the manifests are valid. The confirmations wait for the loaded objects (they are
+    what a plan of them would create or delete). If ``load()`` raises (invalid manifests, an
+    interrupt), the client is halted, so calls not yet sent never are, the reading thread is
+    waited for, its outcome dropped, and ``load()``'s exception raised: the command fails as it
+    did when the manifests loaded before any call.
+    """
+    loaded: Future[Declared] = Future()
+
+    def decisive(seen: state.LiveState) -> set[model.Key]:
+        objects = loaded.result().objects  # raises _LoadFailed when the load failed
+        return plan.decisive_keys(objects, seen, project=project, filters=filters)
+
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="read")
+    reading = pool.submit(state.fetch_live, bold, decisive=decisive)
+    pool.shutdown(wait=False)
+    try:
+        wanted = load()
+    except BaseException:
+        loaded.set_exception(_LoadFailed())
+        bold.halt()
+        wait([reading])
+        raise
+    loaded.set_result(wanted)
+
+    def live() -> state.LiveState:
+        try:
+            return reading.result()
+        except BaseException:
+            bold.halt()  # interrupted while waiting: no more calls
+            raise
+
+    return wanted, live
