@@ -9,10 +9,11 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from typing import overload
 
 from reconciler import (
     carts,
@@ -51,6 +52,42 @@ class Declared:
 Source = Declared | Callable[[], Declared]
 
 
+class Findings(Sequence[lint.Finding]):
+    """Lint's findings, found the first time they are read.
+
+    A plan reads them only when it creates or updates something (``plan.lint_review``): a
+    plan with nothing to do pays nothing for lint, neither its CPU nor the positions of the
+    fields it points at. What ``find`` holds (the loaded manifests) is let go once it ran.
+    """
+
+    def __init__(self, find: Callable[[], Sequence[lint.Finding]]) -> None:
+        self._find: Callable[[], Sequence[lint.Finding]] | None = find
+        self._found: tuple[lint.Finding, ...] | None = None
+
+    def _all(self) -> tuple[lint.Finding, ...]:
+        if self._found is None:
+            assert self._find is not None
+            self._found = tuple(self._find())
+            self._find = None
+        return self._found
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+    @overload
+    def __getitem__(self, index: int) -> lint.Finding: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[lint.Finding]: ...
+    def __getitem__(self, index: int | slice) -> lint.Finding | Sequence[lint.Finding]:
+        return self._all()[index]
+
+    def __iter__(self) -> Iterator[lint.Finding]:
+        return iter(self._all())
+
+    def __reduce__(self) -> tuple[type[tuple[lint.Finding, ...]], tuple[tuple[lint.Finding, ...]]]:
+        return (tuple, (self._all(),))  # crossing to a worker process: found here, once
+
+
 def findings(
     project: config.Project, loaded: manifest.Manifests, at: dt.datetime | None
 ) -> list[lint.Finding]:
@@ -63,9 +100,10 @@ def declare(
     project: config.Project, target: config.Target, *, at: dt.datetime | None = None
 ) -> Declared:
     """The target's manifests, rendered with its ``vars``, as the objects a plan compares, and
-    lint's findings about them at ``at``."""
+    lint's findings about them at ``at`` (default now), found when first read (``Findings``)."""
     loaded = manifest.load_manifests(project, target)
-    return Declared(_objects(loaded), findings(project, loaded, at))
+    now = at or instants.now()
+    return Declared(_objects(loaded), Findings(functools.partial(findings, project, loaded, now)))
 
 
 def desired(project: config.Project, target: config.Target) -> list[model.Resource]:
