@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from deepdiff import DeepDiff
 
-from reconciler import model
+from reconciler import kinds, model
+from reconciler.kinds import rules
 
 #: Lists whose order carries no meaning: changes inside them read as items added and removed.
 SET_LIKE = model.SET_FIELDS
@@ -144,51 +144,10 @@ def _reading_order(change: model.FieldChange) -> tuple[str, int, str, str]:
 # --- identity: adoption of unnamed objects, duplicates -----------------------------------------
 
 
-@dataclass(frozen=True)
-class RulePairing:
-    """How a desired ruleset's rules meet a live ruleset's, by identity.
-
-    ``rules`` and ``rule_ids`` are the live rules re-keyed: an unnamed live rule (``#456``) that
-    a desired rule adopts (through the manifest's ``adopt.rules``, or the legacy name
-    ``bold-rule-456``) sits under the desired name; duplicate copies are taken out.
-    """
-
-    rules: Mapping[str, Any]
-    rule_ids: Mapping[str, Any]
-    #: desired rule name → server id of the unnamed live rule it names in place
-    named: Mapping[str, Any] = field(default_factory=dict)
-    #: live key of each duplicate copy → (the external id it repeats, its server id, its body)
-    duplicates: Mapping[str, tuple[str, Any, Any]] = field(default_factory=dict)
-
-
-def adoption(resource: model.Resource) -> Mapping[str, Any]:
-    """A desired object's ``adopt`` hints (``{"shop", "id", "rules"}``), or ``{}``."""
-    hint = resource.handles.get("adopt")
-    return hint if isinstance(hint, Mapping) else {}
-
-
-def pair_rules(desired: model.Resource, live: model.Resource) -> RulePairing:
-    """Re-key a live ruleset's rules to the desired names where the manifest adopts them."""
-    rules = dict(live.body.get("rules") or {})
-    ids = dict(live.handles.get("rule_ids") or {})
-    duplicates: dict[str, tuple[str, Any, Any]] = {}
-    for key, repeats in sorted((live.handles.get("duplicate_rules") or {}).items()):
-        if key in rules:
-            duplicates[key] = (str(repeats), ids.pop(key, None), rules.pop(key))
-    hints = dict(adoption(desired).get("rules") or {})
-    named: dict[str, Any] = {}
-    for name in sorted(desired.body.get("rules") or {}):
-        if name in rules:
-            continue
-        server_id = hints.get(name)
-        if server_id is None and name.startswith(model.LEGACY_RULE_PREFIX):
-            server_id = name[len(model.LEGACY_RULE_PREFIX) :]
-        unnamed = f"{model.UNNAMED_RULE_PREFIX}{server_id}"
-        if server_id is not None and unnamed in rules:
-            rules[name] = rules.pop(unnamed)
-            named[name] = ids.pop(unnamed, server_id)
-            ids[name] = named[name]
-    return RulePairing(rules, ids, named, duplicates)
+#: A ruleset's rules paired with a live ruleset's (``kinds/rules.py``), and its ``adopt`` hints.
+RulePairing = rules.RulePairing
+pair_rules = rules.pair_rules
+adoption = rules.adoption
 
 
 def compare(desired: model.Resource, live: model.Resource) -> model.Update | None:
@@ -198,7 +157,7 @@ def compare(desired: model.Resource, live: model.Resource) -> model.Update | Non
     external ids (adoption) or when it holds duplicate rules.
     """
     same = desired.fingerprint() == live.fingerprint()
-    if desired.key.kind is not model.Kind.RULESET or (
+    if not kinds.by_name[desired.key.kind].adoptable or (
         same and "duplicate_rules" not in live.handles
     ):
         # Equal bodies name the same rules: nothing to adopt, and no copy without duplicates.
@@ -268,13 +227,13 @@ def diff_resources(
     by_id = {
         r.handles["id"]: r
         for r in live_list
-        if r.key.kind is model.Kind.RULESET
+        if kinds.by_name[r.key.kind].adoptable
         and r.key.match not in claimed
         and r.handles.get("id") is not None
     }
     changes: list[model.Change] = []
     for want in unmatched:
-        server_id = adoption(want).get("id") if want.key.kind is model.Kind.RULESET else None
+        server_id = adoption(want).get("id") if kinds.by_name[want.key.kind].adoptable else None
         have = by_id.pop(server_id, None) if server_id is not None else None
         if have is None:
             changes.append(model.Create(want))

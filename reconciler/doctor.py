@@ -38,6 +38,7 @@ from reconciler import (
     calllog,
     errors,
     instants,
+    kinds,
     lock,
     model,
     ownership,
@@ -68,40 +69,9 @@ PAGINATION_FIELDS = (
     "next_url",
     "previous_url",
 )
-#: Fields the contract lists per object (§5): anything else is reported as ignored.
+#: Fields the contract lists per object (§5), by list: anything else is reported as ignored.
 KNOWN_FIELDS: Mapping[str, frozenset[str]] = {
-    "rulesets": frozenset(
-        [
-            "id",
-            "external_id",
-            "internal_name",
-            "public_name",
-            "active",
-            "priority",
-            "start_date",
-            "expiry_date",
-            "product_selection",
-            "rules",
-            "created_at",
-            "updated_at",
-        ]
-    ),
-    "order_conditions": frozenset(["id", "name", "value", "operator", "type", "field_sets"]),
-    "discount_codes": frozenset(
-        [
-            "id",
-            "code",
-            "action",
-            "product_selection",
-            "conditions",
-            "limits",
-            "restrict_by_emails",
-            "start_date",
-            "expiry_date",
-            "ruleset_id",
-            "usage_count",
-        ]
-    ),
+    spec.list_name: spec.live_fields for spec in kinds.in_dependency_order
 }
 _DATE_FIELDS = ("start_date", "expiry_date", "created_at", "updated_at")
 

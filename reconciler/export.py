@@ -28,7 +28,8 @@ from typing import Any
 
 import yaml
 
-from reconciler import atomic, config, errors, model, schema, state, words
+from reconciler import atomic, config, errors, kinds, model, state, words
+from reconciler.kinds import fields
 from reconciler.ownership import Record, read_records
 
 HEADER = (
@@ -44,9 +45,6 @@ EMPTY_NOTE = (
     "# a manifests: folder must hold at least one manifest. Add objects here or beside it.\n"
 )
 
-#: The longest external id Bold accepts (contract §5.1).
-EXTERNAL_ID_LIMIT = 128
-
 
 @dataclass(frozen=True)
 class ExportResult:
@@ -59,34 +57,31 @@ class ExportResult:
 def select(
     live: state.LiveState, ownership: config.Ownership, *, all_codes: bool = False
 ) -> list[model.Resource]:
-    """The live objects export writes (see the module docstring)."""
-    rulesets = [
+    """The live objects export writes (see the module docstring): what a plan would own."""
+    token_scoped = [
         r
         for r in live.resources
-        if r.key.kind is model.Kind.RULESET
+        if kinds.by_name[r.key.kind].token_scoped
         and (r.key.server_id is None or ownership.unnamed_rulesets == "adopt")
     ]
-    groups = set(ownership.order_condition_names)
-    for ruleset in rulesets:
-        for rule in ruleset.body["rules"].values():
-            for condition in rule.get("conditions", []):
-                if condition.get("type") == "ORDER_CONDITION" and condition.get("name"):
-                    groups.add(str(condition["name"]))
-    prefixes = tuple(p.casefold() for p in ownership.discount_code_prefixes)
+    used = {k for r in token_scoped for k in kinds.references(r.key.kind, r.body) if k.ident[0]}
+    scope = kinds.Scope(
+        declared=frozenset(used),
+        listed_groups=frozenset(ownership.order_condition_names),
+        prefixes=tuple(p.casefold() for p in ownership.discount_code_prefixes),
+        all_codes=all_codes,
+    )
     # What this project's ownership record lists is this project's, as for a plan.
     record = read_records(live.reserved).get(ownership.record)
     recorded = {k.match for k in record.members} if isinstance(record, Record) else set()
-    chosen: list[model.Resource] = list(rulesets)
+    chosen: list[model.Resource] = list(token_scoped)
     for resource in live.resources:
-        if resource.key.kind is not model.Kind.RULESET and resource.key.match in recorded:
-            chosen.append(resource)
+        key = resource.key
+        spec = kinds.by_name[key.kind]
+        if spec.token_scoped:
             continue
-        kind, ident = resource.key.kind, resource.key.ident
-        if (kind is model.Kind.ORDER_CONDITION and ident[0] in groups) or (
-            kind is model.Kind.DISCOUNT_CODE
-            and resource.key.server_id is None  # a duplicate: the plan removes it
-            and (all_codes or ident[0].casefold().startswith(prefixes))
-        ):
+        # A copy keyed by its server id (a duplicate code) is not written: the plan removes it.
+        if key.match in recorded or (key.server_id is None and spec.claim(key, scope) is not None):
             chosen.append(resource)
     return sorted(chosen, key=lambda r: r.key.sort_key)
 
@@ -113,7 +108,7 @@ def held_back(
     for resource in live.resources:
         if resource.key in taken or resource.key.server_id is None:
             continue
-        if resource.key.kind is model.Kind.RULESET:
+        if not resource.key.ident[0]:  # no identity of its own (a ruleset without external_id)
             unnamed += 1
         else:
             duplicates += 1
@@ -144,146 +139,24 @@ def holding_copies(chosen: Sequence[model.Resource]) -> int:
         for r in chosen
         if r.handles.get("duplicate_rules")
         or r.handles.get("duplicate_field_set_ids")
-        or model.canonical_json(_distinct(dict(r.body))) != model.canonical_json(r.body)
+        or model.canonical_json(fields.distinct(dict(r.body))) != model.canonical_json(r.body)
     )
 
 
 # --- naming what has no name ----------------------------------------------------------------
 
 
-def _name_slug(text: str) -> str:
-    """``Summer Promo (VIP)!`` → ``summer-promo-vip``: lowercase words joined by hyphens."""
-    return re.sub(r"[^a-z0-9]+", "-", text.casefold()).strip("-")[:60].strip("-")
-
-
-def _unique_name(base: str, server_id: Any, taken: set[str]) -> str:
-    """``<base>-<id>``, at most 128 characters, not in ``taken`` (then added to it)."""
-    suffix = f"-{server_id}"
-    name = base[: EXTERNAL_ID_LIMIT - len(suffix)].rstrip("-") + suffix
-    n = 2
-    while name in taken:
-        extra = f"{suffix}-{n}"
-        name, n = base[: EXTERNAL_ID_LIMIT - len(extra)].rstrip("-") + extra, n + 1
-    taken.add(name)
-    return name
-
-
 def name_unnamed(chosen: Sequence[model.Resource], *, shop: str) -> list[model.Resource]:
-    """Give every ruleset and rule without an external id a stable, readable one, plus ``adopt``.
+    """Give every object without an identity a stable, readable one, plus ``adopt``.
 
-    The name is made from what the object has (a ruleset's public or internal name, a rule's
-    type) and its server id, so it is unique and the same on every export of the shop. Copies of
-    a rule under a duplicated external id are dropped: the manifest holds the rule once.
+    Each kind names its own (``KindSpec.named``): a ruleset or rule without an external id is
+    named from what it has and its server id, so the name is unique and the same on every
+    export of the shop.
     """
-    taken = {
-        r.key.ident[0]
-        for r in chosen
-        if r.key.kind is model.Kind.RULESET and r.key.server_id is None
-    }
     out: list[model.Resource] = []
-    for resource in chosen:
-        if resource.key.kind is not model.Kind.RULESET:
-            out.append(resource)
-            continue
-        body = dict(resource.body)
-        ids = resource.handles.get("rule_ids", {})
-        copies = resource.handles.get("duplicate_rules", {})
-        rule_names = {k for k in body["rules"] if not state.is_unnamed_rule(k)}
-        rules: dict[str, Any] = {}
-        hints: dict[str, Any] = {}
-        for key, rule in sorted(body["rules"].items()):
-            if key in copies:
-                continue
-            if state.is_unnamed_rule(key) and ids.get(key) is not None:
-                name = _unique_name(_name_slug(str(rule["type"])) or "rule", ids[key], rule_names)
-                hints[name] = ids[key]
-                key = name
-            rules[key] = rule
-        body["rules"] = rules
-        adopt: dict[str, Any] = {}
-        if resource.key.server_id is not None:
-            label = str(body.get("public_name") or body.get("internal_name") or "")
-            name = _unique_name(_name_slug(label) or "ruleset", resource.key.server_id, taken)
-            body = {"external_id": name, **body}
-            adopt["id"] = resource.key.server_id
-        if hints:
-            adopt["rules"] = dict(sorted(hints.items()))
-        handles = dict(resource.handles)
-        if adopt:
-            handles["adopt"] = {"shop": shop, **adopt}
-        key = model.ruleset_key(str(body["external_id"]))
-        out.append(model.Resource(key, body, resource.origin, handles))
+    for spec in kinds.in_dependency_order:
+        out += spec.named([r for r in chosen if r.key.kind is spec.kind], shop=shop)
     return sorted(out, key=lambda r: r.key.sort_key)
-
-
-def _distinct(value: Any, name: str = "") -> Any:
-    """Each list whose order means nothing (``model.SET_FIELDS``) with every item once."""
-    if isinstance(value, Mapping):
-        return {k: _distinct(v, str(k)) for k, v in value.items()}
-    if isinstance(value, list):
-        items = [_distinct(v) for v in value]
-        if name in model.SET_FIELDS:
-            unique = {model.canonical_json(item): item for item in reversed(items)}
-            items = [unique[k] for k in dict.fromkeys(model.canonical_json(i) for i in items)]
-        return items
-    return value
-
-
-# --- manifest forms -------------------------------------------------------------------------
-
-
-def ruleset_manifest(
-    body: Mapping[str, Any], *, adopt: Mapping[str, Any] | None = None
-) -> dict[str, Any]:
-    """A normalised ruleset → its manifest mapping, defaults left out, ``adopt`` if given."""
-    data: dict[str, Any] = {"external_id": body["external_id"]}
-    if adopt:
-        data["adopt"] = dict(adopt)
-    for name, default in schema.defaults("ruleset").items():
-        if body.get(name) != default:
-            data[name] = body[name]
-    data["product_selection"] = _distinct(dict(body["product_selection"]))
-    data["rules"] = [
-        _distinct(_rule_manifest(eid, rule)) for eid, rule in sorted(body["rules"].items())
-    ]
-    return data
-
-
-def _rule_manifest(external_id: str, rule: Mapping[str, Any]) -> dict[str, Any]:
-    data: dict[str, Any] = {"external_id": external_id, "type": rule["type"]}
-    data["conditions"] = [dict(c) for c in rule["conditions"]]
-    data["actions"] = [dict(a) for a in rule["actions"]]
-    for name, default in schema.defaults("rule").items():
-        if rule.get(name) != default:
-            data[name] = rule[name]
-    return data
-
-
-def order_condition_manifest(body: Mapping[str, Any]) -> dict[str, Any]:
-    """A normalised order condition → its manifest mapping."""
-    data: dict[str, Any] = {"name": body["name"], "value": body["value"]}
-    for name, default in schema.defaults("order_condition").items():
-        if body.get(name) != default:
-            data[name] = body[name]
-    data["field_sets"] = _distinct([dict(fs) for fs in body["field_sets"]], "field_sets")
-    return data
-
-
-def discount_code_manifests(resources: Sequence[model.Resource]) -> list[dict[str, Any]]:
-    """Codes sharing one configuration become one entry with a ``codes`` list."""
-    groups: dict[str, tuple[Mapping[str, Any], list[str]]] = {}
-    for resource in resources:
-        entry = groups.setdefault(resource.fingerprint(), (resource.body, []))
-        entry[1].append(resource.key.ident[0])
-    out: list[dict[str, Any]] = []
-    for body, codes in sorted(groups.values(), key=lambda g: sorted(g[1])):
-        data: dict[str, Any] = {"codes": sorted(codes)}
-        for name, value in body.items():
-            if value in (None, [], {}):
-                continue
-            data[name] = _distinct(value, name)
-        out.append(data)
-    return out
 
 
 # --- writing --------------------------------------------------------------------------------
@@ -317,26 +190,14 @@ def _slug(text: str) -> str:
     return slug[:80] or "object"
 
 
-def _ruleset_document(resource: model.Resource) -> dict[str, Any]:
-    return ruleset_manifest(resource.body, adopt=resource.handles.get("adopt"))
-
-
 def documents(chosen: Iterable[model.Resource], *, split: bool) -> dict[str, dict[str, Any]]:
-    """File name (relative to the output folder) → manifest document."""
-    rulesets = [r for r in chosen if r.key.kind is model.Kind.RULESET]
-    conditions = [r for r in chosen if r.key.kind is model.Kind.ORDER_CONDITION]
-    codes = [r for r in chosen if r.key.kind is model.Kind.DISCOUNT_CODE]
+    """File name (relative to the output folder) → manifest document.
+
+    One file per kind (``rulesets.yaml``…), or ``split``: a folder per kind with a file per
+    ruleset, per order condition group, per discount code configuration.
+    """
+    listed = list(chosen)
     files: dict[str, dict[str, Any]] = {}
-    if not split:
-        if rulesets:
-            files["rulesets.yaml"] = {"rulesets": [_ruleset_document(r) for r in rulesets]}
-        if conditions:
-            files["order_conditions.yaml"] = {
-                "order_conditions": [order_condition_manifest(r.body) for r in conditions]
-            }
-        if codes:
-            files["discount_codes.yaml"] = {"discount_codes": discount_code_manifests(codes)}
-        return files
     used: set[str] = set()
 
     def unique(name: str) -> str:
@@ -347,21 +208,18 @@ def documents(chosen: Iterable[model.Resource], *, split: bool) -> dict[str, dic
         used.add(candidate.lower())
         return candidate
 
-    for r in rulesets:
-        files[unique(f"rulesets/{_slug(r.key.ident[0])}.yaml")] = {
-            "rulesets": [_ruleset_document(r)]
-        }
-    by_group: dict[str, list[model.Resource]] = {}
-    for r in conditions:
-        by_group.setdefault(r.key.ident[0], []).append(r)
-    for group, members in sorted(by_group.items()):
-        files[unique(f"order_conditions/{_slug(group)}.yaml")] = {
-            "order_conditions": [order_condition_manifest(m.body) for m in members]
-        }
-    for entry in discount_code_manifests(codes):
-        files[unique(f"discount_codes/{_slug(entry['codes'][0])}.yaml")] = {
-            "discount_codes": [entry]
-        }
+    for spec in kinds.in_dependency_order:
+        entries = spec.manifests([r for r in listed if r.key.kind is spec.kind])
+        if not entries:
+            continue
+        if not split:
+            files[f"{spec.list_name}.yaml"] = {spec.list_name: [entry for _, entry in entries]}
+            continue
+        by_file: dict[str, list[dict[str, Any]]] = {}
+        for name, entry in entries:
+            by_file.setdefault(name, []).append(entry)
+        for name, group in by_file.items():
+            files[unique(f"{spec.list_name}/{_slug(name)}.yaml")] = {spec.list_name: group}
     return files
 
 

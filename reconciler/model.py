@@ -17,7 +17,8 @@ from typing import Any, Literal
 
 
 class Kind(enum.StrEnum):
-    """The three kinds of object boldrules manages."""
+    """The kinds of object boldrules manages, in dependency order: an order condition exists
+    before the rulesets that refer to it (``reconciler.kinds`` holds what each kind knows)."""
 
     ORDER_CONDITION = "order_condition"
     RULESET = "ruleset"
@@ -30,14 +31,19 @@ class Kind(enum.StrEnum):
 
     @property
     def rank(self) -> int:
-        """Creation order: order conditions before the rulesets that refer to them."""
+        """Creation order: the kind's place in the declaration above."""
         return _RANK[self]
 
+    @property
+    def parts(self) -> int:
+        """How many parts an identity has (a key by server id has one more)."""
+        return _IDENT_PARTS[self]
 
-_RANK = {Kind.ORDER_CONDITION: 0, Kind.RULESET: 1, Kind.DISCOUNT_CODE: 2}
 
-#: How many parts an identity has; a key by server id has one more.
-_IDENT_PARTS = {Kind.ORDER_CONDITION: 2, Kind.RULESET: 1, Kind.DISCOUNT_CODE: 1}
+_RANK = {kind: rank for rank, kind in enumerate(Kind)}
+
+#: ``(name, value)`` for an order condition; one part (external id, code) for the others.
+_IDENT_PARTS = {kind: 2 if kind is Kind.ORDER_CONDITION else 1 for kind in Kind}
 
 #: Product selection filters: lists of string ids whose order carries no meaning (contract §5.3).
 SELECTION_FILTERS = (
@@ -85,7 +91,7 @@ class Key:
     @property
     def server_id(self) -> int | None:
         """The server id of a live object keyed by it (see the class docstring), else None."""
-        if len(self.ident) == _IDENT_PARTS[self.kind] + 1 and self.ident[-1].startswith("#"):
+        if len(self.ident) == self.kind.parts + 1 and self.ident[-1].startswith("#"):
             return int(self.ident[-1][1:])
         return None
 

@@ -122,7 +122,7 @@ def member_key(item: Any) -> model.Key:
     if not isinstance(item, list) or not item or not all(isinstance(p, str) for p in item):
         raise ValueError(f"not a member: {item!r:.80}")
     kind = model.Kind(item[0])
-    size = 2 if kind is model.Kind.ORDER_CONDITION else 1
+    size = kind.parts
     if len(item) != 1 + size:
         raise ValueError(f"a {kind.label} member needs {size} part(s): {item!r:.80}")
     return model.Key(kind, tuple(item[1:]))

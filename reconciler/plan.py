@@ -32,6 +32,7 @@ from reconciler import (
     diff,
     errors,
     instants,
+    kinds,
     lint,
     lock,
     model,
@@ -275,12 +276,10 @@ class Plan:
 UNNAMED_LEFT_ALONE = "rulesets without external_id (see ownership.unnamed_rulesets)"
 
 #: Why an owned object that no manifest declares any more is deleted, by what made it ours.
-GONE = "gone from the manifests"
-RECORDED = "no longer declared; recorded as managed by this project"
-BY_GROUP_SETTING = "no longer declared; its group is listed in ownership.order_conditions"
-BY_PREFIX_SETTING = (
-    "no longer declared; its name starts with an ownership.discount_code_prefixes entry"
-)
+GONE = kinds.GONE
+RECORDED = kinds.RECORDED
+BY_GROUP_SETTING = kinds.BY_GROUP_SETTING
+BY_PREFIX_SETTING = kinds.BY_PREFIX_SETTING
 
 
 def owned(
@@ -310,34 +309,34 @@ def owned(
     """
     unknown = ", ".join(repr(name) for name in sorted(unreadable))
     desired = {k.match for k in desired_keys}
-    groups = {k.ident[0] for k in desired_keys if k.kind is model.Kind.ORDER_CONDITION}
-    listed_groups = set(ownership.order_condition_names)
-    prefixes = tuple(p.casefold() for p in ownership.discount_code_prefixes)
+    scope = kinds.Scope(
+        declared=frozenset(desired_keys),
+        listed_groups=frozenset(ownership.order_condition_names),
+        prefixes=tuple(p.casefold() for p in ownership.discount_code_prefixes),
+    )
     mine_recorded = {k.match for k in recorded}
     claimed = {k.match: name for name, keys in sorted((others or {}).items()) for k in keys}
     mine: list[model.Resource] = []
     reasons: dict[ownership_module.Match, str] = {}
-    foreign_groups: set[str] = set()
+    unmanaged: dict[str, set[str]] = {}
     left: Counter[str] = Counter()
     for resource in live:
         key = resource.key
-        if (
-            key.kind is model.Kind.RULESET
-            and key.server_id is not None
-            and ownership.unnamed_rulesets != "delete"
-            and resource.handles.get("id") not in adopted_ids
-        ):
-            left[UNNAMED_LEFT_ALONE] += 1
-            continue
-        if key.kind is model.Kind.RULESET and key.server_id is not None:
-            mine.append(resource)
+        spec = kinds.by_name[key.kind]
+        if key.server_id is not None and spec.token_scoped:
+            # No external id: ours only when adopted, or when the project deletes such objects.
+            if ownership.unnamed_rulesets == "delete" or resource.handles.get("id") in adopted_ids:
+                mine.append(resource)
+            else:
+                left[UNNAMED_LEFT_ALONE] += 1
             continue
         if key.server_id is not None:
-            copied = model.Key(key.kind, key.ident[:-1]).match
+            # An extra copy: ours when the object it copies is.
+            copied = model.Key(key.kind, key.ident[:-1])
             if (
-                copied in desired
-                or copied in mine_recorded
-                or key.ident[0].casefold().startswith(prefixes)
+                copied.match in desired
+                or copied.match in mine_recorded
+                or spec.claim(copied, scope) is not None
             ):
                 mine.append(resource)
             else:
@@ -349,29 +348,23 @@ def owned(
         if key.match in claimed:
             left[f"{key.kind.label}s recorded by project {claimed[key.match]!r}"] += 1
             continue
-        if key.kind is model.Kind.RULESET and unknown and key.match not in mine_recorded:
-            left[f"rulesets perhaps of project {unknown} (its ownership record is damaged)"] += 1
+        if spec.token_scoped and unknown and key.match not in mine_recorded:
+            left[
+                f"{key.kind.label}s perhaps of project {unknown} (its ownership record is damaged)"
+            ] += 1
             continue
-        if key.kind is model.Kind.RULESET:
-            reason = GONE
-        elif key.match in mine_recorded:
+        reason = spec.claim(key, scope) if spec.token_scoped else None
+        if reason is None and key.match in mine_recorded:
             reason = RECORDED
-        elif key.kind is model.Kind.ORDER_CONDITION and key.ident[0] in groups:
-            reason = GONE
-        elif key.kind is model.Kind.ORDER_CONDITION and key.ident[0] in listed_groups:
-            reason = BY_GROUP_SETTING
-        elif key.kind is model.Kind.ORDER_CONDITION:
-            foreign_groups.add(key.ident[0])
-            continue
-        elif key.ident[0].casefold().startswith(prefixes):
-            reason = BY_PREFIX_SETTING
-        else:
-            left["discount codes not managed here"] += 1
+        if reason is None:
+            reason = spec.claim(key, scope)
+        if reason is None:
+            unmanaged.setdefault(spec.unmanaged, set()).add(spec.unmanaged_unit(key))
             continue
         reasons[key.match] = reason
         mine.append(resource)
-    if foreign_groups:
-        left["order condition groups not managed here"] = len(foreign_groups)
+    for label, units in unmanaged.items():
+        left[label] += len(units)
     return mine, left, reasons
 
 
@@ -416,13 +409,10 @@ def order_changes(changes: Iterable[model.Change]) -> list[model.Change]:
     deletes come last, after whatever referred to them is gone.
     """
 
-    def rank(change: model.Change) -> tuple[int, int, tuple[Any, ...]]:
-        kind_rank = change.key.kind.rank
+    def rank(change: model.Change) -> tuple[int, tuple[Any, ...]]:
         # Natural order within a kind, as a reader expects: bulk-2 before bulk-10.
         name = tuple(describe.natural(part) for part in change.key.sort_key[1])
-        if isinstance(change, model.Delete):
-            return (1, -kind_rank, name)
-        return (0, kind_rank, name)
+        return (kinds.phase(change), name)
 
     return sorted(changes, key=rank)
 
@@ -512,7 +502,7 @@ def evaluate_safety(
                 & {
                     c.key.ident[0]
                     for c in changes
-                    if isinstance(c, model.Create) and c.key.kind is model.Kind.RULESET
+                    if isinstance(c, model.Create) and kinds.by_name[c.key.kind].token_scoped
                 }
             )
         ),
@@ -524,20 +514,19 @@ def deep_discounts(changes: Iterable[model.Change], limit: float) -> Iterator[tu
     for change in changes:
         if isinstance(change, model.Delete):
             continue
-        body = change.desired.body
-        before = change.live.body if isinstance(change, model.Update) else {}
+        spec = kinds.by_name[change.key.kind]
+        before = (
+            {p.path: p.part for p in spec.priced(change.live.body)}
+            if isinstance(change, model.Update)
+            else {}
+        )
         name = change.key.describe()
-        if change.key.kind is model.Kind.RULESET:
-            for rule_id, rule in sorted(body.get("rules", {}).items()):
-                if before.get("rules", {}).get(rule_id) == rule:
-                    continue  # unchanged: reviewed and applied before
-                for index, action in enumerate(rule.get("actions", [])):
-                    if _too_deep(action, limit):
-                        yield f"{name} > rules[{rule_id}].actions[{index}]", -_off(action)
-        elif change.key.kind is model.Kind.DISCOUNT_CODE:
-            action = body.get("action", {})
-            if before.get("action") != action and _too_deep(action, limit):
-                yield f"{name} > action", -_off(action)
+        for part in spec.priced(change.desired.body):
+            if before.get(part.path) == part.part:
+                continue  # unchanged: reviewed and applied before
+            for where, action in part.actions:
+                if _too_deep(action, limit):
+                    yield f"{name} > {where}", -_off(action)
 
 
 def _off(action: Mapping[str, Any]) -> float:
@@ -582,11 +571,11 @@ def with_other_apps(
     they become a safety refusal that only ``--create-alongside-other-apps`` lifts. Otherwise
     ``find`` is never called: the usual plan costs no extra read.
     """
-    wanted = {r.key.ident[0] for r in desired if r.key.kind is model.Kind.RULESET}
+    wanted = {r.key.ident[0] for r in desired if kinds.by_name[r.key.kind].token_scoped}
     new = [
         c.key.ident[0]
         for c in result.changes
-        if isinstance(c, model.Create) and c.key.kind is model.Kind.RULESET
+        if isinstance(c, model.Create) and kinds.by_name[c.key.kind].token_scoped
     ]
     if not new or 2 * len(new) <= len(wanted) or not result.left_alone.get(OTHER_APPS):
         return result
@@ -805,9 +794,7 @@ def unnamed_notes(live: Iterable[model.Resource], mine: Sequence[model.Resource]
         for n in sorted(
             r.key.server_id
             for r in live
-            if r.key.kind is model.Kind.RULESET
-            and r.key.server_id is not None
-            and r.key not in ours
+            if r.key.server_id is not None and not r.key.ident[0] and r.key not in ours
         )
     ]
     if ids:
@@ -827,7 +814,7 @@ def review_notes(changes: Iterable[model.Change], *, now: dt.datetime) -> Iterat
     likely a typo in the year.
     """
     for change in changes:
-        if isinstance(change, model.Delete) or change.key.kind is model.Kind.ORDER_CONDITION:
+        if isinstance(change, model.Delete) or not kinds.by_name[change.key.kind].dated:
             continue
         body = change.desired.body
         before = change.live.body if isinstance(change, model.Update) else {}

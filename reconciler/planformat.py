@@ -21,7 +21,7 @@ from typing import Any
 import jinja2
 import jinja2.sandbox
 
-from reconciler import describe, errors, model, plan, schedule, words
+from reconciler import describe, errors, kinds, model, plan, schedule, words
 from reconciler.carts import money
 
 #: GitHub refuses comments over 65,536 characters; stay well clear for the wrapper text.
@@ -51,7 +51,7 @@ def mask_code(code: str) -> str:
 
 def show_key(key: model.Key, *, show_codes: bool = True) -> str:
     """``ruleset spring-sale``; a discount code's name masked unless ``show_codes``."""
-    if key.kind is model.Kind.DISCOUNT_CODE and not show_codes:
+    if kinds.by_name[key.kind].secret_name and not show_codes:
         copy = f" #{key.server_id}" if key.server_id is not None else ""
         return f"{key.kind.label} {mask_code(key.ident[0])}{copy}"
     return key.describe()
@@ -87,15 +87,10 @@ def summary_line(result: plan.Plan) -> str:
 def summary_note(resource: model.Resource) -> str:
     """What an object does, in words (``describe.py``), and where it is declared."""
     body = resource.body
-    kind = resource.key.kind
     if not body:  # a live object an older saved plan did not keep
         text = "as the shop held it when planned"
-    elif kind is model.Kind.RULESET:
-        text = describe.ruleset(body)
-    elif kind is model.Kind.ORDER_CONDITION:
-        text = describe.condition_group(body)
     else:
-        text = describe.code(body)
+        text = kinds.by_name[resource.key.kind].summary(body)
     if resource.origin is not None:
         text += f"; {resource.origin}"
     return text
@@ -174,7 +169,7 @@ def blocks(result: plan.Plan, *, show_codes: bool = True) -> Iterator[Block]:
     """Each change as a Block in plan order, with when it takes effect last."""
     for block, change in zip(_blocks(result, show_codes=show_codes), result.changes, strict=True):
         when = result.schedule.get(str(change.key))
-        if when and change.key.kind is not model.Kind.ORDER_CONDITION:
+        if when and kinds.by_name[change.key.kind].dated:
             block = Block(block.action, block.heading, (*block.details, f"when: {when}"))
         yield block
 
@@ -211,9 +206,6 @@ def update_lines(change: model.Update) -> Iterator[str]:
     rule added or removed whole reads ``rules[gold]: + gold −20%`` rather than its JSON. Other
     fields (priority, meta, type) keep their own lines.
     """
-    if change.key.kind is not model.Kind.RULESET:
-        yield from (field_line(f) for f in change.fields)
-        return
     old_rules = change.live.body.get("rules") or {}
     new_rules = change.desired.body.get("rules") or {}
     said: set[str] = set()
@@ -244,7 +236,7 @@ def _why_gone(change: model.Delete, *, show_codes: bool) -> str:
     key = change.key
     if key.server_id is None:
         return plan.GONE
-    if key.kind is model.Kind.RULESET:
+    if not key.ident[0]:  # no identity of its own: a ruleset without an external_id
         return "no manifest adopts it; ownership.unnamed_rulesets: delete"
     return f"a duplicate of {key.ident[0] if show_codes else mask_code(key.ident[0])}"
 

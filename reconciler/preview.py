@@ -34,7 +34,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from reconciler import carts, config, model, pricing, state, words
+from reconciler import carts, config, kinds, model, pricing, state, words
 
 #: The app of this token's own rulesets, as the preview names it.
 OWN_APP = "this app"
@@ -603,22 +603,14 @@ def rule_violations(changes: Iterable[model.Change]) -> Iterator[str]:
         if not isinstance(change, model.Update):
             continue
         name = change.key.describe()
-        body, before = change.desired.body, change.live.body
-        if change.key.kind is model.Kind.RULESET:
-            old_rules = before.get("rules", {})
-            for rule_id, rule in sorted(body.get("rules", {}).items()):
-                old = old_rules.get(rule_id)
-                if not isinstance(old, Mapping) or old == rule:
-                    continue
-                for index, (was, now) in enumerate(
-                    zip(old.get("actions", []), rule.get("actions", []), strict=False)
-                ):
-                    where = f"{name} > rules[{rule_id}].actions[{index}]"
-                    yield from _action_problems(where, str(rule.get("type")), was, now)
-        elif change.key.kind is model.Kind.DISCOUNT_CODE:
-            was, now = before.get("action"), body.get("action")
-            if isinstance(was, Mapping) and isinstance(now, Mapping):
-                yield from _action_problems(f"{name} > action", "DISCOUNT_CODE", was, now)
+        spec = kinds.by_name[change.key.kind]
+        before = {p.path: p for p in spec.priced(change.live.body)}
+        for part in spec.priced(change.desired.body):
+            old = before.get(part.path)
+            if old is None or not isinstance(old.part, Mapping) or old.part == part.part:
+                continue
+            for (where, now), (_, was) in zip(part.actions, old.actions, strict=False):
+                yield from _action_problems(f"{name} > {where}", part.type, was, now)
 
 
 # --- boldrules price ----------------------------------------------------------------------------

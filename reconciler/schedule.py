@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler import instants, model, words
+from reconciler import instants, kinds, model, words
 
 #: How far ahead the plan's timeline looks by default.
 DEFAULT_HORIZON = dt.timedelta(days=60)
@@ -84,15 +84,15 @@ def until(later: dt.datetime, at: dt.datetime) -> str:
 
 
 def _noun(key: model.Key) -> str:
-    if key.kind is model.Kind.DISCOUNT_CODE:
-        return "discount code"  # named in the change's heading, masked there when asked
+    if kinds.by_name[key.kind].secret_name:
+        return key.kind.label  # named in the change's heading, masked there when asked
     return f"{key.kind.label} {key.name}"
 
 
 def effect(change: model.Change, at: dt.datetime) -> str:
     """When ``change`` takes effect for customers, judged at ``at`` (the apply)."""
     key = change.key
-    if key.kind is model.Kind.ORDER_CONDITION:
+    if not kinds.by_name[key.kind].dated:
         return "takes effect at apply"
     noun = _noun(key)
     if isinstance(change, model.Delete):
@@ -138,7 +138,7 @@ def timeline(
     last = at + horizon
     found = []
     for resource in resources:
-        if resource.key.kind is model.Kind.ORDER_CONDITION:
+        if not kinds.by_name[resource.key.kind].dated:
             continue
         if resource.body.get("active") is False:
             continue
@@ -163,7 +163,7 @@ def landings(
     if not windows:
         return
     for change in changes:
-        if isinstance(change, model.Delete) or change.key.kind is model.Kind.ORDER_CONDITION:
+        if isinstance(change, model.Delete) or not kinds.by_name[change.key.kind].dated:
             continue
         start, end = _window(change.desired.body)
         for event, when in (("goes live", start), ("ends", end)):

@@ -57,10 +57,11 @@ def _boundary(item: Any) -> schedule.Boundary:
     try:
         at = instants.parse(item["at"])
         kind, _, name = str(item["object"]).partition(":")
-        ident = tuple(name.split("=", 1)) if kind == "order_condition" else (name,)
         if at is None:
             raise ValueError("at")
-        return schedule.Boundary(at, model.Key(model.Kind(kind), ident), str(item["event"]))
+        parts = model.Kind(kind).parts
+        key = model.Key(model.Kind(kind), tuple(name.split("=", parts - 1)))
+        return schedule.Boundary(at, key, str(item["event"]))
     except (KeyError, TypeError, ValueError) as exc:
         raise errors.PlanFileInvalid(
             f"damaged timeline entry in the saved plan (missing or bad {exc})"

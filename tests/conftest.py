@@ -7,10 +7,14 @@ import os
 import socket
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from hypothesis import HealthCheck, settings
+
+if TYPE_CHECKING:  # imported where used, so a pure test (pricing/) never loads the client
+    from reconciler.client import BoldClient
+    from reconciler.sandbox import Sandbox
 
 # Hypothesis's deadline and "too slow" health check measure wall-clock time, which a loaded
 # machine stretches; what a property proves does not depend on it.
@@ -82,7 +86,7 @@ OTHER_TOKEN = "test-token-OTHER-9c2d"
 
 
 @pytest.fixture
-def sandbox() -> Any:
+def sandbox() -> Sandbox:
     """A fresh in-memory sandbox: no pacing, our app's token and another app's token."""
     from reconciler.sandbox import Sandbox
 
@@ -92,7 +96,7 @@ def sandbox() -> Any:
     return sb
 
 
-def make_bold_client(sb: Any, token: str = APP_TOKEN, **options: Any) -> Any:
+def make_bold_client(sb: Sandbox, token: str = APP_TOKEN, **options: Any) -> BoldClient:
     """A BoldClient on ``sb`` in process, fast: pacing far above what tests send."""
     from reconciler.transport import IN_PROCESS_URL, InProcessTransport
 
@@ -110,7 +114,7 @@ def make_bold_client(sb: Any, token: str = APP_TOKEN, **options: Any) -> Any:
 _WIRING = frozenset({"token", "transport", "clock", "sleep", "rng"})
 
 
-def build_client(**options: Any) -> Any:
+def build_client(**options: Any) -> BoldClient:
     """A BoldClient from one set of options: ``ClientSettings`` fields and the wiring
     (token, transport, clock, sleep, rng) together, as the fixtures take them."""
     from reconciler import client
@@ -120,14 +124,14 @@ def build_client(**options: Any) -> Any:
 
 
 @pytest.fixture
-def bold(sandbox: Any) -> Iterator[Any]:
+def bold(sandbox: Sandbox) -> Iterator[BoldClient]:
     """Our app's client on the in-process sandbox."""
     with make_bold_client(sandbox) as c:
         yield c
 
 
 @pytest.fixture
-def other_app(sandbox: Any) -> Iterator[Any]:
+def other_app(sandbox: Sandbox) -> Iterator[BoldClient]:
     """Another app's client on the same sandbox (it owns its own rulesets)."""
     with make_bold_client(sandbox, OTHER_TOKEN) as c:
         yield c

@@ -2,13 +2,13 @@
 
 Owns the check that reads the GitHub workflows, the GitLab pipeline, ``.pre-commit-hooks.yaml``
 and the CI guides, finds every ``boldrules ...`` command line in them (shell ``run:`` /
-``script:`` blocks, and shell snippets and inline code in the Markdown), and checks each against
-the real click command tree of ``reconciler.cli.main``: the subcommand exists, every option
-exists on the command it is given to, choices are valid, values are present. It also checks the
-shape of the workflows a user relies on (triggers, permissions, concurrency; the install lines
-are checked by ``tests/test_install_lines.py``),
-that the example projects work as copied, and runs the GitLab helper script against a fake
-GitLab on 127.0.0.1.
+``script:`` blocks; in the Markdown, shell fences, inline code, and the ``run:``/``script:`` text
+and pre-commit hooks of YAML fences), parsed as bash parses them (tree-sitter's Bash grammar),
+and checks each against the real click command tree of ``reconciler.cli.main``: the subcommand
+exists, every option exists on the command it is given to, choices are valid, values are
+present. It also checks the shape of the workflows a user relies on (triggers, permissions,
+concurrency; the install lines are checked by ``tests/test_install_lines.py``) and that the
+example projects work as copied (``tests/test_gitlab_helper.py`` runs the GitLab helper script).
 
 It must not reach any network beyond loopback and must not change the examples.
 ``tests/test_pr_flow.py`` imports ``workflow_command`` and ``load_workflow`` from here to run the
@@ -17,21 +17,19 @@ workflows' own command lines against the sandbox.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 import shlex
 import shutil
-import threading
-from collections.abc import Iterator
+import textwrap
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import click
 import pytest
+import tree_sitter
+import tree_sitter_bash
 import yaml
 from click.testing import CliRunner
 
@@ -67,50 +65,47 @@ ALLOWED_ACTIONS = {
 # Finding command lines
 # --------------------------------------------------------------------------------------------
 
-_SEPARATORS = {";", "&&", "||", "|", "&", "(", ")", ";;", "|&", "{", "}", "!", "$"}
-_REDIRECTS = {">", ">>", "<", ">&", "<&", "&>", ">|", "<<", "<<<", "&>>"}
+#: tree-sitter's Bash grammar: the shell as bash reads it (quotes, continuations, comments,
+#: redirections, pipelines, ``if``/``case``, ``$( )``), so no shell parsing is written here.
+_BASH = tree_sitter.Parser(tree_sitter.Language(tree_sitter_bash.language()))
 
 
 def invocations(script: str, *, substitutions: dict[str, str] | None = None) -> list[list[str]]:
     """Every ``boldrules`` command line in a shell script, as argv without the program name.
 
-    Line continuations are joined; ``${{ matrix.x }}`` and ``$VAR`` are replaced from
-    ``substitutions`` where given, any other ``${{ }}`` by a placeholder; redirections and what
-    they redirect to are dropped; a command ends at ``;``, ``&&``, ``||``, ``|`` and the like.
+    GitHub's ``${{ matrix.x }}`` (filled in before the shell runs) and ``$VAR`` are replaced from
+    ``substitutions`` where given, any other ``${{ }}`` by a placeholder. Commands are found
+    wherever bash would run them (after ``&&``, in pipelines, ``if`` bodies, ``$( )``); words are
+    unquoted as bash would; redirections are not arguments. A script bash cannot parse fails.
     """
     substitutions = substitutions or {}
-    text = script.replace("\\\n", " ")
     text = re.sub(
         r"\$\{\{\s*([^}]*?)\s*\}\}",
         lambda m: substitutions.get(m.group(1), EXPRESSION),
-        text,
+        script,
     )
-    for name, value in substitutions.items():
-        if not name.startswith("matrix."):
-            text = re.sub(rf"\$\{{?{name}\b\}}?", value, text)
+    tree = _BASH.parse(text.encode())
+    if tree.root_node.has_error:
+        raise AssertionError(f"not a shell script bash can parse:\n{script}")
+    variables = {k: v for k, v in substitutions.items() if not k.startswith("matrix.")}
     found: list[list[str]] = []
-    for line in text.splitlines():
-        lexer = shlex.shlex(line, posix=True, punctuation_chars=True)
-        lexer.whitespace_split = True
-        tokens = list(lexer)
-        current: list[str] | None = None
-        index = 0
-        while index < len(tokens):
-            token = tokens[index]
-            index += 1
-            if token.isdigit() and index < len(tokens) and tokens[index] in _REDIRECTS:
-                continue  # the file descriptor of `2>&1`, not an argument
-            if token in _REDIRECTS:
-                index += 1  # and what it redirects to
-                continue
-            if token in _SEPARATORS or token.startswith(("|", "&", ";")):
-                current = None
-            elif current is not None:
-                current.append(token)
-            elif token == "boldrules":
-                current = []
-                found.append(current)
+    nodes = [tree.root_node]
+    while nodes:
+        node = nodes.pop(0)
+        nodes[:0] = node.children
+        name = node.child_by_field_name("name") if node.type == "command" else None
+        if name is not None and _word(name, variables) == "boldrules":
+            found.append([_word(a, variables) for a in node.children_by_field_name("argument")])
     return found
+
+
+def _word(node: tree_sitter.Node, variables: dict[str, str]) -> str:
+    """One word of a command, its variables filled in and its quotes removed as bash would."""
+    text = (node.text or b"").decode()
+    for name, value in variables.items():
+        text = re.sub(rf"\$\{{?{name}\b\}}?", value, text)
+    words = shlex.split(text)
+    return words[0] if len(words) == 1 else text
 
 
 def _param_for(command: click.Command, name: str) -> click.Parameter | None:
@@ -292,33 +287,57 @@ def workflow_command(workflow: str, step_name: str, *, target: str = "sandbox") 
 # --------------------------------------------------------------------------------------------
 
 _FENCE = re.compile(r"^```(\S*)\s*$")
+#: Fences whose text is shell (a leading ``$ `` prompt is dropped), and those holding YAML.
+_SHELL_FENCES = {"", "sh", "bash", "shell", "console"}
+_YAML_FENCES = {"yaml", "yml"}
+#: Where CI YAML holds shell: GitHub's ``run:``, GitLab's script lists.
+_SHELL_KEYS = {"run", "script", "before_script", "after_script"}
 
 
 def guide_snippets(path: Path) -> list[str]:
-    """Shell text shown in a Markdown guide: fenced blocks (not Markdown ones), inline code."""
+    """Shell text shown in a Markdown guide: shell fences, inline ``boldrules …`` code, and in
+    YAML fences the ``run:``/``script:`` text and the command each pre-commit hook entry runs."""
     snippets: list[str] = []
-    fenced: list[str] | None = None
+    fence: tuple[str, list[str]] | None = None
     for line in path.read_text(encoding="utf-8").splitlines():
         opening = _FENCE.match(line.strip())
-        if fenced is None and opening:
-            # Output and other languages show no command lines to check.
-            skipped = {"markdown", "md", "js", "javascript", "text"}
-            fenced = [] if opening.group(1) not in skipped else None
-            if fenced is None:
-                fenced = ["__skip__"]
-            continue
-        if fenced is not None and line.strip() == "```":
-            if fenced[:1] != ["__skip__"]:
-                snippets.append("\n".join(fenced))
-            fenced = None
-            continue
-        if fenced is not None:
-            fenced.append(re.sub(r"^\s*\$ ", "", line))
-            continue
-        snippets += [
-            code for code in re.findall(r"`([^`]+)`", line) if code.startswith("boldrules ")
-        ]
+        if fence is None and opening:
+            fence = (opening.group(1), [])
+        elif fence is not None and line.strip() == "```":
+            language, lines = fence
+            if language in _SHELL_FENCES:
+                snippets.append("\n".join(re.sub(r"^\s*\$ ", "", text) for text in lines))
+            elif language in _YAML_FENCES:
+                snippets += _yaml_shell(yaml.safe_load(textwrap.dedent("\n".join(lines))))
+            fence = None
+        elif fence is not None:
+            fence[1].append(line)
+        else:
+            snippets += [
+                code for code in re.findall(r"`([^`]+)`", line) if code.startswith("boldrules ")
+            ]
     return snippets
+
+
+def _yaml_shell(data: Any) -> list[str]:
+    """The shell text a piece of CI or pre-commit YAML runs."""
+    hooks = {hook["id"]: hook for hook in _hooks()}
+    found: list[str] = []
+    if isinstance(data, dict):
+        if data.get("id") in hooks:
+            argv = shlex.split(hooks[data["id"]]["entry"]) + [str(a) for a in data.get("args", [])]
+            found.append(shlex.join(argv))
+        for key, value in data.items():
+            if key in _SHELL_KEYS and isinstance(value, str):
+                found.append(value)
+            elif key in _SHELL_KEYS and isinstance(value, list):
+                found.append("\n".join(map(str, value)))
+            else:
+                found += _yaml_shell(value)
+    elif isinstance(data, list):
+        for item in data:
+            found += _yaml_shell(item)
+    return found
 
 
 # --------------------------------------------------------------------------------------------
@@ -344,11 +363,46 @@ def guide_snippets(path: Path) -> list[str]:
         ("echo 'boldrules plan --nope'  # boldrules apply --nope", []),
         ("boldrules validate && boldrules plan", [["validate"], ["plan"]]),
         ("if x; then boldrules plan --out ${{ env.X }}; fi", [["plan", "--out", EXPRESSION]]),
+        (
+            'echo "matrix=$(boldrules targets --format json)" >> "$GITHUB_OUTPUT"',
+            [["targets", "--format", "json"]],
+        ),
+        ('case "$CODE" in\n  0|2) boldrules plan ;;\n  *) exit 1 ;;\nesac', [["plan"]]),
+        (
+            "boldrules plan --out 'my plan.json'  # boldrules apply",
+            [["plan", "--out", "my plan.json"]],
+        ),
+        ('boldrules plan --target="$BOLDRULES_TARGET" <<< x', [["plan", "--target=shop"]]),
     ],
 )
 def test_command_lines_are_found_in_shell_text(script: str, expected: list[list[str]]) -> None:
     substitutions = {"matrix.target": "shop", "BOLDRULES_TARGET": "shop"}
     assert invocations(script, substitutions=substitutions) == expected
+
+
+def test_a_script_bash_cannot_parse_fails_instead_of_hiding_its_commands() -> None:
+    with pytest.raises(AssertionError, match="not a shell script bash can parse"):
+        invocations("boldrules validate && (boldrules plan --nope")
+
+
+def test_guides_show_shell_fences_inline_code_and_the_shell_inside_yaml(tmp_path: Path) -> None:
+    guide = tmp_path / "guide.md"
+    guide.write_text(
+        "Run `boldrules validate` first, then `echo boldrules`.\n"
+        "```sh\n$ boldrules plan --out plan.json\n```\n"
+        "```text\nboldrules nope\n```\n"
+        "```yaml\n"
+        "steps:\n  - run: boldrules apply plan.json --yes\n"
+        "hooks:\n  - id: boldrules-validate\n    name: boldrules validate (ca)\n"
+        "    args: [--target, shop-ca]\n"
+        "```\n"
+    )
+    assert guide_snippets(guide) == [
+        "boldrules validate",
+        "boldrules plan --out plan.json",
+        "boldrules apply plan.json --yes",
+        "boldrules validate --target shop-ca",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -682,161 +736,3 @@ def test_pre_commit_hook_passes_a_valid_project_and_fails_a_broken_one(tmp_path:
     assert bad.exit_code == 3  # pre-commit shows this output and blocks the commit
     assert "pricing/rulesets.yaml:" in bad.stdout
     assert "-150 is less than the minimum of -100" in bad.stdout
-
-
-# --------------------------------------------------------------------------------------------
-# The GitLab helper script, against a fake GitLab on 127.0.0.1
-# --------------------------------------------------------------------------------------------
-
-
-class FakeGitLab:
-    """Just enough of GitLab's REST API: merge-request notes and issues, in memory."""
-
-    def __init__(self) -> None:
-        self.notes: dict[int, str] = {}
-        self.issues: dict[int, dict[str, Any]] = {}
-        self.issue_notes: dict[int, list[str]] = {}
-        self.tokens_seen: set[str] = set()
-
-    def handle(self, method: str, path: str, body: dict[str, Any]) -> tuple[int, Any]:
-        route = path.split("?")[0]
-        query = dict(p.split("=", 1) for p in path.split("?")[1].split("&")) if "?" in path else {}
-        if route == "/api/v4/projects/42/merge_requests/7/notes":
-            if method == "GET":
-                page = int(query.get("page", "1"))
-                items = [{"id": i, "body": b} for i, b in self.notes.items()]
-                return 200, items[(page - 1) * 100 : page * 100]
-            note_id = len(self.notes) + 100
-            self.notes[note_id] = body["body"]
-            return 201, {"id": note_id, "body": body["body"]}
-        if m := re.fullmatch(r"/api/v4/projects/42/merge_requests/7/notes/(\d+)", route):
-            self.notes[int(m.group(1))] = body["body"]
-            return 200, {"id": int(m.group(1))}
-        if route == "/api/v4/projects/42/issues":
-            if method == "GET":
-                label = query["labels"].replace("%2C", ",")
-                return 200, [
-                    i
-                    for i in self.issues.values()
-                    if i["state"] == "opened" and label in i["labels"]
-                ][(int(query["page"]) - 1) * 100 :]
-            iid = len(self.issues) + 1
-            self.issues[iid] = {
-                "iid": iid,
-                "title": body["title"],
-                "labels": [body["labels"]],
-                "state": "opened",
-                "description": body["description"],
-            }
-            return 201, self.issues[iid]
-        if m := re.fullmatch(r"/api/v4/projects/42/issues/(\d+)/notes", route):
-            self.issue_notes.setdefault(int(m.group(1)), []).append(body["body"])
-            return 201, {"id": 1}
-        if m := re.fullmatch(r"/api/v4/projects/42/issues/(\d+)", route):
-            assert body == {"state_event": "close"}
-            self.issues[int(m.group(1))]["state"] = "closed"
-            return 200, self.issues[int(m.group(1))]
-        return 404, {"message": "404 Not Found"}
-
-
-@pytest.fixture
-def gitlab(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGitLab]:
-    fake = FakeGitLab()
-
-    class Handler(BaseHTTPRequestHandler):
-        def _serve(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = json.loads(self.rfile.read(length)) if length else {}
-            fake.tokens_seen.add(self.headers.get("PRIVATE-TOKEN", ""))
-            status, answer = fake.handle(self.command, self.path, body)
-            data = json.dumps(answer).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        do_GET = do_POST = do_PUT = _serve
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    monkeypatch.setenv("CI_API_V4_URL", f"http://127.0.0.1:{server.server_address[1]}/api/v4")
-    monkeypatch.setenv("CI_PROJECT_ID", "42")
-    monkeypatch.setenv("CI_MERGE_REQUEST_PROJECT_ID", "42")
-    monkeypatch.setenv("CI_MERGE_REQUEST_IID", "7")
-    monkeypatch.setenv("GITLAB_API_TOKEN", "glpat-test-token")
-    try:
-        yield fake
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-def _helper() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("gitlab_api", GITLAB / "ci" / "gitlab_api.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_gitlab_note_is_posted_once_then_edited_in_place(
-    gitlab: FakeGitLab, tmp_path: Path
-) -> None:
-    helper = _helper()
-    plan = tmp_path / "plan.md"
-    plan.write_text("<!-- boldrules-plan target=production -->\nPlan: 1 to create.\n")
-    assert helper.main(["note", str(plan)]) == 0
-    plan.write_text("<!-- boldrules-plan target=production -->\nNo changes.\n")
-    assert helper.main(["note", str(plan)]) == 0
-    other = tmp_path / "other.md"
-    other.write_text("<!-- boldrules-plan target=staging -->\nPlan: 2 to update.\n")
-    assert helper.main(["note", str(other)]) == 0
-    assert sorted(gitlab.notes.values()) == [
-        "<!-- boldrules-plan target=production -->\nNo changes.\n",
-        "<!-- boldrules-plan target=staging -->\nPlan: 2 to update.\n",
-    ]
-    assert gitlab.tokens_seen == {"glpat-test-token"}
-
-
-def test_gitlab_issue_is_opened_then_commented_then_closed(
-    gitlab: FakeGitLab, tmp_path: Path
-) -> None:
-    helper = _helper()
-    report = tmp_path / "drift.md"
-    report.write_text("Plan: 1 to update.")
-    args = ["--title", "boldrules drift on production", "--label", "boldrules-drift"]
-    assert helper.main(["issue", *args, str(report)]) == 0
-    assert helper.main(["issue", *args, str(report)]) == 0
-    assert [i["title"] for i in gitlab.issues.values()] == ["boldrules drift on production"]
-    assert gitlab.issue_notes == {1: ["Plan: 1 to update."]}
-    assert helper.main(["close", *args, "--message", "No drift any more."]) == 0
-    assert gitlab.issues[1]["state"] == "closed"
-    assert gitlab.issue_notes[1][-1] == "No drift any more."
-
-
-def test_gitlab_helper_skips_quietly_without_a_token(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
-) -> None:
-    monkeypatch.delenv("GITLAB_API_TOKEN", raising=False)
-    (tmp_path / "plan.md").write_text("x")
-    assert _helper().main(["note", str(tmp_path / "plan.md")]) == 0
-    assert "skipped, GITLAB_API_TOKEN is not set" in capsys.readouterr().err
-
-
-def test_gitlab_helper_names_the_call_gitlab_refused(
-    gitlab: FakeGitLab,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-    tmp_path: Path,
-) -> None:
-    monkeypatch.setenv("CI_MERGE_REQUEST_IID", "8")  # an MR the fake does not know
-    (tmp_path / "plan.md").write_text("x")
-    assert _helper().main(["note", str(tmp_path / "plan.md")]) == 1
-    err = capsys.readouterr().err
-    assert "GET /projects/42/merge_requests/8/notes answered 404" in err
-    assert "glpat-test-token" not in err

@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from reconciler import export, schema, state
+from reconciler import schema, state
+from reconciler.kinds import order_condition, ruleset
 
 ROOT = Path(__file__).parent.parent
 RULE = {
@@ -54,14 +55,14 @@ def _every_default(definition: str) -> list[tuple[str, Any]]:
 def test_a_ruleset_field_written_as_its_default_plans_as_left_out(field: str, default: Any) -> None:
     written = state.ruleset_resource({**RULESET, field: default})
     assert written.fingerprint() == state.ruleset_resource(RULESET).fingerprint()
-    assert field not in export.ruleset_manifest(written.body)
+    assert field not in ruleset.manifest(written.body)
 
 
 @pytest.mark.parametrize(("field", "default"), _every_default("rule"))
 def test_a_rule_field_written_as_its_default_plans_as_left_out(field: str, default: Any) -> None:
     written = state.ruleset_resource({**RULESET, "rules": [{**RULE, field: default}]})
     assert written.fingerprint() == state.ruleset_resource(RULESET).fingerprint()
-    assert field not in export.ruleset_manifest(written.body)["rules"][0]
+    assert field not in ruleset.manifest(written.body)["rules"][0]
 
 
 @pytest.mark.parametrize(("field", "default"), _every_default("order_condition"))
@@ -70,14 +71,14 @@ def test_an_order_condition_field_written_as_its_default_plans_as_left_out(
 ) -> None:
     written = state.order_condition_resource({**ORDER_CONDITION, field: default})
     assert written.fingerprint() == state.order_condition_resource(ORDER_CONDITION).fingerprint()
-    assert field not in export.order_condition_manifest(written.body)
+    assert field not in order_condition.manifest(written.body)
 
 
 def test_export_writes_fields_that_differ_from_their_default_in_schema_order() -> None:
     body = state.ruleset_resource(
         {**RULESET, "priority": 3, "active": False, "public_name": "Spring sale"}
     ).body
-    assert list(export.ruleset_manifest(body)) == [
+    assert list(ruleset.manifest(body)) == [
         "external_id",
         "public_name",
         "active",

@@ -10,6 +10,8 @@ import pytest
 
 from reconciler import apply, calls, config, errors, model, pipeline, plan, state
 
+from ..projects import in_memory
+
 RULE = {
     "external_id": "gold",
     "type": "DISCOUNT",
@@ -53,24 +55,18 @@ def code(name: str, value: int = -15) -> model.Resource:
 
 
 def project(ownership: config.Ownership | None = None, **safety: Any) -> config.Project:
-    target = config.Target(
-        name="test",
-        sandbox=None,
-        api_url="http://sandbox.invalid",
-        shop_identifier=None,
-        token_env="X",
-    )
-    return config.Project(
-        root=Path("."),
-        file=Path("boldrules.yaml"),
-        manifests=(),
-        default_target="test",
-        targets={"test": target},
+    return in_memory(
+        target=config.Target(
+            name="test",
+            sandbox=None,
+            api_url="http://sandbox.invalid",
+            shop_identifier=None,
+            token_env="X",
+        ),
         safety=config.Safety(
             **{"max_deletes": 100, "max_delete_percent": 100, "max_update_percent": 100, **safety}
         ),
         ownership=ownership or config.Ownership(discount_code_prefixes=("CODE-",)),
-        routes={},
     )
 
 

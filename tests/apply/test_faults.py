@@ -5,28 +5,19 @@ from __future__ import annotations
 import io
 import threading
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from reconciler import apply, client, config, errors, model, pipeline, plan
-from reconciler.sandbox import Sandbox, serve
+from reconciler.sandbox import Sandbox
 
 from ..conftest import APP_TOKEN
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 pytestmark = pytest.mark.socket
-
-
-@pytest.fixture
-def served() -> Iterator[tuple[Sandbox, str]]:
-    sandbox = Sandbox()
-    sandbox.add_token(APP_TOKEN, app="boldrules-test")
-    with serve(sandbox, port=0) as server:
-        yield sandbox, server.url
 
 
 def connect(url: str) -> client.BoldClient:

@@ -13,7 +13,6 @@ import logging
 import random
 import re
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,11 +21,12 @@ import pytest
 from click.testing import CliRunner, Result
 
 from reconciler import apply, cli, client, config, errors, model, pipeline, plan, state
-from reconciler.sandbox import ALL_SCOPES, Sandbox, serve
+from reconciler.sandbox import ALL_SCOPES, Sandbox
 from reconciler.transport import IN_PROCESS_URL, InProcessTransport
 
 from ..client.conftest import FakeClock
 from ..conftest import APP_TOKEN, OTHER_TOKEN, build_client, make_bold_client
+from ..sandbox import bodies
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 SHOP = "sandbox-shop"
@@ -83,14 +83,6 @@ def progress_lines(stderr: str) -> list[str]:
 
 def ledger(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines()]
-
-
-@pytest.fixture
-def served() -> Iterator[tuple[Sandbox, str]]:
-    sandbox = Sandbox()
-    sandbox.add_token(APP_TOKEN, app="boldrules-test")
-    with serve(sandbox, port=0) as server:
-        yield sandbox, server.url
 
 
 def statuses(sandbox: Sandbox, method: str) -> dict[str, int]:
@@ -157,20 +149,9 @@ def test_a_delete_of_an_object_already_gone_is_ok_in_the_ledger_too(sandbox: San
 
 
 def _ruleset(eid: str) -> model.Resource:
-    return state.ruleset_resource(
-        {
-            "external_id": eid,
-            "product_selection": {"type": "PRODUCTS_ALL"},
-            "rules": [
-                {
-                    "external_id": "r",
-                    "type": "DISCOUNT",
-                    "conditions": [],
-                    "actions": [{"type": "PRICE_ADJUST_PERCENT", "value": -5}],
-                }
-            ],
-        }
-    )
+    rule = bodies.rule("r", -5, conditions=[])
+    body = bodies.ruleset(eid, rule, product_selection={"type": "PRODUCTS_ALL"})
+    return state.ruleset_resource(body["ruleset"])
 
 
 def test_a_bulk_rule_delete_meeting_one_gone_rule_deletes_the_rest(sandbox: Sandbox) -> None:

@@ -76,26 +76,31 @@ def test_a_lower_rule_priority_shadows_a_stacked_rule_even_when_its_conditions_f
     assert linted.exit_code == 0
 
 
-def test_a_deeper_discount_behind_a_lower_ruleset_priority_never_wins(lint: Lint) -> None:
-    linted = lint("""\
+def members_and_clearance(*, members: int, clearance: int) -> str:
+    """A gold members' 10% on everything and a 50% clearance of OLD-1, at these priorities."""
+    return f"""\
         rulesets:
           - external_id: members
-            priority: 1
-            product_selection: {type: PRODUCTS_ALL}
+            priority: {members}
+            product_selection: {{type: PRODUCTS_ALL}}
             rules:
               - external_id: members
                 type: DISCOUNT
-                conditions: [{type: CUSTOMER_GROUP, value: gold}]
-                actions: [{type: PRICE_ADJUST_PERCENT, value: -10}]
+                conditions: [{{type: CUSTOMER_GROUP, value: gold}}]
+                actions: [{{type: PRICE_ADJUST_PERCENT, value: -10}}]
           - external_id: clearance
-            priority: 5
-            product_selection: {type: PRODUCT_SEARCH, sku_ids: [OLD-1]}
+            priority: {clearance}
+            product_selection: {{type: PRODUCT_SEARCH, sku_ids: [OLD-1]}}
             rules:
               - external_id: half
                 type: DISCOUNT
                 conditions: []
-                actions: [{type: PRICE_ADJUST_PERCENT, value: -50}]
-        """)
+                actions: [{{type: PRICE_ADJUST_PERCENT, value: -50}}]
+        """
+
+
+def test_a_deeper_discount_behind_a_lower_ruleset_priority_never_wins(lint: Lint) -> None:
+    linted = lint(members_and_clearance(members=1, clearance=5))
     (found,) = linted.findings
     assert found["id"] == "never-wins"
     assert located(found) == ("pricing/rules.yaml", 11, 5)
@@ -104,25 +109,7 @@ def test_a_deeper_discount_behind_a_lower_ruleset_priority_never_wins(lint: Lint
 
 
 def test_the_same_rulesets_the_other_way_round_are_clean(lint: Lint) -> None:
-    linted = lint("""\
-        rulesets:
-          - external_id: members
-            priority: 5
-            product_selection: {type: PRODUCTS_ALL}
-            rules:
-              - external_id: members
-                type: DISCOUNT
-                conditions: [{type: CUSTOMER_GROUP, value: gold}]
-                actions: [{type: PRICE_ADJUST_PERCENT, value: -10}]
-          - external_id: clearance
-            priority: 1
-            product_selection: {type: PRODUCT_SEARCH, sku_ids: [OLD-1]}
-            rules:
-              - external_id: half
-                type: DISCOUNT
-                conditions: []
-                actions: [{type: PRICE_ADJUST_PERCENT, value: -50}]
-        """)
+    linted = lint(members_and_clearance(members=5, clearance=1))
     assert (linted.findings, linted.exit_code) == ([], 0)
 
 

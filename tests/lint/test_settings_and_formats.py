@@ -5,12 +5,13 @@ reach yet (CHARM_PRICE) driven through ``lint.run`` on parsed, located YAML."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import os
 from pathlib import Path
 from typing import Any
 
-import jsonschema
+import jsonschema  # type: ignore[import-untyped]
 import pytest
 from click.testing import CliRunner
 
@@ -237,7 +238,7 @@ def linted_yaml(text: str, tmp_path: Path) -> list[lint.Finding]:
             model.ruleset_key(item["external_id"]),
             sources.plain(item),
             model.Origin("pricing/x.yaml", *item.mark),
-            lambda path, item=item: sources.locate(item, path, key=True),
+            functools.partial(sources.locate, item, key=True),
         )
         for item in document["rulesets"]
     ]

@@ -13,7 +13,19 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from reconciler import calls, cli, client, errors, export, model, pipeline, plan, planformat, state
+from reconciler import (
+    calls,
+    cli,
+    client,
+    config,
+    errors,
+    export,
+    model,
+    pipeline,
+    plan,
+    planformat,
+    state,
+)
 
 from ..conftest import APP_TOKEN
 from .test_plan import project
@@ -75,7 +87,7 @@ def test_unnamed_rulesets_are_never_folded_together() -> None:
         [],
         live,
         target=project().targets["sandbox"],
-        project=project(ownership=plan.config.Ownership(unnamed_rulesets="delete")),
+        project=project(ownership=config.Ownership(unnamed_rulesets="delete")),
     )
     assert [c.key.describe() for c in result.changes] == [
         "ruleset #3 (no external_id)",
@@ -129,7 +141,7 @@ def test_discount_codes_differing_only_in_case_are_both_seen() -> None:
         desired,
         live,
         target=project().targets["sandbox"],
-        project=project(ownership=plan.config.Ownership(discount_code_prefixes=("SPRING",))),
+        project=project(ownership=config.Ownership(discount_code_prefixes=("SPRING",))),
     )
     assert text(result)[1] == "Deletes 1 object: discount code spring15 #9."
     assert text(result)[3] == (

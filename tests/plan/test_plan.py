@@ -11,22 +11,12 @@ import pytest
 
 from reconciler import config, errors, model, plan, state
 
+from ..projects import in_memory
+
 
 def project(**safety: Any) -> config.Project:
     ownership = safety.pop("ownership", config.Ownership())
-    target = config.Target(
-        name="sandbox", sandbox=Path("s.sqlite"), api_url=None, shop_identifier=None, token_env=None
-    )
-    return config.Project(
-        root=Path("."),
-        file=Path("boldrules.yaml"),
-        manifests=(),
-        default_target="sandbox",
-        targets={"sandbox": target},
-        safety=config.Safety(**safety),
-        ownership=ownership,
-        routes={},
-    )
+    return in_memory(safety=config.Safety(**safety), ownership=ownership)
 
 
 def ruleset(eid: str, **fields: Any) -> model.Resource:

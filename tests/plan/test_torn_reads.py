@@ -23,6 +23,7 @@ from reconciler import cli, config, errors, pipeline, plan, state
 from reconciler.sandbox import Sandbox, serve
 
 from ..conftest import APP_TOKEN, make_bold_client
+from ..sandbox import bodies
 
 P = "/price_rules/rules/v2/shops/sandbox-shop"
 COUNT = 250
@@ -30,28 +31,27 @@ OLD = "2026-01-01T00:00:00"
 
 
 def ruleset(external_id: str) -> dict[str, Any]:
-    return {
-        "external_id": external_id,
-        "public_name": f"Sale {external_id}",
-        "product_selection": {"type": "PRODUCTS_ALL"},
-        "rules": [
-            {
-                "external_id": "ten-off",
-                "type": "DISCOUNT",
-                "conditions": [],
-                "actions": [{"type": "PRICE_ADJUST_PERCENT", "value": -10}],
-            }
-        ],
-    }
+    body: dict[str, Any] = bodies.ruleset(
+        external_id,
+        bodies.rule("ten-off", -10, conditions=[]),
+        public_name=f"Sale {external_id}",
+        product_selection={"type": "PRODUCTS_ALL"},
+    )["ruleset"]
+    return body
+
+
+def admin(sandbox: Sandbox) -> httpx.Client:
+    """Our app's plain HTTP client on the in-process sandbox, for seeding and looking."""
+    return httpx.Client(
+        transport=httpx.WSGITransport(app=sandbox.wsgi_app),
+        base_url="http://sandbox",
+        headers={"Authorization": f"Bearer {APP_TOKEN}"},
+    )
 
 
 def seed(sandbox: Sandbox) -> None:
     """250 rulesets rs-1 … rs-250, stamped long ago (a quiet shop)."""
-    with httpx.Client(
-        transport=httpx.WSGITransport(app=sandbox.wsgi_app),
-        base_url="http://sandbox",
-        headers={"Authorization": f"Bearer {APP_TOKEN}"},
-    ) as api:
+    with admin(sandbox) as api:
         for n in range(1, COUNT + 1):
             answer = api.put(f"{P}/rulesets/external/rs-{n}", json={"ruleset": ruleset(f"rs-{n}")})
             assert answer.status_code == 201, answer.text
@@ -128,11 +128,7 @@ def summary(result: plan.Plan) -> list[str]:
 
 def listed(sandbox: Sandbox) -> list[str]:
     """The rulesets' external ids in the order the sandbox lists them now."""
-    with httpx.Client(
-        transport=httpx.WSGITransport(app=sandbox.wsgi_app),
-        base_url="http://sandbox",
-        headers={"Authorization": f"Bearer {APP_TOKEN}"},
-    ) as api:
+    with admin(sandbox) as api:
         return [
             r["external_id"]
             for page in (1, 2, 3)
@@ -169,11 +165,7 @@ def test_a_listing_torn_by_an_add_and_a_delete_plans_the_shop_as_it_is(
     torn_shop: tuple[Sandbox, config.Project], order: str, deleted: str, after_page: int, burn: int
 ) -> None:
     sandbox, project = torn_shop
-    with httpx.Client(
-        transport=httpx.WSGITransport(app=sandbox.wsgi_app),
-        base_url="http://sandbox",
-        headers={"Authorization": f"Bearer {APP_TOKEN}"},
-    ) as api:
+    with admin(sandbox) as api:
         for n in range(burn):  # ids are never reused: this moves where the new one lands
             made = api.put(
                 f"{P}/rulesets/external/burn-{n}", json={"ruleset": ruleset(f"burn-{n}")}
@@ -212,11 +204,7 @@ def test_creates_and_deletes_from_a_multi_page_listing_cost_one_call_per_hundred
     torn_shop: tuple[Sandbox, config.Project],
 ) -> None:
     sandbox, project = torn_shop
-    with httpx.Client(
-        transport=httpx.WSGITransport(app=sandbox.wsgi_app),
-        base_url="http://sandbox",
-        headers={"Authorization": f"Bearer {APP_TOKEN}"},
-    ) as api:
+    with admin(sandbox) as api:
         for n in (3, 77, 201):
             assert api.delete(f"{P}/rulesets/external/rs-{n}").status_code == 204
         assert api.put(

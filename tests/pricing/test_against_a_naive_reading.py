@@ -36,7 +36,7 @@ def holds(condition: dict[str, Any], line: dict[str, Any], cart: dict[str, Any])
     if condition["type"] == "CUSTOMER_GROUP":
         return condition["value"] in cart["tags"]
     quantity = sum(i["quantity"] for i in cart["items"] if i["variant_id"] == line["variant_id"])
-    return quantity >= condition["value"]  # QTY_BY_VARIANT >=
+    return bool(quantity >= condition["value"])  # QTY_BY_VARIANT >=
 
 
 def act(
@@ -105,14 +105,17 @@ def naive(shop: list[dict[str, Any]], cart: dict[str, Any]) -> list[tuple[int, s
                             found.append((new, rs, i, taken))
                 if not found:
                     continue
-                tie = lambda c: (c[1]["priority"], c[1]["id"], c[2])  # noqa: E731
+
+                def tie(c: Any) -> tuple[Any, ...]:
+                    return (c[1]["priority"], c[1]["id"], c[2])
+
                 groups: dict[tuple[str, int], list[Any]] = {}
                 for c in found:  # 1. by app, then by ruleset priority
                     groups.setdefault((c[1]["app"], c[1]["priority"]), []).append(c)
                 best_of_group = {
                     k: min(v, key=lambda c: (c[0], tie(c))) for k, v in groups.items()
                 }  # 2.
-                per_app = {}
+                per_app: dict[str, Any] = {}
                 for (app, _priority), c in sorted(
                     best_of_group.items(), key=lambda kv: kv[0][1]
                 ):  # 3.

@@ -232,7 +232,7 @@ def test_a_discount_code_needs_its_code_and_conditions(
 
 def test_a_planned_code_names_itself() -> None:
     # a manifest entry states `codes`; the normalised body keeps the code in its identity only
-    planned = {key: value for key, value in SPRING.items() if key != "code"} | {
+    planned: dict[str, Any] = {key: value for key, value in SPRING.items() if key != "code"} | {
         "codes": ["SPRING15", "EASTER"]
     }
     engine = pricing.Engine(

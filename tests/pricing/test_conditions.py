@@ -14,7 +14,7 @@ from reconciler import pricing
 from reconciler.pricing import conditions
 from tests.pricing.build import ITEM, cart, line, pct, rule, ruleset
 
-ZONES = [
+ZONES: list[dict[str, Any]] = [
     {
         "name": "ZONE",
         "value": "prairies",

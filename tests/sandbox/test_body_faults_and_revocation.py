@@ -7,22 +7,12 @@ import pytest
 
 from reconciler.sandbox import CONTROL_TOKEN, Sandbox
 
+from . import bodies
 from .conftest import MAIN, P, client_for
 
-BODY = {
-    "ruleset": {
-        "external_id": "x",
-        "product_selection": {"type": "PRODUCTS_ALL"},
-        "rules": [
-            {
-                "external_id": "r",
-                "type": "DISCOUNT",
-                "conditions": [],
-                "actions": [{"type": "PRICE_ADJUST_PERCENT", "value": -5}],
-            }
-        ],
-    }
-}
+BODY = bodies.ruleset(
+    "x", bodies.rule("r", -5, conditions=[]), product_selection={"type": "PRODUCTS_ALL"}
+)
 
 
 def test_a_truncated_answer_keeps_its_status_and_a_matching_length(

@@ -15,7 +15,7 @@ from .conftest import P, client_for
 
 def names(api: httpx.Client, path: str, key: str, field: str, **query: Any) -> list[list[str]]:
     """Every page of a list at limit 10, as the objects' names."""
-    pages = []
+    pages: list[list[str]] = []
     page = 1
     while True:
         body = api.get(f"{P}/{path}", params={"limit": 10, "page": page, **query}).json()

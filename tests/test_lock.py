@@ -7,16 +7,26 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from reconciler import apply, client, config, errors, lock, model, ownership, pipeline, state
+from reconciler import (
+    apply,
+    client,
+    config,
+    errors,
+    lock,
+    model,
+    ownership,
+    pipeline,
+    state,
+)
 from reconciler.transport import IN_PROCESS_URL, InProcessTransport
 
-from ..conftest import APP_TOKEN, make_bold_client
+from .conftest import APP_TOKEN, make_bold_client
+from .projects import in_memory
 
 T0 = dt.datetime(2026, 12, 1, 10, 0, tzinfo=dt.UTC)
 
@@ -174,16 +184,10 @@ class Refusing(httpx.BaseTransport):
 
 
 def a_project(record: str = "default") -> config.Project:
-    target = config.Target("sandbox", None, "http://sandbox.invalid", None, "X")
-    return config.Project(
-        root=Path("."),
-        file=Path("boldrules.yaml"),
-        manifests=(),
-        default_target="sandbox",
-        targets={"sandbox": target},
+    return in_memory(
+        target=config.Target("sandbox", None, "http://sandbox.invalid", None, "X"),
         safety=config.Safety(max_deletes=10, max_delete_percent=100, max_update_percent=100),
         ownership=config.Ownership(record=record),
-        routes={},
     )
 
 

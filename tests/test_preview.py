@@ -4,29 +4,18 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from pathlib import Path
 from typing import Any
 
 from reconciler import carts, config, model, pipeline, plan, pricing, state
 from reconciler import preview as preview_module
 
+from .projects import in_memory, seed_code
+
 NOW = dt.datetime(2027, 3, 10, 12, tzinfo=dt.UTC)
 
 
 def project() -> config.Project:
-    target = config.Target(
-        name="sandbox", sandbox=Path("s.sqlite"), api_url=None, shop_identifier=None, token_env=None
-    )
-    return config.Project(
-        root=Path("."),
-        file=Path("boldrules.yaml"),
-        manifests=(),
-        default_target="sandbox",
-        targets={"sandbox": target},
-        safety=config.Safety(),
-        ownership=config.Ownership(),
-        routes={},
-    )
+    return in_memory()
 
 
 def sample(name: str, *items: dict[str, Any], **extra: Any) -> carts.SampleCart:
@@ -88,15 +77,7 @@ def test_other_apps_compete_on_price_and_codes_are_priced_from_themselves(
     discount code's backing ruleset is not counted among other apps' rulesets."""
     bold.create_ruleset(discount("ours", ["MUG"], -10))
     other_app.create_ruleset(discount("theirs", ["MUG"], -30))
-    bold.create_discount_codes(
-        {
-            "discount_code": {
-                "codes": ["HALF"],
-                "action": {"type": "PRICE_ADJUST_PERCENT", "value": -50},
-                "product_selection": {"type": "PRODUCTS_ALL"},
-            }
-        }
-    )
+    seed_code(bold, "HALF", -50)
     live = state.fetch_live(bold)
     others, skipped = preview_module.other_app_rulesets(bold.list_rulesets_all_apps(), live)
     assert ([r.external_id for r in others], skipped) == (["theirs"], [])
@@ -224,15 +205,7 @@ def test_rulesets_the_evaluator_cannot_read_are_left_out_and_said() -> None:
 
 
 def test_a_codes_ruleset_is_known_by_its_rule_when_the_code_does_not_name_it(bold: Any) -> None:
-    bold.create_discount_codes(
-        {
-            "discount_code": {
-                "codes": ["HALF"],
-                "action": {"type": "PRICE_ADJUST_PERCENT", "value": -50},
-                "product_selection": {"type": "PRODUCTS_ALL"},
-            }
-        }
-    )
+    seed_code(bold, "HALF", -50)
     live = state.fetch_live(bold)
     blind = dataclasses.replace(
         live,

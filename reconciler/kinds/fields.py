@@ -1,0 +1,163 @@
+"""The API's field quirks every kind shares: defaults, instants, numbers, id sets, conditions.
+
+Both sides of a diff pass through these normalisers (by way of each kind's ``resource``), so a
+manifest and the live object it produced compare equal (contract §7.3): defaults filled (the
+manifest schema's ``default`` keywords, ``schema.defaults``: ``with_defaults`` fills them,
+``without_defaults`` leaves them out again), instants in canonical UTC (``instants.canonical``)
+rather than the strings the API happened to send, unordered lists as sorted sets, fields the
+manifest format does not know dropped. Pure: no I/O but reading the manifest schema once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from reconciler import instants, model, schema
+
+# --- small normalisers ----------------------------------------------------------------------
+
+
+def normalise_instant(value: object) -> str | None:
+    """An RFC 3339 date-time in any offset or precision → ``YYYY-MM-DDTHH:MM:SS[.ffffff]Z``.
+
+    Bold may answer ``Z`` or ``+00:00``, with or without fractional seconds; comparing strings
+    would diff forever, so both sides become the same instant in one spelling. A date-time
+    without an offset is read as UTC, which is what the contract mandates.
+    """
+    if value is None or value == "":
+        return None
+    moment = instants.parse(value if isinstance(value, dt.datetime) else str(value))
+    if moment is None:
+        raise ValueError(f"not a date-time: {value!r}")
+    return instants.canonical(moment)
+
+
+def normalise_number(value: Any) -> Any:
+    """``10.0`` → ``10`` so a float the API echoes equals the integer a manifest wrote."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+#: CUSTOMER_IN_ANY_GROUP_FROM_LIST's ``list``: any one group qualifies, so it is stored sorted
+#: too; the diff never reaches it on its own (it sits inside a set of conditions).
+GROUP_LIST = "list"
+
+
+def as_set(field: str, items: Iterable[Any]) -> list[Any]:
+    """The items of the set-like ``field`` (one of ``model.SET_FIELDS``) in one fixed order.
+
+    Strings (ids, emails) sort as themselves; anything else by its canonical JSON. Both sides of
+    a diff go through here, so the order only has to be the same, not meaningful. Repeats are
+    kept: a live list holding an item twice (overlapping applies leave such copies) must differ
+    from the manifest that holds it once, so the plan shows the copy and apply removes it.
+    ``field`` names which list this is, so that ``model.SET_FIELDS`` stays the one list of them.
+    """
+    if field not in model.SET_FIELDS and field != GROUP_LIST:
+        raise ValueError(f"{field!r} is not a set-like field (model.SET_FIELDS)")
+    listed = list(items)
+    if len(listed) <= 1:
+        return listed
+    if all(type(item) is str for item in listed):
+        return sorted(listed)
+    return sorted(listed, key=model.canonical_json)
+
+
+def clean(mapping: Mapping[str, Any], known: frozenset[str]) -> dict[str, Any]:
+    """Keep the fields the manifest format knows, drop absent (``None``) ones, fix numbers.
+
+    Bold may answer with fields the contract does not list (§1: clients ignore them). A field
+    no manifest can state could only ever differ, so it is never compared.
+    """
+    return {k: normalise_number(v) for k, v in mapping.items() if v is not None and k in known}
+
+
+@functools.cache
+def format_fields() -> Mapping[str, frozenset[str]]:
+    """The fields of each object of the manifest format, read from its schema (one source)."""
+    definitions = schema.document(schema.MANIFEST)["$defs"]
+    return {name: frozenset(spec.get("properties", {})) for name, spec in definitions.items()}
+
+
+def live_fields(
+    definition: str, *, server: Iterable[str], manifest_only: Iterable[str] = ()
+) -> frozenset[str]:
+    """The fields the contract lists for an object as the API sends it (§5): those the manifest
+    schema's ``definition`` states (but ``manifest_only``, which only a manifest writes) and the
+    ``server``-assigned ones."""
+    return (format_fields()[definition] - frozenset(manifest_only)) | frozenset(server)
+
+
+def normalise_selection(selection: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Product selection: the type as sent; each filter a sorted set of strings, empty ones gone."""
+    selection = selection or {}
+    result: dict[str, Any] = {}
+    for field_name, value in selection.items():
+        if value is None:
+            continue
+        if field_name in model.SELECTION_FILTERS:
+            ids = as_set(field_name, (str(item) for item in value))
+            if ids:
+                result[field_name] = ids
+        elif field_name in format_fields()["product_selection"]:
+            result[field_name] = normalise_number(value)
+    return result
+
+
+def normalise_condition(condition: Mapping[str, Any], *, kind: str = "condition") -> dict[str, Any]:
+    """A rule condition (or, with ``kind="discount_code_condition"``, a discount code's)."""
+    result = clean(condition, format_fields()[kind])
+    if isinstance(result.get(GROUP_LIST), list):
+        result[GROUP_LIST] = as_set(GROUP_LIST, result[GROUP_LIST])
+    if "buy_product_selection" in result:
+        result["buy_product_selection"] = normalise_selection(result["buy_product_selection"])
+    return result
+
+
+def normalise_action(action: Mapping[str, Any]) -> dict[str, Any]:
+    """An action, optional fields dropped when absent."""
+    return clean(action, format_fields()["action"])
+
+
+def has_identity(value: object) -> bool:
+    """Whether an ``external_id`` the API returned names anything (Bold allows none, §5.2)."""
+    return value is not None and str(value).strip() != ""
+
+
+def server_id_order(item: Mapping[str, Any]) -> tuple[int, Any]:
+    """Objects with an integer server ``id`` first, by id (the oldest first); the rest after."""
+    ident = item.get("id")
+    return (0, ident) if isinstance(ident, int) and not isinstance(ident, bool) else (1, 0)
+
+
+def distinct(value: Any, name: str = "") -> Any:
+    """Each list whose order means nothing (``model.SET_FIELDS``) with every item once."""
+    if isinstance(value, Mapping):
+        return {k: distinct(v, str(k)) for k, v in value.items()}
+    if isinstance(value, list):
+        items = [distinct(v) for v in value]
+        if name in model.SET_FIELDS:
+            unique = {model.canonical_json(item): item for item in reversed(items)}
+            items = [unique[k] for k in dict.fromkeys(model.canonical_json(i) for i in items)]
+        return items
+    return value
+
+
+def with_defaults(data: Mapping[str, Any], definition: str) -> dict[str, Any]:
+    """The fields of the schema's ``definition`` that have a default, absent ones filled."""
+    return {
+        name: default if data.get(name) is None else normalise_number(data.get(name))
+        for name, default in schema.defaults(definition).items()
+    }
+
+
+def without_defaults(body: Mapping[str, Any], definition: str) -> dict[str, Any]:
+    """The fields of ``definition`` whose value in ``body`` differs from its default (export)."""
+    return {
+        name: body[name]
+        for name, default in schema.defaults(definition).items()
+        if body.get(name) != default
+    }

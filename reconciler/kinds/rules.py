@@ -1,0 +1,158 @@
+"""A ruleset's rules: their normal form, identity, pairing with live rules, and names.
+
+A manifest rule always has an ``external_id`` (the schema requires one); a live rule may have
+none, or repeat an earlier rule's: it is then keyed ``#<id>`` (``model.UNNAMED_RULE_PREFIX``).
+A manifest adopts such a rule through its ``adopt.rules`` hints (or the legacy name
+``bold-rule-<id>``); export names it ``<slug of its type>-<id>``. Pure, used by
+``kinds/ruleset.py`` (and, through it, by ``diff.py`` and ``calls.py``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from reconciler import model
+from reconciler.kinds import fields
+
+#: The longest external id Bold accepts (contract §5.1).
+EXTERNAL_ID_LIMIT = 128
+
+
+def normalise_rule(rule: Mapping[str, Any]) -> dict[str, Any]:
+    """A rule without its identity: type, conditions (a set: all must hold), actions, order."""
+    body: dict[str, Any] = {
+        "type": rule["type"],
+        # Conditions are ANDed, so their order means nothing; actions keep theirs.
+        "conditions": fields.as_set(
+            "conditions", (fields.normalise_condition(c) for c in rule.get("conditions") or [])
+        ),
+        "actions": [fields.normalise_action(a) for a in rule.get("actions") or []],
+    }
+    body.update(fields.with_defaults(rule, "rule"))
+    return body
+
+
+def is_unnamed_rule(key: str) -> bool:
+    """Whether a rule key is a live rule's server id (``#456``), not an external id."""
+    return key.startswith(model.UNNAMED_RULE_PREFIX)
+
+
+def live_rules(
+    data: Mapping[str, Any],
+) -> tuple[dict[str, Any], dict[str, int], dict[str, str]]:
+    """A ruleset's rules keyed by identity, their server ids, and which keys are duplicates.
+
+    A rule without an external id is keyed ``#<id>``; so is a rule whose external id an earlier
+    rule (lower id) of the ruleset already carries, recorded in the third mapping (key → the
+    external id it repeats), so the plan shows the copy and removes it instead of folding it
+    away. Manifest rules always have an external id (the schema requires one).
+    """
+    rules: dict[str, Any] = {}
+    rule_ids: dict[str, int] = {}
+    duplicates: dict[str, str] = {}
+    for rule in sorted(data.get("rules") or [], key=fields.server_id_order):
+        external_id = rule.get("external_id")
+        server_id = rule.get("id")
+        if fields.has_identity(external_id) and str(external_id) not in rules:
+            key = str(external_id)
+        else:
+            key = f"{model.UNNAMED_RULE_PREFIX}{server_id}"
+            while key in rules:  # only an external id spelt like a server id can collide
+                key += "'"
+            if fields.has_identity(external_id):
+                duplicates[key] = str(external_id)
+        rules[key] = normalise_rule(rule)
+        if server_id is not None:
+            rule_ids[key] = server_id
+    return rules, rule_ids, duplicates
+
+
+def rule_to_api(
+    external_id: str, rule: Mapping[str, Any], *, rule_id: int | None = None
+) -> dict[str, Any]:
+    """A normalised rule → the API's rule object (with ``id`` to replace an unnamed live rule)."""
+    body: dict[str, Any] = {"external_id": external_id, **rule}
+    if rule_id is not None:
+        body["id"] = rule_id
+    return body
+
+
+def manifest(external_id: str, rule: Mapping[str, Any]) -> dict[str, Any]:
+    data: dict[str, Any] = {"external_id": external_id, "type": rule["type"]}
+    data["conditions"] = [dict(c) for c in rule["conditions"]]
+    data["actions"] = [dict(a) for a in rule["actions"]]
+    data.update(fields.without_defaults(rule, "rule"))
+    return data
+
+
+# --- adoption: live rules without a name meet the manifest's ---------------------------------
+
+
+@dataclass(frozen=True)
+class RulePairing:
+    """How a desired ruleset's rules meet a live ruleset's, by identity.
+
+    ``rules`` and ``rule_ids`` are the live rules re-keyed: an unnamed live rule (``#456``) that
+    a desired rule adopts (through the manifest's ``adopt.rules``, or the legacy name
+    ``bold-rule-456``) sits under the desired name; duplicate copies are taken out.
+    """
+
+    rules: Mapping[str, Any]
+    rule_ids: Mapping[str, Any]
+    #: desired rule name → server id of the unnamed live rule it names in place
+    named: Mapping[str, Any] = field(default_factory=dict)
+    #: live key of each duplicate copy → (the external id it repeats, its server id, its body)
+    duplicates: Mapping[str, tuple[str, Any, Any]] = field(default_factory=dict)
+
+
+def adoption(resource: model.Resource) -> Mapping[str, Any]:
+    """A desired object's ``adopt`` hints (``{"shop", "id", "rules"}``), or ``{}``."""
+    hint = resource.handles.get("adopt")
+    return hint if isinstance(hint, Mapping) else {}
+
+
+def pair_rules(desired: model.Resource, live: model.Resource) -> RulePairing:
+    """Re-key a live ruleset's rules to the desired names where the manifest adopts them."""
+    rules = dict(live.body.get("rules") or {})
+    ids = dict(live.handles.get("rule_ids") or {})
+    duplicates: dict[str, tuple[str, Any, Any]] = {}
+    for key, repeats in sorted((live.handles.get("duplicate_rules") or {}).items()):
+        if key in rules:
+            duplicates[key] = (str(repeats), ids.pop(key, None), rules.pop(key))
+    hints = dict(adoption(desired).get("rules") or {})
+    named: dict[str, Any] = {}
+    for name in sorted(desired.body.get("rules") or {}):
+        if name in rules:
+            continue
+        server_id = hints.get(name)
+        if server_id is None and name.startswith(model.LEGACY_RULE_PREFIX):
+            server_id = name[len(model.LEGACY_RULE_PREFIX) :]
+        unnamed = f"{model.UNNAMED_RULE_PREFIX}{server_id}"
+        if server_id is not None and unnamed in rules:
+            rules[name] = rules.pop(unnamed)
+            named[name] = ids.pop(unnamed, server_id)
+            ids[name] = named[name]
+    return RulePairing(rules, ids, named, duplicates)
+
+
+# --- naming what has no name (export) -------------------------------------------------------
+
+
+def name_slug(text: str) -> str:
+    """``Summer Promo (VIP)!`` → ``summer-promo-vip``: lowercase words joined by hyphens."""
+    return re.sub(r"[^a-z0-9]+", "-", text.casefold()).strip("-")[:60].strip("-")
+
+
+def unique_name(base_name: str, server_id: Any, taken: set[str]) -> str:
+    """``<base>-<id>``, at most 128 characters, not in ``taken`` (then added to it)."""
+    suffix = f"-{server_id}"
+    name = base_name[: EXTERNAL_ID_LIMIT - len(suffix)].rstrip("-") + suffix
+    n = 2
+    while name in taken:
+        extra = f"{suffix}-{n}"
+        name, n = base_name[: EXTERNAL_ID_LIMIT - len(extra)].rstrip("-") + extra, n + 1
+    taken.add(name)
+    return name
