@@ -10,6 +10,8 @@ barrier, no timing).
 from __future__ import annotations
 
 import dataclasses
+import functools
+import gc
 import os
 import threading
 from collections.abc import Iterable, Iterator
@@ -20,7 +22,7 @@ import httpx
 import pytest
 from click.testing import CliRunner, Result
 
-from reconciler import cli, client, config, errors, instants, pipeline, planformat
+from reconciler import cli, client, config, errors, instants, lint, pipeline, plan, planformat
 from reconciler.sandbox import Sandbox, serve
 from reconciler.sandbox.app import StartResponse
 
@@ -215,3 +217,47 @@ def test_a_halted_client_sends_nothing(served: tuple[RecordingSandbox, Path]) ->
             bold.list_rulesets()
         assert not isinstance(caught.value, errors.BoldrulesError)
     assert len(sandbox.requests) == before
+
+
+def test_lint_runs_only_for_a_plan_that_creates_or_updates(
+    served: tuple[RecordingSandbox, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, root = served
+    monkeypatch.setenv("BOLDRULES_TEST_TOKEN", APP_TOKEN)
+    project = config.load_project(root)
+    target = project.target(None)
+    declared = pipeline.declare(project, target)
+    with pipeline.open_client(project, target) as bold:
+        live = pipeline.read_shop(bold, project, declared.objects)
+    runs: list[int] = []
+
+    def find() -> list[lint.Finding]:
+        runs.append(1)
+        return list(declared.findings)
+
+    unchanged = [r for r in declared.objects if r.key.ident[0] not in {"rs-5", "rs-7"}]
+    nothing = pipeline.Declared(unchanged, pipeline.steps.Findings(find))
+    only = plan.Filters(only=tuple(f"ruleset:{r.key.ident[0]}" for r in unchanged))
+    quiet = pipeline.compare(project, target, nothing, live, filters=only)
+    assert quiet.changes == () and quiet.findings == ()
+    assert runs == []
+    changing = pipeline.Declared(declared.objects, pipeline.steps.Findings(find))
+    busy = pipeline.compare(project, target, changing, live)
+    assert runs == [1]
+    assert busy.findings == pipeline.compare(project, target, declared, live).findings
+
+
+def test_the_collector_runs_again_after_a_plan_even_a_failed_one(
+    served: tuple[RecordingSandbox, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, root = served
+    monkeypatch.setenv("BOLDRULES_TEST_TOKEN", APP_TOKEN)
+    project = config.load_project(root)
+    target = project.target(None)
+    assert gc.isenabled()
+    pipeline.plan_target(project, target, functools.partial(pipeline.declare, project, target))
+    assert gc.isenabled()
+    break_manifests(root)
+    with pytest.raises(errors.ManifestInvalid):
+        pipeline.plan_target(project, target, functools.partial(pipeline.declare, project, target))
+    assert gc.isenabled()
