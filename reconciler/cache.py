@@ -6,6 +6,8 @@ and the positions kept), under a name that is the sha256 of everything the resul
 this tool's version, Python's (the entries are ``marshal`` data), the schema's text and the
 text itself, after templates are rendered. A template is rendered on every run (its vars and
 includes may change); only its output's reading is cached, so no key can miss what changes it.
+Other things worked out from one text are kept as parts of it, each its own entry (the
+positions of every field, ``positions.POSITIONS``, which only lint reads).
 
 The folder is in the project, where a pull request could commit files. So every entry carries
 an HMAC-SHA256 under a secret that lives outside the project (``$XDG_CACHE_HOME/boldrules/``,
@@ -69,16 +71,17 @@ class ReadCache:
         self.hits = 0
         self.misses = 0
 
-    def _name(self, text: str) -> str:
+    def _name(self, text: str, part: str) -> str:
         digest = hashlib.sha256(self._salt)
+        digest.update(f"{len(part)}:{part}\0".encode())
         digest.update(text.encode("utf-8", "surrogatepass"))
         return digest.hexdigest()
 
-    def get(self, text: str) -> Any | None:
-        """What ``put`` stored for ``text``, or None."""
+    def get(self, text: str, *, part: str = "") -> Any | None:
+        """What ``put`` stored for ``text`` (and ``part``), or None."""
         if self._secret is None:
             return None
-        name = self._name(text)
+        name = self._name(text, part)
         path = self.folder / name[:2] / name
         try:
             raw = path.read_bytes()
@@ -99,11 +102,14 @@ class ReadCache:
         self.hits += 1
         return value
 
-    def put(self, text: str, value: Any) -> None:
-        """Remember ``value`` (plain data only) for ``text``; silently skipped when it cannot."""
+    def put(self, text: str, value: Any, *, part: str = "") -> None:
+        """Remember ``value`` (plain data only) for ``text``; silently skipped when it cannot.
+
+        ``part`` names another thing kept about the same text (``positions.POSITIONS``): each
+        part of a text is its own entry, read only by whoever asks for it."""
         if self._secret is None:
             return
-        name = self._name(text)
+        name = self._name(text, part)
         path = self.folder / name[:2] / name
         try:
             payload = marshal.dumps(value)

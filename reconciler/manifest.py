@@ -23,7 +23,18 @@ from typing import Any
 import jinja2
 import jinja2.exceptions
 
-from reconciler import cache, config, errors, instants, model, redact, schema, sources, templating
+from reconciler import (
+    cache,
+    config,
+    errors,
+    instants,
+    model,
+    positions,
+    redact,
+    schema,
+    sources,
+    templating,
+)
 
 SUFFIXES = (".yaml", ".yml", ".yaml.j2", ".yml.j2")
 TEMPLATE_SUFFIX = ".j2"
@@ -78,9 +89,11 @@ class _Document:
     checked: bool = False
     #: A template's line map (rendered line → template line), for positions read later.
     line_of: Callable[[int], int] | None = None
+    #: The read cache, where the positions of every field are kept once read.
+    readings: cache.ReadCache | None = None
     _marked: sources.MarkedDict | None = None
-    #: Where every node and key starts (``sources.parse_plain(every=True)``), read on demand.
-    _positions: sources.PlainDocument | None = None
+    #: Where every node and key starts (``positions.Positions``), read on demand.
+    _positions: positions.Positions | None = None
 
     @property
     def marked(self) -> sources.MarkedDict:
@@ -102,25 +115,17 @@ class _Document:
     def locate(self, path: PathParts, *, key: bool = False) -> sources.Position:
         """Where the node at ``path`` starts (its key, when ``key``), or its nearest parent.
 
-        A document the quick path read keeps no positions; the first call reads them all with
-        the quick event parser (a fraction of ``parse_yaml``), the template's lines applied.
+        A document the quick path read keeps no positions; the first call takes them from the
+        read cache, or reads them all with the quick event parser (a fraction of ``parse_yaml``)
+        and keeps them there, the template's lines applied.
         """
         if isinstance(self.data, sources.MarkedDict):
             return sources.locate(self.data, path, key=key)
         if self._positions is None:
-            found = sources.parse_plain(self.text, every=True)
-            if found is None:
+            self._positions = positions.load(self.text, self.readings, self.line_of)
+            if self._positions is None:
                 return sources.locate(self.marked, path, key=key)
-            self._positions = sources.PlainDocument(
-                None, _moved(found.marks, self.line_of), _moved(found.key_marks, self.line_of)
-            )
-        if key and path in self._positions.key_marks:
-            return self._positions.key_marks[path]
-        for end in range(len(path), 0, -1):
-            where = self._positions.marks.get(path[:end])
-            if where is not None:
-                return where
-        return (1, 1)
+        return self._positions.locate(path, key=key)
 
     def position(self, path: PathParts) -> sources.Position:
         """Where the node at ``path`` starts."""
@@ -290,7 +295,13 @@ def _read(
             # The cache holds the rendered text's positions; the line map is this run's.
             data, marks = known
             return _Document(
-                file, data, text=text, marks=_moved(marks, line_of), checked=True, line_of=line_of
+                file,
+                data,
+                text=text,
+                marks=_moved(marks, line_of),
+                checked=True,
+                line_of=line_of,
+                readings=readings,
             )
         quick = sources.parse_plain(text)
         if (
@@ -307,6 +318,7 @@ def _read(
                 marks=_moved(quick.marks, line_of),
                 checked=True,
                 line_of=line_of,
+                readings=readings,
             )
         data = sources.parse_yaml(text)
         if line_of is not None:

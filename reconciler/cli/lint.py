@@ -32,8 +32,7 @@ def lint_command(
     # Findings quote the manifests: the whole output is scrubbed once (per finding, reading the
     # secrets again each time, would cost seconds on a big shop).
     if output == "json":
-        report = {"findings": [f.as_json() for f in found], "summary": lint.counts(found)}
-        click.echo(redact.scrub(json.dumps(report, indent=2, ensure_ascii=False)))
+        click.echo(redact.scrub(lint.report(found)))
     elif output == "sarif":
         prefix = _repository_prefix(project.root)
         log = lint.sarif.document(found, version=reconciler.__version__, prefix=prefix)

@@ -30,6 +30,7 @@ from reconciler.lint.findings import (
     Ignore,
     Settings,
     counts,
+    report,
     settle,
     summary,
 )
@@ -44,6 +45,7 @@ __all__ = [
     "Settings",
     "Subject",
     "counts",
+    "report",
     "run",
     "sarif",
     "summary",

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from reconciler import model, pricing, sources
+from reconciler import instants, model, pricing, sources
 from reconciler.pricing import actions
 
 #: The app every ruleset of the project belongs to (all of a project's rulesets share its token's
@@ -152,7 +152,7 @@ def day(instant: float | dt.datetime) -> str:
     """``2027-03-01`` (UTC)."""
     if isinstance(instant, float):
         instant = dt.datetime.fromtimestamp(instant, dt.UTC)
-    return instant.astimezone(dt.UTC).strftime("%Y-%m-%d")
+    return instants.day(instant)
 
 
 def money(cents: int) -> str:

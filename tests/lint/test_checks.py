@@ -113,6 +113,113 @@ def test_the_same_rulesets_the_other_way_round_are_clean(lint: Lint) -> None:
     assert (linted.findings, linted.exit_code) == ([], 0)
 
 
+def test_a_lower_priority_rule_that_needs_more_than_the_deeper_one_leaves_it_winning(
+    lint: Lint,
+) -> None:
+    # The priority-5 ruleset prices only 6 or more units: a single unit gets the 20% of the
+    # priority-10 ruleset, which therefore does win (on every purchase under 6).
+    linted = lint("""\
+        rulesets:
+          - external_id: case-deal
+            priority: 5
+            product_selection: {type: PRODUCT_SEARCH, sku_ids: [A-1]}
+            rules:
+              - external_id: case
+                type: DISCOUNT
+                conditions: [{type: QTY_BY_VARIANT, operator: ">=", value: 6}]
+                actions: [{type: PRICE_ADJUST_RELATIVE, value: -50}]
+          - external_id: gold-price
+            priority: 10
+            product_selection: {type: PRODUCT_SEARCH, sku_ids: [A-1]}
+            rules:
+              - external_id: gold
+                type: DISCOUNT
+                conditions: [{type: CUSTOMER_GROUP, value: gold}]
+                actions: [{type: PRICE_ADJUST_PERCENT, value: -20}]
+        """)
+    assert (linted.findings, linted.exit_code) == ([], 0)
+
+
+#: A sale at priority 1 (10% for everyone, 40% for the group TIER names) and a standing 20% for gold.
+SALE_AND_GOLD_PRICE = """\
+    rulesets:
+      - external_id: sale
+        priority: 1
+        product_selection: {type: PRODUCTS_ALL}
+        rules:
+          - {external_id: everyone, type: DISCOUNT, conditions: [], actions: [{type: PRICE_ADJUST_PERCENT, value: -10}]}
+          - {external_id: TIER, type: DISCOUNT, conditions: [{type: CUSTOMER_GROUP, value: TIER}], actions: [{type: PRICE_ADJUST_PERCENT, value: -40}]}
+      - external_id: gold-price
+        priority: 10
+        product_selection: {type: PRODUCT_SEARCH, sku_ids: [A-1]}
+        rules:
+          - {external_id: gold, type: DISCOUNT, conditions: [{type: CUSTOMER_GROUP, value: gold}], actions: [{type: PRICE_ADJUST_PERCENT, value: -20}]}
+    """
+
+
+def test_a_winning_ruleset_whose_own_rule_is_deeper_costs_the_customer_nothing(
+    lint: Lint,
+) -> None:
+    # The sale (priority 1) wins for gold customers, with its own 40%: the standing 20% loses,
+    # and no customer pays more for it. Its 10% for everyone is not what gold customers pay.
+    linted = lint(SALE_AND_GOLD_PRICE.replace("TIER", "gold"))
+    assert (linted.findings, linted.exit_code) == ([], 0)
+    # When its 40% is for staff, the sale does cost gold customers their 20%.
+    linted = lint(SALE_AND_GOLD_PRICE.replace("TIER", "staff"))
+    (found,) = linted.findings
+    assert found["id"] == "never-wins"
+    assert found["objects"] == ["ruleset:gold-price", "ruleset:sale"]
+    assert found["message"] == (
+        "ruleset gold-price (priority 10) never wins on sku_ids A-1 for customers in gold: "
+        "ruleset sale has the lower priority number 1, so a 100.00 item costs 90.00 instead of "
+        "the deeper 80.00 of rule gold."
+    )
+
+
+def test_a_winning_ruleset_deeper_for_some_customers_only_is_judged_for_the_others(
+    lint: Lint,
+) -> None:
+    # Gold customers get the sale's 40%; everyone else gets its 10%, not the clearance's 50%.
+    linted = lint("""\
+        rulesets:
+          - external_id: sale
+            priority: 1
+            product_selection: {type: PRODUCTS_ALL}
+            rules:
+              - {external_id: gold, type: DISCOUNT, conditions: [{type: CUSTOMER_GROUP, value: gold}], actions: [{type: PRICE_ADJUST_PERCENT, value: -60}]}
+              - {external_id: everyone, type: DISCOUNT, conditions: [], actions: [{type: PRICE_ADJUST_PERCENT, value: -10}]}
+          - external_id: clearance
+            priority: 5
+            product_selection: {type: PRODUCT_SEARCH, sku_ids: [OLD-1]}
+            rules:
+              - {external_id: half, type: DISCOUNT, conditions: [], actions: [{type: PRICE_ADJUST_PERCENT, value: -50}]}
+        """)
+    (found,) = linted.findings
+    assert found["message"] == (
+        "ruleset clearance (priority 5) never wins on sku_ids OLD-1 for every customer: "
+        "ruleset sale has the lower priority number 1, so a 100.00 item costs 90.00 instead of "
+        "the deeper 50.00 of rule half."
+    )
+
+
+def test_a_base_price_and_a_discount_are_different_layers_and_never_compete(lint: Lint) -> None:
+    # Layer 0 sets the price (95.00), layer 2 then takes 10% off it: both apply.
+    linted = lint("""\
+        rulesets:
+          - external_id: list-price
+            priority: 1
+            product_selection: {type: PRODUCT_SEARCH, sku_ids: [A-1]}
+            rules:
+              - {external_id: base, type: BASE_PRICE, conditions: [], actions: [{type: PRICE_ADJUST_ABSOLUTE, value: 9500}]}
+          - external_id: sale
+            priority: 5
+            product_selection: {type: PRODUCT_SEARCH, sku_ids: [A-1]}
+            rules:
+              - {external_id: ten, type: DISCOUNT, conditions: [], actions: [{type: PRICE_ADJUST_PERCENT, value: -10}]}
+        """)
+    assert (linted.findings, linted.exit_code) == ([], 0)
+
+
 def test_two_rulesets_of_one_priority_on_the_same_products_overlap(lint: Lint) -> None:
     linted = lint("""\
         rulesets:

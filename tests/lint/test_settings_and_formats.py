@@ -295,3 +295,23 @@ def test_the_lint_speed_bench_generates_a_valid_project_and_times_lint(tmp_path:
     result = CliRunner().invoke(cli.main, ["-C", str(root), "validate"])
     assert result.exit_code == 0, result.stdout
     assert lint_speed.in_process(root, 1) >= 0
+
+
+def test_the_json_report_is_json_dumps_indented_to_the_byte() -> None:
+    """``lint.report`` writes what ``json.dumps(..., indent=2, ensure_ascii=False)`` writes."""
+    import json as json_module
+
+    from reconciler import lint
+
+    found = [
+        lint.Finding("overlap", "info", "pricing/a.yaml", 7, 5, ("ruleset:b", "ruleset:a"), "x"),
+        lint.Finding("expired", "warning", "p/ü.yaml", 1, 1, (), 'quote " \\ tab\t new\nline é €'),
+        lint.Finding("never-wins", "error", "a", 12345, 99, ("ruleset:\u2028",), "\x00\x1f"),
+    ]
+    for chosen in ([], found[:1], found):
+        expected = json_module.dumps(
+            {"findings": [f.as_json() for f in chosen], "summary": lint.counts(chosen)},
+            indent=2,
+            ensure_ascii=False,
+        )
+        assert lint.report(chosen) == expected
