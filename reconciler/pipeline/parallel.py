@@ -136,7 +136,7 @@ def plan_targets(
             group = group_of[name] = vars_group(target)
             if group not in loads:
                 try:
-                    found = declare(project, target, at=when.at)
+                    found = declare(project, target, at=when.at, eager=True)
                     loads[group] = Declared(tuple(found.objects), tuple(found.findings))
                 except errors.BoldrulesError as exc:  # an invalid manifest fails its group alone
                     loads[group] = exc

@@ -261,3 +261,25 @@ def test_the_collector_runs_again_after_a_plan_even_a_failed_one(
     with pytest.raises(errors.ManifestInvalid):
         pipeline.plan_target(project, target, functools.partial(pipeline.declare, project, target))
     assert gc.isenabled()
+
+
+def test_manifests_saved_while_planning_are_not_linted_as_the_plan(
+    served: tuple[RecordingSandbox, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, root = served
+    monkeypatch.setenv("BOLDRULES_TEST_TOKEN", APP_TOKEN)
+    project = config.load_project(root)
+    target = project.target(None)
+    declared = pipeline.declare(project, target)
+    with pipeline.open_client(project, target) as bold:
+        live = pipeline.read_shop(bold, project, declared.objects)
+    # Saved between the load and the plan's lint: the findings would be another project's.
+    manifest = root / "pricing" / "rulesets.yaml"
+    manifest.write_text(manifest.read_text().replace("value: -10}", "value: -15}", 1))
+    with pytest.raises(errors.ManifestsMoved) as caught:
+        pipeline.compare(project, target, declared, live)
+    assert caught.value.exit_code == 1
+    assert str(caught.value) == (
+        "the manifests changed while the plan was being made (they were read again for lint); "
+        "run the command again once they are saved"
+    )
