@@ -52,7 +52,7 @@ import re
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, NoReturn, Self
@@ -228,6 +228,7 @@ class BoldClient(operations.Operations):
         self._log = calllog.CallLog(clock)
         self._on_close: list[Callable[[], object]] = []
         self._halted = threading.Event()
+        self._pages = threading.local()
         self._http = httpx.Client(
             base_url=self.base_url,
             transport=transport,
@@ -251,6 +252,19 @@ class BoldClient(operations.Operations):
         raises before it is sent; calls already sent finish. ``plan`` halts the shop's reads so
         when the manifests it loads beside them turn out invalid."""
         self._halted.set()
+
+    @contextlib.contextmanager
+    def pages_through(
+        self, convert: Callable[[pagination.Page], pagination.Page]
+    ) -> Iterator[None]:
+        """Every list this thread reads inside the block passes each page through ``convert``
+        as it arrives, on whichever thread fetched it (``state.fetch_live`` normalises the
+        objects so, and keeps of the raw JSON only what the read's checks need)."""
+        self._pages.convert = convert
+        try:
+            yield
+        finally:
+            self._pages.convert = None
 
     def __repr__(self) -> str:
         return (
@@ -646,6 +660,9 @@ class BoldClient(operations.Operations):
         params: Mapping[str, str | int] | None = None,
     ) -> pagination.Listing:
         """A whole list read so that its pages hold together (``pagination.read_whole``)."""
+        convert: Callable[[pagination.Page], pagination.Page] | None = getattr(
+            self._pages, "convert", None
+        )
 
         def fetch(page: int) -> pagination.Page:
             query = {**(params or {}), "limit": pagination.PAGE_LIMIT, "page": page}
@@ -664,7 +681,7 @@ class BoldClient(operations.Operations):
             if page != 1:
                 total = 0  # the first page announced the whole list
             self._log.page(len(found.items), total if type(total) is int else None)
-            return found
+            return found if convert is None else convert(found)
 
         return pagination.read_whole(
             fetch, workers=self.concurrency, where=lambda: self._path(route, path_params or {})

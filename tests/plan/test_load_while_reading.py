@@ -22,7 +22,20 @@ import httpx
 import pytest
 from click.testing import CliRunner, Result
 
-from reconciler import cli, client, config, errors, instants, lint, pipeline, plan, planformat
+from reconciler import (
+    cli,
+    client,
+    config,
+    errors,
+    instants,
+    kinds,
+    lint,
+    model,
+    pipeline,
+    plan,
+    planformat,
+    state,
+)
 from reconciler.sandbox import Sandbox, serve
 from reconciler.sandbox.app import StartResponse
 
@@ -283,3 +296,22 @@ def test_manifests_saved_while_planning_are_not_linted_as_the_plan(
         "the manifests changed while the plan was being made (they were read again for lint); "
         "run the command again once they are saved"
     )
+
+
+def test_a_listing_keeps_its_objects_normalised_not_their_raw_json(
+    served: tuple[RecordingSandbox, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, root = served
+    monkeypatch.setenv("BOLDRULES_TEST_TOKEN", APP_TOKEN)
+    project = config.load_project(root)
+    target = project.target(None)
+    with pipeline.open_client(project, target) as bold:
+        listing = state._read(kinds.by_name[model.Kind.RULESET], bold)
+        raw = {r["external_id"]: r for r in bold.list_rulesets()}
+    assert listing.pages == 3 and len(listing.items) == COUNT
+    for item in listing.items:
+        assert isinstance(item, kinds.base.Normalised)
+        assert set(item) <= {"id", "created_at", "updated_at", "external_id"}
+        again = state.ruleset_resource(raw[item["external_id"]])
+        made = item.resource
+        assert (made.key, made.body, made.handles) == (again.key, again.body, again.handles)
