@@ -36,7 +36,19 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, TextIO
 
-from reconciler import calllog, config, diff, errors, instants, model, ownership, plan, state
+from reconciler import (
+    calllog,
+    config,
+    diff,
+    errors,
+    instants,
+    model,
+    ownership,
+    plan,
+    safetyrules,
+    savedplan,
+    state,
+)
 from reconciler.calls import Call, calls_for, run_settled
 from reconciler.client import BoldClient
 
@@ -358,7 +370,7 @@ def _collect(running: dict[Future[Outcome], Call], run: _Run) -> None:
 PER_OBJECT_READS = 25
 
 
-def changes_from_saved(client: BoldClient, saved: plan.SavedPlan) -> list[model.Change]:
+def changes_from_saved(client: BoldClient, saved: savedplan.SavedPlan) -> list[model.Change]:
     """Re-read what the saved plan touches; refuse if anything moved; else rebuild its changes.
 
     Fresh reads also give the server ids (rule ids, field-set ids, code ids) the calls need.
@@ -402,7 +414,7 @@ def changes_from_saved(client: BoldClient, saved: plan.SavedPlan) -> list[model.
 
 def check_saved_plan(
     client: BoldClient,
-    saved: plan.SavedPlan,
+    saved: savedplan.SavedPlan,
     *,
     project: config.Project,
     target: config.Target,
@@ -432,7 +444,7 @@ def check_saved_plan(
         changes=tuple(changes),
         fingerprints={str(c.key): c.live_fingerprint for c in saved.changes},
         left_alone=dict(saved.document.get("left_alone", {})),
-        safety=plan.evaluate_safety(
+        safety=safetyrules.evaluate_safety(
             changes,
             managed=managed,
             rules=project.safety,
@@ -448,7 +460,7 @@ def check_saved_plan(
 
 def saved_record(
     client: BoldClient,
-    saved: plan.SavedPlan,
+    saved: savedplan.SavedPlan,
     changes: Sequence[model.Change],
     *,
     project: str,
@@ -459,7 +471,7 @@ def saved_record(
     creates and updates stand in for them (the next full plan records the rest).
     """
     current = ownership.read_record(client, project)
-    declared = plan.saved_declared(saved)
+    declared = savedplan.saved_declared(saved)
     if declared is None:
         declared = frozenset(c.key for c in changes if not isinstance(c, model.Delete))
     deletes = frozenset(c.key for c in changes if isinstance(c, model.Delete))
@@ -519,7 +531,7 @@ def execute_recorded(
     return report, len(written) if written is not None else None
 
 
-def _movement(saved_change: plan.SavedChange, now: model.Resource | None) -> str:
+def _movement(saved_change: savedplan.SavedChange, now: model.Resource | None) -> str:
     name = saved_change.key.describe()
     if saved_change.live_fingerprint is None:
         return f"{name}: planned as new, but it now exists (created by someone else since)"

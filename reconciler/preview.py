@@ -8,7 +8,7 @@ cart on both sides; what changed, for the plan to show; and the price guardrails
 * on the carts, under the planned rules: a broken ``expect``, a line sold below its ``floor``,
   a line price moved by more than ``safety.max_price_change_percent``;
 * on the changes alone (no carts needed, ``rule_violations``, called by
-  ``plan.evaluate_safety``): a percent or relative adjustment that took off and now adds (a
+  ``safetyrules.evaluate_safety``): a percent or relative adjustment that took off and now adds (a
   ``DISCOUNT``/``DISCOUNT_CODE`` turned surcharge; any rule type but the additions), and an
   absolute price or relative amount changed by a factor of 10 or more (the ``1799 → 17`` typo).
 

@@ -1,12 +1,12 @@
 """A saved plan file read back into a ``plan.Plan``, for ``boldrules show`` to render.
 
 Like ``terraform show``: no shop is read and no project file is needed; the file's checksum is
-checked (``plan.read_plan``) so what is shown is what ``apply`` would run. A plan written before
-saved plans carried the live objects (``live``) shows its updates field by field and its
+checked (``savedplan.read_plan``) so what is shown is what ``apply`` would run. A plan written
+before saved plans carried the live objects (``live``) shows its updates field by field and its
 deletes without what they did.
 
 Owns rebuilding the changes, the safety figures and the notes from the document; it renders
-nothing itself (``render.py`` does).
+nothing itself (``planformat`` does).
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from reconciler import errors, instants, model, plan, schedule
+from reconciler import errors, instants, model, plan, safetyrules, savedplan, schedule
 
 
-def saved_plan(saved: plan.SavedPlan) -> plan.Plan:
+def saved_plan(saved: savedplan.SavedPlan) -> plan.Plan:
     """The ``Plan`` a saved file describes, ready for any renderer."""
     document = saved.document
     changes = tuple(_change(item) for item in document["changes"])
@@ -30,7 +30,7 @@ def saved_plan(saved: plan.SavedPlan) -> plan.Plan:
         changes=changes,
         fingerprints=dict(document.get("fingerprints") or {}),
         left_alone=dict(document.get("left_alone") or {}),
-        safety=plan.SafetyReport(
+        safety=safetyrules.SafetyReport(
             managed=int(safety.get("managed", 0)),
             deletes=int(safety.get("deletes", 0)),
             updates=int(safety.get("updates", 0)),

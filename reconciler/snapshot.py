@@ -39,6 +39,7 @@ from reconciler import (
     instants,
     model,
     plan,
+    safetyrules,
     state,
     words,
 )
@@ -313,7 +314,7 @@ def restore_plan(
         changes=tuple(changes),
         fingerprints=fingerprints,
         left_alone={},
-        safety=plan.evaluate_safety(changes, managed=managed, rules=project.safety),
+        safety=safetyrules.evaluate_safety(changes, managed=managed, rules=project.safety),
         created_at=instants.stamp(moment),
         notes=tuple(notes),
     )

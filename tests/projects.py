@@ -2,7 +2,9 @@
 memory, and the plan of one against a shop.
 
 One place for "a project file and its manifests → the desired state → a plan", so the tests of
-calls, export and render read the way a user's run does (the CLI does the same in its pipeline).
+calls, export and render read the way a user's run does (the CLI does the same in its pipeline);
+and resources built in memory (``ruleset``, ``condition``, ``code``) planned with ``make``, for
+the tests of plan, safetyrules and review.
 """
 
 from __future__ import annotations
@@ -10,8 +12,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
-from reconciler import client, config, model, pipeline, plan
+from reconciler import client, config, model, pipeline, plan, state
 
 from .sandbox import bodies
 
@@ -112,4 +115,72 @@ def spring_manifest(value: int) -> str:
         "    rules:\n"
         "      - {external_id: gold, type: DISCOUNT, conditions: [{type: CUSTOMER_GROUP, value: gold}],\n"
         f"         actions: [{{type: PRICE_ADJUST_PERCENT, value: {value}}}]}}\n"
+    )
+
+
+# --- resources in memory, planned without a shop -------------------------------------------
+
+
+def project(**safety: Any) -> config.Project:
+    ownership = safety.pop("ownership", config.Ownership())
+    return in_memory(safety=config.Safety(**safety), ownership=ownership)
+
+
+def ruleset(eid: str, **fields: Any) -> model.Resource:
+    rules = fields.pop(
+        "rules",
+        [
+            {
+                "external_id": "r",
+                "type": "DISCOUNT",
+                "conditions": [],
+                "actions": [{"type": "PRICE_ADJUST_PERCENT", "value": -5}],
+            }
+        ],
+    )
+    return state.ruleset_resource(
+        {
+            "external_id": eid,
+            "product_selection": {"type": "PRODUCTS_ALL"},
+            "rules": rules,
+            **fields,
+        }
+    )
+
+
+def condition(name: str, value: str, province: str = "MB") -> model.Resource:
+    return state.order_condition_resource(
+        {
+            "name": name,
+            "value": value,
+            "field_sets": [{"customer.shipping.province_code": province}],
+        }
+    )
+
+
+def code(name: str, value: int = -15) -> model.Resource:
+    return state.discount_code_resource(
+        {
+            "code": name,
+            "action": {"type": "PRICE_ADJUST_PERCENT", "value": value},
+            "product_selection": {"type": "PRODUCTS_ALL"},
+        }
+    )
+
+
+def make(
+    desired: list[model.Resource],
+    live: list[model.Resource],
+    *,
+    foreign: int = 0,
+    p: config.Project | None = None,
+    **kw: Any,
+) -> plan.Plan:
+    p = p or project()
+    return plan.plan_changes(
+        desired,
+        state.LiveState(tuple(live), foreign, "shop-1"),
+        target=p.target(None),
+        project=p,
+        **kw,
     )

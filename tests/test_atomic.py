@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler import atomic, errors, plan
+from reconciler import atomic, errors, plan, safetyrules, savedplan
 
 
 def test_writes_the_text_whole(tmp_path: Path) -> None:
@@ -44,9 +44,9 @@ def test_a_saved_plan_that_cannot_be_written_is_one_clear_error(tmp_path: Path) 
     target = tmp_path / "plan.json"
     target.mkdir()
     (target / "keep").write_text("kept")
-    safety = plan.SafetyReport(0, 0, 0, 0.0, 0.0, ())
+    safety = safetyrules.SafetyReport(0, 0, 0, 0.0, 0.0, ())
     empty = plan.Plan("sandbox", "s", "2022-10-14", (), {}, {}, safety)
     with pytest.raises(errors.PlanFileInvalid) as raised:
-        plan.write_plan(empty, target)
+        savedplan.write_plan(empty, target)
     assert str(raised.value).startswith(f"{target}: cannot write the plan (")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["plan.json"]

@@ -6,7 +6,7 @@ import dataclasses
 import datetime as dt
 from typing import Any
 
-from reconciler import carts, config, model, pipeline, plan, pricing, state
+from reconciler import carts, config, model, pipeline, plan, pricing, savedplan, state
 from reconciler import preview as preview_module
 
 from .projects import in_memory, seed_code
@@ -57,7 +57,7 @@ def test_no_carts_means_no_extra_call_and_no_preview(bold: Any) -> None:
     )
     without = list_calls(bold) - before
     assert result.preview is None
-    assert plan.plan_json(result)["preview"] is None
+    assert savedplan.plan_json(result)["preview"] is None
     before = list_calls(bold)
     samples = carts.Carts(
         (sample("tea", {"sku": "TEA", "price": 1000}, at="2027-03-10T12:00:00Z"),), ()

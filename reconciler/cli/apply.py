@@ -23,6 +23,7 @@ from reconciler import (
     planformat,
     progress,
     redact,
+    savedplan,
     snapshot,
     words,
 )
@@ -69,7 +70,7 @@ def apply_command(
     """Converge the shop to the manifests, or apply a saved plan after checking it is not stale."""
     settings = options.settings(ctx)
     project = config.load_project(settings.directory)
-    saved = plan.read_plan(plan_file) if plan_file is not None else None
+    saved = savedplan.read_plan(plan_file) if plan_file is not None else None
     if saved is not None:
         if target_name is not None and target_name != saved.target:
             raise errors.PlanFileInvalid(
@@ -122,7 +123,7 @@ def apply_command(
                 + ".",
                 err=True,
             )
-        shown = planformat.render_text(
+        shown = planformat.text.render_text(
             result,
             color=terminal.colour() and output == "text",
             forced=force or waived,

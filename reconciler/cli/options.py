@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 import click
 
-from reconciler import instants
+from reconciler import instants, planformat
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -143,10 +143,10 @@ def format_option(choices: Sequence[str], help: str) -> Callable[[F], F]:
     )
 
 
-#: ``--format`` of the commands that print a plan (``plan``, ``show``).
+#: ``--format`` of the commands that print a plan (``plan``, ``show``): the table of formats.
 plan_format_option = format_option(
-    ["text", "markdown", "json"],
-    "text for a terminal, markdown for a pull-request comment, json for tools.",
+    list(planformat.FORMATS),
+    ", ".join(f.help for f in planformat.FORMATS.values()) + ".",
 )
 
 #: ``--show-codes``: discount code names whole in Markdown (masked otherwise).

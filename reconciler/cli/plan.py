@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from reconciler import carts, config, errors, pipeline, plan, planformat
+from reconciler import carts, config, errors, pipeline, plan, planformat, savedplan
 from reconciler.cli import boundary, options, terminal
 
 
@@ -79,7 +79,7 @@ def plan_command(
     options.check_markdown_only(template, output)
     project = config.load_project(settings.directory)
     if out is not None:
-        plan.check_destination(out, folder=all_targets)
+        savedplan.check_destination(out, folder=all_targets)
     filters = plan.Filters(only=only, exclude=exclude)
     filters.check()  # a pattern naming no kind fails before the shop is read
     when = pipeline.When(at, dt.timedelta(days=horizon))
@@ -120,7 +120,7 @@ def plan_command(
     )
     terminal.show(text, quiet=quiet)
     if out is not None:
-        plan.write_plan(result, out)
+        savedplan.write_plan(result, out)
         click.echo(f"Saved the plan to {out} (checksum {result.checksum[:12]}).", err=True)
     result.check_safety(force=force, alongside_other_apps=alongside_other_apps)
     if detailed_exitcode and not result.empty:
@@ -181,7 +181,7 @@ def _outcome_all(
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         for name, result in plans.items():
-            plan.write_plan(result, out / f"{name}.json")
+            savedplan.write_plan(result, out / f"{name}.json")
         click.echo(f"Saved {len(plans)} plans to {out}/ (one <target>.json each).", err=True)
     failures = [(n, o) for n, o in outcomes.items() if isinstance(o, errors.BoldrulesError)]
     for name, failure in failures:

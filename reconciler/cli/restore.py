@@ -52,7 +52,7 @@ def restore_command(
         live = pipeline.read_shop(bold, project, None)
         result = snapshot.restore_plan(taken, live, target=target, project=project)
         terminal.show(
-            planformat.render_text(result, color=terminal.colour(), forced=force),
+            planformat.text.render_text(result, color=terminal.colour(), forced=force),
             quiet=settings.quiet,
         )
         if result.empty:

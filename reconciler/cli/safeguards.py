@@ -150,6 +150,6 @@ def confirm(result: plan.Plan, *, yes: bool, allow_delete: bool) -> None:
         return
     question = f"Apply these changes to shop {result.shop} (target {result.target})?"
     if deletes:  # asked once, with what goes: the line a reviewer must not miss
-        question = f"{planformat.deletes_line(result)} {question}"
+        question = f"{planformat.pieces.deletes_line(result)} {question}"
     if not click.confirm(question, default=False, err=True):
         raise click.Abort()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from reconciler import plan, planformat, redact, show
+from reconciler import planformat, redact, savedplan, show
 from reconciler.cli import boundary, options, terminal
 
 
@@ -25,7 +25,7 @@ def show_command(
 ) -> int:
     """Print a saved plan (from `plan --out`) without reading the shop."""
     options.check_markdown_only(template, output)
-    saved = plan.read_plan(plan_file)
+    saved = savedplan.read_plan(plan_file)
     if output == "json":
         click.echo(redact.scrub(json.dumps(saved.document, indent=2, ensure_ascii=False)))
         return boundary.OK

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from reconciler import apply, calls, config, errors, model, pipeline, plan, state
+from reconciler import apply, calls, config, errors, model, pipeline, plan, savedplan, state
 
 from ..projects import in_memory
 
@@ -225,13 +225,13 @@ def test_saved_plan_refuses_when_the_shop_moved(bold: Any, tmp_path: Path) -> No
         ruleset("raced"),
     ]
     path = tmp_path / "plan.json"
-    plan.write_plan(make_plan(bold, desired), path)
+    savedplan.write_plan(make_plan(bold, desired), path)
     # Meanwhile, someone else edits the shop.
     bold.upsert_ruleset("changed", state.ruleset_to_api(ruleset("changed", priority=9).body))
     bold.delete_ruleset("deleted")
     bold.upsert_ruleset("raced", state.ruleset_to_api(ruleset("raced").body))
     with pytest.raises(errors.StalePlan) as caught:
-        apply.changes_from_saved(bold, plan.read_plan(path))
+        apply.changes_from_saved(bold, savedplan.read_plan(path))
     assert caught.value.exit_code == 6
     assert caught.value.moved == [
         "ruleset changed: changed by someone else since the plan was made",
@@ -243,8 +243,8 @@ def test_saved_plan_refuses_when_the_shop_moved(bold: Any, tmp_path: Path) -> No
 def test_saved_plan_applies_exactly_its_changes(bold: Any, tmp_path: Path) -> None:
     converge(bold, [ruleset("a"), ruleset("b")])
     path = tmp_path / "plan.json"
-    plan.write_plan(make_plan(bold, [ruleset("a", public_name="new"), ruleset("c")]), path)
-    changes = apply.changes_from_saved(bold, plan.read_plan(path))
+    savedplan.write_plan(make_plan(bold, [ruleset("a", public_name="new"), ruleset("c")]), path)
+    changes = apply.changes_from_saved(bold, savedplan.read_plan(path))
     apply.execute(bold, changes)
     assert sorted(r["external_id"] for r in bold.list_rulesets()) == ["a", "c"]
     assert make_plan(bold, [ruleset("a", public_name="new"), ruleset("c")]).empty
@@ -289,11 +289,11 @@ def test_discount_code_names_match_regardless_of_case(bold: Any) -> None:
 def test_a_large_saved_plan_is_checked_by_listing(bold: Any, tmp_path: Path) -> None:
     desired = [ruleset(f"bulk-{i:02}") for i in range(apply.PER_OBJECT_READS + 5)]
     path = tmp_path / "plan.json"
-    plan.write_plan(make_plan(bold, desired), path)
+    savedplan.write_plan(make_plan(bold, desired), path)
     bold.upsert_ruleset("bulk-07", state.ruleset_to_api(ruleset("bulk-07").body))
     before = sum(n for (method, route), n in bold.stats.calls.items() if route == "get_ruleset")
     with pytest.raises(errors.StalePlan) as caught:
-        apply.changes_from_saved(bold, plan.read_plan(path))
+        apply.changes_from_saved(bold, savedplan.read_plan(path))
     assert caught.value.moved == [
         "ruleset bulk-07: planned as new, but it now exists (created by someone else since)"
     ]

@@ -24,11 +24,12 @@ from reconciler import (
     pipeline,
     plan,
     planformat,
+    savedplan,
     state,
 )
 
 from ..conftest import APP_TOKEN
-from .test_plan import project
+from ..projects import project
 
 SHOP = "sandbox-shop"
 
@@ -76,7 +77,7 @@ def declared(eid: str, rules: list[str], adopt: dict[str, Any] | None = None) ->
 
 
 def text(result: plan.Plan) -> list[str]:
-    return planformat.render_text(result).splitlines()
+    return planformat.text.render_text(result).splitlines()
 
 
 def test_unnamed_rulesets_are_never_folded_together() -> None:
@@ -148,7 +149,7 @@ def test_discount_codes_differing_only_in_case_are_both_seen() -> None:
         "- discount code spring15 #9 (−15% on all products) — a duplicate of spring15"
     )
     assert result.counts == {"create": 0, "update": 0, "delete": 1}
-    markdown = planformat.render_markdown(result)
+    markdown = planformat.markdown.render_markdown(result)
     assert "spring15" not in markdown.casefold()
     assert (
         "- discount code sp•••• (8) #9 (−15% on all products) — a duplicate of sp•••• (8)"
@@ -208,10 +209,10 @@ def test_a_saved_plan_that_adopts_is_applied_by_id(bold: Any, tmp_path: Path) ->
     target = project().targets["sandbox"]
     planned = pipeline.plan_shop(bold, project(), target, pipeline.Declared(desired))
     path = tmp_path / "plan.json"
-    plan.write_plan(planned, path)
+    savedplan.write_plan(planned, path)
     from reconciler import apply
 
-    changes = apply.changes_from_saved(bold, plan.read_plan(path))
+    changes = apply.changes_from_saved(bold, savedplan.read_plan(path))
     apply.execute(bold, changes)
     (after,) = bold.list_rulesets()
     assert (after["id"], after["external_id"]) == (made["id"], "adopted")
