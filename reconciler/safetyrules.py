@@ -14,7 +14,8 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler import config, diff, kinds, model, preview, words
+from reconciler import config, diff, kinds, model, words
+from reconciler.preview import guardrails
 
 #: Percent limits apply only from this many managed objects up: deleting 1 of 2 is 50% but no
 #: cause for alarm (the count limit still holds). The same floor octoDNS uses.
@@ -145,7 +146,7 @@ def evaluate_safety(
             for where, value in deep_discounts(changes, rules.max_percent_off)
         )
     # Price guardrails that need no carts: a discount turned surcharge, an amount ×10 (issue 14).
-    violations.extend(preview.rule_violations(changes))
+    violations.extend(guardrails.rule_violations(changes))
     hard = [
         f"Refusing to delete protected {d.key.describe()} (safety.protected matches "
         f"{_matching(d.key, rules.protected)!r}); --force does not lift protection: remove the "

@@ -8,6 +8,7 @@ import click
 
 from reconciler import config, doctor, errors, pipeline, probes, redact
 from reconciler.cli import options
+from reconciler.doctor import recording, results
 
 
 @click.command("doctor")
@@ -27,7 +28,7 @@ def doctor_command(ctx: click.Context, target_name: str | None, write: bool, out
     project = config.load_project(settings.directory)
     target = project.target(target_name)
     where = target.api_url or f"embedded sandbox {target.sandbox}"
-    report = doctor.Report(target=target.name, api_url=where, write=write)
+    report = results.Report(target=target.name, api_url=where, write=write)
     token_note = (
         "the embedded sandbox's own token"
         if target.sandbox is not None
@@ -36,19 +37,19 @@ def doctor_command(ctx: click.Context, target_name: str | None, write: bool, out
     try:
         bold = pipeline.open_client(project, target)
     except (errors.TokenMissing, errors.TokenInvalid) as exc:
-        report.checks.append(doctor.Check(doctor.FAIL, "token", got=str(exc), cause="auth"))
+        report.checks.append(results.Check(results.FAIL, "token", got=str(exc), cause="auth"))
         report.checks.append(
-            doctor.Check(doctor.SKIPPED, "the remaining checks", got="stopped: no usable token")
+            results.Check(results.SKIPPED, "the remaining checks", got="stopped: no usable token")
         )
     else:
         with bold:
-            checker = doctor.Doctor(
+            checker = recording.Doctor(
                 bold,
                 report=report,
                 project=project.ownership.record,
                 shop_identifier=target.shop_identifier,
             )
-            checker.run(token_note=token_note, write=probes.run if write else None)
+            doctor.run(checker, token_note=token_note, write=probes.run if write else None)
     if output == "json":
         click.echo(redact.scrub(json.dumps(report.as_json(), indent=2, ensure_ascii=False)))
     else:

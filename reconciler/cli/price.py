@@ -8,8 +8,9 @@ from typing import Any
 
 import click
 
-from reconciler import carts, config, errors, instants, pipeline, preview, words
+from reconciler import carts, config, errors, instants, pipeline, words
 from reconciler.cli import boundary, options, terminal
+from reconciler.preview import crosscheck, priceformat, sides
 
 DISAGREE = 1
 
@@ -75,33 +76,33 @@ def price_command(
     desired = pipeline.desired(project, target) if not live else []
     answers: list[dict[str, Any]] = []
     if offline:
-        side, rules = preview.manifest_side(desired), "manifests"
+        side, rules = sides.manifest_side(desired), "manifests"
     else:
         with pipeline.open_client(project, target) as bold:
             seen = pipeline.read_shop(bold, project, None if live else desired)
-            others, skipped = preview.other_app_rulesets(bold.list_rulesets_all_apps(), seen)
-            side = preview.live_side(seen, others, skipped)
+            others, skipped = sides.other_app_rulesets(bold.list_rulesets_all_apps(), seen)
+            side = sides.live_side(seen, others, skipped)
             rules = "live"
             if not live:
                 declared = pipeline.Declared(desired)
                 result = pipeline.compare(project, target, declared, seen, now=now)
-                side, rules = preview.planned_side(side, seen, result.changes), "planned"
+                side, rules = sides.planned_side(side, seen, result.changes), "planned"
             if check_bold:
-                answers = [bold.storefront_price(preview.storefront_request(s)) for s in chosen]
-    evaluator = preview.engine(side)
-    priced = preview.price_all(chosen, evaluator, at=moment)
+                answers = [bold.storefront_price(crosscheck.storefront_request(s)) for s in chosen]
+    evaluator = sides.engine(side)
+    priced = sides.price_all(chosen, evaluator, at=moment)
     stamp = instants.stamp(moment)
-    mismatches: list[preview.Mismatch] = []
+    mismatches: list[crosscheck.Mismatch] = []
     for sample, answer in zip(chosen, answers, strict=False):
         single = evaluator.price(sample.cart, at=moment, cart_context=False)
-        mismatches += preview.check(sample, single, answer)
+        mismatches += crosscheck.check(sample, single, answer)
     if output == "json":
         document: dict[str, Any] = {
             "rules": rules,
             "target": target.name,
             "other_app_rulesets": side.other_apps,
             "carts": [
-                preview.cart_json(s, p, at=instants.stamp(s.cart.at) if s.cart.at else stamp)
+                priceformat.cart_json(s, p, at=instants.stamp(s.cart.at) if s.cart.at else stamp)
                 for s, p in zip(chosen, priced, strict=True)
             ],
         }
@@ -122,7 +123,7 @@ def price_command(
         lines += [f"  (not priced: {reason})" for reason in side.skipped]
         for sample, cart_price in zip(chosen, priced, strict=True):
             at = instants.stamp(sample.cart.at) if sample.cart.at else stamp
-            lines += preview.cart_lines(sample, cart_price, at=at)
+            lines += priceformat.cart_lines(sample, cart_price, at=at)
         if check_bold:
             total = sum(len(s.cart.items) for s in chosen)
             lines += [f"! {m.text()}" for m in mismatches]

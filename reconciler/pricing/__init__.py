@@ -31,6 +31,7 @@ from reconciler.pricing.inputs import (
     ProductSelection,
     Rule,
     Ruleset,
+    backed_codes,
 )
 from reconciler.pricing.jsmath import js_round
 from reconciler.pricing.reading import PricingInputError
@@ -56,6 +57,7 @@ __all__ = [
     "Ruleset",
     "Shipping",
     "Step",
+    "backed_codes",
     "js_round",
     "why_never_prices",
 ]

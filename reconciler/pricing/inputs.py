@@ -296,6 +296,29 @@ class Ruleset:
             raise nested(f"discount code {code} > ", exc) from None
 
 
+def backed_codes(data: Mapping[str, Any]) -> frozenset[str] | None:
+    """The codes (case-folded) a ruleset as the API lists it stands for, when it has the shape
+    Bold gives a discount code's ruleset (contract §5.5, ``Ruleset.from_discount_code``): every
+    rule a ``DISCOUNT_CODE`` rule naming its code in a ``DISCOUNT_CODE`` condition. None for
+    any other ruleset. Reads what it needs only, never raises."""
+    rules = data.get("rules")
+    if not isinstance(rules, list) or not rules:
+        return None
+    found: set[str] = set()
+    for rule in rules:
+        if not isinstance(rule, Mapping) or rule.get("type") != "DISCOUNT_CODE":
+            return None
+        named = [
+            str(c.get("value", "")).casefold()
+            for c in rule.get("conditions") or []
+            if isinstance(c, Mapping) and c.get("type") == "DISCOUNT_CODE"
+        ]
+        if not named:
+            return None
+        found.update(named)
+    return frozenset(found)
+
+
 def _selection(data: Any) -> ProductSelection:
     try:
         return ProductSelection.from_api(data)

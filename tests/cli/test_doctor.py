@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from reconciler import cli, doctor
+from reconciler import cli
+from reconciler.doctor import probenames
 from reconciler.sandbox import Sandbox, serve
 
 from ..conftest import APP_TOKEN, OTHER_TOKEN, make_bold_client
@@ -291,8 +292,8 @@ def test_probes_left_by_a_killed_run_are_deleted_once_an_hour_old(
     served: tuple[Path, Sandbox, str],
 ) -> None:
     root, sandbox, _ = served
-    old = f"{doctor.PROBE_PREFIX}20200101t000000-abcdef"
-    recent = doctor.probe_name()
+    old = f"{probenames.PROBE_PREFIX}20200101t000000-abcdef"
+    recent = probenames.probe_name()
     with make_bold_client(sandbox) as bold:
         for eid in (old, recent):
             bold.upsert_ruleset(
@@ -327,7 +328,7 @@ def test_a_killed_doctor_write_still_deletes_every_probe(
     def probes() -> list[str]:
         with make_bold_client(sandbox) as bold:
             names = [str(r.get("external_id")) for r in bold.list_rulesets()]
-        return [n for n in names if n.startswith(doctor.PROBE_PREFIX)]
+        return [n for n in names if n.startswith(probenames.PROBE_PREFIX)]
 
     deadline = time.monotonic() + 30
     while not probes() and process.poll() is None and time.monotonic() < deadline:

@@ -475,55 +475,6 @@ def test_price_check_needs_live(run: Run, with_carts: Path) -> None:
     assert "--check compares the shop's own prices: add --live" in result.stderr
 
 
-def test_a_storefront_answering_another_price_is_reported(sandbox: Any) -> None:
-    """A shop whose storefront disagrees: every differing line is named, with both figures."""
-    import httpx
-
-    from reconciler import carts, client, preview, pricing
-
-    forward = InProcessTransport(sandbox.wsgi_app)
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        if request.url.path.endswith("/price"):
-            return httpx.Response(
-                200,
-                json={
-                    "pre_best_price_log_id": "x",
-                    "actions": [
-                        {
-                            "type": "BEST_ITEM_PRICE",
-                            "sku": "TEA-1",
-                            "value": 800,
-                            "rule": [{"rule_set_eid": "tea-sale", "eid": "twenty-off"}],
-                        }
-                    ],
-                },
-            )
-        return forward.handle_request(request)
-
-    sample = carts.SampleCart(
-        "tea",
-        pricing.Cart.from_api({"name": "tea", "items": [{"sku": "TEA-1", "price": 1005}]}),
-        (None,),
-        None,
-        "carts/tea.yaml:2",
-    )
-    from tests.conftest import APP_TOKEN
-
-    with client.BoldClient(
-        client.ClientSettings(base_url=IN_PROCESS_URL, rate=1000.0, burst=1000),
-        token=APP_TOKEN,
-        transport=httpx.MockTransport(handler),
-    ) as bold:
-        answer = bold.storefront_price(preview.storefront_request(sample))
-    local = pricing.Engine([]).price(sample.cart, at=dt.datetime.now(dt.UTC), cart_context=False)
-    found = preview.check(sample, local, answer)
-    assert [m.text() for m in found] == [
-        "cart tea TEA-1: Bold says 8.00, boldrules computes 10.05 (by no rule; Bold's rule: "
-        "tea-sale > twenty-off)"
-    ]
-
-
 def test_price_check_reports_a_storefront_that_disagrees_and_exits_1(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
