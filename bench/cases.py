@@ -26,7 +26,8 @@ from typing import Any
 
 from bench import baseline, data
 from bench.server import BENCH_TOKEN, SHOP, Control
-from reconciler import apply, calllog, client, config, pipeline, plan
+from reconciler import apply, calllog, client, clientsettings, config, pipeline, plan
+from reconciler.targets import Target
 
 #: Bold's documented limit, the physical limit of this job (issue 8).
 BOLD_RATE = 10.0
@@ -191,9 +192,9 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def bench_project() -> tuple[config.Target, config.Project]:
+def bench_project() -> tuple[Target, config.Project]:
     """A target and project for the benchmark shop, with safety limits out of the way."""
-    target = config.Target(
+    target = Target(
         name="bench",
         sandbox=None,
         api_url="http://127.0.0.1",
@@ -215,7 +216,7 @@ def bench_project() -> tuple[config.Target, config.Project]:
 
 def make_client(url: str, setting: Setting) -> client.BoldClient:
     """Our client as a target would build it (4 calls in flight), paced for ``setting``."""
-    settings = client.ClientSettings(
+    settings = clientsettings.ClientSettings(
         base_url=url,
         shop_identifier=SHOP,
         rate=setting.client_rate,

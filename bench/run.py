@@ -26,7 +26,7 @@ from typing import Any
 
 from bench import cases, data
 from bench.server import BENCH_APP, BENCH_TOKEN, SHOP, Control, ServerProcess
-from reconciler import apply, client, plan, state, transport
+from reconciler import apply, client, clientsettings, plan, state, transport
 
 #: A paced job that took longer than this is not repeated: pacing, not noise, sets its time.
 LONG_JOB_S = 15.0
@@ -47,7 +47,7 @@ def seed_dump(size: int) -> bytes:
     sandbox = Sandbox(shop_identifier=SHOP)
     sandbox.add_token(BENCH_TOKEN, app=BENCH_APP)
     target, project = cases.bench_project()
-    settings = client.ClientSettings(
+    settings = clientsettings.ClientSettings(
         base_url=transport.IN_PROCESS_URL,
         shop_identifier=SHOP,
         rate=1_000_000.0,

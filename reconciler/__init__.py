@@ -12,4 +12,4 @@ try:
 except importlib.metadata.PackageNotFoundError:  # a source tree that was never installed
     __version__ = "0.0.0+unknown"
 
-__all__ = ["__version__", "client", "config", "connect", "sandbox"]
+__all__ = ["__version__", "client", "clientsettings", "config", "connect", "sandbox", "targets"]

@@ -51,6 +51,7 @@ from reconciler import (
 )
 from reconciler.calls import Call, calls_for, run_settled
 from reconciler.client import BoldClient
+from reconciler.targets import Target
 
 log = logging.getLogger(__name__)
 
@@ -417,7 +418,7 @@ def check_saved_plan(
     saved: savedplan.SavedPlan,
     *,
     project: config.Project,
-    target: config.Target,
+    target: Target,
 ) -> plan.Plan:
     """The saved plan, once it is proven to be for this shop and nothing it touches has moved.
 

@@ -1,89 +1,43 @@
-"""The project file ``boldrules.yaml``: targets, safety limits, ownership, route overrides.
+"""The project file ``boldrules.yaml``: found, read, checked; safety, ownership, lint, freeze.
 
-Owns the settings a project file gives (``Project``, ``Target``, ``Safety``, ``Ownership``) and
-``load_project``, which finds, reads and checks ``boldrules.yaml`` against
+Owns the settings a project file gives (``Project``, ``Safety``, ``Ownership``; its targets are
+``targets.py``'s) and ``load_project``, which finds, reads and checks ``boldrules.yaml`` against
 ``schemas/project.schema.json`` (reading and checking go through ``sources.py``, as manifests
-do), and then checks what a schema cannot: ``routes:`` overrides against the routes table and
-each target's ``api_version`` (``routes.py`` says what is wrong with them), so that every problem
-of the project file is a located ``validate`` problem before any command builds a client.
-This module must not render templates, know the manifest format, print, or read a token anywhere
-but ``Target.token``.
+do), and then checks what a schema cannot: ``routes:`` overrides against the routes table
+(``routes.py`` says what is wrong with them), the targets (``targets.py``), manifest and cart
+entries that lead out of the project, lint ids and freeze windows, so that every problem of the
+project file is a located ``validate`` problem before any command builds a client.
+This module must not render templates, know the manifest format, print, or read a token.
 """
 
 from __future__ import annotations
 
 import datetime
-import os
-import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from reconciler import errors, instants, lint, model, redact, routes, schedule, sources
+from reconciler import errors, instants, lint, model, routes, schedule, sources
+from reconciler.targets import (
+    DEFAULT_SANDBOX_FILE,
+    Target,
+    build_target,
+    default_target_problems,
+    target_problems,
+    watch_token_variables,
+)
 
-DEFAULT_SANDBOX_FILE = ".boldrules/sandbox.sqlite"
 #: The sample carts folder read when the project file has no ``carts:`` (docs/pricing.md).
 DEFAULT_CARTS = "carts"
 PROJECT_FILE_NAMES = ("boldrules.yaml", "boldrules.yml")
+#: ``ownership.unnamed_rulesets``: what plan and export do with rulesets without an external id.
+UnnamedRulesets = Literal["adopt", "ignore", "delete"]
 
 
 # --------------------------------------------------------------------------------------------
 # Settings
 # --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Target:
-    """A shop to plan and apply against: the embedded sandbox or a remote API."""
-
-    name: str
-    """The target's name under ``targets:``."""
-    sandbox: Path | None
-    """Embedded sandbox SQLite file, resolved against the project folder; None for a remote."""
-    api_url: str | None
-    """Base URL of a remote API, e.g. https://api.boldcommerce.com or http://127.0.0.1:8765."""
-    shop_identifier: str | None
-    """The shop's identifier; None lets the client ask ``GET /shops/v1/info``."""
-    token_env: str | None
-    """Name of the environment variable holding the token (never the token itself)."""
-    api_version: str = "2022-10-14"
-    """The ``Bold-API-Version-Date`` sent with every call (YYYY-MM-DD)."""
-    allow_future_api_version: bool = False
-    """Allow an ``api_version`` later than today (never wanted against a production shop)."""
-    vars: Mapping[str, Any] = field(default_factory=dict)
-    """Variables handed to ``*.yaml.j2`` templates; templates see nothing else."""
-    rate: float = 10.0
-    """Client pacing: requests per second."""
-    burst: int = 10
-    """Client pacing: requests allowed at once before pacing starts."""
-    concurrency: int = 4
-    """Calls in flight at most."""
-    timeout: float = 30.0
-    """Seconds allowed per call."""
-
-    def token(self) -> str:
-        """The token for this target, read from the environment only when a command needs it."""
-        if self.sandbox is not None:
-            # The embedded sandbox's own local token: no environment variable needed. Imported
-            # here so that commands on remote targets never load the server.
-            from reconciler.sandbox import DEFAULT_TOKEN
-
-            return DEFAULT_TOKEN
-        if not self.token_env:
-            raise errors.ConfigError(
-                f"target {self.name!r} has no token_env: add `token_env: BOLD_API_TOKEN` to it "
-                "in boldrules.yaml"
-            )
-        # Surrounding whitespace (the trailing newline of a file or a pasted secret) is never
-        # part of a bearer token (RFC 6750): dropped. Anything odd inside it is refused.
-        value = os.environ.get(self.token_env, "").strip()
-        if not value:
-            raise errors.TokenMissing(self.name, self.token_env)
-        problem = errors.token_problem(value)
-        if problem:
-            raise errors.TokenInvalid(problem, target=self.name, variable=self.token_env)
-        return value
 
 
 @dataclass(frozen=True)
@@ -113,7 +67,7 @@ class Ownership:
     """Order condition groups (by ``name``) owned, so their members can be deleted."""
     discount_code_prefixes: tuple[str, ...] = ()
     """Discount codes owned when their name starts with one of these."""
-    unnamed_rulesets: str = "adopt"
+    unnamed_rulesets: UnnamedRulesets = "adopt"
     """The app's rulesets without an ``external_id``: ``adopt`` (export names them for adoption;
     plan leaves the rest alone and lists them), ``ignore`` (export leaves them out; plan leaves
     them alone quietly) or ``delete`` (plan deletes those no manifest adopts, by id)."""
@@ -216,7 +170,7 @@ def load_project(directory: Path) -> Project:
                 )
             ]
         )
-    _watch_token_variables(document)
+    watch_token_variables(document)
     problems = sources.schema_problems(
         "project.schema.json", document, file=file.name, describe=_describe_project
     )
@@ -229,7 +183,7 @@ def load_project(directory: Path) -> Project:
                 f"{key!r} is given twice (first at line {first[0]})",
             )
         )
-    problems += _default_target_problems(document, file.name)
+    problems += default_target_problems(document, file.name)
     problems += _manifest_path_problems(root, document, file.name)
     problems += _manifest_path_problems(root, document, file.name, key="carts")
     # What the schema cannot check, said once: a field the schema already faulted is skipped.
@@ -237,9 +191,7 @@ def load_project(directory: Path) -> Project:
     problems += [
         problem
         for problem in _route_problems(document, file.name)
-        + _api_version_problems(document, file.name)
-        + _sandbox_problems(root, document, file.name)
-        + _api_url_problems(document, file.name)
+        + target_problems(root, document, file.name)
         + _lint_problems(document, file.name)
         + _freeze_problems(document, file.name)
         if problem.path not in reported
@@ -247,44 +199,6 @@ def load_project(directory: Path) -> Project:
     if problems:
         raise errors.ProjectFileInvalid(problems)
     return _build_project(root, file, sources.plain(document), document)
-
-
-def _watch_token_variables(document: sources.MarkedDict) -> None:
-    """Have every message boldrules prints blank the values of the targets' token variables."""
-    targets = document.get("targets")
-    if isinstance(targets, dict):
-        redact.watch(
-            spec["token_env"]
-            for spec in targets.values()
-            if isinstance(spec, dict) and isinstance(spec.get("token_env"), str)
-        )
-
-
-def _default_target_problems(document: sources.MarkedDict, file: str) -> list[errors.Problem]:
-    targets = document.get("targets") or {"sandbox": None}
-    default = document.get("default_target")
-    if not isinstance(targets, dict) or (default is not None and not isinstance(default, str)):
-        return []  # the schema already said what is wrong
-    known = ", ".join(str(name) for name in targets)
-    if default is None:
-        if len(targets) > 1 and "sandbox" not in targets:
-            return [
-                errors.Problem(
-                    file,
-                    *document.mark,
-                    "",
-                    f"several targets ({known}): set default_target to one",
-                )
-            ]
-        return []
-    if default not in targets:
-        where = sources.locate(document, ("default_target",))
-        return [
-            errors.Problem(
-                file, *where, "default_target", f"{default!r} is not one of the targets ({known})"
-            )
-        ]
-    return []
 
 
 def _manifest_path_problems(
@@ -328,108 +242,14 @@ def _route_problems(document: sources.MarkedDict, file: str) -> list[errors.Prob
     return problems
 
 
-def _api_version_problems(document: sources.MarkedDict, file: str) -> list[errors.Problem]:
-    """Version dates that are not real dates, or lie in the future without the opt-in."""
-    targets = document.get("targets")
-    if not isinstance(targets, dict):
-        return []
-    problems = []
-    for name, spec in targets.items():
-        if not isinstance(spec, dict) or not isinstance(spec.get("api_version"), str):
-            continue  # no version pinned (the default is valid), or the schema said why not
-        allow_future = spec.get("allow_future_api_version") is True
-        problem = routes.version_problem(spec["api_version"], allow_future=allow_future)
-        if problem is not None:
-            where = sources.locate(document, ("targets", name, "api_version"))
-            problems.append(errors.Problem(file, *where, f"targets.{name}.api_version", problem))
-    return problems
-
-
-def _api_url_problems(document: sources.MarkedDict, file: str) -> list[errors.Problem]:
-    """Base URLs a client could not use: no host, a bad port, a query, or credentials in it."""
-    targets = document.get("targets")
-    if not isinstance(targets, dict):
-        return []
-    problems = []
-    for name, spec in targets.items():
-        url = spec.get("api_url") if isinstance(spec, dict) else None
-        if not isinstance(url, str):
-            continue
-        message = None
-        try:
-            parts = urllib.parse.urlsplit(url)
-            parts.port  # noqa: B018 (raises ValueError for a port out of range)
-        except ValueError as exc:
-            message = f"{sources.shown(url)} is not a usable URL ({exc})"
-        else:
-            if parts.username is not None or parts.password is not None:
-                # Said without echoing the URL: it holds a secret.
-                message = (
-                    "the URL holds credentials: remove them, and put the token in the "
-                    "environment variable token_env names"
-                )
-            elif not parts.hostname:
-                message = f"{sources.shown(url)} names no host"
-            elif parts.query or parts.fragment:
-                message = (
-                    f"{sources.shown(url)} has a query or fragment: give the base URL only "
-                    "(boldrules adds the paths)"
-                )
-        if message is not None:
-            where = sources.locate(document, ("targets", name, "api_url"))
-            problems.append(errors.Problem(file, *where, f"targets.{name}.api_url", message))
-    return problems
-
-
-#: The first bytes of every SQLite database file: what an embedded sandbox store starts with.
-_SQLITE_HEADER = b"SQLite format 3\x00"
-
-
-def _sandbox_problems(root: Path, document: sources.MarkedDict, file: str) -> list[errors.Problem]:
-    """Embedded sandbox files that cannot be a store: a folder, under a file, or another file."""
-    targets = document.get("targets")
-    if not isinstance(targets, dict):
-        return []
-    problems = []
-    for name, spec in targets.items():
-        given = spec.get("sandbox") if isinstance(spec, dict) else None
-        if not isinstance(given, str) or not given:
-            continue
-        path = root / given
-        message = None
-        blocking = next((p for p in path.parents if p.exists() and not p.is_dir()), None)
-        if blocking is not None:
-            shown = blocking.relative_to(root) if blocking.is_relative_to(root) else blocking
-            message = f"{given!r} cannot be made: {shown} is a file"
-        elif path.is_dir():
-            message = f"{given!r} is a folder: name the SQLite file, e.g. {DEFAULT_SANDBOX_FILE}"
-        elif path.is_file() and path.stat().st_size and not _is_sqlite(path):
-            message = (
-                f"{given!r} is not a sandbox store (a SQLite file): name a new file, "
-                f"e.g. {DEFAULT_SANDBOX_FILE}"
-            )
-        if message is not None:
-            where = sources.locate(document, ("targets", name, "sandbox"))
-            problems.append(errors.Problem(file, *where, f"targets.{name}.sandbox", message))
-    return problems
-
-
-def _is_sqlite(path: Path) -> bool:
-    try:
-        with path.open("rb") as opened:
-            return opened.read(len(_SQLITE_HEADER)) == _SQLITE_HEADER
-    except OSError:
-        return False
-
-
 def _build_project(
     root: Path, file: Path, data: dict[str, Any], marked: sources.MarkedDict
 ) -> Project:
     targets_data = data.get("targets") or {"sandbox": {"sandbox": DEFAULT_SANDBOX_FILE}}
-    targets = {name: _build_target(root, name, spec) for name, spec in targets_data.items()}
+    by_name = {name: build_target(root, name, spec) for name, spec in targets_data.items()}
     default = data.get("default_target")
     if default is None:
-        default = "sandbox" if "sandbox" in targets else next(iter(targets))
+        default = "sandbox" if "sandbox" in by_name else next(iter(by_name))
     entries = data.get("manifests", ["pricing/"])
     origins = tuple(sources.locate(marked, ("manifests", index)) for index in range(len(entries)))
     safety = data.get("safety", {})
@@ -442,7 +262,7 @@ def _build_project(
         file=file.resolve(),
         manifests=tuple((root / entry).resolve() for entry in entries),
         default_target=default,
-        targets=targets,
+        targets=by_name,
         safety=Safety(
             max_deletes=safety.get("max_deletes", Safety.max_deletes),
             max_delete_percent=float(safety.get("max_delete_percent", Safety.max_delete_percent)),
@@ -460,7 +280,7 @@ def _build_project(
         ownership=Ownership(
             order_condition_names=tuple(ownership.get("order_conditions", ())),
             discount_code_prefixes=tuple(ownership.get("discount_code_prefixes", ())),
-            unnamed_rulesets=str(ownership.get("unnamed_rulesets", Ownership.unnamed_rulesets)),
+            unnamed_rulesets=ownership.get("unnamed_rulesets", Ownership.unnamed_rulesets),
             record=ownership.get("record", Ownership.record),
         ),
         routes=dict(data.get("routes", {})),
@@ -553,21 +373,3 @@ def _freeze_problems(document: sources.MarkedDict, file: str) -> list[errors.Pro
                 )
             )
     return problems
-
-
-def _build_target(root: Path, name: str, spec: dict[str, Any]) -> Target:
-    sandbox = spec.get("sandbox")
-    return Target(
-        name=name,
-        sandbox=(root / sandbox).resolve() if sandbox is not None else None,
-        api_url=spec["api_url"].rstrip("/") if spec.get("api_url") else None,
-        shop_identifier=spec.get("shop_identifier"),
-        token_env=spec.get("token_env"),
-        api_version=spec.get("api_version", Target.api_version),
-        allow_future_api_version=spec.get("allow_future_api_version", False),
-        vars=dict(spec.get("vars", {})),
-        rate=float(spec.get("rate", Target.rate)),
-        burst=spec.get("burst", Target.burst),
-        concurrency=spec.get("concurrency", Target.concurrency),
-        timeout=float(spec.get("timeout", Target.timeout)),
-    )

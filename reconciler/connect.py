@@ -4,7 +4,8 @@ Owns ``connect(target)``: a target with ``sandbox:`` gets a client whose calls t
 sandbox answers in this process (``transport.InProcessTransport`` over its SQLite file, base URL
 ``transport.IN_PROCESS_URL``, never resolved); a target with ``api_url:`` gets a client over
 httpx's own network transport. Either way the settings come from
-``client.ClientSettings.from_target`` and the token from ``config.Target.token``.
+``clientsettings.ClientSettings.from_target``; the token (``token_of``) is the embedded sandbox's
+own for a sandbox target, else ``Target.token`` reads it from the environment.
 
 Must not: send a call, print anything, or name the token in a message. Only sandbox targets
 pay for importing the sandbox server.
@@ -14,13 +15,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from reconciler import config, transport
-from reconciler.client import BoldClient, ClientSettings
+from reconciler import transport
+from reconciler.client import BoldClient
+from reconciler.clientsettings import ClientSettings
+from reconciler.targets import Target
 
 
-def connect(target: config.Target, *, routes: Mapping[str, str] | None = None) -> BoldClient:
+def connect(target: Target, *, routes: Mapping[str, str] | None = None) -> BoldClient:
     """A client for a project target, with the project's ``routes:`` overrides."""
-    token = target.token()  # TokenMissing or TokenInvalid, naming the variable
+    token = token_of(target)  # TokenMissing or TokenInvalid, naming the variable
     if target.sandbox is None:
         return BoldClient(ClientSettings.from_target(target, routes=routes), token=token)
     settings = ClientSettings.from_target(target, routes=routes, base_url=transport.IN_PROCESS_URL)
@@ -36,3 +39,14 @@ def connect(target: config.Target, *, routes: Mapping[str, str] | None = None) -
         raise
     bold.on_close(embedded.close)
     return bold
+
+
+def token_of(target: Target) -> str:
+    """The token a target's client sends: the embedded sandbox's own local token (no
+    environment variable needed), else what ``Target.token`` reads from the environment."""
+    if target.sandbox is not None:
+        # Imported here so that commands on remote targets never load the server.
+        from reconciler.sandbox import DEFAULT_TOKEN
+
+        return DEFAULT_TOKEN
+    return target.token()

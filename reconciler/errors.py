@@ -92,17 +92,6 @@ class TokenMissing(ConfigError):
         )
 
 
-def token_problem(token: str) -> str:
-    """What makes ``token`` unusable in an HTTP header, without quoting any of it ("": none)."""
-    if not token:
-        return "is empty"
-    if any(ch.isspace() for ch in token):
-        return "has whitespace (a space, tab or line break) inside it"
-    if any(not ("!" <= ch <= "~") for ch in token):
-        return "has non-ASCII or control characters in it"
-    return ""
-
-
 class TokenInvalid(ConfigError):
     """The token has whitespace or non-ASCII characters inside it: no API would accept it.
 

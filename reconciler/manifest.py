@@ -35,6 +35,7 @@ from reconciler import (
     sources,
     templating,
 )
+from reconciler.targets import Target
 
 SUFFIXES = (".yaml", ".yml", ".yaml.j2", ".yml.j2")
 TEMPLATE_SUFFIX = ".j2"
@@ -134,7 +135,7 @@ class _Document:
         return sources.locate(self.marked, path)
 
 
-def load_manifests(project: config.Project, target: config.Target) -> Manifests:
+def load_manifests(project: config.Project, target: Target) -> Manifests:
     """Render, parse and check every manifest; raise ManifestInvalid with every problem found."""
     problems: list[errors.Problem] = []
     paths = _discover(project, problems)
@@ -280,7 +281,7 @@ def _read(
     root: Path,
     path: Path,
     file: str,
-    target: config.Target,
+    target: Target,
     problems: list[errors.Problem],
     readings: cache.ReadCache | None = None,
 ) -> _Document | None:
@@ -405,7 +406,7 @@ def _render(
     path: Path,
     file: str,
     text: str,
-    target: config.Target,
+    target: Target,
 ) -> tuple[str, list[int]]:
     """Render a template with the target's vars only; output bounded like a file.
 

@@ -47,6 +47,7 @@ from reconciler.review import (
     unnamed_notes,
 )
 from reconciler.safetyrules import SafetyReport, evaluate_safety
+from reconciler.targets import Target
 
 
 @dataclass(frozen=True)
@@ -382,7 +383,7 @@ def plan_changes(
     desired: Sequence[model.Resource],
     live: state.LiveState,
     *,
-    target: config.Target,
+    target: Target,
     project: config.Project,
     filters: Filters | None = None,
     now: dt.datetime | None = None,

@@ -43,6 +43,7 @@ from reconciler import (
     state,
     words,
 )
+from reconciler.targets import Target
 
 #: Version of the snapshot document; bump on an incompatible change.
 FORMAT_VERSION = 1
@@ -267,7 +268,7 @@ def restore_plan(
     snapshot: Snapshot,
     live: state.LiveState,
     *,
-    target: config.Target,
+    target: Target,
     project: config.Project,
     now: dt.datetime | None = None,
 ) -> plan.Plan:

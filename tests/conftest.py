@@ -117,10 +117,10 @@ _WIRING = frozenset({"token", "transport", "clock", "sleep", "rng"})
 def build_client(**options: Any) -> BoldClient:
     """A BoldClient from one set of options: ``ClientSettings`` fields and the wiring
     (token, transport, clock, sleep, rng) together, as the fixtures take them."""
-    from reconciler import client
+    from reconciler import client, clientsettings
 
     wiring = {key: options.pop(key) for key in list(options) if key in _WIRING}
-    return client.BoldClient(client.ClientSettings(**options), **wiring)
+    return client.BoldClient(clientsettings.ClientSettings(**options), **wiring)
 
 
 @pytest.fixture

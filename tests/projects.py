@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler import client, config, model, pipeline, plan, state
+from reconciler.targets import Target
 
 from .sandbox import bodies
 
@@ -56,12 +57,12 @@ def plan_for(
 
 def in_memory(
     *,
-    target: config.Target | None = None,
+    target: Target | None = None,
     safety: config.Safety | None = None,
     ownership: config.Ownership | None = None,
 ) -> config.Project:
     """A project that exists only in memory: one target (the embedded sandbox unless given)."""
-    target = target or config.Target(
+    target = target or Target(
         name="sandbox", sandbox=Path("s.sqlite"), api_url=None, shop_identifier=None, token_env=None
     )
     return config.Project(

@@ -1,4 +1,4 @@
-"""The project file: defaults, targets, tokens, and the located lines a broken one gets."""
+"""The project file: defaults, targets, and the located lines a broken one gets."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from reconciler import config, errors
+from reconciler.targets import Target
 
 
 def write_project(folder: Path, text: str, name: str = "boldrules.yaml") -> Path:
@@ -55,7 +56,7 @@ def test_full_project_file_is_read(tmp_path: Path) -> None:
     assert project.manifests == (root / "pricing", root / "extra" / "one.yaml")
     assert project.default_target == "production"
     production = project.target(None)
-    assert production == config.Target(
+    assert production == Target(
         name="production",
         sandbox=None,
         api_url="https://api.boldcommerce.com",
@@ -128,29 +129,6 @@ def test_unknown_target_lists_the_known_ones(tmp_path: Path) -> None:
     with pytest.raises(errors.ConfigError) as caught:
         project.target("prod")
     assert str(caught.value) == "no target 'prod' in boldrules.yaml: use one of production, sandbox"
-
-
-def test_token_is_read_from_the_environment_only(monkeypatch: pytest.MonkeyPatch) -> None:
-    remote = config.Target("production", None, "https://x", None, "BOLD_TEST_TOKEN")
-    monkeypatch.delenv("BOLD_TEST_TOKEN", raising=False)
-    with pytest.raises(errors.TokenMissing) as caught:
-        remote.token()
-    assert caught.value.exit_code == 7
-    assert str(caught.value) == (
-        "target 'production' reads its token from $BOLD_TEST_TOKEN, which is not set: "
-        "export BOLD_TEST_TOKEN=<your Bold API token> (never put the token in a file)"
-    )
-    monkeypatch.setenv("BOLD_TEST_TOKEN", "  ")
-    with pytest.raises(errors.TokenMissing):
-        remote.token()
-    monkeypatch.setenv("BOLD_TEST_TOKEN", "s3cret")
-    assert remote.token() == "s3cret"
-    assert "s3cret" not in repr(remote)
-
-
-def test_sandbox_target_needs_no_token_variable() -> None:
-    local = config.Target("sandbox", Path("/tmp/s.sqlite"), None, None, None)
-    assert local.token() == "sandbox-local-token"
 
 
 BROKEN = [

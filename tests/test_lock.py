@@ -15,6 +15,7 @@ import pytest
 from reconciler import (
     apply,
     client,
+    clientsettings,
     config,
     errors,
     lock,
@@ -23,6 +24,7 @@ from reconciler import (
     pipeline,
     state,
 )
+from reconciler.targets import Target
 from reconciler.transport import IN_PROCESS_URL, InProcessTransport
 
 from .conftest import APP_TOKEN, make_bold_client
@@ -185,7 +187,7 @@ class Refusing(httpx.BaseTransport):
 
 def a_project(record: str = "default") -> config.Project:
     return in_memory(
-        target=config.Target("sandbox", None, "http://sandbox.invalid", None, "X"),
+        target=Target("sandbox", None, "http://sandbox.invalid", None, "X"),
         safety=config.Safety(max_deletes=10, max_delete_percent=100, max_update_percent=100),
         ownership=config.Ownership(record=record),
     )
@@ -210,7 +212,7 @@ def test_created_objects_are_recorded_and_deleted_ones_forgotten_when_other_call
         lambda r: r.method == "PUT" and r.url.path.endswith("/rulesets/external/broken"),
     )
     with client.BoldClient(
-        client.ClientSettings(base_url=IN_PROCESS_URL, rate=10_000.0, burst=10_000),
+        clientsettings.ClientSettings(base_url=IN_PROCESS_URL, rate=10_000.0, burst=10_000),
         token=APP_TOKEN,
         transport=refuse_ruleset,
     ) as bold:

@@ -29,11 +29,12 @@ from reconciler import (
     words,
 )
 from reconciler.cli import terminal
+from reconciler.targets import Target
 
 
 @contextlib.contextmanager
 def locked(
-    project: config.Project, target: config.Target, *, timeout: float, stop: threading.Event
+    project: config.Project, target: Target, *, timeout: float, stop: threading.Event
 ) -> Iterator[tuple[client.BoldClient, lock.ApplyLock]]:
     """The target's client, with the project's apply lock held on the shop for the block."""
     with (

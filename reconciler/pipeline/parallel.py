@@ -41,6 +41,7 @@ from pathlib import Path
 
 from reconciler import carts, config, errors, plan, redact
 from reconciler.pipeline.steps import Declared, When, declare, plan_target
+from reconciler.targets import Target
 
 #: Shops one worker process plans at once, on threads (each waits on its own rate limit).
 SHOPS_PER_PROCESS = 8
@@ -80,7 +81,7 @@ class _Chunk:
     formatter: logging.Formatter | None
 
 
-def vars_group(target: config.Target) -> str:
+def vars_group(target: Target) -> str:
     """The key under which targets with the same ``vars`` share one manifest load."""
     return json.dumps(target.vars, sort_keys=True, default=str)
 

@@ -32,6 +32,7 @@ from reconciler import (
     schedule,
     state,
 )
+from reconciler.targets import Target
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,7 @@ def findings(
 
 def declare(
     project: config.Project,
-    target: config.Target,
+    target: Target,
     *,
     at: dt.datetime | None = None,
     eager: bool = False,
@@ -123,7 +124,7 @@ def declare(
 
 def _relint(
     project: config.Project,
-    target: config.Target,
+    target: Target,
     now: dt.datetime,
     objects: Sequence[model.Resource],
 ) -> list[lint.Finding]:
@@ -137,7 +138,7 @@ def _relint(
     return findings(project, loaded, now)
 
 
-def desired(project: config.Project, target: config.Target) -> list[model.Resource]:
+def desired(project: config.Project, target: Target) -> list[model.Resource]:
     """The target's manifests, rendered with its ``vars``, as the objects a plan compares."""
     return _objects(manifest.load_manifests(project, target))
 
@@ -146,7 +147,7 @@ def _objects(loaded: manifest.Manifests) -> list[model.Resource]:
     return [state.resource(d.key, d.data, d.origin) for d in loaded.objects]
 
 
-def open_client(project: config.Project, target: config.Target) -> client.BoldClient:
+def open_client(project: config.Project, target: Target) -> client.BoldClient:
     """The target's client, with the project's route overrides: every command's way in."""
     return connect.connect(target, routes=project.routes)
 
@@ -170,7 +171,7 @@ def read_shop(
 
 def compare(
     project: config.Project,
-    target: config.Target,
+    target: Target,
     declared: Declared,
     live: state.LiveState,
     *,
@@ -197,7 +198,7 @@ def compare(
 def plan_shop(
     bold: client.BoldClient,
     project: config.Project,
-    target: config.Target,
+    target: Target,
     declared: Declared,
     *,
     filters: plan.Filters | None = None,
@@ -214,7 +215,7 @@ def plan_shop(
 def _finish(
     bold: client.BoldClient,
     project: config.Project,
-    target: config.Target,
+    target: Target,
     declared: Declared,
     live: state.LiveState,
     filters: plan.Filters | None,
@@ -239,7 +240,7 @@ def _finish(
 
 def plan_target(
     project: config.Project,
-    target: config.Target,
+    target: Target,
     declared: Source,
     *,
     filters: plan.Filters | None = None,

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from reconciler import apply, calls, config, errors, model, pipeline, plan, savedplan, state
+from reconciler.targets import Target
 
 from ..projects import in_memory
 
@@ -56,7 +57,7 @@ def code(name: str, value: int = -15) -> model.Resource:
 
 def project(ownership: config.Ownership | None = None, **safety: Any) -> config.Project:
     return in_memory(
-        target=config.Target(
+        target=Target(
             name="test",
             sandbox=None,
             api_url="http://sandbox.invalid",

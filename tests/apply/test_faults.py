@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from reconciler import apply, client, config, errors, model, pipeline, plan
+from reconciler import apply, client, clientsettings, config, errors, model, pipeline, plan
 from reconciler.sandbox import Sandbox
 
 from ..conftest import APP_TOKEN
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.socket
 def connect(url: str) -> client.BoldClient:
     """A client that retries quickly: the test checks behaviour, not Bold's timings."""
     return client.BoldClient(
-        client.ClientSettings(
+        clientsettings.ClientSettings(
             base_url=url,
             rate=2000.0,
             burst=100,

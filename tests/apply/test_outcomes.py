@@ -20,7 +20,18 @@ import httpx
 import pytest
 from click.testing import CliRunner, Result
 
-from reconciler import apply, cli, client, config, errors, model, pipeline, plan, state
+from reconciler import (
+    apply,
+    cli,
+    client,
+    clientsettings,
+    config,
+    errors,
+    model,
+    pipeline,
+    plan,
+    state,
+)
 from reconciler.sandbox import ALL_SCOPES, Sandbox
 from reconciler.transport import IN_PROCESS_URL, InProcessTransport
 
@@ -321,7 +332,7 @@ def test_an_unreachable_api_url_is_exit_8_with_each_retry_said() -> None:
         raise httpx.ConnectError("[Errno 111] Connection refused")
 
     bold = client.BoldClient(
-        client.ClientSettings(base_url="http://127.0.0.1:9", shop_identifier=SHOP),
+        clientsettings.ClientSettings(base_url="http://127.0.0.1:9", shop_identifier=SHOP),
         token=APP_TOKEN,
         transport=httpx.MockTransport(refuse),
         clock=clock.time,

@@ -394,12 +394,12 @@ def test_other_apps_rulesets_price_too_and_are_counted(run: Run, with_carts: Pat
     """Another app's ruleset takes part (read with include_all_apps), never planned or deleted."""
     target = config.load_project(with_carts).target(None)
     assert target.sandbox is not None
-    from reconciler import client
+    from reconciler import client, clientsettings
 
     shop = sandbox.Sandbox.embedded(target.sandbox)
     shop.add_token("other-app-token", app="wholesale-app")
     with client.BoldClient(
-        client.ClientSettings(base_url=IN_PROCESS_URL, rate=1000.0, burst=1000),
+        clientsettings.ClientSettings(base_url=IN_PROCESS_URL, rate=1000.0, burst=1000),
         token="other-app-token",
         transport=InProcessTransport(shop.wsgi_app),
     ) as other:

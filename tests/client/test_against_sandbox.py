@@ -10,8 +10,9 @@ from typing import Any
 import httpx
 import pytest
 
-from reconciler import client, config, connect, errors
+from reconciler import client, clientsettings, connect, errors
 from reconciler.sandbox import Sandbox, serve
+from reconciler.targets import Target
 from reconciler.transport import IN_PROCESS_URL, InProcessTransport
 from tests.client.conftest import TOKEN, FakeClock
 from tests.clocks import SimulatedClock
@@ -62,7 +63,7 @@ def sb() -> Iterator[Sandbox]:
 @pytest.fixture
 def bold(sb: Sandbox, clock: FakeClock) -> Iterator[client.BoldClient]:
     with client.BoldClient(
-        client.ClientSettings(base_url=IN_PROCESS_URL),
+        clientsettings.ClientSettings(base_url=IN_PROCESS_URL),
         token=TOKEN,
         transport=InProcessTransport(sb.wsgi_app),
         clock=clock.time,
@@ -162,7 +163,9 @@ def test_only_our_apps_rulesets_are_listed(sb: Sandbox, bold: client.BoldClient)
 def test_a_wrong_token_and_a_missing_scope(sb: Sandbox, clock: FakeClock) -> None:
     sb.add_token("read-only", app=APP, scopes=["read_price_rulesets"])
     transport = InProcessTransport(sb.wsgi_app)
-    settings = client.ClientSettings(base_url=IN_PROCESS_URL, shop_identifier="sandbox-shop")
+    settings = clientsettings.ClientSettings(
+        base_url=IN_PROCESS_URL, shop_identifier="sandbox-shop"
+    )
     common: dict[str, Any] = {"transport": transport, "sleep": clock.sleep}
     with (
         client.BoldClient(settings, token="wrong", **common) as stranger,
@@ -210,7 +213,7 @@ def test_a_dropped_put_is_retried_until_it_lands(sb: Sandbox, bold: client.BoldC
 
 def test_for_target_runs_the_embedded_sandbox(tmp_path: Path) -> None:
     path = tmp_path / ".boldrules" / "sandbox.sqlite"
-    target = config.Target(
+    target = Target(
         name="sandbox", sandbox=path, api_url=None, shop_identifier=None, token_env=None
     )
 
@@ -235,7 +238,8 @@ def test_2000_rulesets_through_503s_and_429_bursts_arrive_exactly_once() -> None
     with (
         serve(sb, port=0) as server,
         client.BoldClient(
-            client.ClientSettings(base_url=server.url, rate=50, backoff_base=0.25), token=TOKEN
+            clientsettings.ClientSettings(base_url=server.url, rate=50, backoff_base=0.25),
+            token=TOKEN,
         ) as bold,
     ):
         rulesets = bold.list_rulesets()
@@ -263,7 +267,7 @@ def test_a_paced_client_never_draws_a_429_from_the_servers_limit() -> None:
     with (
         serve(sb, port=0) as server,
         client.BoldClient(
-            client.ClientSettings(base_url=server.url, rate=40, burst=8, concurrency=4),
+            clientsettings.ClientSettings(base_url=server.url, rate=40, burst=8, concurrency=4),
             token=TOKEN,
             clock=clock.time,
             sleep=clock.sleep,
@@ -295,7 +299,7 @@ def test_a_post_whose_answer_is_cut_on_the_wire_is_ambiguous() -> None:
     sb.set_faults(drop_after_commit=1.0)
     with (
         serve(sb, port=0) as server,
-        client.BoldClient(client.ClientSettings(base_url=server.url), token=TOKEN) as bold,
+        client.BoldClient(clientsettings.ClientSettings(base_url=server.url), token=TOKEN) as bold,
     ):
         with pytest.raises(errors.AmbiguousWrite) as caught:
             bold.create_discount_codes(
@@ -321,7 +325,7 @@ def test_nobody_listening_is_connection_failed(clock: FakeClock) -> None:
     sb.close()
     with (
         client.BoldClient(
-            client.ClientSettings(base_url=url, shop_identifier="s", max_attempts=3),
+            clientsettings.ClientSettings(base_url=url, shop_identifier="s", max_attempts=3),
             token=TOKEN,
             sleep=clock.sleep,
         ) as bold,

@@ -12,14 +12,15 @@ from typing import Any
 import httpx
 import pytest
 
-from reconciler import client, config, connect, errors
+from reconciler import client, clientsettings, connect, errors
 from reconciler.sandbox import Sandbox, serve
+from reconciler.targets import Target
 from tests.client.conftest import TOKEN
 
 PRODUCTS = {"type": "PRODUCT_SEARCH", "sku_ids": ["SKU-1"]}
 
 
-def _target(**fields: Any) -> config.Target:
+def _target(**fields: Any) -> Target:
     spec: dict[str, Any] = {
         "name": "shop",
         "sandbox": None,
@@ -27,7 +28,7 @@ def _target(**fields: Any) -> config.Target:
         "shop_identifier": None,
         "token_env": "BOLD_CONNECT_TOKEN",
     }
-    return config.Target(**{**spec, **fields})
+    return Target(**{**spec, **fields})
 
 
 def test_an_embedded_target_is_served_in_process_and_keeps_what_it_was_given(
@@ -79,6 +80,11 @@ def test_a_missing_token_names_the_variable_before_anything_opens(
         connect.connect(_target(api_url="http://127.0.0.1:9"))
 
 
+def test_sandbox_target_needs_no_token_variable() -> None:
+    local = Target("sandbox", Path("/tmp/s.sqlite"), None, None, None)
+    assert connect.token_of(local) == "sandbox-local-token"
+
+
 def test_settings_from_a_target_carry_its_pacing_timeout_version_and_routes() -> None:
     fields: dict[str, Any] = {
         "shop_identifier": "zp3",
@@ -89,8 +95,8 @@ def test_settings_from_a_target_carry_its_pacing_timeout_version_and_routes() ->
         "timeout": 7.0,
     }
     target = _target(api_url="https://api.bold.test", **fields)
-    settings = client.ClientSettings.from_target(target, routes={"ping": "/health"})
-    assert settings == client.ClientSettings(
+    settings = clientsettings.ClientSettings.from_target(target, routes={"ping": "/health"})
+    assert settings == clientsettings.ClientSettings(
         base_url="https://api.bold.test", routes={"ping": "/health"}, **fields
     )
 
@@ -103,7 +109,7 @@ def test_the_settings_reach_the_wire(monkeypatch: pytest.MonkeyPatch) -> None:
         return httpx.Response(200, json={"message": "ok", "data": {}})
 
     target = _target(api_url="https://api.bold.test", api_version="2022-05-01")
-    settings = client.ClientSettings.from_target(target, routes={"ping": "POST /health"})
+    settings = clientsettings.ClientSettings.from_target(target, routes={"ping": "POST /health"})
     with client.BoldClient(settings, token=TOKEN, transport=httpx.MockTransport(handler)) as bold:
         bold.ping()
     assert [(r.method, str(r.url)) for r in seen] == [("POST", "https://api.bold.test/health")]
@@ -137,7 +143,7 @@ def test_refused_settings_name_the_target(
 ) -> None:
     target = _target(api_url="https://api.bold.test", **fields)
     with pytest.raises(errors.ConfigError) as caught:
-        client.ClientSettings.from_target(target, routes=routes)
+        clientsettings.ClientSettings.from_target(target, routes=routes)
     assert str(caught.value) == wanted
 
 

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reconciler import client, errors, pacing
+from reconciler import client, clientsettings, errors, pacing
 from tests.client.conftest import FakeClock, MakeClient, envelope
 from tests.clocks import SimulatedClock
 
@@ -61,7 +61,7 @@ def test_the_bucket_is_shared_by_every_thread() -> None:
         return envelope({})
 
     bold = client.BoldClient(
-        client.ClientSettings(
+        clientsettings.ClientSettings(
             base_url="https://api.bold.test",
             shop_identifier="s",
             rate=100.0,
@@ -141,7 +141,7 @@ def test_calls_in_flight_never_exceed_concurrency() -> None:
 
     with (
         client.BoldClient(
-            client.ClientSettings(
+            clientsettings.ClientSettings(
                 base_url="https://api.bold.test",
                 shop_identifier="s",
                 rate=10_000.0,

@@ -8,7 +8,8 @@ from typing import Any
 import httpx
 import pytest
 
-from reconciler import __version__, config, connect, errors, routes
+from reconciler import __version__, connect, errors, routes
+from reconciler.targets import Target
 from tests.client.conftest import SHOP, TOKEN, MakeClient, envelope
 
 
@@ -152,7 +153,7 @@ def test_activate_all_is_never_sent(make_client: MakeClient) -> None:
     assert server.requests == []
 
 
-def _target(**fields: Any) -> config.Target:
+def _target(**fields: Any) -> Target:
     spec: dict[str, Any] = {
         "name": "production",
         "sandbox": None,
@@ -164,7 +165,7 @@ def _target(**fields: Any) -> config.Target:
         "concurrency": 2,
         "timeout": 5.0,
     }
-    return config.Target(**{**spec, **fields})
+    return Target(**{**spec, **fields})
 
 
 def test_for_target_builds_a_remote_client_and_names_the_variable_on_a_bad_token(
@@ -188,7 +189,7 @@ def test_for_target_reads_the_real_config_target(monkeypatch: pytest.MonkeyPatch
         "shop_identifier": SHOP,
         "token_env": "BOLD_TEST_TOKEN",
     }
-    target = config.Target(**fields)
+    target = Target(**fields)
     monkeypatch.delenv("BOLD_TEST_TOKEN", raising=False)
     with pytest.raises(errors.TokenMissing, match=r"\$BOLD_TEST_TOKEN"):
         connect.connect(target)

@@ -17,6 +17,7 @@ from reconciler import (
     calls,
     cli,
     client,
+    clientsettings,
     config,
     errors,
     export,
@@ -163,7 +164,7 @@ def test_discount_codes_differing_only_in_case_are_both_seen() -> None:
         return httpx.Response(204)
 
     with client.BoldClient(
-        client.ClientSettings(base_url="http://127.0.0.1", shop_identifier=SHOP),
+        clientsettings.ClientSettings(base_url="http://127.0.0.1", shop_identifier=SHOP),
         token=APP_TOKEN,
         transport=httpx.MockTransport(handler),
     ) as bold:

@@ -37,8 +37,10 @@ from reconciler import (
     planformat,
     state,
 )
+from reconciler.clientsettings import ClientSettings
 from reconciler.sandbox import Sandbox, serve
 from reconciler.sandbox.app import StartResponse
+from reconciler.targets import Target
 
 from ..conftest import APP_TOKEN
 from . import test_torn_reads as torn
@@ -100,7 +102,7 @@ def served(tmp_path: Path) -> Iterator[tuple[RecordingSandbox, Path]]:
 
 
 #: A loaded project and its target, as ``pipeline`` takes them.
-Planned = tuple[config.Project, config.Target]
+Planned = tuple[config.Project, Target]
 
 
 @pytest.fixture
@@ -192,7 +194,7 @@ def test_a_halted_client_sends_nothing(
     served: tuple[RecordingSandbox, Path], project: Planned
 ) -> None:
     sandbox = served[0]
-    settings = client.ClientSettings.from_target(project[1])
+    settings = ClientSettings.from_target(project[1])
     with client.BoldClient(settings, token=APP_TOKEN) as bold:
         assert len(bold.list_rulesets()) == COUNT
         before = len(sandbox.requests)

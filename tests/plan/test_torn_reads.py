@@ -320,10 +320,10 @@ def stamped_shop(stamps: list[str]) -> tuple[httpx.MockTransport, list[str]]:
 
 
 def stamped_client(transport: httpx.MockTransport) -> Any:
-    from reconciler import client
+    from reconciler import client, clientsettings
 
     return client.BoldClient(
-        client.ClientSettings(
+        clientsettings.ClientSettings(
             base_url="https://api.bold.test", shop_identifier="shop", rate=10_000, burst=10_000
         ),
         token=APP_TOKEN,

@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from reconciler import carts, client, pricing
+from reconciler import carts, client, clientsettings, pricing
 from reconciler.preview import crosscheck
 from reconciler.transport import IN_PROCESS_URL, InProcessTransport
 
@@ -44,7 +44,7 @@ def test_a_storefront_answering_another_price_is_reported(sandbox: Any) -> None:
         "carts/tea.yaml:2",
     )
     with client.BoldClient(
-        client.ClientSettings(base_url=IN_PROCESS_URL, rate=1000.0, burst=1000),
+        clientsettings.ClientSettings(base_url=IN_PROCESS_URL, rate=1000.0, burst=1000),
         token=APP_TOKEN,
         transport=httpx.MockTransport(handler),
     ) as bold:
