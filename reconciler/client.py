@@ -25,7 +25,7 @@ import re
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from types import TracebackType
 from typing import Any, NoReturn, Self
 from urllib.parse import quote
@@ -61,6 +61,11 @@ _SECRET_KEY = re.compile(r"token|secret|password|authorization|api[_-]?key", re.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 # Failures that retrying cannot fix (a bad URL scheme, an illegal header we built).
 _HOPELESS = (httpx.UnsupportedProtocol, httpx.LocalProtocolError)
+
+
+class _Halted(Exception):
+    """A call refused because the client was halted (``BoldClient.halt``); never shown: the
+    caller that halts discards what the halted calls raise."""
 
 
 class BoldClient(operations.Operations):
@@ -99,6 +104,8 @@ class BoldClient(operations.Operations):
         self._slots = threading.BoundedSemaphore(settings.concurrency)
         self._log = calllog.CallLog(clock)
         self._on_close: list[Callable[[], object]] = []
+        self._halted = threading.Event()
+        self._pages = threading.local()
         self._http = httpx.Client(
             base_url=self.base_url,
             transport=transport,
@@ -116,6 +123,25 @@ class BoldClient(operations.Operations):
     def on_close(self, closer: Callable[[], object]) -> None:
         """Run ``closer`` when this client closes (``connect`` closes an embedded sandbox so)."""
         self._on_close.append(closer)
+
+    def halt(self) -> None:
+        """Send nothing more: every call from now on, and each one still waiting for its turn,
+        raises before it is sent; calls already sent finish. ``plan`` halts the shop's reads so
+        when the manifests it loads beside them turn out invalid."""
+        self._halted.set()
+
+    @contextlib.contextmanager
+    def pages_through(
+        self, convert: Callable[[pagination.Page], pagination.Page]
+    ) -> Iterator[None]:
+        """Every list this thread reads inside the block passes each page through ``convert``
+        as it arrives, on whichever thread fetched it (``state.fetch_live`` normalises the
+        objects so, and keeps of the raw JSON only what the read's checks need)."""
+        self._pages.convert = convert
+        try:
+            yield
+        finally:
+            self._pages.convert = None
 
     def __repr__(self) -> str:
         return (
@@ -198,6 +224,8 @@ class BoldClient(operations.Operations):
             raise ValueError(f"{route} reaches every app's rulesets; boldrules never sends it")
         if route not in self.routes:
             raise ValueError(f"unknown route {route!r}")
+        if self._halted.is_set():
+            raise _Halted(route)
         method = self.routes[route][0]
         path = self._path(route, path_params or {})
         where = path + ("?" + str(httpx.QueryParams(params)) if params else "")
@@ -292,6 +320,8 @@ class BoldClient(operations.Operations):
             # that took a token and then queued for a slot would reach the server late, bunched
             # with later ones, and tip Bold's window over.
             self._log.paced(self._bucket.take())
+            if self._halted.is_set():
+                raise _Halted(route)
             try:
                 response = self._http.request(method, path, params=params, json=body)
             except _NOT_SENT as exc:
@@ -422,6 +452,9 @@ class BoldClient(operations.Operations):
         params: Mapping[str, str | int] | None = None,
     ) -> pagination.Listing:
         """A whole list read so that its pages hold together (``pagination.read_whole``)."""
+        convert: Callable[[pagination.Page], pagination.Page] | None = getattr(
+            self._pages, "convert", None
+        )
 
         def fetch(page: int) -> pagination.Page:
             query = {**(params or {}), "limit": pagination.PAGE_LIMIT, "page": page}
@@ -440,7 +473,7 @@ class BoldClient(operations.Operations):
             if page != 1:
                 total = 0  # the first page announced the whole list
             self._log.page(len(found.items), total if type(total) is int else None)
-            return found
+            return found if convert is None else convert(found)
 
         return pagination.read_whole(
             fetch, workers=self.concurrency, where=lambda: self._path(route, path_params or {})

@@ -156,7 +156,11 @@ def compare(desired: model.Resource, live: model.Resource) -> model.Update | Non
     Beyond the bodies, a ruleset is also changed when it or its rules must be given their
     external ids (adoption) or when it holds duplicate rules.
     """
-    same = desired.fingerprint() == live.fingerprint()
+    # Equal bodies first: a dict comparison costs a twentieth of two fingerprints (canonical
+    # JSON and sha256), and a shop with nothing to do compares every object it holds. Both sides
+    # come from the same normalisers (numbers through ``normalise_number``), so equal values are
+    # equal JSON; bodies that differ only in form (a tuple for a list) still match by fingerprint.
+    same = desired.body == live.body or desired.fingerprint() == live.fingerprint()
     if not kinds.by_name[desired.key.kind].adoptable or (
         same and "duplicate_rules" not in live.handles
     ):

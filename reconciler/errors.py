@@ -22,6 +22,7 @@ The tree::
     │   ├── Unaddressable                        a path parameter empty or None: never sent
     │   └── AmbiguousWrite                       a write whose outcome is unknown: read back first
     ├── ShopChanging                    exit 1   the shop changed under every read of it
+    ├── ManifestsMoved                  exit 1   the manifests changed while a plan was made
     ├── PlanFileInvalid                 exit 1   plan file unreadable, unwritable, another shop's
     ├── RecordUnreadable                exit 1   an ownership record written by a newer boldrules
     ├── LockHeld                        exit 9   another run holds the shop's apply lock
@@ -310,6 +311,17 @@ class ShopChanging(BoldrulesError):
         super().__init__(
             f"the shop changed while it was being read {reads} times; try again when it is "
             f"quiet (last change seen: {cut(reason, 300)})"
+        )
+
+
+class ManifestsMoved(BoldrulesError):
+    """The manifests, read again for lint's findings, no longer declare what the plan compared:
+    someone saved them while the plan was being made. No plan is shown; running again works."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "the manifests changed while the plan was being made (they were read again for "
+            "lint); run the command again once they are saved"
         )
 
 

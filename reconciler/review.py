@@ -40,6 +40,8 @@ def lint_review(
     plan, errors included: ``boldrules lint`` (exit 3) is the gate (docs/lint.md says why).
     """
     changed = {str(c.key) for c in changes if not isinstance(c, model.Delete)}
+    if not changed:
+        return (), ()  # ``findings`` not read: a plan pays for lint only when it shows some
     said = " ".join(notes)
     kept = tuple(
         f

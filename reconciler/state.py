@@ -18,14 +18,16 @@ kind. This module does not decide ownership or order (``plan.py``) and does not 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from reconciler import errors, instants, kinds, model, pagination
 from reconciler.kinds import discount_code, fields, order_condition, rules, ruleset
+from reconciler.kinds.base import NORMALISED_KEEPS, Normalised
 
 if TYPE_CHECKING:
     from reconciler.client import BoldClient
@@ -131,8 +133,35 @@ def fetch_live(client: BoldClient, *, decisive: Decisive | None = None) -> LiveS
 def _read_kinds(
     pool: ThreadPoolExecutor, client: BoldClient, chosen: Iterable[model.Kind]
 ) -> dict[model.Kind, pagination.Listing]:
-    futures = {kind: pool.submit(kinds.by_name[kind].read, client) for kind in chosen}
+    futures = {kind: pool.submit(_read, kinds.by_name[kind], client) for kind in chosen}
     return {kind: future.result() for kind, future in futures.items()}
+
+
+def _read(spec: kinds.KindSpec, client: BoldClient) -> pagination.Listing:
+    """The kind's listing, each page normalised as it arrives (``_normalised``)."""
+    with client.pages_through(functools.partial(_normalised, spec)):
+        return spec.read(client)
+
+
+def _normalised(spec: kinds.KindSpec, page: pagination.Page) -> pagination.Page:
+    """``page`` with each object normalised now, while the next pages are awaited, and its raw
+    JSON let go: a ``Normalised`` keeps only what the read's checks look at. An object without
+    an id is kept whole (the whole object is its identity), and so is one the kind cannot read
+    (it fails where it did, once the read holds together)."""
+    items: list[dict[str, Any]] = []
+    for item in page.items:
+        if pagination.identity(item).startswith("json:"):
+            items.append(item)
+            continue
+        try:
+            made = spec.resource(item)
+        except (ValueError, TypeError, KeyError, AttributeError):
+            items.append(item)
+            continue
+        kept = Normalised({k: item[k] for k in NORMALISED_KEEPS if k in item})
+        kept.resource = made
+        items.append(kept)
+    return dataclasses.replace(page, items=items)
 
 
 def _live_state(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 from pathlib import Path
 
@@ -130,13 +131,13 @@ def plan_command(
 def _plan_one(
     project: config.Project, name: str | None, filters: plan.Filters, when: pipeline.When
 ) -> plan.Plan:
-    """One target's plan; a bad manifest fails before any API call."""
+    """One target's plan; the manifests load while the shop's listings are read, and a bad one
+    fails before any write (reads may have started: they stop)."""
     target = project.target(name)
-    declared = pipeline.declare(project, target, at=when.at)
     result, absorbed = pipeline.plan_target(
         project,
         target,
-        declared,
+        functools.partial(pipeline.declare, project, target, at=when.at),
         filters=filters,
         samples=carts.load_carts(project),
         when=when,

@@ -70,6 +70,17 @@ class Priced:
     actions: tuple[tuple[str, Mapping[str, Any]], ...]
 
 
+class Normalised(dict[str, Any]):
+    """A listed object normalised as its page arrived (``state.fetch_live``): what the read's
+    checks still look at (its id, its stamps, its names) and, as ``resource``, the Resource."""
+
+    resource: model.Resource
+
+
+#: The fields of a listed object a ``Normalised`` keeps: the read's checks need no others.
+NORMALISED_KEEPS = ("id", "created_at", "updated_at", "external_id", "code", "name")
+
+
 class KindSpec(abc.ABC):
     """One kind of object: everything boldrules knows about it, in one place."""
 
@@ -108,7 +119,11 @@ class KindSpec(abc.ABC):
 
     def live(self, items: Iterable[LiveJson]) -> list[model.Resource]:
         """A listing's objects → Resources, no two sharing a key."""
-        return [self.resource(item) for item in items]
+        return [self.made(item) for item in items]
+
+    def made(self, item: LiveJson) -> model.Resource:
+        """A listed object's Resource: made as its page arrived (``Normalised``), or now."""
+        return item.resource if isinstance(item, Normalised) else self.resource(item)
 
     # --- reading a shop ---------------------------------------------------------------------
 

@@ -164,7 +164,7 @@ class DiscountCode(base.KindSpec):
 
     def live(self, items: Iterable[shop.LiveJson]) -> list[model.Resource]:
         """Codes, extra copies of one name keyed by their server id (``distinct``)."""
-        return distinct(self.resource(item) for item in items)
+        return distinct(self.made(item) for item in items)
 
     def read(self, reader: shop.Shop) -> pagination.Listing:
         """Every discount code."""

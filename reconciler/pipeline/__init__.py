@@ -13,9 +13,9 @@ tests and the benchmarks. ``steps.py`` holds one target's steps, each usable alo
 * ``plan_shop(bold, project, target, declared)``: the three on an open client, with the price
   preview of the sample carts and the rulesets other apps already hold;
 * ``plan_target(project, target, declared)``: one target's plan on its own client.
-  ``declared`` may be a callable returning a ``Declared``: it is called before the shop is read
-  today (a bad manifest fails before any API call), and the scale work may overlap the loading
-  with the first pages there without its callers changing.
+  ``declared`` may be a callable returning a ``Declared``: it is then called while the shop's
+  listings are read (``read_while_loading``): only reads go out before the manifests are valid,
+  and invalid ones stop the reads and fail as they would have before any call.
 
 ``parallel.py`` plans every target of a project at once in worker processes
 (``plan_targets``, ``--all-targets``). Nothing in the pipeline prints: the ``cli`` package

@@ -6,8 +6,11 @@ own rate limit, so shops are independent work. ``plan_targets`` plans them so:
 * the manifests are loaded once per distinct set of target ``vars`` (and the sample carts once),
   in the calling process, before any API call: an invalid manifest fails its targets up front,
   and the loading's CPU is never paid once per shop;
-* the shops are planned in worker processes started with ``spawn`` (nothing of the caller's
-  state leaks into them, and no GIL is shared between them): at most ``jobs`` processes, each
+* the shops are planned in worker processes, forked from this one once the manifests are
+  loaded (each starts in milliseconds; no GIL is shared between them). Where forking is not
+  safe (another thread runs here) they come from a fork server that imported boldrules once,
+  started while the manifests load, and are spawned where the platform has neither. A worker
+  plans from its chunk of work alone (pickled to it). At most ``jobs`` processes, each
   planning its share of the shops on threads, since a shop's plan is mostly waiting for its own
   rate limit. A shop that fails (a bad token, an unreachable API, a bug) fails alone: its outcome
   is the error, the other shops' plans are unaffected, and a worker process that dies outright
@@ -27,10 +30,11 @@ import json
 import logging
 import multiprocessing
 import os
+import sys
 import threading
 import traceback
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
@@ -119,10 +123,10 @@ def plan_targets(
     shop's failure (each failure is that shop's outcome)."""
     names = sorted(project.targets)
     wanted = max(1, min(jobs, len(names)))
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=wanted, mp_context=context) as pool:
-        # The workers start (and import boldrules) while this process loads the manifests.
-        warming = [pool.submit(_warm) for _ in range(wanted)]
+    # Forked once the manifests are loaded, the workers start in milliseconds. Where forking is
+    # not safe (another thread is running) or not offered, a fork server starts meanwhile.
+    early = None if _can_fork() else _early_pool(wanted)
+    try:
         outcomes: dict[str, Planned] = {}
         samples = carts.load_carts(project)
         when = when or When()
@@ -133,7 +137,7 @@ def plan_targets(
             group = group_of[name] = vars_group(target)
             if group not in loads:
                 try:
-                    found = declare(project, target, at=when.at)
+                    found = declare(project, target, at=when.at, eager=True)
                     loads[group] = Declared(tuple(found.objects), tuple(found.findings))
                 except errors.BoldrulesError as exc:  # an invalid manifest fails its group alone
                     loads[group] = exc
@@ -161,11 +165,68 @@ def plan_targets(
             for chunk in chunks
             if chunk
         ]
-        for planned in _run(pool, work):
-            outcomes[planned.target] = planned
-        for future in warming:
-            future.cancel()
+        if work:
+            if early is None:
+                early = _Pool(processes, _fork_context() if _can_fork() else _server_context())
+            for planned in _run(early.pool, work):
+                outcomes[planned.target] = planned
+    finally:
+        if early is not None:
+            early.close()
     return [outcomes[name] for name in names]
+
+
+class _Pool:
+    """Worker processes; ``warm`` starts them from another thread (the first start of a fork
+    server waits for it to import boldrules) while this one goes on."""
+
+    def __init__(self, workers: int, context: multiprocessing.context.BaseContext) -> None:
+        self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+        self._warming: list[Future[None]] = []
+        self._starter: threading.Thread | None = None
+
+    def warm(self, workers: int) -> None:
+        def start() -> None:
+            self._warming.extend(self.pool.submit(_warm) for _ in range(workers))
+
+        self._starter = threading.Thread(target=start, name="start-workers", daemon=True)
+        self._starter.start()
+
+    def close(self) -> None:
+        if self._starter is not None:
+            self._starter.join()
+        for future in self._warming:
+            future.cancel()
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _early_pool(workers: int) -> _Pool:
+    early = _Pool(workers, _server_context())
+    early.warm(workers)
+    return early
+
+
+def _can_fork() -> bool:
+    """Whether worker processes may be forked from this one: the platform forks, and no other
+    thread runs (a fork copies locks another thread may hold, never that thread)."""
+    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+
+
+def _fork_context() -> multiprocessing.context.BaseContext:
+    # What this process buffered would be written again by each child as it exits.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    return multiprocessing.get_context("fork")
+
+
+def _server_context() -> multiprocessing.context.BaseContext:
+    """Workers forked from a fork server that imported boldrules once (each then starts in
+    milliseconds, not the ~0.6 s of importing boldrules again); spawned where there is none."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["__main__", __name__])
+    return context
 
 
 def _warm() -> None:
