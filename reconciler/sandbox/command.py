@@ -8,11 +8,10 @@ Ctrl-C or SIGTERM. It must not implement behaviour: it builds a
 
 from __future__ import annotations
 
-import contextlib
 import ipaddress
 import json
-import os
 import signal
+import time
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -180,15 +179,13 @@ def serve(
         server = start_server(box, host=host, port=port, threads=threads)
     except OSError as exc:
         raise click.ClickException(f"cannot listen on {host}:{port}: {exc}") from exc
-    # The handler only writes a byte to a pipe the main thread blocks on: it takes no lock (a
-    # handler calling Event.set() deadlocks when the signal lands while the main thread holds
-    # that event's lock), and a signal that arrives before the wait is not lost.
-    wake_read, wake_write = os.pipe()
-    os.set_blocking(wake_write, False)
+    # The handler only appends to a list: it takes no lock (a handler calling Event.set()
+    # deadlocks when the signal lands while the main thread holds that event's lock), and a
+    # signal that arrives before the loop below is not lost.
+    received: list[int] = []
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
-        with contextlib.suppress(OSError):  # a full pipe has woken the main thread already
-            os.write(wake_write, b"x")
+        received.append(signum)
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
@@ -198,15 +195,14 @@ def serve(
             f"use {who}",
             err=False,
         )
-        os.read(wake_read, 1)
+        while not received:
+            time.sleep(0.2)
     finally:
         # Still ours while stopping: a second Ctrl-C or SIGTERM does not cut the stop short.
         server.close()
         box.close()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-        os.close(wake_read)
-        os.close(wake_write)
         click.echo("Bold sandbox stopped.", err=True)
 
 
