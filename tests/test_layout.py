@@ -29,7 +29,7 @@ TOPICS = {
     "pr_flow": "docs/ci.md's pull-request flow, end to end",
 }
 #: Helpers the tests share; not test modules.
-HELPERS = {"__init__", "conftest", "projects", "clocks"}
+HELPERS = {"__init__", "conftest", "projects", "clocks", "signals"}
 
 
 def modules() -> set[str]:

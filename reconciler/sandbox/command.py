@@ -11,7 +11,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import signal
-import threading
+import time
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -179,26 +179,30 @@ def serve(
         server = start_server(box, host=host, port=port, threads=threads)
     except OSError as exc:
         raise click.ClickException(f"cannot listen on {host}:{port}: {exc}") from exc
-    stop = threading.Event()
+    # The handler only appends to a list: it takes no lock (a handler calling Event.set()
+    # deadlocks when the signal lands while the main thread holds that event's lock), and a
+    # signal that arrives before the loop below is not lost.
+    received: list[int] = []
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
-        stop.set()
+        received.append(signum)
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
-    where = "in memory" if db is None else f"in {db}"
-    click.echo(
-        f"Bold sandbox listening on {server.url} (shop {box.shop.identifier}, data {where}); "
-        f"use {who}",
-        err=False,
-    )
     try:
-        while not stop.wait(0.5):
-            pass
+        where = "in memory" if db is None else f"in {db}"
+        click.echo(
+            f"Bold sandbox listening on {server.url} (shop {box.shop.identifier}, data {where}); "
+            f"use {who}",
+            err=False,
+        )
+        while not received:
+            time.sleep(0.2)
     finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+        # Still ours while stopping: a second Ctrl-C or SIGTERM does not cut the stop short.
         server.close()
         box.close()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         click.echo("Bold sandbox stopped.", err=True)
 
 

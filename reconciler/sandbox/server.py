@@ -58,15 +58,42 @@ class ServedSandbox:
         self._closed = False
 
     def close(self) -> None:
-        """Stop accepting, close every connection, and wait for the server thread."""
+        """Stop accepting, close every connection, and wait for the server thread.
+
+        Whatever state the loop's trigger (its wake-up pipe) is in: waitress closes the trigger
+        itself when its poll reports the pipe hung up or invalid, and a loop that already ended
+        reads it no more. Only one of the loop's thread and this one closes the map.
+        """
         if self._closed:
             return
         self._closed = True
         server_map = self._server._map
-        # Close the dispatchers from inside the loop's own thread (via its trigger): the loop
-        # then finds its map empty and returns.
-        self._server.trigger.pull_trigger(lambda: wasyncore.close_all(server_map))
+        claim = threading.Lock()
+
+        def close_map() -> None:
+            if claim.acquire(blocking=False):
+                wasyncore.close_all(server_map, ignore_all=True)
+
+        trigger = self._server.trigger
+        pulled = False
+        if self._thread.is_alive() and not trigger._closed:
+            # Close the dispatchers from inside the loop's own thread (via its trigger): the loop
+            # then finds its map empty and returns.
+            try:
+                trigger.pull_trigger(close_map)
+                pulled = True
+            except OSError:
+                pass  # the pipe's far end is gone: the trigger can wake nothing
+        if pulled:
+            self._thread.join(timeout=5)
+        # The trigger could not be pulled, or its byte woke nothing: close the map from here.
+        # The loop finds it empty once its poll (one second at most) returns.
+        close_map()
         self._thread.join(timeout=5)
+        if not self._thread.is_alive() and trigger.socket is not None:
+            # When its write end was closed under it, waitress's own close of the trigger stops
+            # at the error and keeps the copy of the read end it polls: close that (idempotent).
+            trigger.socket.close()
         self._server.task_dispatcher.shutdown(timeout=5)
 
     def wait(self) -> None:

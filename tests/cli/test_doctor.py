@@ -8,8 +8,8 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from reconciler.doctor import probenames
 from reconciler.sandbox import Sandbox, serve
 
 from ..conftest import APP_TOKEN, OTHER_TOKEN, make_bold_client
+from ..signals import HeldSandbox, wait_for, wait_until_delivered
 from .conftest import Run
 
 P = "/price_rules/rules/v2/shops/sandbox-shop"
@@ -125,12 +126,9 @@ def test_doctor_write_checks_every_apply_route_and_leaves_the_shop_as_it_was(
     assert shop.list_discount_codes() == []
 
 
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[Path, Sandbox, str]]:
-    """A project whose target is a sandbox served over HTTP, with a token from the environment."""
-    sandbox = Sandbox()
-    sandbox.add_token(APP_TOKEN, app="boldrules-test")
-    sandbox.add_token(OTHER_TOKEN, app="someone-else")
+@contextmanager
+def served_project(tmp_path: Path, sandbox: Sandbox) -> Iterator[tuple[Path, str]]:
+    """A project whose target is ``sandbox`` served over HTTP, with a token from the environment."""
     with serve(sandbox, port=0) as server:
         root = tmp_path / "shop"
         (root / "pricing").mkdir(parents=True)
@@ -139,7 +137,17 @@ def served(tmp_path: Path) -> Iterator[tuple[Path, Sandbox, str]]:
             f"    api_url: {server.url}\n    token_env: BOLDRULES_TEST_TOKEN\n"
             "    rate: 1000\n    burst: 1000\n"
         )
-        yield root, sandbox, server.url
+        yield root, server.url
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[Path, Sandbox, str]]:
+    """A project whose target is a sandbox served over HTTP, with a token from the environment."""
+    sandbox = Sandbox()
+    sandbox.add_token(APP_TOKEN, app="boldrules-test")
+    sandbox.add_token(OTHER_TOKEN, app="someone-else")
+    with served_project(tmp_path, sandbox) as (root, url):
+        yield root, sandbox, url
 
 
 def boldrules(root: Path, *args: str, token: str = APP_TOKEN) -> Result:
@@ -311,36 +319,39 @@ def test_probes_left_by_a_killed_run_are_deleted_once_an_hour_old(
 
 @pytest.mark.socket
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
-def test_a_killed_doctor_write_still_deletes_every_probe(
-    served: tuple[Path, Sandbox, str], signum: int
-) -> None:
-    root, sandbox, _ = served
-    sandbox.set_faults(latency_ms=30)
-    env = {**os.environ, "BOLDRULES_TEST_TOKEN": APP_TOKEN, "NO_COLOR": "1"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "reconciler", "-C", str(root), "doctor", "--write"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+def test_a_killed_doctor_write_still_deletes_every_probe(tmp_path: Path, signum: int) -> None:
+    # Once a probe exists, every further request is held: the signal lands mid-run, never after
+    # the last check, however loaded the machine.
+    sandbox = HeldSandbox()
+    sandbox.add_token(APP_TOKEN, app="boldrules-test")
 
     def probes() -> list[str]:
         with make_bold_client(sandbox) as bold:
             names = [str(r.get("external_id")) for r in bold.list_rulesets()]
         return [n for n in names if n.startswith(probenames.PROBE_PREFIX)]
 
-    deadline = time.monotonic() + 30
-    while not probes() and process.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert probes(), "the probe ruleset never appeared"
-    process.send_signal(signum)
-    out, err = process.communicate(timeout=60)
+    sandbox.arm_when = lambda: bool(probes())
+    with served_project(tmp_path, sandbox) as (root, _):
+        env = {**os.environ, "BOLDRULES_TEST_TOKEN": APP_TOKEN, "NO_COLOR": "1"}
+        process = subprocess.Popen(
+            [sys.executable, "-m", "reconciler", "-C", str(root), "doctor", "--write"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert wait_for(sandbox.holding, process), process.communicate()
+            assert probes(), "the probe ruleset never appeared"
+            process.send_signal(signum)
+            wait_until_delivered(process.pid, signum)
+        finally:
+            sandbox.gate.set()
+        out, err = process.communicate(timeout=60)
     name = signal.Signals(signum).name
     assert process.returncode == 1, (out, err)
     assert f"interrupted ({name}); the probes were cleaned up." in out
     assert "ok       cleanup: deleted " in out
-    sandbox.set_faults()
     with make_bold_client(sandbox) as bold:
         assert bold.list_rulesets() == []  # no probe, no lock
         assert bold.list_order_conditions() == [] and bold.list_discount_codes() == []

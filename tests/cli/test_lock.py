@@ -25,6 +25,7 @@ from reconciler.sandbox import Sandbox, serve
 from reconciler.sandbox.app import ALL_SCOPES
 
 from ..conftest import APP_TOKEN
+from ..signals import HeldSandbox, wait_for, wait_until_delivered
 from .conftest import EXAMPLES, Run
 from .test_terminal import _read_until
 
@@ -152,8 +153,8 @@ def test_the_lock_is_released_when_apply_is_refused_or_fails(
 
 
 @pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[Path, Sandbox]]:
-    sandbox = Sandbox()
+def served(tmp_path: Path) -> Iterator[tuple[Path, HeldSandbox]]:
+    sandbox = HeldSandbox()
     sandbox.add_token(APP_TOKEN, app="boldrules-test")
     with serve(sandbox, port=0) as server:
         root = tmp_path / "shop"
@@ -218,15 +219,20 @@ def test_two_applies_at_once_the_second_exits_9_and_the_first_converges(
 @pytest.mark.socket
 @pytest.mark.parametrize("signal_name", ["SIGINT", "SIGTERM"])
 def test_an_interrupted_apply_releases_the_lock(
-    served: tuple[Path, Sandbox], signal_name: str
+    served: tuple[Path, HeldSandbox], signal_name: str
 ) -> None:
     root, sandbox = served
-    sandbox.set_faults(latency_ms=100)
+    # After 15 calls every further one is held: the signal lands mid-apply, however loaded the
+    # machine.
+    sandbox.arm_when = lambda: sandbox.stats()["total"] >= 15
     process = boldrules(root, "apply", "--yes")
-    _started(process, sandbox, 15)
-    assert locks(sandbox) == ["boldrules.lock.default"]
-    process.send_signal(getattr(signal, signal_name))
-    sandbox.set_faults(latency_ms=0)
+    try:
+        assert wait_for(sandbox.holding, process), process.communicate()
+        assert locks(sandbox) == ["boldrules.lock.default"]
+        process.send_signal(getattr(signal, signal_name))
+        wait_until_delivered(process.pid, getattr(signal, signal_name))
+    finally:
+        sandbox.gate.set()
     _, err = process.communicate(timeout=30)
     assert process.returncode == 5, err
     assert f"Stopped by {signal_name}" in err

@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -17,6 +16,7 @@ from reconciler import cli
 from reconciler.sandbox import Sandbox, serve
 
 from ..conftest import APP_TOKEN
+from ..signals import HeldSandbox, wait_for, wait_until_delivered
 
 
 def manifests(prices: dict[int, int], *, renamed: frozenset[int] = frozenset()) -> str:
@@ -130,7 +130,7 @@ def test_ctrl_c_halfway_through_a_forced_apply_then_a_plain_rerun_finishes_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("BOLDRULES_TEST_TOKEN", APP_TOKEN)
-    sandbox = Sandbox()
+    sandbox = HeldSandbox()
     sandbox.add_token(APP_TOKEN, app="boldrules-test")
     with serve(sandbox, port=0) as server:
         root = tmp_path / "shop"
@@ -146,8 +146,10 @@ def test_ctrl_c_halfway_through_a_forced_apply_then_a_plain_rerun_finishes_it(
         first = CliRunner().invoke(cli.main, ["-C", str(root), "apply", "--yes"])
         assert first.exit_code == 0, first.output
         tiers.write_text(manifests(dict.fromkeys(range(1, 61), -20)))
-        sandbox.set_faults(latency_ms=25)
+        # After 20 calls every further one is held: the signal lands halfway, however loaded
+        # the machine.
         before = sandbox.stats()["total"]
+        sandbox.arm_when = lambda: sandbox.stats()["total"] >= before + 20
         process = subprocess.Popen(
             [sys.executable, "-m", "reconciler", "-C", str(root), "apply", "--yes", "--force"],
             env={**os.environ, "NO_COLOR": "1"},
@@ -155,13 +157,14 @@ def test_ctrl_c_halfway_through_a_forced_apply_then_a_plain_rerun_finishes_it(
             stderr=subprocess.PIPE,
             text=True,
         )
-        deadline = time.monotonic() + 30
-        while sandbox.stats()["total"] < before + 20 and time.monotonic() < deadline:
-            time.sleep(0.02)
-        process.send_signal(signal.SIGINT)
+        try:
+            assert wait_for(sandbox.holding, process), process.communicate()
+            process.send_signal(signal.SIGINT)
+            wait_until_delivered(process.pid, signal.SIGINT)
+        finally:
+            sandbox.gate.set()
         _, err = process.communicate(timeout=60)
         assert process.returncode == 5, err
-        sandbox.set_faults()
         again = CliRunner().invoke(cli.main, ["-C", str(root), "apply", "--yes"])
         assert again.exit_code == 0, again.output
         assert "approved changes are left, judged against that plan (approved with --force)." in (

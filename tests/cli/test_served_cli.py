@@ -21,6 +21,7 @@ from reconciler.sandbox import Sandbox, serve
 from reconciler.sandbox.app import StartResponse
 
 from ..conftest import APP_TOKEN
+from ..signals import wait_until_delivered
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -85,6 +86,7 @@ def test_sigint_stops_new_calls_and_a_rerun_converges(
     sandbox.holding.wait(timeout=50)
     assert process.poll() is None, process.communicate()
     process.send_signal(signal.SIGINT)
+    wait_until_delivered(process.pid, signal.SIGINT)
     sandbox.gate.set()  # the calls in flight finish; no new one starts once the signal is seen
     out, err = process.communicate(timeout=30)
     assert process.returncode == 5, err

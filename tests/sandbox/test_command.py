@@ -7,6 +7,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -57,7 +58,8 @@ def test_serve_prints_where_and_which_token_and_stops_on_sigterm(tmp_path: Path)
         made = httpx.post(f"{url}{P}/rulesets", json=bodies.ruleset(), headers=headers)
         assert made.status_code == 201
         process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=10) == 0
+        code = process.wait(timeout=10)
+        assert code == 0, process.stderr.read() if process.stderr else ""
     with running("--db", str(db)) as (url, _):
         again = httpx.get(f"{url}{P}/rulesets/external/spring", headers=headers)
         assert again.json()["data"]["ruleset"] == made.json()["data"]["ruleset"]
@@ -73,6 +75,37 @@ def test_serve_prints_where_and_which_token_and_stops_on_sigterm(tmp_path: Path)
                 if 429 in statuses:
                     break
         assert 429 in statuses
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_second_signal_while_stopping_still_stops_cleanly(signum: int) -> None:
+    control = {"Authorization": f"Bearer {CONTROL_TOKEN}"}
+    with running() as (url, process), ThreadPoolExecutor(1) as pool:
+        # One answer held for 3 s in the server: stopping waits for it.
+        assert httpx.put(f"{url}/__sandbox__/faults", json={"slow_ms": 3000}, headers=control)
+        slow = pool.submit(
+            httpx.get,
+            f"{url}{P}/rulesets",
+            headers={"Authorization": f"Bearer {DEFAULT_TOKEN}"},
+            timeout=30,
+        )
+        deadline = time.monotonic() + 30
+        while (
+            not httpx.get(f"{url}/__sandbox__/stats", headers=control).json()["events"].get("slow")
+        ):
+            assert time.monotonic() < deadline, "the answer was never held"
+            time.sleep(0.02)
+        process.send_signal(signum)
+        # The server closes the held request's connection once it has begun stopping.
+        with pytest.raises(httpx.TransportError):
+            slow.result(timeout=30)
+        process.send_signal(signum)
+        code = process.wait(timeout=30)
+        assert process.stderr is not None
+        err = process.stderr.read()
+        assert code == 0, err
+        assert err.endswith("Bold sandbox stopped.\n")
+        assert "Traceback" not in err
 
 
 def test_tokens_and_seed_files(tmp_path: Path) -> None:
@@ -118,7 +151,8 @@ def test_tokens_and_seed_files(tmp_path: Path) -> None:
         )
         assert refused.status_code == 401
         process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=10) == 0
+        code = process.wait(timeout=10)
+        assert code == 0, process.stderr.read() if process.stderr else ""
 
 
 def test_bad_tokens_file_is_a_usage_error(tmp_path: Path) -> None:
