@@ -135,3 +135,26 @@ def test_equal_objects_never_update() -> None:
 )
 def test_format_path(parts: list[Any], text: str) -> None:
     assert diff.format_path(parts) == text
+
+
+def test_a_boolean_where_a_number_was_is_a_change() -> None:
+    # ``True == 1`` in Python, but not to the API: a body that says ``true`` where the manifests
+    # say ``1`` must be planned as an update, never folded into "equal".
+    desired = state.ruleset_resource({**BASE, "priority": 1})
+    live = state.ruleset_resource({**BASE, "priority": True})
+    assert desired.body == live.body  # what a plain comparison would conclude
+    (change,) = diff.diff_resources([desired], [live])
+    assert change.action == "update"
+
+
+def test_bodies_in_another_key_order_are_equal() -> None:
+    body = state.ruleset_resource(BASE).body
+    reordered = dict(reversed(list(body.items())))
+    assert not diff.identical(body, reordered)
+    assert (
+        diff.compare(
+            model.Resource(key=state.ruleset_resource(BASE).key, body=reordered),
+            state.ruleset_resource(BASE),
+        )
+        is None
+    )
