@@ -151,7 +151,7 @@ pair_rules = rules.pair_rules
 adoption = rules.adoption
 
 
-def identical(a: object, b: object) -> bool:
+def identical(a: Any, b: Any) -> bool:
     """Whether two bodies are the same values of the same types in the same order (marshal's
     bytes); False, never an error, for anything marshal cannot write."""
     try:
