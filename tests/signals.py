@@ -28,13 +28,15 @@ class HeldSandbox(Sandbox):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.arm_when: Callable[[], bool] = lambda: False
+        #: Which socket requests an armed sandbox holds (all of them unless a test narrows it).
+        self.hold_only: Callable[[dict[str, Any]], bool] = lambda environ: True
         self.holding = threading.Event()
         self.gate = threading.Event()
         self._armed = False
         self._arming = threading.Lock()
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        if environ.get(SOCKET_KEY) and not self.gate.is_set():
+        if environ.get(SOCKET_KEY) and not self.gate.is_set() and self.hold_only(environ):
             with self._arming:
                 self._armed = self._armed or self.arm_when()
                 armed = self._armed

@@ -11,7 +11,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
@@ -184,26 +183,27 @@ def locks(sandbox: Sandbox) -> list[str]:
     return [eid for eid in found if eid.startswith("boldrules.lock.")]
 
 
-def _started(process: subprocess.Popen[str], sandbox: Sandbox, calls: int) -> None:
-    deadline = time.monotonic() + 30
-    while sandbox.stats()["total"] < calls and time.monotonic() < deadline:
-        assert process.poll() is None, process.communicate()
-        time.sleep(0.02)
-
-
 @pytest.mark.socket
 def test_two_applies_at_once_the_second_exits_9_and_the_first_converges(
-    served: tuple[Path, Sandbox],
+    served: tuple[Path, HeldSandbox],
 ) -> None:
     root, sandbox = served
-    # Slow enough that the first apply (60 objects) is still running when the second starts,
-    # however loaded the machine; sped up again as soon as the second has answered.
-    sandbox.set_faults(latency_ms=300)
+    # The first apply takes the lock, then is held at its first write of a ruleset of the
+    # manifests (never at boldrules' own bookkeeping, never at a read) until the second apply
+    # has answered: however loaded the machine, the second runs while the first holds the lock.
+    sandbox.hold_only = lambda environ: (
+        environ["REQUEST_METHOD"] in ("PUT", "PATCH")
+        and (
+            "/rulesets/external/" in environ["PATH_INFO"]
+            and "boldrules." not in environ["PATH_INFO"]
+        )
+    )
+    sandbox.arm_when = lambda: True
     first = boldrules(root, "apply", "--yes")
-    _started(first, sandbox, 8)
+    assert wait_for(sandbox.holding, first), first.communicate()
     second = boldrules(root, "apply", "--yes")
     out2, err2 = second.communicate(timeout=60)
-    sandbox.set_faults(latency_ms=0)
+    sandbox.gate.set()
     _, err1 = first.communicate(timeout=120)
     assert first.returncode == 0, err1
     assert second.returncode == 9, err2
