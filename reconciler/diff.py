@@ -8,7 +8,6 @@ Update, and one whose forms differ always is, with at least one FieldChange.
 
 from __future__ import annotations
 
-import marshal
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
@@ -152,12 +151,10 @@ adoption = rules.adoption
 
 
 def identical(a: Any, b: Any) -> bool:
-    """Whether two bodies are the same values of the same types in the same order (marshal's
-    bytes); False, never an error, for anything marshal cannot write."""
-    try:
-        return marshal.dumps(a) == marshal.dumps(b)
-    except ValueError:
-        return False
+    """Whether two bodies are the same values of the same types in the same order
+    (``model.exact_form``); False, never an error, for anything marshal cannot write."""
+    form = model.exact_form(a)
+    return form is not None and form == model.exact_form(b)
 
 
 def compare(desired: model.Resource, live: model.Resource) -> model.Update | None:
@@ -166,12 +163,13 @@ def compare(desired: model.Resource, live: model.Resource) -> model.Update | Non
     Beyond the bodies, a ruleset is also changed when it or its rules must be given their
     external ids (adoption) or when it holds duplicate rules.
     """
-    # Identical bodies first: marshal's bytes cost a twentieth of two fingerprints (canonical
-    # JSON and sha256), and a shop with nothing to do compares every object it holds. Unlike
-    # ``==`` they keep types apart (``True``, ``1`` and ``1.0`` are three values to the API, as
-    # to a fingerprint), so bytes equal means JSON equal; bodies that differ only in form (keys
-    # in another order, a tuple for a list) still match by fingerprint.
-    same = identical(desired.body, live.body) or desired.fingerprint() == live.fingerprint()
+    # Identical bodies first (``Resource.exact``, found as the objects were made): a shop with
+    # nothing to do compares every object it holds. Equal exact forms mean equal JSON; bodies
+    # that differ only in form (keys in another order, a tuple for a list) still match by
+    # fingerprint.
+    same = (desired.exact is not None and desired.exact == live.exact) or (
+        desired.fingerprint() == live.fingerprint()
+    )
     if not kinds.by_name[desired.key.kind].adoptable or (
         same and "duplicate_rules" not in live.handles
     ):

@@ -11,6 +11,7 @@ import enum
 import functools
 import hashlib
 import json
+import marshal
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -88,7 +89,7 @@ class Key:
     kind: Kind
     ident: tuple[str, ...]
 
-    @property
+    @functools.cached_property
     def server_id(self) -> int | None:
         """The server id of a live object keyed by it (see the class docstring), else None."""
         if len(self.ident) == self.kind.parts + 1 and self.ident[-1].startswith("#"):
@@ -113,7 +114,7 @@ class Key:
             return f"{self.kind.label} {self.name} (no external_id)"
         return f"{self.kind.label} {self.name}"
 
-    @property
+    @functools.cached_property
     def match(self) -> tuple[Kind, tuple[str, ...]]:
         """What two keys must share to be one object: discount code names ignore case.
 
@@ -200,6 +201,40 @@ class Resource:
         # Computed once: a Resource's body is final, and the diff, the plan's fingerprints and
         # the saved plan all ask for it.
         return fingerprint(self.body)
+
+    @functools.cached_property
+    def exact(self) -> bytes | None:
+        """``exact_form`` of the body: equal for two Resources whose bodies are the same values
+        of the same types in the same order. Readers of a shop and of manifests ask for it as
+        each object is made, while the rate limit makes them wait anyway, so the comparison
+        after the last page costs a lookup, not a walk of every body."""
+        return exact_form(self.body)
+
+    def settled(self) -> Resource:
+        """This Resource, its ``exact`` form found now (readers call it as they make one)."""
+        _ = self.exact
+        return self
+
+
+#: The last marshal format whose bytes depend on values and types only (see ``exact_form``).
+_MARSHAL_VERSION = 2
+
+
+def exact_form(data: Any) -> bytes | None:
+    """A 128-bit BLAKE2 digest of ``data``'s marshal bytes (format 2), or None for data
+    marshal cannot write.
+
+    Unlike ``==`` marshal keeps types apart (``True``, ``1`` and ``1.0`` are three values to the
+    API, as to a fingerprint), and unlike canonical JSON it costs a twentieth as much. Format
+    2, because from format 3 on the bytes also say which strings are interned and which objects
+    are shared, so equal bodies read from different places (a manifest, a page of the API)
+    would differ. Keys in another order differ too: a body's fields are in the schema's order
+    (``kinds/fields.py``) on both sides, and ``fingerprint`` settles any other case.
+    """
+    try:
+        return hashlib.blake2b(marshal.dumps(data, _MARSHAL_VERSION), digest_size=16).digest()
+    except ValueError:
+        return None
 
 
 def canonical_json(data: Any) -> str:

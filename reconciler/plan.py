@@ -92,6 +92,8 @@ class Filters:
 
     def unmatched(self, keys: Iterable[model.Key]) -> list[str]:
         """Patterns that match no object of the manifests or the shop, one message each."""
+        if not self.only and not self.exclude:
+            return []
         names = sorted({str(key) for key in keys})
         problems = []
         for flag, glob in self._patterns():

@@ -154,7 +154,7 @@ def _normalised(spec: kinds.KindSpec, page: pagination.Page) -> pagination.Page:
             items.append(item)
             continue
         try:
-            made = spec.resource(item)
+            made = spec.resource(item).settled()
         except (ValueError, TypeError, KeyError, AttributeError):
             items.append(item)
             continue

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -158,3 +159,45 @@ def test_bodies_in_another_key_order_are_equal() -> None:
         )
         is None
     )
+
+
+def test_a_page_of_the_api_and_a_manifest_stating_the_same_ruleset_are_exactly_equal() -> None:
+    # A page's strings are new objects (json), a manifest's may be interned and shared between
+    # rules, and the API answers a condition's fields in another order than a manifest writes
+    # them: none of that is a difference, so the exact forms are equal and no fingerprint is
+    # needed to tell.
+    condition = {"type": "QTY_BY_PRODUCT", "operator": ">=", "value": 2}
+    declared = {
+        **BASE,
+        "rules": [
+            {**RULE, "external_id": "a", "conditions": [condition]},
+            {**RULE, "external_id": "b", "conditions": [condition]},  # the same dict, shared
+        ],
+    }
+    page = json.dumps(
+        {
+            **declared,
+            "id": 7,
+            "rules": [
+                {
+                    **rule,
+                    "id": n,
+                    "conditions": [{"value": 2, "type": "QTY_BY_PRODUCT", "operator": ">="}],
+                }
+                for n, rule in enumerate(declared["rules"])
+            ],
+        }
+    )
+    desired = state.ruleset_resource(declared)
+    live = state.ruleset_resource(json.loads(page))
+    assert desired.exact is not None
+    assert desired.exact == live.exact
+    assert diff.identical(desired.body, live.body)
+    assert diff.compare(desired, live) is None
+
+
+def test_exact_forms_keep_types_apart() -> None:
+    assert model.exact_form({"priority": 1}) != model.exact_form({"priority": True})
+    assert model.exact_form({"value": 1}) != model.exact_form({"value": 1.5})
+    assert model.exact_form({"a": 1, "b": 2}) != model.exact_form({"b": 2, "a": 1})
+    assert model.exact_form({"x": object()}) is None

@@ -142,10 +142,7 @@ class DiscountCode(base.KindSpec):
             ),
             "limits": fields.as_set(
                 "limits",
-                (
-                    fields.clean(limit, fields.format_fields()["limit"])
-                    for limit in data.get("limits") or []
-                ),
+                (fields.clean(limit, "limit") for limit in data.get("limits") or []),
             ),
             "restrict_by_emails": fields.as_set(
                 "restrict_by_emails", (str(e) for e in data.get("restrict_by_emails") or [])

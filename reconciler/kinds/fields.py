@@ -66,20 +66,34 @@ def as_set(field: str, items: Iterable[Any]) -> list[Any]:
     return sorted(listed, key=model.canonical_json)
 
 
-def clean(mapping: Mapping[str, Any], known: frozenset[str]) -> dict[str, Any]:
-    """Keep the fields the manifest format knows, drop absent (``None``) ones, fix numbers.
+def clean(mapping: Mapping[str, Any], definition: str) -> dict[str, Any]:
+    """The fields of the manifest format's ``definition`` that ``mapping`` states, in the
+    schema's order, absent (``None``) ones dropped, numbers fixed.
 
     Bold may answer with fields the contract does not list (§1: clients ignore them). A field
-    no manifest can state could only ever differ, so it is never compared.
+    no manifest can state could only ever differ, so it is never compared. The schema's order,
+    not the mapping's, so that a condition the API sends as ``type, value, operator`` and the
+    manifest's ``type, operator, value`` come out alike, down to their bytes (``diff.identical``
+    then settles an unchanged object without fingerprints).
     """
-    return {k: normalise_number(v) for k, v in mapping.items() if v is not None and k in known}
+    return {
+        name: normalise_number(mapping[name])
+        for name in field_order()[definition]
+        if mapping.get(name) is not None
+    }
+
+
+@functools.cache
+def field_order() -> Mapping[str, tuple[str, ...]]:
+    """The fields of each object of the manifest format, in its schema's order (one source)."""
+    definitions = schema.document(schema.MANIFEST)["$defs"]
+    return {name: tuple(spec.get("properties", {})) for name, spec in definitions.items()}
 
 
 @functools.cache
 def format_fields() -> Mapping[str, frozenset[str]]:
-    """The fields of each object of the manifest format, read from its schema (one source)."""
-    definitions = schema.document(schema.MANIFEST)["$defs"]
-    return {name: frozenset(spec.get("properties", {})) for name, spec in definitions.items()}
+    """The fields of each object of the manifest format, as a set (``field_order`` unordered)."""
+    return {name: frozenset(order) for name, order in field_order().items()}
 
 
 def live_fields(
@@ -95,21 +109,19 @@ def normalise_selection(selection: Mapping[str, Any] | None) -> dict[str, Any]:
     """Product selection: the type as sent; each filter a sorted set of strings, empty ones gone."""
     selection = selection or {}
     result: dict[str, Any] = {}
-    for field_name, value in selection.items():
-        if value is None:
-            continue
+    for field_name, value in clean(selection, "product_selection").items():
         if field_name in model.SELECTION_FILTERS:
             ids = as_set(field_name, (str(item) for item in value))
             if ids:
                 result[field_name] = ids
-        elif field_name in format_fields()["product_selection"]:
-            result[field_name] = normalise_number(value)
+        else:
+            result[field_name] = value
     return result
 
 
 def normalise_condition(condition: Mapping[str, Any], *, kind: str = "condition") -> dict[str, Any]:
     """A rule condition (or, with ``kind="discount_code_condition"``, a discount code's)."""
-    result = clean(condition, format_fields()[kind])
+    result = clean(condition, kind)
     if isinstance(result.get(GROUP_LIST), list):
         result[GROUP_LIST] = as_set(GROUP_LIST, result[GROUP_LIST])
     if "buy_product_selection" in result:
@@ -119,7 +131,7 @@ def normalise_condition(condition: Mapping[str, Any], *, kind: str = "condition"
 
 def normalise_action(action: Mapping[str, Any]) -> dict[str, Any]:
     """An action, optional fields dropped when absent."""
-    return clean(action, format_fields()["action"])
+    return clean(action, "action")
 
 
 def has_identity(value: object) -> bool:

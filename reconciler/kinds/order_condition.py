@@ -31,9 +31,9 @@ from reconciler.kinds import base, fields, shop
 
 
 def normalise_field_set(field_set: Mapping[str, Any]) -> dict[str, str]:
-    """A field set without its server id (or any field Bold added): field name → string."""
-    known = fields.format_fields()["field_set"]
-    return {str(k): str(v) for k, v in field_set.items() if k in known and v is not None}
+    """A field set without its server id (or any field Bold added): field name → string, in
+    the schema's order (``fields.clean``)."""
+    return {k: str(v) for k, v in fields.clean(field_set, "field_set").items()}
 
 
 # --- the call mapping -----------------------------------------------------------------------

@@ -144,7 +144,9 @@ def desired(project: config.Project, target: Target) -> list[model.Resource]:
 
 
 def _objects(loaded: manifest.Manifests) -> list[model.Resource]:
-    return [state.resource(d.key, d.data, d.origin) for d in loaded.objects]
+    """The declared objects, each with its exact form (``Resource.settled``): found here, as the
+    shop's pages are awaited, the comparison after the last page is a lookup."""
+    return [state.resource(d.key, d.data, d.origin).settled() for d in loaded.objects]
 
 
 def open_client(project: config.Project, target: Target) -> client.BoldClient:
@@ -299,6 +301,12 @@ def _collector_paused() -> Iterator[None]:
     collection walked again: measured on a 10,000-ruleset plan, the collector took a quarter of
     its CPU (17.7 s against 12.5 s with it paused); ``gc.freeze`` after loading saved a fifth of
     that. What cycles the run leaves (an exception's frames) are collected once it resumes.
+
+    Before it resumes, everything made meanwhile is moved to the oldest generation
+    (``gc.freeze`` then ``gc.unfreeze``, a splice of two lists): left in the youngest, the
+    first allocation after ``gc.enable`` walked all of it, 0.2 s at 10,000 rulesets, just as
+    the plan was about to be printed. Cycles among those objects are still found, by the next
+    full collection.
     """
     global _building, _resume
     with _building_lock:
@@ -312,6 +320,8 @@ def _collector_paused() -> Iterator[None]:
         with _building_lock:
             _building -= 1
             if _building == 0 and _resume:
+                gc.freeze()
+                gc.unfreeze()
                 gc.enable()
 
 
