@@ -1,6 +1,6 @@
 """``python -m reconciler`` runs the same command line as ``boldrules``."""
 
-from reconciler.cli import main
+from reconciler.cli.program import run
 
 if __name__ == "__main__":
-    main()
+    run()

@@ -13,6 +13,7 @@ readers on purpose: the sandbox stands for Bold's server, and pricing imports no
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 
 #: An RFC 3339 date-time with its offset (``Z``, ``z`` or ``±HH:MM``), as manifests must write it.
@@ -35,15 +36,24 @@ def parse(value: object) -> dt.datetime | None:
     """
     if isinstance(value, dt.datetime):
         moment = value
-    elif isinstance(value, str) and value.strip():
-        text = value.strip()
-        if text[-1] in "Zz":
-            text = text[:-1] + "+00:00"
-        try:
-            moment = dt.datetime.fromisoformat(text)
-        except ValueError:
-            return None
+    elif isinstance(value, str):
+        return _parse_text(value)
     else:
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_text(value: str) -> dt.datetime | None:
+    # Remembered: a shop's thousands of windows repeat a few dates, and datetimes are immutable.
+    text = value.strip()
+    if not text:
+        return None
+    if text[-1] in "Zz":
+        text = text[:-1] + "+00:00"
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
         return None
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
 

@@ -74,12 +74,13 @@ def shared_notes(
 ) -> Iterator[str]:
     """Objects this project declares that another project's record lists too."""
     claims = {k.match: name for name, keys in sorted(others.items()) for k in keys}
-    for key in sorted(desired_keys, key=lambda k: k.sort_key):
-        if key.match in claims:
-            yield (
-                f"{key.describe()} is also recorded by project {claims[key.match]!r}: both "
-                "projects change it now; declare it in one of them only (docs/ownership.md)."
-            )
+    if not claims:
+        return
+    for key in sorted((k for k in desired_keys if k.match in claims), key=lambda k: k.sort_key):
+        yield (
+            f"{key.describe()} is also recorded by project {claims[key.match]!r}: both "
+            "projects change it now; declare it in one of them only (docs/ownership.md)."
+        )
 
 
 def record_plan(
@@ -121,15 +122,9 @@ NAMED_IDS = 10
 
 def unnamed_notes(live: Iterable[model.Resource], mine: Sequence[model.Resource]) -> Iterator[str]:
     """Rulesets without an external id that the plan leaves alone, by id, and how to adopt them."""
-    ours = {r.key for r in mine}
-    ids = [
-        f"#{n}"
-        for n in sorted(
-            r.key.server_id
-            for r in live
-            if r.key.server_id is not None and not r.key.ident[0] and r.key not in ours
-        )
-    ]
+    unnamed = {r.key: n for r in live if (n := r.key.server_id) is not None and not r.key.ident[0]}
+    ours = {r.key for r in mine if r.key.server_id is not None} if unnamed else set()
+    ids = [f"#{n}" for n in sorted(n for k, n in unnamed.items() if k not in ours)]
     if ids:
         shown = ", ".join(ids[:NAMED_IDS]) + (", …" if len(ids) > NAMED_IDS else "")
         yield (

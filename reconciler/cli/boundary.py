@@ -66,6 +66,8 @@ class Boldrules(click.Group):
             raise UsageFailed(exc) from exc
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
+        except BrokenPipeError:
+            raise  # the reader of the output went away (``| head``): click ends quietly, exit 1
         except errors.BoldrulesError as exc:
             report_error(exc)
             ctx.exit(exc.exit_code)
