@@ -323,7 +323,7 @@ class BoldClient(operations.Operations):
             if self._halted.is_set():
                 raise _Halted(route)
             try:
-                response = self._http.request(method, path, params=params, json=body)
+                response = _unlinked(self._http.request(method, path, params=params, json=body))
             except _NOT_SENT as exc:
                 raise retries.Retry(
                     self._no_response(exc, common), self._backoff.delay(attempt)
@@ -486,3 +486,15 @@ def _redact(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_redact(v) for v in value]
     return value
+
+
+def _unlinked(response: httpx.Response) -> httpx.Response:
+    """``response``, read whole, no longer tied to the stream it was read from.
+
+    httpx's Response and that stream refer to each other: a cycle only the garbage collector
+    frees, and a plan pauses the collector while it is built (``pipeline.steps``), so every
+    page's bytes stayed until the end (14 MB at 10,000 rulesets). The body is read already
+    (``response.content``); an empty stream in its place lets them go with the response.
+    """
+    response.stream = httpx.ByteStream(b"")
+    return response

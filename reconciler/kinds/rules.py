@@ -24,7 +24,7 @@ EXTERNAL_ID_LIMIT = 128
 def normalise_rule(rule: Mapping[str, Any]) -> dict[str, Any]:
     """A rule without its identity: type, conditions (a set: all must hold), actions, order."""
     body: dict[str, Any] = {
-        "type": rule["type"],
+        "type": fields.shared(rule["type"]),
         # Conditions are ANDed, so their order means nothing; actions keep theirs.
         "conditions": fields.as_set(
             "conditions", (fields.normalise_condition(c) for c in rule.get("conditions") or [])
@@ -57,7 +57,7 @@ def live_rules(
         external_id = rule.get("external_id")
         server_id = rule.get("id")
         if fields.has_identity(external_id) and str(external_id) not in rules:
-            key = str(external_id)
+            key = fields.shared(str(external_id))
         else:
             key = f"{model.UNNAMED_RULE_PREFIX}{server_id}"
             while key in rules:  # only an external id spelt like a server id can collide

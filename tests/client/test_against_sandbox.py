@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -334,3 +335,26 @@ def test_nobody_listening_is_connection_failed(clock: FakeClock) -> None:
         bold.ping()
     assert caught.value.attempts == 3
     assert isinstance(caught.value.__cause__, httpx.ConnectError)
+
+
+def test_read_pages_are_freed_while_the_collector_is_paused(
+    sb: Sandbox, bold: client.BoldClient
+) -> None:
+    # A plan pauses the garbage collector while it reads; httpx's answers refer to their
+    # streams and back, so each page's bytes stayed until the collector ran again. Read, they
+    # go with their answer.
+    seed_rulesets(sb, 250)
+    gc.collect()  # what earlier tests left
+    before = {id(o) for o in gc.get_objects() if isinstance(o, httpx.Response)}
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        listed = bold.list_rulesets()
+        alive = [
+            o for o in gc.get_objects() if isinstance(o, httpx.Response) and id(o) not in before
+        ]
+    finally:
+        if was:
+            gc.enable()
+    assert len(listed) == 250
+    assert alive == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from reconciler import kinds, model
@@ -102,3 +103,38 @@ def test_summary_line() -> None:
         "1 rule: ZONE=prairies and gold −20%; SKU-100, SKU-200; 2027-03-01 → 03-31"
     )
     assert ruleset.RULESET is SPEC
+
+
+def test_the_words_a_shop_repeats_are_one_object_each() -> None:
+    # Read from pages, every condition type, group, rule name and date was a string of its
+    # own: 17 MB at 10,000 rulesets. Normalised, equal words are one object.
+    def page(n: int) -> dict[str, Any]:
+        data: dict[str, Any] = json.loads(
+            json.dumps(
+                {
+                    "id": n,
+                    "external_id": f"rs-{n}",
+                    "start_date": "2026-01-01T00:00:00Z",
+                    "product_selection": {"type": "PRODUCT_SEARCH", "sku_ids": [f"SKU-{n}"]},
+                    "rules": [
+                        {
+                            "id": 10 * n,
+                            "external_id": "gold",
+                            "type": "DISCOUNT",
+                            "conditions": [{"type": "CUSTOMER_GROUP", "value": "gold"}],
+                            "actions": [{"type": "PRICE_ADJUST_PERCENT", "value": -10}],
+                        }
+                    ],
+                }
+            )
+        )
+        return data
+
+    a, b = (SPEC.resource(page(n)).body for n in (1, 2))
+    ((name_a, rule_a),) = a["rules"].items()
+    ((name_b, rule_b),) = b["rules"].items()
+    assert name_a is name_b
+    assert rule_a["type"] is rule_b["type"]
+    assert rule_a["conditions"][0]["value"] is rule_b["conditions"][0]["value"]
+    assert rule_a["actions"][0]["type"] is rule_b["actions"][0]["type"]
+    assert a["start_date"] is b["start_date"]
