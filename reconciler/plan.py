@@ -401,10 +401,9 @@ def plan_changes(
     filters = filters or Filters()
     desired_keys = {r.key for r in desired}
     filters.check([*desired_keys, *(r.key for r in live.resources)])
+    hints = [hint for r in desired if (hint := diff.adoption(r))]
     adopted = frozenset(
-        diff.adoption(r).get("id")
-        for r in desired
-        if diff.adoption(r).get("shop") == live.shop and diff.adoption(r).get("id") is not None
+        h.get("id") for h in hints if h.get("shop") == live.shop and h.get("id") is not None
     )
     name = project.ownership.record
     records = ownership_module.read_records(live.reserved)

@@ -271,7 +271,8 @@ def _apart(live: LiveState) -> LiveState:
     )
     if not reserved:
         return live
-    kept = tuple(r for r in live.resources if not any(r is b for b in reserved))
+    apart = {id(r) for r in reserved}
+    kept = tuple(r for r in live.resources if id(r) not in apart)
     return dataclasses.replace(live, resources=kept, reserved=reserved)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from reconciler import model
@@ -111,7 +112,12 @@ class RulePairing:
 def adoption(resource: model.Resource) -> Mapping[str, Any]:
     """A desired object's ``adopt`` hints (``{"shop", "id", "rules"}``), or ``{}``."""
     hint = resource.handles.get("adopt")
-    return hint if isinstance(hint, Mapping) else {}
+    if hint is None:  # nearly every object: no ABC check
+        return _NO_HINTS
+    return hint if isinstance(hint, Mapping) else _NO_HINTS
+
+
+_NO_HINTS: Mapping[str, Any] = MappingProxyType({})
 
 
 def pair_rules(desired: model.Resource, live: model.Resource) -> RulePairing:
