@@ -18,10 +18,12 @@ it re-raises ours ``from`` them.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 import random
 import re
+import ssl
 import threading
 import time
 from collections import Counter
@@ -112,6 +114,7 @@ class BoldClient(operations.Operations):
             timeout=settings.timeout,
             follow_redirects=False,  # a redirect would carry the token somewhere unplanned
             limits=httpx.Limits(max_connections=max(settings.concurrency, 10)),
+            verify=_tls(self.base_url) if transport is None else True,
             headers={
                 "Authorization": f"Bearer {token}",
                 "Bold-API-Version-Date": self.api_version,
@@ -486,6 +489,23 @@ def _redact(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_redact(v) for v in value]
     return value
+
+
+@functools.cache
+def _verified() -> ssl.SSLContext:
+    """httpx's own default context (certifi's authorities, or ``SSL_CERT_FILE`` /
+    ``SSL_CERT_DIR``), made once per process: each made anew cost 30-50 ms, once per client,
+    and ``plan --all-targets`` opens one client a shop."""
+    return httpx.create_ssl_context()
+
+
+def _tls(base_url: str) -> ssl.SSLContext:
+    """The TLS context for ``base_url``: verified for ``https``. Over plain ``http`` (the
+    sandbox, a local proxy) no TLS is negotiated (redirects are refused), so no authorities
+    are loaded; should a certificate ever be asked for, this context refuses it."""
+    if base_url.lower().startswith("https:"):
+        return _verified()
+    return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
 
 
 def _unlinked(response: httpx.Response) -> httpx.Response:
