@@ -17,13 +17,17 @@ import math
 import re
 from collections.abc import Callable, Iterator, Sequence
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema  # type: ignore[import-untyped]
-import jsonschema.exceptions  # type: ignore[import-untyped]
 import jsonschema_rs
 
 from reconciler import errors, instants, redact, schema, yamlread
+
+if TYPE_CHECKING:
+    # jsonschema (with referencing and attrs, ~50 ms to import) only words the errors of a
+    # document the quick check found fault with: imported where that happens.
+    import jsonschema  # type: ignore[import-untyped]
+    import jsonschema.exceptions  # type: ignore[import-untyped]
 
 Path = tuple[yamlread.PathPart, ...]
 #: Names the object a path falls in and gives the rest of the path:
@@ -34,6 +38,8 @@ Describe = Callable[[Any, Path], tuple[str, Path]]
 def _format_checker() -> jsonschema.FormatChecker:
     # Our own date-time check, so that format checking does not depend on which optional
     # jsonschema extras happen to be installed.
+    import jsonschema
+
     checker = jsonschema.FormatChecker(formats=())
     checker.checks("date-time")(
         lambda value: not isinstance(value, str) or bool(instants.parse_strict(value))
@@ -44,6 +50,8 @@ def _format_checker() -> jsonschema.FormatChecker:
 @cache
 def validator_for(schema_name: str) -> jsonschema.Draft202012Validator:
     """A checked, format-checking validator for ``schemas/<schema_name>``."""
+    import jsonschema
+
     document = schema.document(schema_name)
     jsonschema.Draft202012Validator.check_schema(document)
     return jsonschema.Draft202012Validator(document, format_checker=_format_checker())
@@ -51,7 +59,7 @@ def validator_for(schema_name: str) -> jsonschema.Draft202012Validator:
 
 @cache
 def _quick_validator_for(schema_name: str) -> jsonschema_rs.Validator:
-    validator_for(schema_name)  # the schema is checked once, by the validator that words errors
+    # jsonschema-rs checks the schema against its meta-schema first, as validator_for does.
     return jsonschema_rs.validator_for(
         dict(schema.document(schema_name)),
         formats={"date-time": lambda value: bool(instants.parse_strict(value))},
@@ -197,6 +205,8 @@ def _messages(
     elif kind == "uniqueItems":
         yield path, False, "has the same item twice"
     elif kind in ("anyOf", "oneOf") and error.context:
+        import jsonschema.exceptions
+
         best = jsonschema.exceptions.best_match(error.context)
         yield from _messages(best, document)
     elif kind == "not":

@@ -28,7 +28,6 @@ from reconciler import (
     manifest,
     model,
     plan,
-    preview,
     schedule,
     state,
 )
@@ -225,6 +224,8 @@ def _finish(
     """``plan_shop`` once the shop is read."""
     result = compare(project, target, declared, live, filters=filters, when=when)
     if samples is not None and samples.carts:
+        from reconciler import preview  # the price evaluator: only for sample carts
+
         # Carts without an ``at`` are priced at the plan's instant (``--at``, else now).
         found = preview.preview(
             samples,
