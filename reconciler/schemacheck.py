@@ -78,6 +78,15 @@ def conforms(schema_name: str, document: Any) -> bool:
     return bool(_quick_validator_for(schema_name).is_valid(document))
 
 
+def _quickly_conforms(schema_name: str, plain: Any) -> bool:
+    """``conforms``, or False for data it cannot take (a key that is not text, a date): the
+    careful check judges those."""
+    try:
+        return conforms(schema_name, plain)
+    except ValueError:
+        return False
+
+
 _TYPE_NAMES = {
     "integer": "a whole number",
     "number": "a number",
@@ -226,9 +235,15 @@ def schema_problems(
 
     ``describe(document, path)`` names the object a path falls in and the rest of the path,
     e.g. ``("ruleset spring-sale > rules[gold]", ("actions", 0, "value"))``.
+
+    A document the quick check (``conforms``) passes has no problem to word: jsonschema, which
+    words them, is then neither imported nor run (the project file of every command).
     """
     problems: set[errors.Problem] = set()
     odd = dict(non_finite(document))
+    plain = yamlread.plain(document)
+    if not odd and _quickly_conforms(schema_name, plain):
+        return []
     for path, text in odd.items():
         line, column = yamlread.locate(document, path)
         problems.add(
@@ -240,7 +255,7 @@ def schema_problems(
                 f"{text} is not a number the API can hold: give a finite number",
             )
         )
-    for error in _one_per_field(validator_for(schema_name).iter_errors(yamlread.plain(document))):
+    for error in _one_per_field(validator_for(schema_name).iter_errors(plain)):
         if tuple(error.absolute_path) in odd:
             continue  # said once above, in words that name the real problem
         for path, at_key, message in _messages(error, document):

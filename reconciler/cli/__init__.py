@@ -17,12 +17,44 @@ printed.
 from __future__ import annotations
 
 import importlib
+import sys
+from collections.abc import Sequence
+from importlib.machinery import ModuleSpec
 from pathlib import Path
+from types import ModuleType
 
 import click
 
-import reconciler
-from reconciler.cli import boundary, options
+
+class _WithoutHttpxCommandLine:
+    """Keeps httpx's package from importing ``httpx._main``, the ``httpx`` command.
+
+    httpx imports its own command line (click, rich and pygments: ~60 ms, a fifth of a
+    command's start) whenever those are installed, as rich is here for the live progress line;
+    boldrules never runs it. Asked for it while httpx's package is still loading (it has no
+    ``main`` yet), this finder answers that it is missing, and httpx takes the fallback it has
+    for a missing CLI (``httpx.main`` then only says so). It answers once and steps aside: a
+    later ``import httpx._main`` works as ever.
+    """
+
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> ModuleSpec | None:
+        if fullname != "httpx._main":
+            return None
+        if self in sys.meta_path:
+            sys.meta_path.remove(self)
+        package = sys.modules.get("httpx")
+        if package is not None and not hasattr(package, "main"):
+            raise ModuleNotFoundError("boldrules does not load httpx's command line", name=fullname)
+        return None
+
+
+if "httpx" not in sys.modules:  # imported by the first command that talks to a shop
+    sys.meta_path.insert(0, _WithoutHttpxCommandLine())
+
+import reconciler  # noqa: E402
+from reconciler.cli import boundary, options  # noqa: E402
 
 __all__ = ["main"]
 
@@ -88,4 +120,3 @@ def main(ctx: click.Context, directory: Path, verbose: int, quiet: bool) -> None
     """Keep a Bold Commerce shop's price rules in git: validate, plan, apply, export."""
     options.configure_logging(verbose, quiet)
     ctx.obj = options.Settings(directory=directory, verbose=verbose, quiet=quiet)
-

@@ -55,6 +55,7 @@ __all__ = [
     "summary",
 ]
 
+
 def __getattr__(name: str) -> Any:
     """``Subject`` and ``sarif``, imported when first used: the catalogue and the settings
     (``findings``) are all the project file and a plan with nothing to review need, and the
