@@ -79,7 +79,11 @@ def resolved(command: str) -> set[str]:
     ("command", "own", "others"),
     [
         ("plan", {"reconciler.cli.plan"}, {"reconciler.apply", "reconciler.manifest"}),
-        ("validate", {"reconciler.manifest"}, {"reconciler.apply", "reconciler.client"}),
+        (
+            "validate",  # offline: neither the client nor the plan
+            {"reconciler.manifest"},
+            {"reconciler.apply", "httpx", "reconciler.client", "reconciler.plan"},
+        ),
         ("apply", {"reconciler.apply"}, {"reconciler.cli.plan", "reconciler.manifest"}),
     ],
 )
