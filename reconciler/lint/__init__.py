@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
-import importlib
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from reconciler.lint import sarif
 from reconciler.lint.findings import (
     CHECKS,
     SEVERITIES,
@@ -37,7 +37,6 @@ from reconciler.lint.findings import (
 )
 
 if TYPE_CHECKING:
-    from reconciler.lint import sarif
     from reconciler.lint.subjects import Subject
 
 __all__ = [
@@ -56,17 +55,17 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    """``Subject`` and ``sarif``, imported when first used: the catalogue and the settings
-    (``findings``) are all the project file and a plan with nothing to review need, and the
-    checks import the price evaluator."""
-    if name == "Subject":
-        from reconciler.lint.subjects import Subject
+if not TYPE_CHECKING:  # for mypy, ``Subject`` is the import above, and no other name is here
 
-        return Subject
-    if name == "sarif":
-        return importlib.import_module("reconciler.lint.sarif")
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    def __getattr__(name: str) -> Any:
+        """``Subject``, imported when first used: the catalogue and the settings (``findings``)
+        are all the project file and a plan with nothing to review need, and the subjects and
+        the checks import the price evaluator."""
+        if name == "Subject":
+            from reconciler.lint.subjects import Subject
+
+            return Subject
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def run(subjects: Iterable[Subject], settings: Settings, *, now: dt.datetime) -> list[Finding]:
