@@ -20,7 +20,7 @@ import functools
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reconciler import (
     __version__,
@@ -33,7 +33,6 @@ from reconciler import (
     lint,
     lock,
     model,
-    preview,
     state,
 )
 from reconciler import ownership as ownership_module
@@ -48,6 +47,9 @@ from reconciler.review import (
 )
 from reconciler.safetyrules import SafetyReport, evaluate_safety
 from reconciler.targets import Target
+
+if TYPE_CHECKING:
+    from reconciler import preview  # priced only for a project with sample carts
 
 
 @dataclass(frozen=True)

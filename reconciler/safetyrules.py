@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler import config, diff, kinds, model, words
-from reconciler.preview import guardrails
 
 #: Percent limits apply only from this many managed objects up: deleting 1 of 2 is 50% but no
 #: cause for alarm (the count limit still holds). The same floor octoDNS uses.
@@ -146,7 +145,11 @@ def evaluate_safety(
             for where, value in deep_discounts(changes, rules.max_percent_off)
         )
     # Price guardrails that need no carts: a discount turned surcharge, an amount ×10 (issue 14).
-    violations.extend(guardrails.rule_violations(changes))
+    # They judge updates only: a plan without one never imports the price preview.
+    if any(isinstance(c, model.Update) for c in changes):
+        from reconciler.preview import guardrails
+
+        violations.extend(guardrails.rule_violations(changes))
     hard = [
         f"Refusing to delete protected {d.key.describe()} (safety.protected matches "
         f"{_matching(d.key, rules.protected)!r}); --force does not lift protection: remove the "

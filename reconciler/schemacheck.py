@@ -17,13 +17,17 @@ import math
 import re
 from collections.abc import Callable, Iterator, Sequence
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema  # type: ignore[import-untyped]
-import jsonschema.exceptions  # type: ignore[import-untyped]
 import jsonschema_rs
 
 from reconciler import errors, instants, redact, schema, yamlread
+
+if TYPE_CHECKING:
+    # jsonschema (with referencing and attrs, ~50 ms to import) only words the errors of a
+    # document the quick check found fault with: imported where that happens.
+    import jsonschema  # type: ignore[import-untyped]
+    import jsonschema.exceptions  # type: ignore[import-untyped]
 
 Path = tuple[yamlread.PathPart, ...]
 #: Names the object a path falls in and gives the rest of the path:
@@ -34,6 +38,8 @@ Describe = Callable[[Any, Path], tuple[str, Path]]
 def _format_checker() -> jsonschema.FormatChecker:
     # Our own date-time check, so that format checking does not depend on which optional
     # jsonschema extras happen to be installed.
+    import jsonschema
+
     checker = jsonschema.FormatChecker(formats=())
     checker.checks("date-time")(
         lambda value: not isinstance(value, str) or bool(instants.parse_strict(value))
@@ -44,6 +50,8 @@ def _format_checker() -> jsonschema.FormatChecker:
 @cache
 def validator_for(schema_name: str) -> jsonschema.Draft202012Validator:
     """A checked, format-checking validator for ``schemas/<schema_name>``."""
+    import jsonschema
+
     document = schema.document(schema_name)
     jsonschema.Draft202012Validator.check_schema(document)
     return jsonschema.Draft202012Validator(document, format_checker=_format_checker())
@@ -51,7 +59,7 @@ def validator_for(schema_name: str) -> jsonschema.Draft202012Validator:
 
 @cache
 def _quick_validator_for(schema_name: str) -> jsonschema_rs.Validator:
-    validator_for(schema_name)  # the schema is checked once, by the validator that words errors
+    # jsonschema-rs checks the schema against its meta-schema first, as validator_for does.
     return jsonschema_rs.validator_for(
         dict(schema.document(schema_name)),
         formats={"date-time": lambda value: bool(instants.parse_strict(value))},
@@ -68,6 +76,15 @@ def conforms(schema_name: str, document: Any) -> bool:
     not its to judge: ``parse_plain`` leaves documents holding them to ``parse_yaml``.
     """
     return bool(_quick_validator_for(schema_name).is_valid(document))
+
+
+def _quickly_conforms(schema_name: str, plain: Any) -> bool:
+    """``conforms``, or False for data it cannot take (a key that is not text, a date): the
+    careful check judges those."""
+    try:
+        return conforms(schema_name, plain)
+    except ValueError:
+        return False
 
 
 _TYPE_NAMES = {
@@ -197,6 +214,8 @@ def _messages(
     elif kind == "uniqueItems":
         yield path, False, "has the same item twice"
     elif kind in ("anyOf", "oneOf") and error.context:
+        import jsonschema.exceptions
+
         best = jsonschema.exceptions.best_match(error.context)
         yield from _messages(best, document)
     elif kind == "not":
@@ -216,9 +235,15 @@ def schema_problems(
 
     ``describe(document, path)`` names the object a path falls in and the rest of the path,
     e.g. ``("ruleset spring-sale > rules[gold]", ("actions", 0, "value"))``.
+
+    A document the quick check (``conforms``) passes has no problem to word: jsonschema, which
+    words them, is then neither imported nor run (the project file of every command).
     """
     problems: set[errors.Problem] = set()
     odd = dict(non_finite(document))
+    plain = yamlread.plain(document)
+    if not odd and _quickly_conforms(schema_name, plain):
+        return []
     for path, text in odd.items():
         line, column = yamlread.locate(document, path)
         problems.add(
@@ -230,7 +255,7 @@ def schema_problems(
                 f"{text} is not a number the API can hold: give a finite number",
             )
         )
-    for error in _one_per_field(validator_for(schema_name).iter_errors(yamlread.plain(document))):
+    for error in _one_per_field(validator_for(schema_name).iter_errors(plain)):
         if tuple(error.absolute_path) in odd:
             continue  # said once above, in words that name the real problem
         for path, at_key, message in _messages(error, document):

@@ -157,7 +157,7 @@ def check_invocation(argv: list[str]) -> list[str]:
             if choices is not None and value != EXPRESSION and value not in choices:
                 problems.append(f"`{path} {name}` takes one of {list(choices)}, not {value!r}")
         elif isinstance(command, click.Group):
-            sub = command.commands.get(arg)
+            sub = command.get_command(click.Context(command), arg)  # lazily imported commands
             if sub is None:
                 problems.append(f"`{path}` has no command {arg!r}")
                 return problems

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 import click
 
-from reconciler import instants, planformat
+from reconciler import instants
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -143,11 +143,18 @@ def format_option(choices: Sequence[str], help: str) -> Callable[[F], F]:
     )
 
 
-#: ``--format`` of the commands that print a plan (``plan``, ``show``): the table of formats.
-plan_format_option = format_option(
-    list(planformat.FORMATS),
-    ", ".join(f.help for f in planformat.FORMATS.values()) + ".",
-)
+def plan_format_option(command: F) -> F:
+    """``--format`` of the commands that print a plan (``plan``, ``show``): the table of formats.
+
+    Read when a command applies it, so that commands printing no plan (``validate``, ``schema``,
+    ``--help``...) never import the plan and its formats."""
+    from reconciler import planformat
+
+    return format_option(
+        list(planformat.FORMATS),
+        ", ".join(f.help for f in planformat.FORMATS.values()) + ".",
+    )(command)
+
 
 #: ``--show-codes``: discount code names whole in Markdown (masked otherwise).
 show_codes_option = click.option(

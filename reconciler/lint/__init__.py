@@ -20,8 +20,9 @@ from __future__ import annotations
 import datetime as dt
 import gc
 from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
-from reconciler.lint import checkout, competition, hygiene, refusals, sarif
+from reconciler.lint import sarif
 from reconciler.lint.findings import (
     CHECKS,
     SEVERITIES,
@@ -34,7 +35,9 @@ from reconciler.lint.findings import (
     settle,
     summary,
 )
-from reconciler.lint.subjects import Subject, shop
+
+if TYPE_CHECKING:
+    from reconciler.lint.subjects import Subject
 
 __all__ = [
     "CHECKS",
@@ -51,7 +54,18 @@ __all__ = [
     "summary",
 ]
 
-_FAMILIES = (refusals, competition, checkout, hygiene)
+
+if not TYPE_CHECKING:  # for mypy, ``Subject`` is the import above, and no other name is here
+
+    def __getattr__(name: str) -> Any:
+        """``Subject``, imported when first used: the catalogue and the settings (``findings``)
+        are all the project file and a plan with nothing to review need, and the subjects and
+        the checks import the price evaluator."""
+        if name == "Subject":
+            from reconciler.lint.subjects import Subject
+
+            return Subject
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def run(subjects: Iterable[Subject], settings: Settings, *, now: dt.datetime) -> list[Finding]:
@@ -61,11 +75,15 @@ def run(subjects: Iterable[Subject], settings: Settings, *, now: dt.datetime) ->
     tens of thousands of small objects (and no cycles) beside the manifests' large graph, which
     every collection would walk again (half of lint's time on a 10,000-ruleset project).
     """
+    from reconciler.lint import checkout, competition, hygiene, refusals
+    from reconciler.lint.subjects import shop
+
     paused = gc.isenabled()
     gc.disable()
     try:
         seen = shop(subjects, now)
-        found = [finding for family in _FAMILIES for finding in family.check(seen)]
+        families = (refusals, competition, checkout, hygiene)
+        found = [finding for family in families for finding in family.check(seen)]
         # Sorting builds a key tuple per finding: 10,000 of them would start collections too.
         return settle(found, settings)
     finally:

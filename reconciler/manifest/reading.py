@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from reconciler import (
     cache,
@@ -24,12 +25,14 @@ from reconciler import (
     schema,
     schemacheck,
     sources,
-    templating,
     yamlquick,
     yamlread,
 )
 from reconciler.manifest import parsed, templates
 from reconciler.targets import Target
+
+if TYPE_CHECKING:
+    from reconciler import templating
 
 SUFFIXES = (".yaml", ".yml", ".yaml.j2", ".yml.j2")
 SCHEMA = "manifest.schema.json"
@@ -54,7 +57,7 @@ def read_cache(root: Path) -> cache.ReadCache | None:
 
 
 def read(
-    environment: templating.BoundedEnvironment,
+    environment: Callable[[], templating.BoundedEnvironment],
     root: Path,
     path: Path,
     file: str,

@@ -28,20 +28,24 @@ from __future__ import annotations
 
 import json
 import logging
-import multiprocessing
 import os
 import sys
 import threading
 import traceback
 from collections.abc import Mapping, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from reconciler import carts, config, errors, plan, redact
 from reconciler.pipeline.steps import Declared, When, declare, plan_target
 from reconciler.targets import Target
+
+if TYPE_CHECKING:
+    # Worker processes are for --all-targets only: one target's plan never imports them.
+    import multiprocessing.context
+    from concurrent.futures import ProcessPoolExecutor
 
 #: Shops one worker process plans at once, on threads (each waits on its own rate limit).
 SHOPS_PER_PROCESS = 8
@@ -181,6 +185,8 @@ class _Pool:
     server waits for it to import boldrules) while this one goes on."""
 
     def __init__(self, workers: int, context: multiprocessing.context.BaseContext) -> None:
+        from concurrent.futures import ProcessPoolExecutor
+
         self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
         self._warming: list[Future[None]] = []
         self._starter: threading.Thread | None = None
@@ -209,10 +215,14 @@ def _early_pool(workers: int) -> _Pool:
 def _can_fork() -> bool:
     """Whether worker processes may be forked from this one: the platform forks, and no other
     thread runs (a fork copies locks another thread may hold, never that thread)."""
+    import multiprocessing
+
     return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
 
 
 def _fork_context() -> multiprocessing.context.BaseContext:
+    import multiprocessing
+
     # What this process buffered would be written again by each child as it exits.
     sys.stdout.flush()
     sys.stderr.flush()
@@ -222,6 +232,8 @@ def _fork_context() -> multiprocessing.context.BaseContext:
 def _server_context() -> multiprocessing.context.BaseContext:
     """Workers forked from a fork server that imported boldrules once (each then starts in
     milliseconds, not the ~0.6 s of importing boldrules again); spawned where there is none."""
+    import multiprocessing
+
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
@@ -235,6 +247,8 @@ def _warm() -> None:
 
 def _run(pool: ProcessPoolExecutor, work: Sequence[_Chunk]) -> list[Planned]:
     """Each chunk in a worker process; a process that dies fails only the shops it held."""
+    from concurrent.futures.process import BrokenProcessPool
+
     found: list[Planned] = []
     futures = [(chunk, pool.submit(_plan_chunk, chunk)) for chunk in work]
     for chunk, future in futures:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import overload
+from typing import TYPE_CHECKING, overload
 
 from reconciler import (
     carts,
@@ -25,14 +25,17 @@ from reconciler import (
     errors,
     instants,
     lint,
-    manifest,
     model,
     plan,
-    preview,
     schedule,
     state,
 )
 from reconciler.targets import Target
+
+if TYPE_CHECKING:
+    # Imported where manifests load: for a target over the network, on this thread while the
+    # shop's first listings are already being read.
+    from reconciler import manifest
 
 
 @dataclass(frozen=True)
@@ -113,6 +116,8 @@ def declare(
     read cache makes that cheap), so that a plan holds only its objects while it reads the shop,
     not the manifests' data as well (about 100 MB at 10,000 rulesets); ``eager`` finds them
     now, from the manifests in hand (what crosses to a worker process)."""
+    from reconciler import manifest
+
     loaded = manifest.load_manifests(project, target)
     now = at or instants.now()
     objects = _objects(loaded)
@@ -129,6 +134,8 @@ def _relint(
     objects: Sequence[model.Resource],
 ) -> list[lint.Finding]:
     """Lint's findings, the manifests loaded again; they must still declare ``objects``."""
+    from reconciler import manifest
+
     loaded = manifest.load_manifests(project, target)
     again = _objects(loaded)
     if len(again) != len(objects) or any(
@@ -140,6 +147,8 @@ def _relint(
 
 def desired(project: config.Project, target: Target) -> list[model.Resource]:
     """The target's manifests, rendered with its ``vars``, as the objects a plan compares."""
+    from reconciler import manifest
+
     return _objects(manifest.load_manifests(project, target))
 
 
@@ -227,6 +236,8 @@ def _finish(
     """``plan_shop`` once the shop is read."""
     result = compare(project, target, declared, live, filters=filters, when=when)
     if samples is not None and samples.carts:
+        from reconciler import preview  # the price evaluator: only for sample carts
+
         # Carts without an ``at`` are priced at the plan's instant (``--at``, else now).
         found = preview.preview(
             samples,

@@ -12,10 +12,7 @@ from collections import Counter
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
-from typing import Any
-
-import jinja2
-import jinja2.sandbox
+from typing import TYPE_CHECKING, Any
 
 from reconciler import errors, model, plan, savedplan
 from reconciler.carts import money
@@ -33,6 +30,10 @@ from reconciler.planformat.pieces import (
     summary_line,
     timeline_lines,
 )
+
+if TYPE_CHECKING:
+    # Jinja2 (~45 ms to import) is imported when a Markdown plan is rendered, not before.
+    import jinja2
 
 #: GitHub refuses comments over 65,536 characters; stay well clear for the wrapper text.
 MARKDOWN_LIMIT = 60_000
@@ -72,6 +73,8 @@ def _filters_text(filters: plan.Filters) -> str:
 
 
 def _environment(loader: jinja2.BaseLoader) -> jinja2.Environment:
+    import jinja2.sandbox
+
     env = jinja2.sandbox.SandboxedEnvironment(
         loader=loader,
         undefined=jinja2.StrictUndefined,
@@ -92,6 +95,8 @@ def _md_code(text: str) -> str:
 
 def load_template(path: Path | None) -> jinja2.Template:
     """The shipped ``plan.md.j2``, or the user's ``--template`` file."""
+    import jinja2
+
     if path is None:
         source = resources.files("reconciler.templates").joinpath("plan.md.j2").read_text("utf-8")
         return _environment(jinja2.BaseLoader()).from_string(source)
@@ -157,6 +162,8 @@ def render_markdown(
     forced: bool = False,
 ) -> str:
     """The plan as a pull-request comment, never longer than ``limit`` characters."""
+    import jinja2
+
     tmpl = load_template(template)
     # Built once: the search below renders several times with fewer changes shown.
     base = markdown_context(result, show_codes=show_codes, forced=forced)
