@@ -5,7 +5,8 @@ script and ``python -m reconciler`` call. It owns only how the process ends: onc
 has returned its exit code (or failed with one, through the error boundary), what it printed is
 flushed, logging is shut down, and the process exits with that code without tearing down the
 objects the command built. A plan of 10,000 rulesets holds a few million of them; freeing them
-one by one as the interpreter finalised took 0.1-0.15 s after the output was complete.
+one by one as the interpreter finalised took 0.1-0.15 s after the output was complete. What a
+command is done with before it ends can wait for the same end (``lifetime.keep``).
 
 Nothing is skipped that a command relies on: every command closes its clients, files and
 worker processes itself (context managers), and its output is flushed here. A reader that
@@ -18,11 +19,13 @@ import logging
 import os
 import sys
 
+from reconciler import lifetime
 from reconciler.cli import main
 
 
 def run() -> None:
     """Run the command line of ``sys.argv`` and end the process with its exit code."""
+    lifetime.end_with_process()
     try:
         main()
         code = 0

@@ -24,6 +24,7 @@ from reconciler import (
     connect,
     errors,
     instants,
+    lifetime,
     lint,
     model,
     plan,
@@ -292,6 +293,7 @@ def plan_target(
             with watch(bold) if watch is not None else contextlib.nullcontext():
                 live = reading()
                 result = _finish(bold, project, target, wanted, live, filters, samples, when)
+            lifetime.keep(live, wanted)  # freed with the process, not before the plan shows
             return result, bold.stats.rate_limited
 
 

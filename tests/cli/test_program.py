@@ -11,11 +11,12 @@ import os
 import shutil
 import subprocess
 import sys
+import weakref
 from pathlib import Path
 
 from click.testing import CliRunner
 
-from reconciler import cli
+from reconciler import cli, lifetime
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -101,3 +102,16 @@ def test_a_reader_that_stops_early_ends_the_output_quietly(tmp_path: Path) -> No
         os.close(write)
     assert process.returncode == 1
     assert process.stderr == ""
+
+
+def test_outside_the_process_what_a_command_is_done_with_is_freed_as_usual() -> None:
+    # In process (tests, programs using the library) nothing is held back: only ``run``, which
+    # ends the process without freeing anything one by one, turns holding on.
+    class Shop:
+        pass
+
+    done_with = Shop()
+    gone = weakref.ref(done_with)
+    lifetime.keep(done_with)
+    del done_with
+    assert gone() is None
