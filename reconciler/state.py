@@ -205,6 +205,8 @@ def _fresh_objects(
             now[ident] = marks
             if before.get(ident) == marks or kind in doubts:
                 continue
+            if all(m is None or instants.earlier(m, listing.started) for m in marks):
+                continue  # both stamps plainly older than the first page: most objects
             latest = max((m for m in map(instants.parse, marks) if m is not None), default=None)
             if latest is not None and latest >= listing.started:
                 doubts[kind] = (

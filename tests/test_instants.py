@@ -87,3 +87,34 @@ def test_what_is_written_reads_back_as_the_same_instant() -> None:
 
 def test_now_is_aware_and_in_utc() -> None:
     assert instants.now().utcoffset() == dt.timedelta(0)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2026-12-01T09:59:59Z", True),
+        ("2026-12-01T09:59:59.999999Z", True),
+        ("2026-12-01t09:59:59z", None),  # lowercase: a parse decides
+        ("2026-12-01T10:00:00Z", None),  # the same second: a parse decides
+        ("2026-12-01T10:00:00.5Z", None),
+        ("2026-12-01T11:00:00Z", None),
+        ("2026-12-01T09:59:59.692697+00:00", True),
+        ("2026-12-01T09:00:00+01:00", None),  # another offset: a parse decides
+        ("2026-12-01T09:00:00", None),
+        ("not a date at all, Z", None),
+        (None, None),
+    ],
+)
+def test_earlier_reads_a_utc_spelling_without_parsing(text: object, expected: bool | None) -> None:
+    moment = dt.datetime(2026, 12, 1, 10, 0, 0, tzinfo=dt.UTC)
+    assert instants.earlier(text, moment) is expected
+    if expected:
+        parsed = instants.parse(text)
+        assert parsed is not None and parsed < moment
+
+
+def test_earlier_compares_in_utc() -> None:
+    # The first page's Date may carry another offset: the comparison is in UTC.
+    moment = dt.datetime(2026, 12, 1, 12, 0, 0, tzinfo=dt.timezone(dt.timedelta(hours=2)))
+    assert instants.earlier("2026-12-01T09:59:59Z", moment) is True
+    assert instants.earlier("2026-12-01T10:00:01Z", moment) is None
