@@ -67,12 +67,12 @@ def main(argv: list[str] | None = None) -> int:
         "--end-to-end",
         action="store_true",
         help="instead: manifest files on disk -> `boldrules plan` as a process, at --sizes "
-        "(default 1000,10000), and `plan --all-targets` over 8 shops x 500 rulesets "
+        "(default 1000,10000,30000), and `plan --all-targets` over 8 shops x 500 rulesets "
         "(python -m bench.end_to_end --help for more)",
     )
     options = parser.parse_args(argv)
     if options.end_to_end:
-        sizes = options.sizes or [1_000, 10_000]
+        sizes = options.sizes or [1_000, 10_000, 30_000]
         return end_to_end.main(
             ["--sizes", ",".join(map(str, sizes)), "--repeats", str(options.repeats)]
         )

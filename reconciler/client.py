@@ -40,6 +40,7 @@ from reconciler import (
     calllog,
     errors,
     operations,
+    pacing,
     pagination,
     redact,
     retries,
@@ -285,6 +286,16 @@ class BoldClient(operations.Operations):
                 date=response.headers.get("date"),
             )
 
+    def _tracer(self, token: pacing.Token) -> Callable[[str, Mapping[str, Any]], None]:
+        """httpcore's trace callback for one request: the moment it was written whole is when
+        its rate-limit token starts to count (``pacing.Token.sent``)."""
+
+        def trace(event: str, info: Mapping[str, Any]) -> None:
+            if event == _WRITTEN:
+                token.sent(self._clock())
+
+        return trace
+
     def _fail(
         self, route: str, method: Method, where: str, started: float, exc: errors.ApiError
     ) -> NoReturn:
@@ -322,11 +333,20 @@ class BoldClient(operations.Operations):
             # The token is taken once a slot is held, so the request leaves at once: a thread
             # that took a token and then queued for a slot would reach the server late, bunched
             # with later ones, and tip Bold's window over.
-            self._log.paced(self._bucket.take())
+            token = self._bucket.take_token()
+            self._log.paced(token.waited)
             if self._halted.is_set():
                 raise _Halted(route)
             try:
-                response = _unlinked(self._http.request(method, path, params=params, json=body))
+                response = _unlinked(
+                    self._http.request(
+                        method,
+                        path,
+                        params=params,
+                        json=body,
+                        extensions={"trace": self._tracer(token)},
+                    )
+                )
             except _NOT_SENT as exc:
                 raise retries.Retry(
                     self._no_response(exc, common), self._backoff.delay(attempt)
@@ -489,6 +509,10 @@ def _redact(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_redact(v) for v in value]
     return value
+
+
+#: httpcore's trace event once a request is written whole (HTTP/1.1, the API's protocol).
+_WRITTEN = "http11.send_request_body.complete"
 
 
 @functools.cache

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
 
 from reconciler import errors
@@ -46,27 +45,56 @@ class TokenBucket:
         self.window = self.burst / self.rate * (1.0 + slack)
         self._clock = clock
         self._sleep = sleep
-        self._spent: deque[float] = deque()
+        self._spent: list[Token] = []
         self._hold_until = float("-inf")
         self._lock = threading.Lock()
 
     def take(self) -> float:
         """Take one token, sleeping until one is free; return the seconds waited."""
+        return self.take_token().waited
+
+    def take_token(self) -> Token:
+        """Take one token, sleeping until one is free. It returns ``window`` after it was
+        taken, or, if ``Token.sent`` says when the call actually left, after that."""
         waited = 0.0
         while True:
             with self._lock:
                 now = self._clock()
-                while self._spent and now - self._spent[0] >= self.window:
-                    self._spent.popleft()
+                self._spent = [t for t in self._spent if now - t.since < self.window]
                 if now >= self._hold_until and len(self._spent) < self.burst:
-                    self._spent.append(now)
-                    return waited
-                back = self._spent[0] + self.window - now if len(self._spent) >= self.burst else 0
+                    token = Token(self, now, waited)
+                    self._spent.append(token)
+                    return token
+                full = len(self._spent) >= self.burst
+                first = min(t.since for t in self._spent) if full else now
+                back = first + self.window - now if full else 0
                 wait = max(self._hold_until - now, back, 1e-4)
             self._sleep(wait)
             waited += wait
+
+    def _sent(self, token: Token, when: float) -> None:
+        with self._lock:
+            token.since = max(token.since, when)
 
     def hold(self, seconds: float) -> None:
         """Let no one take a token for ``seconds`` from now."""
         with self._lock:
             self._hold_until = max(self._hold_until, self._clock() + seconds)
+
+
+class Token:
+    """One call's token: when it returns to the bucket, and how long its taker waited."""
+
+    def __init__(self, bucket: TokenBucket, since: float, waited: float) -> None:
+        self._bucket = bucket
+        #: The clock's time the token counts from: it returns a window later.
+        self.since = since
+        self.waited = waited
+
+    def sent(self, when: float) -> None:
+        """The call left at ``when`` (the clock's time, after the request was written): the
+        token returns ``window`` after that, not after it was taken. A thread that took its
+        token may wait for the interpreter before its request leaves (another thread parsing
+        a page holds it for tens of milliseconds); counted from the take, the next window would
+        open that much early at the server, and draw a 429."""
+        self._bucket._sent(self, when)

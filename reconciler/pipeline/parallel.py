@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from reconciler import carts, config, errors, plan, redact
-from reconciler.pipeline.steps import Declared, When, declare, plan_target
+from reconciler.pipeline.steps import Declared, When, collector_paused, declare, plan_target
 from reconciler.targets import Target
 
 if TYPE_CHECKING:
@@ -125,6 +125,21 @@ def plan_targets(
 ) -> list[Planned]:
     """Plan every target of the project: one outcome each, in target order; never raises for a
     shop's failure (each failure is that shop's outcome)."""
+    with collector_paused():
+        # Paused in this process while the manifests load, and in the workers forked from it:
+        # they start paused, and their first allocations no longer walk the heap they inherit
+        # (0.12 s a worker).
+        return _plan_targets(project, filters, jobs, log_level, formatter, when)
+
+
+def _plan_targets(
+    project: config.Project,
+    filters: plan.Filters,
+    jobs: int,
+    log_level: int,
+    formatter: logging.Formatter | None,
+    when: When | None,
+) -> list[Planned]:
     names = sorted(project.targets)
     wanted = max(1, min(jobs, len(names)))
     # Forked once the manifests are loaded, the workers start in milliseconds. Where forking is
@@ -141,8 +156,8 @@ def plan_targets(
             group = group_of[name] = vars_group(target)
             if group not in loads:
                 try:
-                    found = declare(project, target, at=when.at, eager=True)
-                    loads[group] = Declared(tuple(found.objects), tuple(found.findings))
+                    found = declare(project, target, at=when.at)
+                    loads[group] = Declared(tuple(found.objects), found.findings)
                 except errors.BoldrulesError as exc:  # an invalid manifest fails its group alone
                     loads[group] = exc
             loaded = loads[group]

@@ -70,13 +70,15 @@ class Findings(Sequence[lint.Finding]):
     def __init__(self, find: Callable[[], Sequence[lint.Finding]]) -> None:
         self._find: Callable[[], Sequence[lint.Finding]] | None = find
         self._found: tuple[lint.Finding, ...] | None = None
+        self._lock = threading.Lock()  # shops planned on threads may share one
 
     def _all(self) -> tuple[lint.Finding, ...]:
-        if self._found is None:
-            assert self._find is not None
-            self._found = tuple(self._find())
-            self._find = None
-        return self._found
+        with self._lock:
+            if self._found is None:
+                assert self._find is not None
+                self._found = tuple(self._find())
+                self._find = None
+            return self._found
 
     def __len__(self) -> int:
         return len(self._all())
@@ -91,8 +93,14 @@ class Findings(Sequence[lint.Finding]):
     def __iter__(self) -> Iterator[lint.Finding]:
         return iter(self._all())
 
-    def __reduce__(self) -> tuple[type[tuple[lint.Finding, ...]], tuple[tuple[lint.Finding, ...]]]:
-        return (tuple, (self._all(),))  # crossing to a worker process: found here, once
+    def __reduce__(self) -> tuple[Callable[..., object], tuple[object, ...]]:
+        # Crossing to a worker process (``plan --all-targets``): still unfound, they are found
+        # there, and only if a shop's plan shows them; the worker's read cache makes the load
+        # that takes cheap.
+        with self._lock:
+            if self._found is None and self._find is not None:
+                return (Findings, (self._find,))
+        return (tuple, (self._all(),))
 
 
 def findings(
@@ -108,22 +116,19 @@ def declare(
     target: Target,
     *,
     at: dt.datetime | None = None,
-    eager: bool = False,
 ) -> Declared:
     """The target's manifests, rendered with its ``vars``, as the objects a plan compares, and
     lint's findings about them at ``at`` (default now).
 
     The findings are found when first read (``Findings``), from the manifests loaded again (the
     read cache makes that cheap), so that a plan holds only its objects while it reads the shop,
-    not the manifests' data as well (about 100 MB at 10,000 rulesets); ``eager`` finds them
-    now, from the manifests in hand (what crosses to a worker process)."""
+    not the manifests' data as well (about 100 MB at 10,000 rulesets), and a plan with nothing
+    to do, in this process or a worker's, never lints."""
     from reconciler import manifest
 
     loaded = manifest.load_manifests(project, target)
     now = at or instants.now()
     objects = _objects(loaded)
-    if eager:
-        return Declared(objects, findings(project, loaded, now))
     del loaded
     return Declared(objects, Findings(functools.partial(_relint, project, target, now, objects)))
 
@@ -270,7 +275,7 @@ def plan_target(
     so the load costs no time beside the rate limit's floor. Only reads go out before the
     manifests are valid; if they are not, the reads stop and the load's error is raised, as if
     nothing had been read (an embedded ``sandbox:`` target loads first: nothing to wait for)."""
-    with _collector_paused():
+    with collector_paused():
         if callable(declared) and target.sandbox is not None:
             # The embedded sandbox answers in this process: no network wait to hide the load
             # behind, and invalid manifests then open no shop at all.
@@ -297,7 +302,7 @@ def plan_target(
             return result, bold.stats.rate_limited
 
 
-#: Plans being built now (``_collector_paused``), whether the collector runs again after the
+#: Plans being built now (``collector_paused``), whether the collector runs again after the
 #: last, and the lock that guards both.
 _building = 0
 _resume = False
@@ -305,7 +310,7 @@ _building_lock = threading.Lock()
 
 
 @contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
+def collector_paused() -> Iterator[None]:
     """The cyclic garbage collector paused while plans are built (several threads may build
     one each: it resumes when the last ends).
 

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reconciler import client, clientsettings, errors, pacing
+from reconciler.sandbox import Sandbox, serve
 from tests.client.conftest import FakeClock, MakeClient, envelope
 from tests.clocks import SimulatedClock
 
@@ -184,3 +185,51 @@ def test_no_window_ever_holds_more_than_rate_times_length_plus_burst(
     assert worst_excess(stamps, rate) <= burst + 1e-6
     window = burst / rate
     assert all(sum(1 for t in stamps if s <= t < s + window) <= burst for s in stamps)
+
+
+@given(
+    burst=st.integers(min_value=1, max_value=12),
+    gaps=st.lists(st.floats(min_value=0, max_value=0.5), min_size=1, max_size=60),
+    delays=st.lists(st.floats(min_value=0, max_value=0.2), min_size=60, max_size=60),
+)
+@settings(max_examples=60, deadline=None)
+def test_a_call_that_leaves_late_counts_from_when_it_left(
+    burst: int, gaps: list[float], delays: list[float]
+) -> None:
+    # A thread may take its token and then wait for the interpreter before its request is
+    # written; the server counts the request when it arrives. Counted from when each call
+    # left (``Token.sent``), no window of the server's ever holds more than ``burst``.
+    clock = FakeClock()
+    bucket = pacing.TokenBucket(10, burst, clock=clock.time, sleep=clock.sleep)
+    left = []
+    for gap, delay in zip(gaps, delays, strict=False):
+        clock.now += gap
+        token = bucket.take_token()
+        token.sent(clock.time() + delay)
+        left.append(clock.time() + delay)
+    window = burst / 10
+    assert all(sum(1 for t in left if s <= t < s + window) <= burst for s in left)
+
+
+def test_a_client_counts_its_token_from_when_the_request_was_written() -> None:
+    # Over a real socket httpcore says when each request was written whole: the call's token
+    # returns a window after that reading of the client's clock, not after the one it was
+    # taken at (the clock's second reading of the call: the first starts the call's timer).
+    readings: list[float] = []
+
+    def clock() -> float:
+        readings.append(len(readings) * 0.001)
+        return readings[-1]
+
+    sb = Sandbox()
+    sb.add_token("t" * 32, app="boldrules-test")
+    with serve(sb, port=0) as server:
+        settings = clientsettings.ClientSettings(
+            base_url=server.url, shop_identifier="sandbox-shop", rate=10, burst=10
+        )
+        with client.BoldClient(settings, token="t" * 32, clock=clock) as bold:
+            assert bold.list_rulesets() == []
+            (token,) = bold._bucket._spent
+    counted_from = token.since
+    assert any(abs(counted_from - r) < 1e-9 for r in readings)
+    assert counted_from > readings[1] + 1e-9

@@ -15,6 +15,7 @@ import dataclasses
 import functools
 import gc
 import os
+import pickle
 import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -223,6 +224,17 @@ def test_lint_runs_only_for_a_plan_that_creates_or_updates(project: Planned) -> 
     busy = pipeline.compare(*project, changing, live)
     assert runs == [1]
     assert busy.findings == pipeline.compare(*project, declared, live).findings
+
+
+def test_findings_cross_to_a_worker_process_unfound(project: Planned) -> None:
+    # ``plan --all-targets`` sends the declared objects to its worker processes: the findings
+    # go unfound, are found there only if read, and are the same as found here.
+    declared = pipeline.declare(*project)
+    sent = pickle.loads(pickle.dumps(declared.findings))
+    assert isinstance(sent, pipeline.steps.Findings)
+    assert sent._found is None
+    assert list(sent) == list(declared.findings)
+    assert type(pickle.loads(pickle.dumps(sent))) is tuple  # once found, what crosses is them
 
 
 def test_the_collector_runs_again_after_a_plan_even_a_failed_one(
