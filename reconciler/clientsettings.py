@@ -35,7 +35,7 @@ class ClientSettings:
     """Pacing: calls per second, over every thread of the client."""
     burst: int = 10
     """Pacing: calls allowed at once before pacing starts."""
-    concurrency: int = 4
+    concurrency: int = 10
     """Calls in flight at most; also the size of the page-fetching pool."""
     timeout: float = 30.0
     """Seconds allowed per HTTP request."""

@@ -50,7 +50,7 @@ class Target:
     """Client pacing: requests per second."""
     burst: int = 10
     """Client pacing: requests allowed at once before pacing starts."""
-    concurrency: int = 4
+    concurrency: int = 10
     """Calls in flight at most."""
     timeout: float = 30.0
     """Seconds allowed per call."""
