@@ -225,8 +225,32 @@ def plan_shop(
     """Declared objects and the shop's live state → a Plan, on an open client; with sample
     carts, its price preview (one more read: every app's rulesets; none without carts); and the
     rulesets it would create that another app already holds (read only when that is likely)."""
-    live = read_shop(bold, project, declared.objects, filters=filters)
-    return _finish(bold, project, target, declared, live, filters, samples, when)
+    plans = _Plans(functools.partial(compare, project, target, filters=filters, when=when))
+    live = state.fetch_live(bold, decisive=lambda seen: plans.decisive(declared, seen))
+    return _finish(bold, project, target, declared, live, filters, samples, when, plans)
+
+
+class _Plans:
+    """The plan of each live state a read is confirmed against, the last one kept.
+
+    A read confirms what a plan would create or delete (``state.fetch_live``'s ``decisive``);
+    the plan itself names those keys, with the project's whole ownership (records, adoptions),
+    and once the read holds together the plan of its last live state is the plan: it is made
+    once, not once for the keys and again after the read (0.1-0.15 s at 10,000 rulesets).
+    """
+
+    def __init__(self, make: Callable[[Declared, state.LiveState], plan.Plan]) -> None:
+        self._make = make
+        self._last: tuple[state.LiveState, plan.Plan] | None = None
+
+    def decisive(self, declared: Declared, seen: state.LiveState) -> set[model.Key]:
+        made = self._make(declared, seen)
+        self._last = (seen, made)
+        return {c.key for c in made.changes if isinstance(c, model.Create | model.Delete)}
+
+    def of(self, live: state.LiveState) -> plan.Plan | None:
+        """The plan made of ``live`` itself, if one was."""
+        return self._last[1] if self._last is not None and self._last[0] is live else None
 
 
 def _finish(
@@ -238,9 +262,11 @@ def _finish(
     filters: plan.Filters | None,
     samples: carts.Carts | None,
     when: When | None,
+    plans: _Plans | None = None,
 ) -> plan.Plan:
     """``plan_shop`` once the shop is read."""
-    result = compare(project, target, declared, live, filters=filters, when=when)
+    made = plans.of(live) if plans is not None else None
+    result = made or compare(project, target, declared, live, filters=filters, when=when)
     if samples is not None and samples.carts:
         from reconciler import preview  # the price evaluator: only for sample carts
 
@@ -286,18 +312,21 @@ def plan_target(
             if callable(declared):
                 declared()  # invalid manifests are reported first, as when they loaded first
             raise
+        plans = _Plans(functools.partial(compare, project, target, filters=filters, when=when))
         with bold:
             if callable(declared):
-                wanted, reading = read_while_loading(bold, project, declared, filters=filters)
+                wanted, reading = read_while_loading(
+                    bold, project, declared, filters=filters, judge=plans.decisive
+                )
             else:
-                wanted = declared
+                known = wanted = declared
                 reading = functools.partial(
-                    read_shop, bold, project, wanted.objects, filters=filters
+                    state.fetch_live, bold, decisive=lambda seen: plans.decisive(known, seen)
                 )
             # Entered once the manifests are valid: nothing of the reads shows before.
             with watch(bold) if watch is not None else contextlib.nullcontext():
                 live = reading()
-                result = _finish(bold, project, target, wanted, live, filters, samples, when)
+                result = _finish(bold, project, target, wanted, live, filters, samples, when, plans)
             lifetime.keep(live, wanted)  # freed with the process, not before the plan shows
             return result, bold.stats.rate_limited
 
@@ -353,6 +382,7 @@ def read_while_loading(
     load: Callable[[], Declared],
     *,
     filters: plan.Filters | None = None,
+    judge: Callable[[Declared, state.LiveState], set[model.Key]] | None = None,
 ) -> tuple[Declared, Callable[[], state.LiveState]]:
     """``load()`` on this thread while the shop's listings are read on another; the loaded
     objects, and what waits for the shop's live state.
@@ -362,13 +392,17 @@ def read_while_loading(
     what a plan of them would create or delete). If ``load()`` raises (invalid manifests, an
     interrupt), the client is halted, so calls not yet sent never are, the reading thread is
     waited for, its outcome dropped, and ``load()``'s exception raised: the command fails as it
-    did when the manifests loaded before any call.
+    did when the manifests loaded before any call. ``judge(declared, seen)`` names the keys to
+    confirm (default ``plan.decisive_keys``; ``plan_target`` passes its plan's creates and
+    deletes).
     """
     loaded: Future[Declared] = Future()
 
     def decisive(seen: state.LiveState) -> set[model.Key]:
-        objects = loaded.result().objects  # raises _LoadFailed when the load failed
-        return plan.decisive_keys(objects, seen, project=project, filters=filters)
+        wanted = loaded.result()  # raises _LoadFailed when the load failed
+        if judge is not None:
+            return judge(wanted, seen)
+        return plan.decisive_keys(wanted.objects, seen, project=project, filters=filters)
 
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="read")
     reading = pool.submit(state.fetch_live, bold, decisive=decisive)
