@@ -61,6 +61,11 @@ def _secret() -> bytes | None:
     return made if len(made) == 32 else None
 
 
+def usable() -> bool:
+    """Whether this machine can keep entries (it has, or can make, the cache's secret)."""
+    return _secret() is not None
+
+
 class ReadCache:
     """Checked readings of texts, by content; every failure just means "not cached"."""
 

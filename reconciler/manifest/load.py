@@ -91,6 +91,26 @@ def load_manifests(project: config.Project, target: Target) -> Manifests:
     return Manifests(objects=tuple(objects), files=tuple(files))
 
 
+def warm_cache(project: config.Project, target: Target) -> None:
+    """Read every manifest of ``target`` into the read cache, one file at a time, keeping
+    nothing and reporting nothing (``pipeline``'s reading child: ``load_manifests`` reads the
+    files again from the cache and says what is wrong)."""
+    readings = reading.read_cache(project.root)
+    if readings is None:
+        return
+    paths = discover.files(
+        project,
+        reading.LISTING,
+        entries=project.manifests,
+        origins=project.manifest_origins,
+        problems=[],
+    )
+    environment = templates.environment(project.root)
+    for path in paths:
+        file = discover.relative(project.root, path)
+        reading.read(environment, project.root, path, file, target, [], readings)
+
+
 # --------------------------------------------------------------------------------------------
 # The result
 # --------------------------------------------------------------------------------------------

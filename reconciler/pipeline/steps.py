@@ -10,6 +10,8 @@ import contextlib
 import datetime as dt
 import functools
 import gc
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
@@ -306,6 +308,8 @@ def plan_target(
             # The embedded sandbox answers in this process: no network wait to hide the load
             # behind, and invalid manifests then open no shop at all.
             declared = declared()
+        if callable(declared):
+            declared = _after(_warming(project, target), declared)
         try:
             bold = open_client(project, target)
         except errors.BoldrulesError:
@@ -329,6 +333,75 @@ def plan_target(
                 result = _finish(bold, project, target, wanted, live, filters, samples, when, plans)
             lifetime.keep(live, wanted)  # freed with the process, not before the plan shows
             return result, bold.stats.rate_limited
+
+
+def _warming(project: config.Project, target: Target) -> Callable[[], None]:
+    """A process of its own that reads and checks the target's manifests into the read cache
+    while this one starts reading the shop; what waits for it to end.
+
+    Read for the first time (a fresh checkout in CI), 10,000 rulesets cost 5 s of CPU: on a
+    thread beside the shop's reads they shared the interpreter with them, and every call left
+    late (a 10,000-ruleset plan 2.9 s slower than with the cache warm). In a process of its own
+    the reading runs on another core; this process then loads the manifests from the cache
+    (a quarter of the CPU). The child says nothing and its outcome is not used: the load that
+    follows here reads every file again and reports what is wrong, exactly as without it. A
+    new interpreter rather than a fork: it holds none of this one's memory (a forked child
+    peaked 70 MB higher). Started only for manifests large enough to be worth it (``WARM_BYTES``)
+    and when the cache can keep what the child reads.
+    """
+    from reconciler import cache, discover
+    from reconciler.manifest import reading
+
+    if reading.read_cache(project.root) is None or not cache.usable():
+        return lambda: None
+    paths = discover.files(
+        project,
+        reading.LISTING,
+        entries=project.manifests,
+        origins=project.manifest_origins,
+        problems=[],
+    )
+    size = 0
+    for path in paths:
+        with contextlib.suppress(OSError):
+            size += path.stat().st_size
+    if size < WARM_BYTES:
+        return lambda: None
+    child = subprocess.Popen(
+        [sys.executable, "-c", _WARM, str(project.root), target.name],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+    def ended() -> None:
+        try:
+            child.wait()
+        except BaseException:
+            child.kill()  # interrupted: the child's reading is of no use
+            child.wait()
+            raise
+
+    return ended
+
+
+#: Manifests smaller than this are read here at once: a child's start (0.2 s) would not pay.
+WARM_BYTES = 1 << 20
+
+#: What the reading child runs: the target's manifests into the read cache, nothing printed.
+_WARM = (
+    "import sys; from pathlib import Path; from reconciler import config, manifest; "
+    "project = config.load_project(Path(sys.argv[1])); "
+    "manifest.warm_cache(project, project.target(sys.argv[2]))"
+)
+
+
+def _after(first: Callable[[], None], then: Callable[[], Declared]) -> Callable[[], Declared]:
+    def both() -> Declared:
+        first()
+        return then()
+
+    return both
 
 
 #: Plans being built now (``collector_paused``), whether the collector runs again after the

@@ -16,6 +16,7 @@ import functools
 import gc
 import os
 import pickle
+import shutil
 import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -224,6 +225,34 @@ def test_lint_runs_only_for_a_plan_that_creates_or_updates(project: Planned) -> 
     busy = pipeline.compare(*project, changing, live)
     assert runs == [1]
     assert busy.findings == pipeline.compare(*project, declared, live).findings
+
+
+def test_large_manifests_read_for_the_first_time_are_read_by_a_child_process(
+    served: tuple[RecordingSandbox, Path], project: Planned, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A first read of large manifests runs in a process of its own (another core), into the
+    # read cache; the plan then loads them from the cache, and is the plan it always was.
+    cache = served[1] / ".boldrules" / "cache"
+    shutil.rmtree(cache, ignore_errors=True)
+    expected, _ = pipeline.plan_target(*project, pipeline.declare(*project))
+    shutil.rmtree(cache, ignore_errors=True)
+    monkeypatch.setattr(pipeline.steps, "WARM_BYTES", 0)  # these manifests count as large
+    ended = pipeline.steps._warming(*project)
+    ended()
+    assert sorted(cache.iterdir()), "the child wrote nothing to the read cache"
+    made, _ = pipeline.plan_target(*project, functools.partial(pipeline.declare, *project))
+    assert planformat.render(made, "text") == planformat.render(expected, "text")
+
+
+def test_a_child_reading_invalid_manifests_changes_nothing(
+    served: tuple[RecordingSandbox, Path], project: Planned, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pipeline.steps, "WARM_BYTES", 0)
+    break_manifests(served[1])
+    with pytest.raises(errors.ManifestInvalid) as caught:
+        pipeline.plan_target(*project, functools.partial(pipeline.declare, *project))
+    assert caught.value.problems
+    assert not any(method != "GET" for method, _ in served[0].requests)
 
 
 def test_findings_cross_to_a_worker_process_unfound(project: Planned) -> None:
