@@ -109,6 +109,11 @@ class BoldClient(operations.Operations):
         self._on_close: list[Callable[[], object]] = []
         self._halted = threading.Event()
         self._pages = threading.local()
+        #: Pages each list route had when last read (``pipeline`` remembers them between runs):
+        #: asked for at once with the first (``pagination.read``).
+        self.expected_pages: dict[str, int] = {}
+        #: Pages each list route had in this client's reads, its latest read of it.
+        self.pages_read: dict[str, int] = {}
         self._http = httpx.Client(
             base_url=self.base_url,
             transport=transport,
@@ -498,9 +503,16 @@ class BoldClient(operations.Operations):
             self._log.page(len(found.items), total if type(total) is int else None)
             return found if convert is None else convert(found)
 
-        return pagination.read_whole(
-            fetch, workers=self.concurrency, where=lambda: self._path(route, path_params or {})
+        whole = (params or {}).keys() <= _WHOLE_LIST_PARAMS and not path_params
+        listing = pagination.read_whole(
+            fetch,
+            workers=self.concurrency,
+            where=lambda: self._path(route, path_params or {}),
+            expect=self.expected_pages.get(route) if whole else None,
         )
+        if whole:
+            self.pages_read[route] = listing.pages
+        return listing
 
 
 def _redact(value: Any) -> Any:
@@ -510,6 +522,10 @@ def _redact(value: Any) -> Any:
         return [_redact(v) for v in value]
     return value
 
+
+#: Query parameters of a list read whole (a shop's own listing), whose page count is remembered;
+#: a filtered read (``external_ids=``, ``name=``) has its own.
+_WHOLE_LIST_PARAMS = frozenset({"deep"})
 
 #: httpcore's trace event once a request is written whole (HTTP/1.1, the API's protocol).
 _WRITTEN = "http11.send_request_body.complete"

@@ -38,6 +38,9 @@ log = logging.getLogger("reconciler.client")
 PAGE_LIMIT = 100
 #: A server that never stops paging is broken; stop rather than spin.
 MAX_PAGES = 10_000
+#: Pages after the first asked for with it when the list is expected to have them (``read``).
+AHEAD = 3
+
 #: Reads of one list whose pages keep tearing before ``errors.ShopChanging``.
 LIST_READS = 3
 
@@ -81,9 +84,12 @@ def page_of(number: int, body: Any, key: str | None, *, date: str | None = None)
     return Page(number, items, meta if isinstance(meta, dict) else {}, date)
 
 
-def read_whole(fetch: FetchPage, *, workers: int, where: Callable[[], str]) -> Listing:
+def read_whole(
+    fetch: FetchPage, *, workers: int, where: Callable[[], str], expect: int | None = None
+) -> Listing:
     """A whole list read so that its pages hold together, pages after the first fetched by up
-    to ``workers`` threads; ``where()`` names the list (its path) in messages.
+    to ``workers`` threads; ``where()`` names the list (its path) in messages. ``expect``: the
+    pages the list had when last read, asked for at once with the first (``read``).
 
     A read whose pages show the list moved under it (an object on two pages, totals that
     moved, a count that does not add up) is read again, up to ``LIST_READS`` times in all;
@@ -93,7 +99,11 @@ def read_whole(fetch: FetchPage, *, workers: int, where: Callable[[], str]) -> L
     previous: object = None
     for attempt in range(1, LIST_READS + 1):
         try:
-            pages = read(fetch, lambda each, numbers: fetch_concurrently(each, numbers, workers))
+            pages = read(
+                fetch,
+                lambda each, numbers: fetch_concurrently(each, numbers, workers),
+                expect=expect if attempt == 1 else None,
+            )
         except OverflowError as exc:
             raise errors.BadResponse(
                 method="GET", path=where(), status=200, detail=str(exc)
@@ -128,12 +138,27 @@ def fetch_concurrently(fetch: FetchPage, numbers: range, workers: int) -> list[P
             raise
 
 
-def read(fetch: FetchPage, fetch_many: FetchMany) -> list[Page]:
-    """Every page of a list: page 1, then the rest (concurrently when their count is known)."""
-    first = fetch(1)
+def read(fetch: FetchPage, fetch_many: FetchMany, *, expect: int | None = None) -> list[Page]:
+    """Every page of a list: page 1, then the rest (concurrently when their count is known).
+
+    With ``expect`` (the pages the list had when last read), pages 2 to ``AHEAD`` + 1 at most
+    are asked for with page 1 instead of after it: a large list then fills the rate limit's
+    first window at once, not a round trip later (its last pages leave that much sooner). Pages
+    past the end page 1 gives are dropped when empty (the list shrank: a call spent for
+    nothing); one that holds objects stays, and the read's checks see the list moved.
+    """
+    ahead = min(expect or 0, AHEAD + 1, MAX_PAGES)
+    if ahead < 2:
+        first = fetch(1)
+        early: list[Page] = []
+    else:
+        first, *early = fetch_many(fetch, range(1, ahead + 1))
     total_pages = _whole(first.pagination.get("total_pages"))
     if total_pages is not None:
-        return [first, *fetch_many(fetch, range(2, min(total_pages, MAX_PAGES) + 1))]
+        kept = [page for page in early if page.number <= total_pages or page.items]
+        rest = range(len(early) + 2, min(total_pages, MAX_PAGES) + 1)
+        return [first, *kept, *fetch_many(fetch, rest)]
+    # Pages asked for ahead are of no use to a walk that stops at the first short page.
     # No usable pagination object: walk page by page until a page is empty, short, or holds
     # nothing new (a server that ignores ``page``).
     pages = [first]

@@ -10,16 +10,19 @@ import contextlib
 import datetime as dt
 import functools
 import gc
+import json
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, overload
 
 from reconciler import (
+    atomic,
     carts,
     client,
     config,
@@ -29,6 +32,7 @@ from reconciler import (
     lifetime,
     lint,
     model,
+    pagination,
     plan,
     schedule,
     state,
@@ -317,6 +321,7 @@ def plan_target(
                 declared()  # invalid manifests are reported first, as when they loaded first
             raise
         plans = _Plans(functools.partial(compare, project, target, filters=filters, when=when))
+        bold.expected_pages = _remembered_pages(project, target)
         with bold:
             if callable(declared):
                 wanted, reading = read_while_loading(
@@ -331,6 +336,7 @@ def plan_target(
             with watch(bold) if watch is not None else contextlib.nullcontext():
                 live = reading()
                 result = _finish(bold, project, target, wanted, live, filters, samples, when, plans)
+            _remember_pages(project, target, bold.pages_read)
             lifetime.keep(live, wanted)  # freed with the process, not before the plan shows
             return result, bold.stats.rate_limited
 
@@ -394,6 +400,47 @@ _WARM = (
     "project = config.load_project(Path(sys.argv[1])); "
     "manifest.warm_cache(project, project.target(sys.argv[2]))"
 )
+
+
+#: How many pages each of a target's lists had when last read: ``{target: {route: pages}}``.
+PAGES_FILE = Path(".boldrules") / "pages.json"
+
+
+def _remembered_pages(project: config.Project, target: Target) -> dict[str, int]:
+    """The pages each list of ``target`` had when last read; nothing when unknown or unreadable.
+
+    Only a hint (``pagination.read`` asks for a few pages ahead with the first): a wrong one
+    costs at most a few calls, and a file a pull request committed can do no more."""
+    try:
+        known = json.loads((project.root / PAGES_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    found = known.get(target.name) if isinstance(known, dict) else None
+    if not isinstance(found, dict):
+        return {}
+    return {
+        str(route): pages
+        for route, pages in found.items()
+        if type(pages) is int and 1 <= pages <= pagination.MAX_PAGES
+    }
+
+
+def _remember_pages(project: config.Project, target: Target, pages: Mapping[str, int]) -> None:
+    """Keep ``pages`` for ``target``'s next plan; a folder it may not write keeps nothing."""
+    if not pages or pages == _remembered_pages(project, target):
+        return
+    path = project.root / PAGES_FILE
+    try:
+        known = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        known = {}
+    if not isinstance(known, dict):
+        known = {}
+    known[target.name] = dict(sorted(pages.items()))
+    with contextlib.suppress(OSError):
+        atomic.write_text(
+            path, json.dumps(known, indent=1, sort_keys=True) + "\n", make_folders=True
+        )
 
 
 def _after(first: Callable[[], None], then: Callable[[], Declared]) -> Callable[[], Declared]:

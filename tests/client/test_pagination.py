@@ -315,3 +315,45 @@ def test_a_server_that_ignores_external_ids_is_asked_by_path(make_client: MakeCl
         f"GET {P}/rulesets/external/rs-2",
         f"GET {P}/rulesets/external/rs-9",
     ]
+
+
+@pytest.mark.parametrize(
+    ("total", "expect", "calls"),
+    [
+        (950, 10, 10),  # as last time: pages 1-4 at once, then 5-10; no call more
+        (250, 10, 4),  # shrank to 3 pages: page 4, asked ahead, comes back empty and is dropped
+        (1_250, 2, 13),  # grew: the rest is read after page 1 as ever
+        (30, 1, 1),  # one page expected: nothing asked ahead
+    ],
+)
+def test_pages_expected_from_the_last_read_are_asked_for_with_the_first(
+    make_client: MakeClient, total: int, expect: int, calls: int
+) -> None:
+    first_wave = threading.Barrier(min(expect, 4), timeout=10)
+    seen: list[str] = []
+    serve = paged(total)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        page = int(request.url.params["page"])
+        seen.append(str(page))
+        if page <= min(expect, 4) and expect > 1:
+            first_wave.wait()  # pages 1 to 4 are all in flight before page 1 is answered
+        return serve(request)
+
+    bold, server = make_client(handler, concurrency=4)
+    bold.expected_pages["list_rulesets"] = expect
+    listing = bold.read_rulesets()
+    assert [r["id"] for r in listing.items] == list(range(1, total + 1))
+    assert listing.pages == -(-total // 100)
+    assert len(server.requests) == calls
+    assert bold.pages_read == {"list_rulesets": listing.pages}
+
+
+def test_a_filtered_read_neither_uses_nor_records_the_expected_pages(
+    make_client: MakeClient,
+) -> None:
+    bold, server = make_client(paged(30, key="discount_codes"))
+    bold.expected_pages["list_discount_codes"] = 4
+    bold.list_discount_codes(name="SPRING")
+    assert len(server.requests) == 1
+    assert bold.pages_read == {}

@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import gc
+import json
 import os
 import pickle
 import shutil
@@ -253,6 +254,37 @@ def test_a_child_reading_invalid_manifests_changes_nothing(
         pipeline.plan_target(*project, functools.partial(pipeline.declare, *project))
     assert caught.value.problems
     assert not any(method != "GET" for method, _ in served[0].requests)
+
+
+def test_a_plan_remembers_how_many_pages_each_list_had(
+    served: tuple[RecordingSandbox, Path], project: Planned
+) -> None:
+    # The next plan asks for those pages with the first (pagination.read; what a wrong count
+    # costs is tested there); the plan is the same whatever the file says, and a count a pull
+    # request wrote is checked, then replaced by what the read found.
+    memory = served[1] / ".boldrules" / "pages.json"
+
+    def planned() -> str:
+        made, _ = pipeline.plan_target(*project, pipeline.declare(*project))
+        return planformat.render(made, "text")
+
+    first = planned()
+    remembered = json.loads(memory.read_text())["shop"]
+    assert remembered == {
+        "list_discount_codes": 1,
+        "list_order_conditions": 1,
+        "list_rulesets": 3,
+    }
+    for text in (
+        None,
+        '{"shop": {"list_rulesets": 999999, "list_order_conditions": "x"}}',
+        '{"shop": {"list_rulesets": 9}}',
+        "not json",
+    ):
+        if text is not None:
+            memory.write_text(text)
+        assert planned() == first
+        assert json.loads(memory.read_text())["shop"] == remembered
 
 
 def test_findings_cross_to_a_worker_process_unfound(project: Planned) -> None:
