@@ -17,6 +17,12 @@ of every file at once.
 Which files the project names is ``discover.py``'s, shared with the sample carts.
 """
 
-from reconciler.manifest.load import Declared, Manifests, load_manifests, warm_cache
+from reconciler.manifest.load import (
+    Declared,
+    Manifests,
+    load_manifests,
+    manifest_paths,
+    warm_cache,
+)
 
-__all__ = ["Declared", "Manifests", "load_manifests", "warm_cache"]
+__all__ = ["Declared", "Manifests", "load_manifests", "manifest_paths", "warm_cache"]

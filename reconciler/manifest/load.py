@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from reconciler import config, discover, errors, model, schemacheck, sources
@@ -55,16 +56,22 @@ class Manifests:
     """The files read, relative to the project folder."""
 
 
-def load_manifests(project: config.Project, target: Target) -> Manifests:
-    """Render, parse and check every manifest; raise ManifestInvalid with every problem found."""
-    problems: list[errors.Problem] = []
-    paths = discover.files(
+def manifest_paths(project: config.Project, problems: list[errors.Problem]) -> list[Path]:
+    """The manifest files the project file's ``manifests:`` names; what is wrong with the list
+    goes to ``problems``."""
+    return discover.files(
         project,
         reading.LISTING,
         entries=project.manifests,
         origins=project.manifest_origins,
         problems=problems,
     )
+
+
+def load_manifests(project: config.Project, target: Target) -> Manifests:
+    """Render, parse and check every manifest; raise ManifestInvalid with every problem found."""
+    problems: list[errors.Problem] = []
+    paths = manifest_paths(project, problems)
     environment = templates.environment(project.root)
     readings = reading.read_cache(project.root)
     documents: list[parsed.Document] = []
@@ -98,13 +105,7 @@ def warm_cache(project: config.Project, target: Target) -> None:
     readings = reading.read_cache(project.root)
     if readings is None:
         return
-    paths = discover.files(
-        project,
-        reading.LISTING,
-        entries=project.manifests,
-        origins=project.manifest_origins,
-        problems=[],
-    )
+    paths = manifest_paths(project, [])
     environment = templates.environment(project.root)
     for path in paths:
         file = discover.relative(project.root, path)

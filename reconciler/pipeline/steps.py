@@ -355,20 +355,13 @@ def _warming(project: config.Project, target: Target) -> Callable[[], None]:
     peaked 70 MB higher). Started only for manifests large enough to be worth it (``WARM_BYTES``)
     and when the cache can keep what the child reads.
     """
-    from reconciler import cache, discover
+    from reconciler import cache, manifest
     from reconciler.manifest import reading
 
     if reading.read_cache(project.root) is None or not cache.usable():
         return lambda: None
-    paths = discover.files(
-        project,
-        reading.LISTING,
-        entries=project.manifests,
-        origins=project.manifest_origins,
-        problems=[],
-    )
     size = 0
-    for path in paths:
+    for path in manifest.manifest_paths(project, []):
         with contextlib.suppress(OSError):
             size += path.stat().st_size
     if size < WARM_BYTES:
