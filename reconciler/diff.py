@@ -150,13 +150,6 @@ pair_rules = rules.pair_rules
 adoption = rules.adoption
 
 
-def identical(a: Any, b: Any) -> bool:
-    """Whether two bodies are the same values of the same types in the same order
-    (``model.exact_form``); False, never an error, for anything marshal cannot write."""
-    form = model.exact_form(a)
-    return form is not None and form == model.exact_form(b)
-
-
 def compare(desired: model.Resource, live: model.Resource) -> model.Update | None:
     """The Update that turns ``live`` into ``desired`` (matched already), or None if equal.
 

@@ -151,7 +151,7 @@ def test_a_boolean_where_a_number_was_is_a_change() -> None:
 def test_bodies_in_another_key_order_are_equal() -> None:
     body = state.ruleset_resource(BASE).body
     reordered = dict(reversed(list(body.items())))
-    assert not diff.identical(body, reordered)
+    assert model.exact_form(body) != model.exact_form(reordered)
     assert (
         diff.compare(
             model.Resource(key=state.ruleset_resource(BASE).key, body=reordered),
@@ -192,7 +192,6 @@ def test_a_page_of_the_api_and_a_manifest_stating_the_same_ruleset_are_exactly_e
     live = state.ruleset_resource(json.loads(page))
     assert desired.exact is not None
     assert desired.exact == live.exact
-    assert diff.identical(desired.body, live.body)
     assert diff.compare(desired, live) is None
 
 
