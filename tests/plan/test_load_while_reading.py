@@ -350,3 +350,22 @@ def test_a_listing_keeps_its_objects_normalised_not_their_raw_json(project: Plan
         again = state.ruleset_resource(raw[item["external_id"]])
         made = item.resource
         assert (made.key, made.body, made.handles) == (again.key, again.body, again.handles)
+
+
+@pytest.mark.parametrize(
+    "example", sorted(p.name for p in (Path(__file__).parents[2] / "examples").iterdir())
+)
+def test_the_declared_objects_do_not_depend_on_the_data_they_were_made_of(example: str) -> None:
+    # ``declare`` empties each object's manifest data once its Resource is made (a plan's peak
+    # memory): the Resources must share nothing with it that the emptying could change.
+    root = Path(__file__).parents[2] / "examples" / example
+    if not (root / "boldrules.yaml").exists():
+        pytest.skip("not a project")
+    loaded = config.load_project(root)
+    for name in sorted(loaded.targets):
+        target = loaded.target(name)
+        kept = pipeline.desired(loaded, target)
+        made = pipeline.declare(loaded, target).objects
+        assert [(r.key, r.body, dict(r.handles), r.origin) for r in made] == [
+            (r.key, r.body, dict(r.handles), r.origin) for r in kept
+        ]
