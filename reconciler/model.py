@@ -8,13 +8,43 @@ sorted sets, rules keyed by ``external_id``, server-assigned fields moved to ``h
 from __future__ import annotations
 
 import enum
-import functools
 import hashlib
 import json
 import marshal
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Generic, Literal, TypeVar, overload
+
+_T = TypeVar("_T")
+
+
+class _once(Generic[_T]):
+    """``functools.cached_property`` without its lock.
+
+    Python 3.11's holds one lock per property for every instance of the class: the threads
+    that normalise a shop's pages queued on it for each object they made (``Resource.exact``,
+    ``Key.match``), and the fetch of 10,000 rulesets spent most of its time there. A value
+    computed twice by two threads is the same value; the instance keeps the last one.
+    """
+
+    def __init__(self, compute: Callable[[Any], _T]) -> None:
+        self._compute = compute
+        self._name = compute.__name__
+        self.__doc__ = compute.__doc__
+
+    def __set_name__(self, owner: type[Any], name: str) -> None:
+        self._name = name
+
+    @overload
+    def __get__(self, instance: None, owner: type[Any] | None = None) -> _once[_T]: ...
+    @overload
+    def __get__(self, instance: object, owner: type[Any] | None = None) -> _T: ...
+    def __get__(self, instance: object | None, owner: type[Any] | None = None) -> _T | _once[_T]:
+        if instance is None:
+            return self
+        value = self._compute(instance)
+        instance.__dict__[self._name] = value  # read from there from now on
+        return value
 
 
 class Kind(enum.StrEnum):
@@ -89,7 +119,7 @@ class Key:
     kind: Kind
     ident: tuple[str, ...]
 
-    @functools.cached_property
+    @_once
     def server_id(self) -> int | None:
         """The server id of a live object keyed by it (see the class docstring), else None."""
         if len(self.ident) == self.kind.parts + 1 and self.ident[-1].startswith("#"):
@@ -114,7 +144,7 @@ class Key:
             return f"{self.kind.label} {self.name} (no external_id)"
         return f"{self.kind.label} {self.name}"
 
-    @functools.cached_property
+    @_once
     def match(self) -> tuple[Kind, tuple[str, ...]]:
         """What two keys must share to be one object: discount code names ignore case.
 
@@ -196,13 +226,13 @@ class Resource:
         """sha256 of the canonical JSON of the normalised body."""
         return self._digest
 
-    @functools.cached_property
+    @_once
     def _digest(self) -> str:
         # Computed once: a Resource's body is final, and the diff, the plan's fingerprints and
         # the saved plan all ask for it.
         return fingerprint(self.body)
 
-    @functools.cached_property
+    @_once
     def exact(self) -> bytes | None:
         """``exact_form`` of the body: equal for two Resources whose bodies are the same values
         of the same types in the same order. Readers of a shop and of manifests ask for it as
