@@ -95,11 +95,14 @@ def _fewer(ours: Row, theirs: Row) -> float:
 
 
 def judge(documents: Sequence[Mapping[str, Any]]) -> list[Verdict]:
-    """Every target of issues 5, 6 and 8, judged on the rows present."""
+    """Every target of issues 5, 6, 8 and 16 (the read's CPU), judged on the rows present."""
     noop = find(documents, "bold", "plan_noop", 1_000)
     ours = find(documents, "bold", "apply_1pct", 1_000)
     theirs = find(documents, "bold", "baseline_1pct", 1_000)
     big = find(documents, "unpaced", "plan_1pct", 10_000)
+    read = find(documents, "unpaced", "plan_noop", 10_000)
+    if read is not None and read.get("fetch_cpu_s") is None:
+        read = None  # a row from before the bench measured the read apart
     new = find(documents, "bold", "apply_all_new", 1_000)
     verdicts = [
         _judge(
@@ -134,6 +137,15 @@ def judge(documents: Sequence[Mapping[str, Any]]) -> list[Verdict]:
                 lambda r, key=key, limit=limit: float(r[key]) <= limit,
             )
         )
+    verdicts.append(
+        _judge(
+            "Fetch and normalise 10,000 rulesets, unpaced: CPU (issue 16)",
+            "≤ 1.5 s",
+            [read],
+            lambda r: f"{float(r['fetch_cpu_s']):.2f} s",
+            lambda r: float(r["fetch_cpu_s"]) <= 1.5,
+        )
+    )
     verdicts.append(
         _judge(
             "Apply 1,000 new rulesets, Bold-like: wall time and 429s (issue 6)",
@@ -190,9 +202,9 @@ def _notes(row: Mapping[str, Any]) -> str:
 def table(document: Mapping[str, Any]) -> str:
     """One setting's rows as a Markdown table."""
     lines = [
-        "| rulesets | case | wall s | floor s | ratio | CPU s | CPU after fetch s | peak MB "
-        "| calls | calls by kind | 429s | retries | notes |",
-        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---|",
+        "| rulesets | case | wall s | floor s | ratio | CPU s | fetch CPU s | CPU after fetch s "
+        "| peak MB | calls | calls by kind | 429s | retries | notes |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---|",
     ]
     rank = {case: i for i, case in enumerate(CASE_ORDER)}
     rows = sorted(document["rows"], key=lambda r: (r["size"], rank.get(r["case"], 99)))
@@ -208,6 +220,7 @@ def table(document: Mapping[str, Any]) -> str:
                     _seconds(row["floor_s"]),
                     ratio,
                     _seconds(row["cpu_s"]) + _noise(row, "cpu_noise_s"),
+                    _seconds(row.get("fetch_cpu_s")) + _noise(row, "fetch_cpu_noise_s"),
                     _seconds(row.get("cpu_after_fetch_s")) + _noise(row, "cpu_after_fetch_noise_s"),
                     f"{row['peak_rss_mb']:.0f}",
                     str(row["calls_total"]),

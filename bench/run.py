@@ -107,9 +107,10 @@ def aggregate(samples: Sequence[dict[str, Any]]) -> dict[str, Any]:
     chosen["wall_noise_s"] = round((max(walls) - min(walls)) / 2, 4) if len(walls) > 1 else None
     chosen["cpu_noise_s"] = round((max(cpus) - min(cpus)) / 2, 4) if len(cpus) > 1 else None
     chosen["wall_median_s"] = round(statistics.median(walls), 4)
-    after = [s["cpu_after_fetch_s"] for s in samples if s.get("cpu_after_fetch_s") is not None]
-    if len(after) > 1:
-        chosen["cpu_after_fetch_noise_s"] = round((max(after) - min(after)) / 2, 4)
+    for key in ("cpu_after_fetch_s", "fetch_cpu_s"):
+        spans = [s[key] for s in samples if s.get(key) is not None]
+        if len(spans) > 1:
+            chosen[key.removesuffix("_s") + "_noise_s"] = round((max(spans) - min(spans)) / 2, 4)
     return chosen
 
 

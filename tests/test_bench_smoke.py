@@ -82,6 +82,8 @@ def test_a_tiny_unpaced_run_measures_every_case_and_converges(served: str, tmp_p
     assert by_case["plan_noop"]["changes"] == {"create": 0, "update": 0, "delete": 0}
     assert by_case["plan_1pct"]["changes"] == {"create": 1, "update": 1, "delete": 1}
     assert by_case["plan_noop"]["cpu_after_fetch_s"] is not None
+    # The read is measured apart: it is part of the plan's CPU.
+    assert 0 < by_case["plan_noop"]["fetch_cpu_s"] <= by_case["plan_noop"]["cpu_s"]
     # Plan after apply is empty.
     assert by_case["apply_1pct"]["converged"] is True
     assert by_case["apply_all_new"]["converged"] is True
@@ -112,6 +114,19 @@ def test_a_tiny_unpaced_run_measures_every_case_and_converges(served: str, tmp_p
     assert "| 20 | apply that 1% |" in text
     assert "missed 1 deletions" in text
     assert "| not run |" in text  # the 1,000 and 10,000 targets were not measured here
+
+
+def test_the_read_of_10000_rulesets_is_judged_on_its_own_cpu() -> None:
+    def verdict(row: dict[str, Any]) -> report.Verdict:
+        document = {"setting": {"name": "unpaced"}, "rows": [row]}
+        (found,) = [v for v in report.judge([document]) if v.target.startswith("Fetch and")]
+        return found
+
+    row = {"case": "plan_noop", "size": 10_000, "cpu_s": 1.6}
+    assert verdict({**row, "fetch_cpu_s": 1.21}).status == "met"
+    assert verdict({**row, "fetch_cpu_s": 1.21}).measured == "1.21 s"
+    assert verdict({**row, "fetch_cpu_s": 1.52}).status == "MISSED"
+    assert verdict(row).status == "not run"  # a row from before the read was measured apart
 
 
 def test_a_second_run_on_the_same_day_adds_its_sizes_to_the_same_file() -> None:
