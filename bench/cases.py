@@ -260,7 +260,9 @@ def plan_row(
     target, project = bench_project()
     _fresh_window(control)
     with make_client(url, setting) as bold:
-        declared = pipeline.Declared(desired.resources())
+        # Each declared object settled (its exact form found) as it is made, as the plan
+        # command's load makes them (``pipeline.steps.declare``), while the pages arrive.
+        declared = pipeline.Declared([r.settled() for r in desired.resources()])
         # As the plan command builds a plan: the cyclic garbage collector paused meanwhile
         # (``pipeline.steps.collector_paused``). Left running, it walked the declared shop's
         # graph again and again as the pages' objects were made: 1.3-1.6 s of a 10,000-ruleset
