@@ -40,6 +40,9 @@ class SafetyReport:
     #: What the price preview's guardrails refuse on the sample carts (``preview``): a broken
     #: ``expect``, a price below a floor, a line moved past max_price_change_percent.
     price_violations: tuple[str, ...] = ()
+    #: Updates that only give objects their external ids (``diff.naming_only``): listed in the
+    #: plan, not counted in ``updates`` (they change no price).
+    namings: int = 0
 
     @property
     def other_apps_violation(self) -> str:
@@ -81,6 +84,7 @@ class SafetyReport:
             "hard_violations": list(self.hard_violations),
             "claimed_by_other_apps": list(self.claimed_by_other_apps),
             "price_violations": list(self.price_violations),
+            "namings": self.namings,
         }
 
 
@@ -115,7 +119,8 @@ def evaluate_safety(
     deletes = [c for c in changes if isinstance(c, model.Delete)]
     # Giving objects their external ids (adopting an exported shop) changes no price: it is
     # not held to max_update_percent, or onboarding a shop of unnamed rulesets could never pass.
-    updates = [c for c in changes if isinstance(c, model.Update) and not diff.naming_only(c)]
+    every_update = [c for c in changes if isinstance(c, model.Update)]
+    updates = [c for c in every_update if not diff.naming_only(c)]
     total = sum(managed.values())
     flag = "Re-run with --force if intended."
     violations: list[str] = []
@@ -167,6 +172,7 @@ def evaluate_safety(
         hard_violations=tuple(hard),
         managed_by_kind={k.value: n for k, n in managed.items() if n},
         price_violations=tuple(price_violations),
+        namings=len(every_update) - len(updates),
         claimed_by_other_apps=tuple(
             sorted(
                 set(claimed_by_other_apps)

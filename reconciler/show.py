@@ -40,6 +40,8 @@ def saved_plan(saved: savedplan.SavedPlan) -> plan.Plan:
             hard_violations=tuple(safety.get("hard_violations") or ()),
             managed_by_kind=dict(safety.get("managed_by_kind") or {}),
             claimed_by_other_apps=tuple(safety.get("claimed_by_other_apps") or ()),
+            price_violations=tuple(safety.get("price_violations") or ()),
+            namings=int(safety.get("namings", 0)),
         ),
         filters=plan.Filters(
             only=tuple(filters.get("only") or ()), exclude=tuple(filters.get("exclude") or ())

@@ -125,6 +125,9 @@ def safety_lines(
         f"of {words.count(s.managed, 'managed object')} "
         f"({s.delete_percent:.0f}% / {s.update_percent:.0f}%)"
     )
+    if s.namings:
+        # Listed in the plan, but they only give objects their external ids: no price moves.
+        head += f", not counting {words.count(s.namings, 'update')} that only name objects"
     if s.ok:
         return [head + ": within limits."]
     refused = (*s.hard_violations, *filter(None, [s.other_apps_violation]))

@@ -160,9 +160,15 @@ def test_a_shop_of_unnamed_rulesets_and_rules_is_adopted_in_place(served: Served
     assert not [line for line in lines if line.startswith(("+ ", "- "))]
     assert "None" not in planned.stdout
     assert lines[-2:] == [
-        "Safety: 0 deletes and 0 updates of 40 managed objects (0% / 0%): within limits.",
+        # The 40 updates only give objects their names: listed, and said not to count.
+        "Safety: 0 deletes and 0 updates of 40 managed objects (0% / 0%), not counting 40"
+        " updates that only name objects: within limits.",
         "Plan: 0 to create, 40 to update, 0 to delete.",
     ]
+    saved = served.root / "adopting.json"
+    assert served.boldrules("plan", "--out", str(saved)).exit_code == 0
+    shown = served.boldrules("show", str(saved))
+    assert lines[-2] in shown.stdout.splitlines()  # a saved plan says it alike
 
     ledger = served.root / "ledger.jsonl"
     applied = served.boldrules("apply", "--yes", "--ledger", str(ledger))
