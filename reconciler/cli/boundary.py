@@ -14,6 +14,7 @@ never print an error themselves: they raise, or hand it to ``report_error``.
 
 from __future__ import annotations
 
+import dataclasses
 import traceback
 from typing import IO, Any
 
@@ -98,6 +99,17 @@ def report_error(exc: errors.BoldrulesError, *, context: str = "") -> None:
         click.echo(f"error: {context}{summary(problems)}", err=True)
     else:
         click.echo(redact.printable(f"error: {context}{exc}", lines=True), err=True)
+
+
+def printable(problem: errors.Problem) -> errors.Problem:
+    """A problem safe to print: secrets blanked, control characters escaped (a manifest, or a
+    shop's value, may hold terminal escapes)."""
+    return dataclasses.replace(
+        problem,
+        file=redact.printable(problem.file),
+        path=redact.printable(problem.path),
+        message=redact.printable(problem.message),
+    )
 
 
 def summary(problems: list[errors.Problem]) -> str:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from reconciler import config, export, pipeline, words
+from reconciler import config, export, manifest, pipeline, words
 from reconciler.cli import boundary, options
 
 
@@ -43,10 +43,19 @@ def export_command(
     selected = export.select(live, project.ownership, all_codes=all_codes)
     chosen = export.name_unnamed(selected, shop=live.shop)
     result = export.write(chosen, folder, shop=live.shop, split=split, overwrite=force)
+    # The shop may hold what the manifest format refuses (another client wrote it, or a server
+    # more lenient than the contract): say so now, located, not at the first plan.
+    inside = folder.resolve().is_relative_to(project.root.resolve())
+    refused = manifest.check_files(
+        project, target, list(result.files), root=None if inside else folder
+    )
     counts = ", ".join(f"{n} {what}" for what, n in result.counts.items())
     if not settings.quiet:
         files = words.count(len(result.files), "file")
         click.echo(f"Wrote {files} to {folder}: {counts}.", err=True)
+    for problem in refused:  # problems: printed under --quiet too
+        click.echo(f"warning: {boundary.printable(problem)}", err=True)
+    if not settings.quiet:
         adopted = sum(1 for r in chosen if "adopt" in r.handles)
         if adopted:
             click.echo(
@@ -64,6 +73,15 @@ def export_command(
         for line in export.held_back(live, selected, project.ownership):
             click.echo(line, err=True)
         pending = adopted or export.holding_copies(selected)
+        if refused:
+            click.echo(
+                f"The shop holds {words.count(len(refused), 'value')} the manifest format does "
+                "not accept (the warnings above): correct them in the files (apply then writes "
+                "them to the shop) or in the shop, then add the folder to `manifests:` in "
+                "boldrules.yaml.",
+                err=True,
+            )
+            return boundary.OK
         click.echo(
             "Add the folder to `manifests:` in boldrules.yaml, then `boldrules plan` shows "
             + ("what apply will name or remove, then No changes." if pending else "No changes."),

@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 import click
 
-from reconciler import carts, config, errors, manifest, redact, words
+from reconciler import carts, config, errors, manifest, words
 from reconciler.cli import boundary, options
 
 
@@ -44,7 +44,7 @@ def validate(ctx: click.Context, target_name: str | None, output: Literal["text"
         # with -C shop, and `shop/pricing/a.yaml:3:5` is what an editor or a terminal opens.
         prefix = _from_cwd(settings.directory)
         problems = [
-            _printable(dataclasses.replace(problem, file=prefix + problem.file))
+            boundary.printable(dataclasses.replace(problem, file=prefix + problem.file))
             for problem in exc.problems
         ]
         if output == "json":
@@ -73,16 +73,6 @@ def _from_cwd(directory: Path) -> str:
     except (OSError, ValueError):
         return ""
     return "" if str(inside) == "." else f"{inside.as_posix()}/"
-
-
-def _printable(problem: errors.Problem) -> errors.Problem:
-    """A problem safe to print: secrets blanked, control characters escaped."""
-    return dataclasses.replace(
-        problem,
-        file=redact.printable(problem.file),
-        path=redact.printable(problem.path),
-        message=redact.printable(problem.message),
-    )
 
 
 def _counts(loaded: manifest.Manifests) -> str:

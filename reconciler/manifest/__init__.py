@@ -20,9 +20,17 @@ Which files the project names is ``discover.py``'s, shared with the sample carts
 from reconciler.manifest.load import (
     Declared,
     Manifests,
+    check_files,
     load_manifests,
     manifest_paths,
     warm_cache,
 )
 
-__all__ = ["Declared", "Manifests", "load_manifests", "manifest_paths", "warm_cache"]
+__all__ = [
+    "Declared",
+    "Manifests",
+    "check_files",
+    "load_manifests",
+    "manifest_paths",
+    "warm_cache",
+]

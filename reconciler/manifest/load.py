@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reconciler import config, discover, errors, model, schemacheck, sources
+from reconciler import cache, config, discover, errors, model, schemacheck, sources
 from reconciler.manifest import checks, parsed, reading, templates
 from reconciler.targets import Target
 
@@ -72,14 +72,45 @@ def load_manifests(project: config.Project, target: Target) -> Manifests:
     """Render, parse and check every manifest; raise ManifestInvalid with every problem found."""
     problems: list[errors.Problem] = []
     paths = manifest_paths(project, problems)
-    environment = templates.environment(project.root)
     readings = reading.read_cache(project.root)
+    documents, files = _checked(project, target, paths, problems, readings)
+    if readings is not None:
+        readings.prune()
+    if problems:
+        raise errors.ManifestInvalid(problems)
+    objects = sorted(_declared(documents), key=lambda declared: declared.key.sort_key)
+    return Manifests(objects=tuple(objects), files=tuple(files))
+
+
+def check_files(
+    project: config.Project, target: Target, paths: list[Path], *, root: Path | None = None
+) -> list[errors.Problem]:
+    """What ``validate`` would find in these manifest files alone (export checks what it wrote:
+    a shop may hold what the manifest format refuses), read inside ``root`` (default: the
+    project folder). Reads no cache and writes none."""
+    problems: list[errors.Problem] = []
+    _checked(project, target, paths, problems, None, root=root or project.root)
+    return problems
+
+
+def _checked(
+    project: config.Project,
+    target: Target,
+    paths: list[Path],
+    problems: list[errors.Problem],
+    readings: cache.ReadCache | None,
+    *,
+    root: Path | None = None,
+) -> tuple[list[parsed.Document], list[str]]:
+    """The files at ``paths`` read and checked, each problem added to ``problems``."""
+    root = root or project.root
+    environment = templates.environment(root)
     documents: list[parsed.Document] = []
     files: list[str] = []
     for path in paths:
         file = discover.relative(project.root, path)
         files.append(file)
-        document = reading.read(environment, project.root, path, file, target, problems, readings)
+        document = reading.read(environment, root, path, file, target, problems, readings)
         if document is not None:
             documents.append(document)
             if not document.checked:
@@ -90,12 +121,7 @@ def load_manifests(project: config.Project, target: Target) -> Manifests:
                     document.data, file=file, describe=parsed.describe
                 )
     problems += checks.semantic_problems(documents)
-    if readings is not None:
-        readings.prune()
-    if problems:
-        raise errors.ManifestInvalid(problems)
-    objects = sorted(_declared(documents), key=lambda declared: declared.key.sort_key)
-    return Manifests(objects=tuple(objects), files=tuple(files))
+    return documents, files
 
 
 def warm_cache(project: config.Project, target: Target) -> None:

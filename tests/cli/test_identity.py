@@ -365,3 +365,80 @@ def test_a_field_set_added_twice_is_removed_by_its_own_id(served: Served) -> Non
     assert served.sandbox.stats()["by_route"]["DELETE P/order_conditions/field_sets"] == {"200": 1}
     (condition,) = served.call("GET", "/order_conditions?deep=true")["data"]["order_conditions"]
     assert [fs["id"] for fs in condition["field_sets"]] == [1]
+
+
+def test_an_export_of_values_the_manifest_format_refuses_says_where_they_are(
+    served: Served,
+) -> None:
+    # Another client stored a quantity condition whose value is `true` (the contract says an
+    # integer; the server took it). Export writes what the shop holds, and says at once that
+    # the file will not validate, located, rather than leaving it to the first plan.
+    served.call(
+        "POST",
+        "/rulesets",
+        {
+            "ruleset": {
+                "external_id": "bulk",
+                "product_selection": {"type": "PRODUCTS_ALL"},
+                "rules": [
+                    {
+                        "external_id": "tier",
+                        "type": "DISCOUNT",
+                        "conditions": [{"type": "QTY_BY_PRODUCT", "operator": ">=", "value": True}],
+                        "actions": [{"type": "PRICE_ADJUST_PERCENT", "value": -10}],
+                    }
+                ],
+            }
+        },
+    )
+    served.call("POST", "/rulesets", {"ruleset": unnamed_free_ruleset("fine")})
+    exported = served.boldrules("export", "--out", "pricing", "--force")
+    assert exported.exit_code == 0, exported.stderr
+    warnings = [line for line in exported.stderr.splitlines() if line.startswith("warning: ")]
+    assert warnings == [
+        "warning: pricing/rulesets.yaml:13:14: ruleset bulk > rules[tier] > conditions[0].value:"
+        " expected a whole number, got true"
+    ]
+    assert "The shop holds 1 value the manifest format does not accept" in exported.stderr
+    assert "then `boldrules plan` shows" not in exported.stderr
+    validated = served.boldrules("validate")
+    assert validated.exit_code == 3
+    assert warnings[0].removeprefix("warning: ") in validated.stdout
+
+
+def test_an_exported_value_is_warned_of_without_its_terminal_escapes(served: Served) -> None:
+    # A terminal title change in a rule's name, stored by a hostile client, beside a value the
+    # format refuses: the warning names the rule, escaped.
+    body = unnamed_free_ruleset("bulk")
+    body["rules"][0]["external_id"] = "tier\x1b]0;owned\x07"
+    body["rules"][0]["conditions"] = [{"type": "QTY_BY_PRODUCT", "operator": ">=", "value": True}]
+    served.call("POST", "/rulesets", {"ruleset": body})
+    exported = served.boldrules("export", "--out", "pricing", "--force")
+    assert exported.exit_code == 0, exported.stderr
+    warnings = [line for line in exported.stderr.splitlines() if line.startswith("warning: ")]
+    assert warnings and all("\x1b" not in w and "\x07" not in w for w in warnings)
+    assert any("conditions[0].value" in w for w in warnings)
+
+
+def test_an_export_of_values_the_format_accepts_warns_of_nothing(served: Served) -> None:
+    served.call("POST", "/rulesets", {"ruleset": unnamed_free_ruleset("fine")})
+    outside = served.root.parent / "elsewhere"  # --out outside the project is read there
+    exported = served.boldrules("export", "--out", str(outside))
+    assert exported.exit_code == 0, exported.stderr
+    assert "warning" not in exported.stderr
+    assert "then `boldrules plan` shows No changes." in exported.stderr
+
+
+def unnamed_free_ruleset(external_id: str) -> dict[str, Any]:
+    return {
+        "external_id": external_id,
+        "product_selection": {"type": "PRODUCTS_ALL"},
+        "rules": [
+            {
+                "external_id": "gold",
+                "type": "DISCOUNT",
+                "conditions": [{"type": "CUSTOMER_GROUP", "value": "gold"}],
+                "actions": [{"type": "PRICE_ADJUST_PERCENT", "value": -10}],
+            }
+        ],
+    }
