@@ -87,9 +87,13 @@ def check_files(
 ) -> list[errors.Problem]:
     """What ``validate`` would find in these manifest files alone (export checks what it wrote:
     a shop may hold what the manifest format refuses), read inside ``root`` (default: the
-    project folder). Reads no cache and writes none."""
+    project folder). Through the read cache, so the first plan after an export reads the
+    files from it."""
     problems: list[errors.Problem] = []
-    _checked(project, target, paths, problems, None, root=root or project.root)
+    readings = reading.read_cache(project.root)
+    _checked(project, target, paths, problems, readings, root=root or project.root)
+    if readings is not None:
+        readings.prune()
     return problems
 
 
