@@ -391,7 +391,7 @@ def test_an_export_of_values_the_manifest_format_refuses_says_where_they_are(
             }
         },
     )
-    served.call("POST", "/rulesets", {"ruleset": unnamed_free_ruleset("fine")})
+    served.call("POST", "/rulesets", {"ruleset": named_ruleset("fine")})
     exported = served.boldrules("export", "--out", "pricing", "--force")
     assert exported.exit_code == 0, exported.stderr
     warnings = [line for line in exported.stderr.splitlines() if line.startswith("warning: ")]
@@ -409,7 +409,7 @@ def test_an_export_of_values_the_manifest_format_refuses_says_where_they_are(
 def test_an_exported_value_is_warned_of_without_its_terminal_escapes(served: Served) -> None:
     # A terminal title change in a rule's name, stored by a hostile client, beside a value the
     # format refuses: the warning names the rule, escaped.
-    body = unnamed_free_ruleset("bulk")
+    body = named_ruleset("bulk")
     body["rules"][0]["external_id"] = "tier\x1b]0;owned\x07"
     body["rules"][0]["conditions"] = [{"type": "QTY_BY_PRODUCT", "operator": ">=", "value": True}]
     served.call("POST", "/rulesets", {"ruleset": body})
@@ -421,7 +421,7 @@ def test_an_exported_value_is_warned_of_without_its_terminal_escapes(served: Ser
 
 
 def test_an_export_of_values_the_format_accepts_warns_of_nothing(served: Served) -> None:
-    served.call("POST", "/rulesets", {"ruleset": unnamed_free_ruleset("fine")})
+    served.call("POST", "/rulesets", {"ruleset": named_ruleset("fine")})
     outside = served.root.parent / "elsewhere"  # --out outside the project is read there
     exported = served.boldrules("export", "--out", str(outside))
     assert exported.exit_code == 0, exported.stderr
@@ -429,16 +429,10 @@ def test_an_export_of_values_the_format_accepts_warns_of_nothing(served: Served)
     assert "then `boldrules plan` shows No changes." in exported.stderr
 
 
-def unnamed_free_ruleset(external_id: str) -> dict[str, Any]:
+def named_ruleset(external_id: str) -> dict[str, Any]:
+    """A ruleset the manifest format takes as it is: named, one named rule."""
     return {
         "external_id": external_id,
         "product_selection": {"type": "PRODUCTS_ALL"},
-        "rules": [
-            {
-                "external_id": "gold",
-                "type": "DISCOUNT",
-                "conditions": [{"type": "CUSTOMER_GROUP", "value": "gold"}],
-                "actions": [{"type": "PRICE_ADJUST_PERCENT", "value": -10}],
-            }
-        ],
+        "rules": [rule(-10, "gold")],
     }
